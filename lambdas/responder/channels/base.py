@@ -1,0 +1,45 @@
+"""The channel protocol and the AWS client settings every channel shares."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+if TYPE_CHECKING:
+    from botocore.config import Config
+
+    from responder.render import Email
+
+# Throttling (SES TooManyRequestsException, SNS Throttled) is absorbed by botocore's
+# "standard" retry mode: exponential backoff with jitter, up to this many attempts.
+MAX_ATTEMPTS: Final = 6
+CONNECT_TIMEOUT: Final = 5  # seconds
+READ_TIMEOUT: Final = 10  # seconds
+
+
+class DeliveryError(RuntimeError):
+    """A channel refused the message for a reason retrying will not fix."""
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, email: Email) -> list[str]:
+        """Send the email; return the provider's message ids. Raise on any failure."""
+        ...
+
+
+def client_config() -> Config:
+    from botocore.config import Config  # noqa: PLC0415 (botocore stays off the import path)
+
+    return Config(
+        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+    )
+
+
+def make_client(service: str) -> Any:
+    """A boto3 client created on first use (boto3 import kept off the cold path)."""
+    import boto3  # noqa: PLC0415
+
+    return boto3.client(service, config=client_config())  # type: ignore[call-overload]

@@ -1,0 +1,80 @@
+"""Amazon SES v2: a standard multipart/alternative MIME message (text and HTML)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.policy import SMTP
+from typing import TYPE_CHECKING, Any, Final
+
+from responder.channels.base import DeliveryError, make_client
+from responder.settings import MAX_SES_RECIPIENTS
+
+if TYPE_CHECKING:
+    from responder.render import Email
+
+# Errors that retrying cannot fix: fail at once (and alarm), do not back off.
+NON_RETRYABLE: Final = frozenset(
+    {
+        "MessageRejected",
+        "MailFromDomainNotVerifiedException",
+        "AccountSuspendedException",
+        "SendingPausedException",
+    }
+)
+
+
+def build_mime(email: Email, sender: str, recipients: list[str] | tuple[str, ...]) -> bytes:
+    """The raw message. ``EmailMessage`` encodes headers and refuses CR/LF in them."""
+    message = EmailMessage(policy=SMTP)
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = email.subject
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(email.text, subtype="plain", charset="utf-8")
+    message.add_alternative(email.html, subtype="html", charset="utf-8")
+    return message.as_bytes()
+
+
+class SesChannel:
+    name = "ses"
+
+    def __init__(
+        self,
+        sender: str,
+        recipients: tuple[str, ...],
+        *,
+        configuration_set: str | None = None,
+        client: Any = None,
+    ) -> None:
+        self.sender = sender
+        self.recipients = recipients
+        self.configuration_set = configuration_set
+        self._client = client
+
+    def send(self, email: Email) -> list[str]:
+        if self._client is None:
+            self._client = make_client("sesv2")
+        from botocore.exceptions import ClientError  # noqa: PLC0415
+
+        ids = []
+        # SES accepts at most 50 recipients per message.
+        for start in range(0, len(self.recipients), MAX_SES_RECIPIENTS):
+            batch = list(self.recipients[start : start + MAX_SES_RECIPIENTS])
+            request: dict[str, Any] = {
+                "FromEmailAddress": self.sender,
+                "Destination": {"ToAddresses": batch},
+                "Content": {"Raw": {"Data": build_mime(email, self.sender, batch)}},
+            }
+            if self.configuration_set:
+                request["ConfigurationSetName"] = self.configuration_set
+            try:
+                response = self._client.send_email(**request)
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if code in NON_RETRYABLE:
+                    raise DeliveryError(
+                        f"SES refused the message ({code}); fix the SES setup, retrying will not help"
+                    ) from error
+                raise
+            ids.append(str(response["MessageId"]))
+        return ids

@@ -1,0 +1,24 @@
+"""Amazon SNS: plain-text email to the topic's subscribers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from responder.channels.base import make_client
+
+if TYPE_CHECKING:
+    from responder.render import Email
+
+
+class SnsChannel:
+    name = "sns"
+
+    def __init__(self, topic_arn: str, *, client: Any = None) -> None:
+        self.topic_arn = topic_arn
+        self._client = client
+
+    def send(self, email: Email) -> list[str]:
+        if self._client is None:
+            self._client = make_client("sns")
+        response = self._client.publish(TopicArn=self.topic_arn, Subject=email.subject, Message=email.text)
+        return [str(response["MessageId"])]

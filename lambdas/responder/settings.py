@@ -1,0 +1,172 @@
+"""Settings from environment variables, validated once at cold start.
+
+Each variable is parsed by one small function; a bad value raises ``SettingsError``
+naming the variable, so a misconfigured stack fails loudly instead of mis-sending.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+CHANNELS: Final = ("sns", "ses")
+LANGUAGES: Final = ("en",)
+MAX_SES_RECIPIENTS: Final = 50  # SES limit per message (To+Cc+Bcc)
+
+_TOPIC_ARN = re.compile(r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+# Deliberately narrow: no display names, no quotes, no whitespace, no header tricks.
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$")
+_CONFIG_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_TRUE = ("true", "yes", "1")
+_FALSE = ("false", "no", "0")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Lower bounds of the Medium, High and Critical bands (AWS's current defaults)."""
+
+    medium: float = 4.0
+    high: float = 7.0
+    critical: float = 9.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    bands: Bands = field(default_factory=Bands)
+    threshold: float = 4.0
+    channels: tuple[str, ...] = ()
+    topic_arn: str | None = None
+    sender: str | None = None
+    recipients: tuple[str, ...] = ()
+    configuration_set: str | None = None
+    include_samples: bool = True
+    language: str = "en"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, for_delivery: bool = True) -> Settings:
+        """Read and validate the settings.
+
+        Parameters
+        ----------
+        env
+            The environment (``os.environ`` when omitted).
+        for_delivery
+            When true (the Lambda), the variables each active channel needs are required;
+            the preview tool passes false because it sends nothing.
+        """
+        env = os.environ if env is None else env
+        bands = Bands(
+            medium=_score(env, "BAND_MEDIUM_MIN", 4.0),
+            high=_score(env, "BAND_HIGH_MIN", 7.0),
+            critical=_score(env, "BAND_CRITICAL_MIN", 9.0),
+        )
+        if not bands.medium < bands.high < bands.critical:
+            raise SettingsError(
+                "BAND_HIGH_MIN",
+                "band boundaries must increase: BAND_MEDIUM_MIN < BAND_HIGH_MIN < BAND_CRITICAL_MIN",
+            )
+        channels = _channels(env)
+        settings = cls(
+            bands=bands,
+            threshold=_score(env, "NOTIFY_THRESHOLD", 4.0),
+            channels=channels,
+            topic_arn=_optional(env, "TOPIC_ARN", _TOPIC_ARN, "an SNS topic ARN"),
+            sender=_optional(env, "SES_SENDER", _EMAIL, "a plain email address"),
+            recipients=_recipients(env),
+            configuration_set=_optional(env, "SES_CONFIGURATION_SET", _CONFIG_SET, "an SES configuration set name"),
+            include_samples=_flag(env, "INCLUDE_SAMPLES", True),
+            language=_choice(env, "LANGUAGE", LANGUAGES, "en"),
+        )
+        if for_delivery:
+            settings._require_channel_settings()
+        return settings
+
+    def _require_channel_settings(self) -> None:
+        if not self.channels:
+            raise SettingsError("CHANNELS", "set at least one of: sns, ses")
+        if "sns" in self.channels and not self.topic_arn:
+            raise SettingsError("TOPIC_ARN", "required when CHANNELS includes sns")
+        if "ses" in self.channels:
+            if not self.sender:
+                raise SettingsError("SES_SENDER", "required when CHANNELS includes ses")
+            if not self.recipients:
+                raise SettingsError("SES_RECIPIENTS", "required when CHANNELS includes ses")
+
+
+def _raw(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _score(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(name, f"not a number: {raw[:40]!r}") from None
+    if not math.isfinite(value) or not 0.0 <= value <= 10.0:
+        raise SettingsError(name, "must be between 0 and 10")
+    return value
+
+
+def _channels(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = _raw(env, "CHANNELS")
+    if raw is None:
+        return ()
+    names = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+    unknown = [name for name in names if name not in CHANNELS]
+    if unknown:
+        raise SettingsError("CHANNELS", f"unknown channel {unknown[0][:20]!r}; use sns, ses or sns,ses")
+    return names
+
+
+def _optional(env: Mapping[str, str], name: str, pattern: re.Pattern[str], what: str) -> str | None:
+    raw = _raw(env, name)
+    if raw is not None and not pattern.fullmatch(raw):
+        raise SettingsError(name, f"not {what}")
+    return raw
+
+
+def _recipients(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = _raw(env, "SES_RECIPIENTS")
+    if raw is None:
+        return ()
+    addresses = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    for address in addresses:
+        if not _EMAIL.fullmatch(address):
+            raise SettingsError("SES_RECIPIENTS", f"not a plain email address: {address[:80]!r}")
+    return addresses
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise SettingsError(name, "must be true or false")
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    if raw not in allowed:
+        raise SettingsError(name, f"must be one of: {', '.join(allowed)}")
+    return raw
