@@ -138,7 +138,9 @@ def parse_type(finding_type: str) -> TypeParts:
     return TypeParts(**match.groupdict())
 
 
-_PURPOSE_BY_LOWER: Final = {key.lower(): key for key in guidance.PURPOSES}
+_PURPOSE_BY_LOWER: Final = {key.lower(): key for key in guidance.PURPOSES} | {
+    alias.lower(): key for alias, key in guidance.PURPOSE_ALIASES.items()
+}
 
 
 def canonical_purpose(purpose: str | None) -> str | None:
@@ -454,7 +456,7 @@ def _evidence_facts(service: Service) -> tuple[Fact, ...]:
             )
         ctx = runtime.context
         if ctx is not None:
-            shown = {k: v for k, v in ctx.model_dump(exclude_none=True).items() if isinstance(v, str)}
+            shown = {k: v for k, v in ctx.model_dump(exclude_none=True, by_alias=True).items() if isinstance(v, str)}
             facts += _facts(("f.runtime_context", [f"{k}={v}" for k, v in shown.items()]))
     sequence = service.detection.sequence if service.detection else None
     if sequence is not None:

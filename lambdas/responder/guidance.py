@@ -331,6 +331,9 @@ PURPOSES: Final[dict[str, Purpose]] = {
     ),
 }
 
+# Older or alternate purpose spellings seen in documented type names.
+PURPOSE_ALIASES: Final[dict[str, str]] = {"S3Object": "Object"}
+
 UNKNOWN_PURPOSE: Final = Purpose(
     "A finding type this version does not recognise yet.",
     "Read the finding title and description in the console, and check the GuardDuty "
@@ -352,7 +355,7 @@ ACTION_STEPS: Final[dict[tuple[str, str], str]] = {
     "other hosts, which means it is very likely compromised. Isolate it now.",
     ("PORT_PROBE", "TARGET"): "Ports on your resource were probed from the internet: close the "
     "probed ports in the security group unless they must be public.",
-    ("DNS_REQUEST", "OUTBOUND"): "Your resource looked up the domain: find the process that "
+    ("DNS_REQUEST", "TARGET"): "Your resource looked up the domain: find the process that "
     "made the query and block the domain (for example with Route 53 Resolver DNS Firewall).",
     ("DNS_REQUEST", "ACTOR"): "Your resource generated the suspicious DNS traffic: find the "
     "process responsible and treat the workload as compromised.",

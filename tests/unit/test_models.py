@@ -1,0 +1,130 @@
+"""Parsing: tolerant of what GuardDuty may add or omit, strict on what the product needs."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from responder.models import GuardDutyEvent
+from responder.service import InvalidEventError, parse_event
+from tests.conftest import FINDING_EVENTS, load, minimal_event
+
+
+@pytest.mark.parametrize("path", FINDING_EVENTS, ids=lambda p: p.stem)
+def test_every_bundled_finding_event_parses(path):
+    # Given a real or crafted GuardDuty event
+    event = load(path)
+    # When it is parsed
+    parsed = parse_event(event)
+    # Then the finding keeps its identity fields
+    assert parsed is not None
+    assert parsed.detail.id == event["detail"]["id"]
+    assert parsed.detail.type == event["detail"]["type"]
+    assert parsed.detail.severity == float(event["detail"]["severity"])
+
+
+def test_fragment_without_identity_fields_is_rejected_naming_them():
+    event = load("invalid/PrivilegeEscalation_Runtime_CGroupsReleaseAgentModified.json")
+    with pytest.raises(InvalidEventError) as raised:
+        parse_event(event)
+    message = str(raised.value)
+    for name in ("detail.id", "detail.accountId", "detail.region"):
+        assert name in message
+    # The reason names fields, never echoes event values.
+    assert "GeneratedFinding" not in message
+
+
+@pytest.mark.parametrize("missing", ["id", "type", "severity", "accountId", "region"])
+def test_each_required_field_is_enforced(missing):
+    event = minimal_event()
+    del event["detail"][missing]
+    with pytest.raises(InvalidEventError, match=f"detail.{missing}"):
+        parse_event(event)
+
+
+@pytest.mark.parametrize("severity", [-1, 10.5, "high", None, float("nan")])
+def test_invalid_severity_is_rejected(severity):
+    with pytest.raises(InvalidEventError, match="severity"):
+        parse_event(minimal_event(severity=severity))
+
+
+def test_unknown_fields_and_absent_blocks_are_tolerated():
+    event = minimal_event(futureBlock={"anything": [1, 2]}, resource={"resourceType": "Quantum"})
+    del event["detail"]["service"]
+    parsed = parse_event(event)
+    assert parsed is not None
+    assert parsed.detail.service is None
+    assert parsed.detail.resource is not None
+    assert parsed.detail.resource.resource_type == "Quantum"
+
+
+def test_malformed_optional_block_degrades_instead_of_losing_the_alert():
+    # Given a finding whose optional blocks have the wrong shape
+    event = minimal_event(
+        service={
+            "count": "many",
+            "archived": "false",
+            "action": {"actionType": "PORT_PROBE", "portProbeAction": "not-an-object"},
+        },
+        resource=["not", "an", "object"],
+    )
+    parsed = parse_event(event)
+    # Then the finding still parses; only the bad parts are dropped
+    assert parsed is not None
+    assert parsed.detail.resource is None
+    assert parsed.detail.service is not None
+    assert parsed.detail.service.count is None
+    assert parsed.detail.service.archived is False
+    assert parsed.detail.service.action is not None
+    assert parsed.detail.service.action.action_type == "PORT_PROBE"
+    assert parsed.detail.service.action.port_probe_action is None
+
+
+def test_non_iso_and_redacted_timestamps_are_kept_as_text():
+    crypto = parse_event(load("events/CryptoCurrency_EC2_BitcoinTool.B_DNS.json"))
+    panther = parse_event(load("events/AttackSequence_IAM_CompromisedCredentials.json"))
+    assert crypto is not None and panther is not None
+    assert crypto.detail.created_at == "XXXX-XX-XXTXX:XX:XXZ"
+    assert panther.detail.created_at == "2025-02-25 20:40:06.721"
+
+
+def test_sample_flag_is_read_from_top_level_and_from_the_json_value():
+    top = parse_event(load("events/Discovery_Kubernetes_TorIPCaller.json"))
+    nested = parse_event(load("events/UnauthorizedAccess_EC2_SSHBruteForce.json"))
+    real = parse_event(load("events/CryptoCurrency_EC2_BitcoinTool.B_DNS.json"))
+    assert top is not None and nested is not None and real is not None
+    assert top.detail.service and top.detail.service.is_sample
+    assert nested.detail.service and nested.detail.service.is_sample
+    assert real.detail.service and not real.detail.service.is_sample
+
+
+def test_broken_additional_info_value_is_not_a_sample():
+    event = minimal_event(service={"additionalInfo": {"value": '{"sample": tru', "type": "default"}})
+    parsed = parse_event(event)
+    assert parsed is not None and parsed.detail.service is not None
+    assert parsed.detail.service.is_sample is False
+
+
+def test_other_guardduty_detail_types_are_recognised_and_ignored():
+    assert parse_event(load("crafted/Other_MalwareProtection_ObjectScanResult.json")) is None
+    health = {"source": "aws.guardduty", "detail-type": "GuardDuty Runtime Protection Unhealthy", "detail": {}}
+    assert parse_event(health) is None
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"source": "aws.ec2", "detail-type": "GuardDuty Finding", "detail": {}},
+        {"source": "aws.guardduty", "detail-type": "Something New", "detail": {}},
+        ["not", "a", "dict"],
+        "text",
+    ],
+)
+def test_events_that_are_not_findings_fail_clearly(event):
+    with pytest.raises(InvalidEventError, match="not"):
+        parse_event(event)
+
+
+def test_model_validation_errors_surface_for_direct_use():
+    with pytest.raises(ValidationError):
+        GuardDutyEvent.model_validate({"detail-type": "GuardDuty Finding"})
