@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,9 @@ def finding_types() -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
-def minimal_event(finding_type: str = "UnauthorizedAccess:EC2/SSHBruteForce", severity: float = 5.0, **detail: Any) -> dict[str, Any]:
+def minimal_event(
+    finding_type: str = "UnauthorizedAccess:EC2/SSHBruteForce", severity: float = 5.0, **detail: Any
+) -> dict[str, Any]:
     """A small valid event; ``detail`` keys override or extend the finding."""
     finding: dict[str, Any] = {
         "id": "0123456789abcdef0123456789abcdef",
@@ -69,11 +70,10 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials and region for moto; no endpoint override leaks in."""
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    yield

@@ -35,6 +35,7 @@ BAND_COLOURS: Final[dict[str, str]] = {
     "Medium": "#e07700",
     "Low": "#0073bb",
 }
+LINK_COLOUR: Final = "#0b5394"
 
 _SCHEME = re.compile(r"(?i)\b(?:(http)(s?)://|(ftp|file|javascript|data|mailto|vbscript):)")
 _IPV4 = re.compile(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3})\.(\d{1,3})\b")
@@ -113,7 +114,7 @@ def subject(c: Classification) -> str:
     region = c.region if SAFE_REGION.fullmatch(c.region) else None
     kind = (c.safe_type or "UnrecognisedFindingType")[: MAX_SUBJECT - len(head) - 1]
     # Optional parts in priority order; each is kept only when it still fits.
-    optional = {"account": account, "region": region, "label": c.resource_label}
+    optional = {"account": account, "label": c.resource_label, "region": region}
     kept: dict[str, str] = {}
     length = len(head) + 1 + len(kind)
     for name, value in optional.items():
@@ -175,6 +176,7 @@ def _context(c: Classification, lang: str, limit: int, desc_limit: int) -> dict[
         "band": c.band,
         "band_name": band_name,
         "colour": BAND_COLOURS[c.band],
+        "link_colour": LINK_COLOUR,
         "severity": f"{c.severity:.1f}",
         "sections": [(message(key, lang), rows) for key, rows in sections if rows],
         "h_todo": message("h.todo", lang),

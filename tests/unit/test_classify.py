@@ -239,7 +239,12 @@ def test_outbound_connection_without_role_means_compromise():
 
 def test_unexpected_direction_is_reported_as_unknown():
     event = minimal_event(
-        service={"action": {"actionType": "NETWORK_CONNECTION", "networkConnectionAction": {"connectionDirection": "SIDEWAYS"}}}
+        service={
+            "action": {
+                "actionType": "NETWORK_CONNECTION",
+                "networkConnectionAction": {"connectionDirection": "SIDEWAYS"},
+            }
+        }
     )
     assert classify_event(event).direction == "UNKNOWN"
 
@@ -319,7 +324,10 @@ def test_rds_login_attributes_are_listed():
 def test_kubernetes_permission_role_and_binding_details():
     perm = classify(finding_from("crafted/Discovery_Kubernetes_PermissionChecked.json"), Settings())
     assert perm.action_type == "KUBERNETES_PERMISSION_CHECKED"
-    assert facts(perm, "action_facts").items() >= {"f.verb": "create", "f.namespace": "kube-system", "f.allowed": "v.yes"}.items()
+    assert (
+        facts(perm, "action_facts").items()
+        >= {"f.verb": "create", "f.namespace": "kube-system", "f.allowed": "v.yes"}.items()
+    )
     binding = classify(finding_from("crafted/PrivilegeEscalation_Kubernetes_RoleBindingCreated.json"), Settings())
     assert facts(binding, "action_facts")["f.role"] == "ClusterRole cluster-admin"
     assert guidance.ACTION_STEPS[("KUBERNETES_ROLE_BINDING", "TARGET")] in binding.steps

@@ -60,9 +60,10 @@ class SesChannel:
         # SES accepts at most 50 recipients per message.
         for start in range(0, len(self.recipients), MAX_SES_RECIPIENTS):
             batch = list(self.recipients[start : start + MAX_SES_RECIPIENTS])
+            # Recipients travel in the MIME To header only: with Raw content SES sends to the
+            # header addresses when no Destination is given, and nothing is listed twice.
             request: dict[str, Any] = {
                 "FromEmailAddress": self.sender,
-                "Destination": {"ToAddresses": batch},
                 "Content": {"Raw": {"Data": build_mime(email, self.sender, batch)}},
             }
             if self.configuration_set:

@@ -1,0 +1,40 @@
+"""moto-backed AWS for channel and handler tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+
+SENDER = "guardduty-alerts@example.com"
+RECIPIENTS = ("secops@example.com", "oncall@example.org")
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def aws(aws_env: None) -> Iterator[dict[str, Any]]:
+    """An SNS topic with an email subscription and a verified SES sender."""
+    with mock_aws():
+        sns = boto3.client("sns", region_name=REGION)
+        topic_arn = sns.create_topic(Name="guardduty-alerts")["TopicArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint="secops@example.com")
+        boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=SENDER)
+        yield {"topic_arn": topic_arn}
+
+
+def sns_messages(topic_arn: str) -> list[tuple[str, str]]:
+    """(subject, message) pairs moto recorded for the topic."""
+    from moto.sns.models import sns_backends
+
+    topic = sns_backends[DEFAULT_ACCOUNT_ID][REGION].topics[topic_arn]
+    return [(subject, message) for _id, message, subject, *_ in topic.sent_notifications]
+
+
+def ses_messages() -> list[Any]:
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)

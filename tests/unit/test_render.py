@@ -1,0 +1,236 @@
+"""Rendering: subject rules, text and HTML bodies, escaping, defanging, size bounds."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from responder.catalog import EN, message
+from responder.classify import classify
+from responder.models import GuardDutyEvent
+from responder.render import BAND_COLOURS, MAX_TEXT_BYTES, clean, defang, render, subject
+from responder.settings import Settings
+from tests.conftest import FINDING_EVENTS, finding_from, load, minimal_event
+
+
+def email_for(event, settings=None):
+    return render(classify(GuardDutyEvent.model_validate(event).detail, settings or Settings()))
+
+
+class LinkCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        for name, value in attrs:
+            if name in ("href", "src", "action", "background") and value:
+                self.urls.append(value)
+
+
+# --- subject -------------------------------------------------------------------------
+
+
+def test_subject_shape():
+    email = email_for(minimal_event("UnauthorizedAccess:EC2/SSHBruteForce", 8.0))
+    assert email.subject == "[GuardDuty HIGH 8.0] UnauthorizedAccess:EC2/SSHBruteForce i-0123456789abcdef0 123456789012"
+    short = email_for(minimal_event("Recon:EC2/Portscan", 5.0))
+    assert short.subject == "[GuardDuty MEDIUM 5.0] Recon:EC2/Portscan i-0123456789abcdef0 123456789012 us-east-1"
+
+
+def test_sample_subject_is_marked():
+    email = render(classify(finding_from("events/UnauthorizedAccess_EC2_TorClient.json"), Settings()))
+    assert email.subject.startswith("[SAMPLE] [GuardDuty HIGH 8.0] UnauthorizedAccess:EC2/TorClient")
+
+
+def test_critical_band_in_subject():
+    email = render(classify(finding_from("events/AttackSequence_IAM_CompromisedCredentials.json"), Settings()))
+    assert email.subject.startswith("[GuardDuty CRITICAL 9.0] AttackSequence:IAM/CompromisedCredentials")
+
+
+def test_long_subject_is_cut_at_99_keeping_band_and_type_first():
+    long_type = "Persistence:Kubernetes/AnomalousBehavior.WorkloadDeployed!ContainerWithSensitiveMount"
+    email = email_for(minimal_event(long_type, 8.0))
+    assert len(email.subject) == 99
+    assert email.subject.startswith("[GuardDuty HIGH 8.0] Persistence:Kubernetes/AnomalousBehavior.WorkloadDeployed!")
+
+
+def test_subject_never_carries_unvalidated_values():
+    event = minimal_event(
+        "Recon:EC2/Probe\r\nBcc: evil@example.com",
+        accountId="12345\n6789012",
+        region="us-east-1\r\nX: y",
+        resource={"resourceType": "Instance", "instanceDetails": {"instanceId": "i-1 \u00e9\u202e"}},
+    )
+    email = email_for(event)
+    assert email.subject == "[GuardDuty MEDIUM 5.0] UnrecognisedFindingType"
+
+
+@pytest.mark.parametrize("path", FINDING_EVENTS, ids=lambda p: p.stem)
+def test_subjects_of_all_bundled_events_are_printable_ascii(path):
+    email = render(classify(finding_from(path), Settings()))
+    assert re.fullmatch(r"[ -~]{1,99}", email.subject)
+
+
+# --- text body -----------------------------------------------------------------------
+
+
+def test_text_sections_follow_triage_order():
+    email = render(classify(finding_from("events/UnauthorizedAccess_EC2_SSHBruteForce.json"), Settings()))
+    headings = [line.strip("= ") for line in email.text.splitlines() if line.startswith("== ")]
+    expected = ["h.how_bad", "h.what", "h.resource", "h.happened", "h.how_often", "h.todo", "h.aftercare", "h.links"]
+    assert headings == [EN[key].upper() for key in expected]
+
+
+def test_text_contains_steps_commands_and_links():
+    c = classify(finding_from("events/UnauthorizedAccess_EC2_SSHBruteForce.json"), Settings())
+    text = render(c).text
+    for number, step in enumerate(c.steps, start=1):
+        assert f"{number}. {step}" in text
+    assert c.archive_command in text
+    assert c.export_command in text
+    assert c.console_url and c.console_url in text
+    assert c.docs_url in text
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("events/UnauthorizedAccess_EC2_SSHBruteForce.json", ["Connection direction: Inbound", "Local port: 22 (SSH)"]),
+        ("events/Recon_EC2_PortProbeUnprotectedPort.json", ["Probed ports: 80 (HTTP), 443 (HTTPS)"]),
+        ("events/Trojan_EC2_DNSDataExfiltration.json", ["Action type: DNS_REQUEST", "Domain: "]),
+        ("events/Recon_IAMUser_MaliciousIPCaller.json", ["Action type: AWS_API_CALL", "API: "]),
+        ("events/Discovery_Kubernetes_TorIPCaller.json", ["Verb: list", "Source IPs: 175.16.199[.]1"]),
+        ("events/CredentialAccess_RDS_AnomalousBehavior.SuccessfulLogin.json", ["Database user: Generated"]),
+        ("crafted/Discovery_Kubernetes_PermissionChecked.json", ["Allowed: yes", "Namespace: kube-system"]),
+        ("crafted/PrivilegeEscalation_Kubernetes_RoleBindingCreated.json", ["Role: ClusterRole cluster-admin"]),
+        ("crafted/Future_Unknown_Type.json", ["Action type: SATELLITE_UPLINK"]),
+        ("crafted/Runtime_CGroupsReleaseAgentModified_completed.json", [f"Action type: {EN['v.no_action']}"]),
+    ],
+)
+def test_each_action_type_renders_its_details_in_text_and_html(path, expected):
+    email = render(classify(finding_from(path), Settings()))
+    for snippet in expected:
+        assert snippet in email.text
+        label, _, value = snippet.partition(": ")
+        assert f">{label}</td>" in email.html
+        assert value.split(" (")[0].replace("'", "&#39;") in email.html
+
+
+def test_long_fields_are_truncated_with_marker_but_steps_are_not():
+    huge = "A" * 500_000
+    event = minimal_event(
+        description=huge,
+        title=huge,
+        service={
+            "action": {
+                "actionType": "AWS_API_CALL",
+                "awsApiCallAction": {
+                    "userAgent": huge,
+                    "api": huge,
+                    "affectedResources": {f"k{i}": huge for i in range(50)},
+                },
+            },
+            "evidence": {"threatIntelligenceDetails": [{"threatListName": huge, "threatNames": [huge] * 50}] * 50},
+        },
+    )
+    c = classify(GuardDutyEvent.model_validate(event).detail, Settings())
+    email = render(c)
+    assert len(email.text.encode("utf-8")) <= MAX_TEXT_BYTES
+    assert message("l.truncated") in email.text
+    for step in c.steps:
+        assert step in email.text
+
+
+def test_multibyte_text_is_bounded_in_bytes():
+    huge = "\U0001f600" * 300_000  # 4 bytes each in UTF-8
+    event = minimal_event(
+        description=huge, service={"evidence": {"threatIntelligenceDetails": [{"threatNames": [huge] * 10}] * 10}}
+    )
+    email = email_for(event)
+    assert len(email.text.encode("utf-8")) <= MAX_TEXT_BYTES
+
+
+# --- html body ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("severity", "band"), [(9.5, "Critical"), (8.0, "High"), (5.0, "Medium"), (2.0, "Low")])
+def test_html_uses_the_band_colour(severity, band):
+    email = email_for(minimal_event(severity=severity))
+    assert f"background-color:{BAND_COLOURS[band]}" in email.html
+    other = {colour for name, colour in BAND_COLOURS.items() if name != band}
+    assert not any(colour in email.html for colour in other)
+
+
+def test_hostile_finding_is_escaped_defanged_and_links_are_ours():
+    c = classify(finding_from("crafted/Hostile_Injection_Attempt.json"), Settings())
+    email = render(c)
+    collector = LinkCollector()
+    collector.feed(email.html)
+    # Only the two links we build; no scripts, images, iframes or forms.
+    assert sorted(collector.urls) == sorted([c.console_url, c.docs_url])
+    assert collector.tags.isdisjoint({"script", "img", "svg", "iframe", "form", "object", "embed"})
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in email.html
+    assert "&lt;b&gt;Bad &amp; Co&lt;/b&gt;" in email.html
+    # Indicators defanged in both bodies
+    for body in (email.text, email.html):
+        assert "evil[.]example[.]com" in body
+        assert "203.0.113[.]7" in body
+        assert "http://" not in body.replace(c.docs_url, "").replace(c.console_url or "", "")
+        assert "https://phish" not in body
+        assert "\u202e" not in body
+        assert "\r" not in body
+
+
+def test_html_is_self_contained_table_layout():
+    email = render(classify(finding_from("events/UnauthorizedAccess_EC2_TorClient.json"), Settings()))
+    assert email.html.startswith("<!DOCTYPE html>")
+    assert '<html lang="en">' in email.html
+    assert "<table" in email.html
+    assert "<style" not in email.html  # inline CSS only
+    assert "<link" not in email.html
+    assert "<script" not in email.html
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "indicator", "expected"),
+    [
+        ("203.0.113.7", False, "203.0.113[.]7"),
+        ("203.0.113.7", True, "203.0.113[.]7"),
+        ("evil.example", True, "evil[.]example"),
+        ("sub.evil.com", False, "sub[.]evil[.]com"),
+        ("see http://x.ru/a", False, "see hxxp[://]x[.]ru/a"),
+        ("HTTPS://A.COM", False, "HxxPS[://]A[.]COM"),
+        ("javascript:alert(1)", False, "javascript[:]alert(1)"),
+        ("2001:db8::1", True, "2001:db8:[:]1"),
+        ("AnomalousBehavior.SuccessfulLogin", False, "AnomalousBehavior.SuccessfulLogin"),
+        ("m3.xlarge", False, "m3.xlarge"),
+    ],
+)
+def test_defang(raw, indicator, expected):
+    assert defang(raw, indicator=indicator) == expected
+
+
+def test_clean_strips_controls_and_bidi_and_bounds():
+    assert clean("a\r\nb\tc\x00d\u202ee\u200bf", 100) == "a b cdef"
+    assert clean("line1\nline2", 100, multiline=True) == "line1\nline2"
+    assert clean("x" * 20, 10) == "x" * 10 + " [truncated]"
+
+
+def test_subject_function_matches_render():
+    c = classify(finding_from("events/UnauthorizedAccess_EC2_TorClient.json"), Settings())
+    assert subject(c) == render(c).subject
+
+
+def test_sample_of_shared_event_renders_for_review():
+    email = render(classify(finding_from("events/Backdoor_EC2_DenialOfService.Tcp.json"), Settings()))
+    assert "Connection direction: Outbound" in email.text
+    assert "ACTOR" in email.text
+    assert load("events/Backdoor_EC2_DenialOfService.Tcp.json")["detail"]["id"] in email.text
