@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from urllib.parse import quote
 
 from responder import guidance
@@ -62,8 +62,7 @@ class TypeParts:
     artifact: str | None
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(NamedTuple):
     """One labelled value for the email. ``ioc`` values are defanged when rendered."""
 
     label: str  # catalogue key
@@ -286,19 +285,24 @@ def _facts(*pairs: tuple[str, object], ioc: tuple[str, ...] = ()) -> tuple[Fact,
     """Facts for the pairs whose value is present; labels in ``ioc`` are indicators."""
     out = []
     for label, value in pairs:
-        if value is None or value in ("", []):
+        kind = type(value)  # exact types: this runs for every field of every finding
+        if value is None or value == "":
             continue
-        if isinstance(value, bool | Msg):
-            key = ("v.yes" if value else "v.no") if isinstance(value, bool) else value
-            out.append(Fact(label, key, translate=True))
-            continue
-        if isinstance(value, list | tuple):
-            shown = [str(v) for v in value[:MAX_LIST_ITEMS]]
-            extra = len(value) - len(shown)
-            text = ", ".join(shown) + (f" (+{extra})" if extra > 0 else "")
+        if kind is str:
+            out.append(Fact(label, value, label in ioc, False))  # type: ignore[arg-type]
+        elif kind is Msg:
+            out.append(Fact(label, str(value), False, True))
+        elif kind is bool:
+            out.append(Fact(label, "v.yes" if value else "v.no", False, True))
+        elif kind is list or kind is tuple:
+            items: list[object] | tuple[object, ...] = value  # type: ignore[assignment]
+            if not items:
+                continue
+            shown = ", ".join(str(item) for item in items[:MAX_LIST_ITEMS])
+            extra = len(items) - MAX_LIST_ITEMS
+            out.append(Fact(label, shown + (f" (+{extra})" if extra > 0 else ""), label in ioc, False))
         else:
-            text = str(value)
-        out.append(Fact(label, text, ioc=label in ioc))
+            out.append(Fact(label, str(value), label in ioc, False))
     return tuple(out)
 
 

@@ -14,31 +14,25 @@ import math
 from typing import Annotated, Any, TypeVar
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import (
-    AliasChoices,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
-    field_validator,
-)
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import core_schema
 
 T = TypeVar("T")
 
 
-def _none_on_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-    """Keep a malformed optional value from sinking the alert: it becomes ``None``."""
-    try:
-        return handler(value)
-    except ValidationError:
-        return None
+class _NoneOnError:
+    """Keep a malformed optional value from sinking the alert: it becomes ``None``.
+
+    Done in pydantic-core (``on_error="default"``), so leniency costs no Python call.
+    """
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.with_default_schema(handler(source), default=None, on_error="default")
 
 
 # An optional field that degrades to None instead of raising on a bad shape.
-Lenient = Annotated[T | None, WrapValidator(_none_on_error)]
+Lenient = Annotated[T | None, _NoneOnError()]
 
 
 class _Model(BaseModel):

@@ -11,7 +11,6 @@ Safety rules live here, in one place:
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Final
@@ -37,10 +36,15 @@ BAND_COLOURS: Final[dict[str, str]] = {
 }
 LINK_COLOUR: Final = "#0b5394"
 
-_SCHEME = re.compile(r"(?i)\b(?:(http)(s?)://|(ftp|file|javascript|data|mailto|vbscript):)")
-_IPV4 = re.compile(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3})\.(\d{1,3})\b")
-# Only known TLDs, so finding types (AnomalousBehavior.SuccessfulLogin) stay intact.
-_DOMAIN = re.compile(r"\b((?:[A-Za-z0-9-]{1,63}\.)+)([A-Za-z]{2,24})\b")
+# One pass finds every linkable thing: URL schemes, IPv4 addresses and domain names.
+# Domains need a known TLD, so finding types (AnomalousBehavior.SuccessfulLogin) stay intact.
+_LINKABLE = re.compile(
+    r"\b(?:(?P<web>(?i:http))(?P<s>(?i:s?))://"
+    r"|(?P<scheme>(?i:ftp|file|javascript|data|mailto|vbscript)):"
+    r"|(?P<ip>\d{1,3}\.\d{1,3}\.\d{1,3})\.(?P<last>\d{1,3})\b"
+    r"|(?P<domain>(?:[A-Za-z0-9-]{1,63}\.)+(?P<tld>[A-Za-z]{2,24}))\b)"
+)
+_IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
 # Generic TLDs that mail clients turn into links (every two-letter ccTLD is covered too).
 LINKIFIED_TLDS: Final = frozenset(
     {
@@ -52,6 +56,14 @@ LINKIFIED_TLDS: Final = frozenset(
     }
 )
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+# Unicode categories Cc, Cf, Cs and Co except tab, CR and LF (Unicode 14, as in Python 3.11):
+# controls, invisible format characters (bidi overrides, zero-width), surrogates, private use.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2"
+    "\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ud800-\uf8ff\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f\U000f0000-\U000ffffd\U00100000-\U0010fffd]"
+)
 
 
 @dataclass(frozen=True)
@@ -61,10 +73,17 @@ class Email:
     html: str
 
 
-def _defang_scheme(match: re.Match[str]) -> str:
-    if match.group(1):
-        return f"{match.group(1)[0]}xx{match.group(1)[3]}{match.group(2)}[://]"
-    return f"{match.group(3)}[:]"
+def _defang_match(match: re.Match[str]) -> str:
+    if web := match["web"]:
+        return f"{web[0]}xx{web[3]}{match['s']}[://]"
+    if scheme := match["scheme"]:
+        return f"{scheme}[:]"
+    if ip := match["ip"]:
+        return f"{ip}[.]{match['last']}"
+    tld = match["tld"].lower()
+    if len(tld) == 2 or tld in LINKIFIED_TLDS:
+        return match["domain"].replace(".", "[.]")
+    return match.group(0)
 
 
 def defang(text: str, *, indicator: bool = False) -> str:
@@ -72,35 +91,28 @@ def defang(text: str, *, indicator: bool = False) -> str:
 
     ``indicator`` values (remote IPs, queried domains) are defanged whatever their TLD.
     """
-    text = _SCHEME.sub(_defang_scheme, text)
+    if "." not in text and ":" not in text:
+        return text  # nothing linkable: the common case, kept cheap
     if indicator and not _IPV4.search(text):
         if "." in text:
-            return text.replace(".", "[.]")
+            return _LINKABLE.sub(_defang_match, text.replace(".", "\0")).replace("\0", "[.]")
         head, sep, tail = text.rpartition(":")  # IPv6
         return f"{head}[:]{tail}" if sep else text
-    text = _IPV4.sub(r"\1[.]\2", text)
-    return _DOMAIN.sub(_defang_domain, text)
-
-
-def _defang_domain(match: re.Match[str]) -> str:
-    tld = match.group(2).lower()
-    if len(tld) == 2 or tld in LINKIFIED_TLDS:
-        return match.group(0).replace(".", "[.]")
-    return match.group(0)
+    return _LINKABLE.sub(_defang_match, text)
 
 
 def clean(value: str, limit: int, *, multiline: bool = False, marker: str = "[truncated]") -> str:
     """Remove control, format and surrogate characters, collapse spaces, bound the length."""
-    kept = []
-    for char in value:
-        if char == "\n" and multiline:
-            kept.append(char)
-        elif char in "\r\n\t":
-            kept.append(" ")
-        elif unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co"):
-            kept.append(char)
-    text = "\n".join(_SPACES.sub(" ", line).strip() for line in "".join(kept).split("\n")).strip()
-    if len(text) > limit:
+    if len(value) <= limit and value.isprintable() and "  " not in value and value.strip() == value:
+        return value  # already clean: the common case, kept cheap
+    # Bound the work first: a 256 KB field must not cost a full scan of every character.
+    truncated = len(value) > limit * 4
+    text = _INVISIBLE.sub("", value[: limit * 4] if truncated else value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not multiline:
+        text = text.replace("\n", " ")
+    text = "\n".join(line for raw in text.split("\n") if (line := _SPACES.sub(" ", raw).strip()))
+    if truncated or len(text) > limit:
         text = text[:limit].rstrip() + " " + marker
     return text
 
@@ -128,10 +140,8 @@ def subject(c: Classification) -> str:
     return text[:MAX_SUBJECT]
 
 
-@dataclass(frozen=True)
-class _Row:
-    label: str
-    value: str
+# A rendered row: (label, value), both already cleaned and translated.
+_Row = tuple[str, str]
 
 
 def _rows(facts: tuple[Fact, ...], lang: str, limit: int, desc_limit: int) -> list[_Row]:
@@ -144,25 +154,25 @@ def _rows(facts: tuple[Fact, ...], lang: str, limit: int, desc_limit: int) -> li
             multiline = fact.label == "f.description"
             value = clean(fact.value, desc_limit if multiline else limit, multiline=multiline, marker=marker)
             value = defang(value, indicator=fact.ioc)
-        rows.append(_Row(message(fact.label, lang), value))
+        rows.append((message(fact.label, lang), value))
     return rows
 
 
 def _context(c: Classification, lang: str, limit: int, desc_limit: int) -> dict[str, object]:
     band_name = message(f"band.{c.band}", lang)
     how_bad = [
-        _Row(message("f.band", lang), band_name),
-        _Row(message("f.severity", lang), f"{c.severity:.1f}"),
+        (message("f.band", lang), band_name),
+        (message("f.severity", lang), f"{c.severity:.1f}"),
     ]
     if c.title:
-        how_bad.append(_Row(message("f.title", lang), defang(clean(c.title, limit))))
+        how_bad.append((message("f.title", lang), defang(clean(c.title, limit))))
     if c.is_sample:
-        how_bad.append(_Row(message("f.sample", lang), message("v.sample", lang)))
+        how_bad.append((message("f.sample", lang), message("v.sample", lang)))
     if c.archived:
-        how_bad.append(_Row(message("f.archived", lang), message("v.yes", lang)))
+        how_bad.append((message("f.archived", lang), message("v.yes", lang)))
     action_rows = _rows(c.action_facts, lang, limit, desc_limit)
     if not c.action_type:
-        action_rows.insert(0, _Row(message("f.action_type", lang), message("v.no_action", lang)))
+        action_rows.insert(0, (message("f.action_type", lang), message("v.no_action", lang)))
     sections = [
         ("h.how_bad", how_bad),
         ("h.what", _rows(c.overview, lang, limit, desc_limit)),
@@ -198,7 +208,7 @@ def _context(c: Classification, lang: str, limit: int, desc_limit: int) -> dict[
 
 
 @cache
-def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
+def _templates() -> tuple[jinja2.Template, jinja2.Template]:
     import jinja2  # noqa: PLC0415 (kept off the handler's import path)
 
     def environment(*, autoescape: bool) -> jinja2.Environment:
@@ -208,19 +218,22 @@ def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
             trim_blocks=True,
             lstrip_blocks=True,
             autoescape=autoescape,  # noqa: S701 (False only for the text/plain body)
+            auto_reload=False,
         )
 
-    return environment(autoescape=False), environment(autoescape=True)
+    text = environment(autoescape=False).get_template("email.txt")
+    html = environment(autoescape=True).get_template("email.html")
+    return text, html
 
 
 def render(c: Classification, lang: str = "en") -> Email:
     """Subject, text body (at most ``MAX_TEXT_BYTES``) and HTML body for a finding."""
-    text_env, html_env = _environments()
+    text_template, html_template = _templates()
     subj = subject(c)
     for limit, desc_limit in FIELD_LIMITS:
         context = _context(c, lang, limit, desc_limit)
-        text = text_env.get_template("email.txt").render(subject=subj, **context)
+        text = text_template.render(subject=subj, **context)
         if len(text.encode("utf-8")) <= MAX_TEXT_BYTES:
             break
-    html = html_env.get_template("email.html").render(subject=subj, **context)
+    html = html_template.render(subject=subj, **context)
     return Email(subject=subj, text=text, html=html)

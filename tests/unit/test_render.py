@@ -218,10 +218,25 @@ def test_defang(raw, indicator, expected):
     assert defang(raw, indicator=indicator) == expected
 
 
+def test_invisible_character_class_matches_unicode_categories():
+    import sys
+    import unicodedata
+
+    from responder.render import _INVISIBLE
+
+    wanted = {"Cc", "Cf", "Cs", "Co"}
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        expected = unicodedata.category(char) in wanted and char not in "\t\n\r"
+        assert bool(_INVISIBLE.fullmatch(char)) == expected, hex(code)
+
+
 def test_clean_strips_controls_and_bidi_and_bounds():
     assert clean("a\r\nb\tc\x00d\u202ee\u200bf", 100) == "a b cdef"
     assert clean("line1\nline2", 100, multiline=True) == "line1\nline2"
     assert clean("x" * 20, 10) == "x" * 10 + " [truncated]"
+    assert clean("x" * 1_000_000, 10) == "x" * 10 + " [truncated]"
+    assert clean("a\r\n\r\nb", 100, multiline=True) == "a\nb"
 
 
 def test_subject_function_matches_render():

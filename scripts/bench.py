@@ -1,0 +1,119 @@
+"""Benchmark: throughput, cold import cost against boto3, and the Lambda asset size.
+
+Figures are ratios or rates measured in this run on this machine; nothing here asserts.
+Ends with one JSON line:
+{"findings_per_s": ..., "import_ms": ..., "boto3_import_ms": ..., "import_ratio": ..., "asset_bytes": ...}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "lambdas"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+EVENTS = sorted((ROOT / "tests" / "fixtures" / "events").glob("*.json"))
+RUNS = 15  # fresh interpreters per import measurement
+THROUGHPUT_SECONDS = 3.0
+HANDLER_ENV = {
+    "CHANNELS": "sns,ses",
+    "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:guardduty-alerts",
+    "SES_SENDER": "alerts@example.com",
+    "SES_RECIPIENTS": "secops@example.com",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def _rate(work: Callable[[Any], object], items: list[Any]) -> float:
+    for item in items:  # warm up: template compilation, first-use caches
+        work(item)
+    done = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < THROUGHPUT_SECONDS:
+        for item in items:
+            work(item)
+        done += len(items)
+    return done / (time.perf_counter() - start)
+
+
+def throughput() -> tuple[float, float, float]:
+    """Findings per second on one core: classify + render (the issue's measure), the same
+    with parsing included, and the baseline of a raw-JSON notifier (``json.dumps`` of the
+    event, what the email of existing tools contains), all in this process."""
+    from responder.classify import classify
+    from responder.render import render
+    from responder.service import parse_event
+    from responder.settings import Settings
+
+    settings = Settings()
+    events = [json.loads(path.read_text()) for path in EVENTS]
+    findings = [parsed.detail for event in events if (parsed := parse_event(event))]
+    ours = _rate(lambda finding: render(classify(finding, settings)), findings)
+    with_parse = _rate(lambda event: render(classify(parse_event(event).detail, settings)), events)  # type: ignore[union-attr]
+    baseline = _rate(lambda event: json.dumps(event, indent=2), events)
+    return ours, with_parse, baseline
+
+
+def import_ms(module: str, **extra_env: str) -> float:
+    """Median wall time to import ``module`` in a fresh interpreter (bytecode already cached)."""
+    code = f"import time; t = time.perf_counter(); import {module}; print((time.perf_counter() - t) * 1000)"
+    env = {**os.environ, **HANDLER_ENV, "PYTHONPATH": str(ROOT / "lambdas"), **extra_env}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)  # warm caches
+    samples = [
+        float(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True).stdout)
+        for _ in range(RUNS)
+    ]
+    return statistics.median(samples)
+
+
+def asset_bytes() -> int:
+    from asset import build, zip_dir
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = build(Path(tmp) / "asset")
+        return zip_dir(target, Path(tmp) / "asset.zip")
+
+
+def main() -> None:
+    print(f"throughput over {len(EVENTS)} shared sample events for {THROUGHPUT_SECONDS:.0f} s ...", file=sys.stderr)
+    rate, with_parse, baseline = throughput()
+    print(f"imports: median of {RUNS} fresh interpreters each ...", file=sys.stderr)
+    handler = import_ms("responder.handler")
+    boto3 = import_ms("boto3")
+    # Inside Lambda with active tracing, Powertools loads the X-Ray SDK at import.
+    traced = import_ms("responder.handler", LAMBDA_TASK_ROOT=str(ROOT / "lambdas"))
+    print("building the Lambda asset (arm64 wheels, zipped) ...", file=sys.stderr)
+    size = asset_bytes()
+    details = {
+        "findings_per_s_with_parse": round(with_parse),
+        "raw_json_baseline_per_s": round(baseline),
+        "vs_raw_json_ratio": round(rate / baseline, 3),
+        "import_ms_tracing_on": round(traced, 1),
+        "tracing_import_ratio": round(traced / boto3, 2),
+    }
+    print(json.dumps(details), file=sys.stderr)
+    print(
+        json.dumps(
+            {
+                "findings_per_s": round(rate),
+                "import_ms": round(handler, 1),
+                "boto3_import_ms": round(boto3, 1),
+                "import_ratio": round(handler / boto3, 2),
+                "asset_bytes": size,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
