@@ -33,6 +33,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
 SENDER = "guardduty-alerts@example.com"
 RECIPIENTS = "secops@example.com,oncall@example.com"
+SNS_SUBSCRIBER = "secops@example.com"
 
 
 @dataclass
@@ -90,7 +91,7 @@ def create_resources() -> str:
 
     sns = boto3.client("sns", region_name=REGION)
     topic_arn: str = sns.create_topic(Name="guardduty-responder-alerts")["TopicArn"]
-    sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=RECIPIENTS.split(",")[0])
+    sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=SNS_SUBSCRIBER)
     boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=SENDER)
     return topic_arn
 
@@ -106,7 +107,7 @@ def sent_so_far(topic_arn: str) -> tuple[list[Any], list[Any]]:
 def sns_eml(subject: str, text: str) -> bytes:
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = "AWS Notifications <no-reply@sns.amazonaws.com>"
-    message["To"] = RECIPIENTS.split(",")[0]
+    message["To"] = SNS_SUBSCRIBER
     message["Subject"] = subject
     message.set_content(text, charset="utf-8")
     return message.as_bytes()
@@ -142,56 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         import responder.handler as handler_module
 
         handler = importlib.reload(handler_module)
-        from responder.cli import events_in
-        from responder.render import BAND_COLOURS
-        from responder.service import parse_event, prepare
-
         shutil.rmtree(OUT, ignore_errors=True)
         OUT.mkdir(parents=True)
         print("[3/4] invoking the real handler with each event", file=sys.stderr)
-        rows: list[Row] = []
-        failures = 0
-        for path in files:
-            for event in events_in(json.loads(path.read_text(encoding="utf-8"))):
-                row = Row(number=len(rows) + 1, source=path.name)
-                rows.append(row)
-                try:
-                    parsed = parse_event(event)
-                    if parsed is not None:
-                        c = prepare(parsed.detail, handler.SETTINGS).classification
-                        row.band, row.severity, row.type = c.band, f"{c.severity:.1f}", c.finding_type
-                        row.purpose, row.action = c.parts.purpose or "?", c.action_type or "(none)"
-                        row.colour = BAND_COLOURS[c.band]
-                except Exception:  # noqa: BLE001, S110 (the handler below reports the reason)
-                    pass
-                before_sns, before_ses = sent_so_far(topic_arn)
-                try:
-                    # The function's own JSON logs and EMF metrics are CloudWatch's business.
-                    with contextlib.redirect_stdout(io.StringIO()):
-                        result = handler.lambda_handler(event, FakeContext())
-                except Exception as error:  # noqa: BLE001 (a failed invocation is a demo result)
-                    row.outcome = f"invocation failed (to the DLQ): {str(error)[:100]}"
-                    failures += "malformed" not in str(error)
-                    print(f"  #{row.number} {path.name}: {row.outcome}", file=sys.stderr)
-                    continue
-                after_sns, after_ses = sent_so_far(topic_arn)
-                stem = f"{row.number:02d}-{path.stem}"[:80]
-                for _id, text, subject, *_ in after_sns[len(before_sns) :]:
-                    (OUT / f"{stem}.sns.eml").write_bytes(sns_eml(subject, text))
-                    row.files.append(("SNS .eml", f"{stem}.sns.eml"))
-                for mail in after_ses[len(before_ses) :]:
-                    (OUT / f"{stem}.ses.eml").write_text(mail.raw_data, encoding="utf-8")
-                    html = message_from_string(mail.raw_data, policy=policy.default).get_body(("html",))
-                    if html is not None:
-                        (OUT / f"{stem}.html").write_text(html.get_content(), encoding="utf-8")
-                        row.files.append(("HTML", f"{stem}.html"))
-                    row.files.append(("SES .eml", f"{stem}.ses.eml"))
-                channels = "+".join(sorted(result["sent"])) or "-"
-                row.outcome = {
-                    "sent": f"sent by {channels}",
-                    "skipped": f"skipped: {result['reason'].replace('_', ' ')}",
-                    "ignored": "ignored: not a finding event",
-                }[result["status"]]
+        rows, failures = replay(files, handler, topic_arn)
         print("[4/4] writing out/demo/index.html", file=sys.stderr)
         sent = sum(row.outcome.startswith("sent") for row in rows)
         summary = f"{len(rows)} events: {sent} emailed, {len(rows) - sent} not emailed (reasons below)."
@@ -201,6 +156,68 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if failures else 0
     finally:
         server.stop()
+
+
+def classify_row(row: Row, event: dict[str, Any], settings: Any) -> None:
+    """Fill the row's band, type, purpose and action the way the handler sees them."""
+    from responder.render import BAND_COLOURS
+    from responder.service import InvalidEventError, parse_event, prepare
+
+    try:
+        parsed = parse_event(event)
+    except InvalidEventError:
+        return  # the handler reports why
+    if parsed is not None:
+        c = prepare(parsed.detail, settings).classification
+        row.band, row.severity, row.type = c.band, f"{c.severity:.1f}", c.finding_type
+        row.purpose, row.action = c.parts.purpose or "?", c.action_type or "(none)"
+        row.colour = BAND_COLOURS[c.band]
+
+
+def write_emails(row: Row, stem: str, sns_sent: list[Any], ses_sent: list[Any]) -> None:
+    for _id, text, subject, *_ in sns_sent:
+        (OUT / f"{stem}.sns.eml").write_bytes(sns_eml(subject, text))
+        row.files.append(("SNS .eml", f"{stem}.sns.eml"))
+    for mail in ses_sent:
+        (OUT / f"{stem}.ses.eml").write_text(mail.raw_data, encoding="utf-8")
+        html = message_from_string(mail.raw_data, policy=policy.default).get_body(("html",))
+        if html is not None:
+            (OUT / f"{stem}.html").write_text(html.get_content(), encoding="utf-8")
+            row.files.append(("HTML", f"{stem}.html"))
+        row.files.append(("SES .eml", f"{stem}.ses.eml"))
+
+
+def replay(files: list[Path], handler: Any, topic_arn: str) -> tuple[list[Row], int]:
+    """Invoke the handler with every event; return the rows and the unexpected failures."""
+    from responder.cli import events_in
+
+    rows: list[Row] = []
+    failures = 0
+    for path in files:
+        for event in events_in(json.loads(path.read_text(encoding="utf-8"))):
+            row = Row(number=len(rows) + 1, source=path.name)
+            rows.append(row)
+            classify_row(row, event, handler.SETTINGS)
+            before_sns, before_ses = sent_so_far(topic_arn)
+            try:
+                # The function's own JSON logs and EMF metrics are CloudWatch's business.
+                with contextlib.redirect_stdout(io.StringIO()):
+                    result = handler.lambda_handler(event, FakeContext())
+            except Exception as error:  # noqa: BLE001 (a failed invocation is a demo result)
+                row.outcome = f"invocation failed (to the DLQ): {str(error)[:100]}"
+                failures += "malformed" not in str(error)
+                continue
+            after_sns, after_ses = sent_so_far(topic_arn)
+            write_emails(
+                row, f"{row.number:02d}-{path.stem}"[:80], after_sns[len(before_sns) :], after_ses[len(before_ses) :]
+            )
+            channels = "+".join(sorted(result["sent"])) or "-"
+            row.outcome = {
+                "sent": f"sent by {channels}",
+                "skipped": f"skipped: {result['reason'].replace('_', ' ')}",
+                "ignored": "ignored: not a finding event",
+            }[result["status"]]
+    return rows, failures
 
 
 def write_index(rows: list[Row], summary: str) -> None:
