@@ -8,7 +8,12 @@ FORMAT ?= text
 export PYTHONPATH := lambdas:.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install test lint typecheck unit preview bench demo clean
+NODE_STAMP := node_modules/.installed
+# Synth offline-safe: no AWS credentials, no metadata lookups, no CLI notices or telemetry.
+NO_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+	AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true
+
+.PHONY: install test lint typecheck unit synth preview bench demo clean
 
 $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +21,11 @@ $(STAMP):
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(STAMP) $(NODE_STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -28,7 +37,11 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest --cov --cov-report=term
 
-test: lint typecheck unit
+synth: $(STAMP) $(NODE_STAMP)
+	$(NO_AWS) npx cdk synth --quiet --no-notices
+	$(VENV)/bin/cfn-lint
+
+test: lint typecheck unit synth
 
 preview: $(STAMP)
 	$(PY) -m responder preview $(EVENT) --format $(FORMAT)
@@ -40,4 +53,4 @@ demo: $(STAMP)
 	$(PY) scripts/demo.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage out cdk.out
+	rm -rf $(VENV) node_modules .build .pytest_cache .mypy_cache .ruff_cache .coverage out cdk.out

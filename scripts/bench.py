@@ -20,7 +20,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lambdas"))
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))
 
 EVENTS = sorted((ROOT / "tests" / "fixtures" / "events").glob("*.json"))
 RUNS = 15  # fresh interpreters per import measurement
@@ -77,7 +77,7 @@ def import_ms(module: str, **extra_env: str) -> float:
 
 
 def asset_bytes() -> int:
-    from asset import build, zip_dir
+    from infra.asset import build, zip_dir
 
     with tempfile.TemporaryDirectory() as tmp:
         target = build(Path(tmp) / "asset")

@@ -1,0 +1,70 @@
+"""Resolve a fragment of the synthesized template the way CloudFormation would, for given
+parameter values: ``Ref`` (parameters are strings, as CloudFormation passes them),
+conditions, ``Fn::If``/``Equals``/``Not``/``And``/``Or``/``Join``/``Select``/``Split``.
+
+Used by the infrastructure tests and the local demo to turn the rule's EventPattern into
+the exact pattern EventBridge receives. Anything else raises, never guesses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+class UnresolvableError(ValueError):
+    """The fragment uses something this resolver does not evaluate."""
+
+
+def parameter_values(template: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Defaults from the template, replaced by ``overrides``; lists split like CommaDelimitedList."""
+    values: dict[str, Any] = {}
+    for name, spec in template.get("Parameters", {}).items():
+        raw = (overrides or {}).get(name, spec.get("Default"))
+        if raw is None:
+            continue
+        values[name] = str(raw).split(",") if spec.get("Type") == "CommaDelimitedList" else str(raw)
+    return values
+
+
+Evaluate = Callable[[Any], Any]
+
+# Each intrinsic: (argument, evaluate, is-condition-true) -> value.
+_INTRINSICS: dict[str, Callable[[Any, Evaluate, Callable[[str], bool]], Any]] = {
+    "Condition": lambda arg, value, condition: condition(arg),
+    "Fn::If": lambda arg, value, condition: value(arg[1] if condition(arg[0]) else arg[2]),
+    "Fn::Equals": lambda arg, value, condition: str(value(arg[0])) == str(value(arg[1])),
+    "Fn::Not": lambda arg, value, condition: not value(arg[0]),
+    "Fn::And": lambda arg, value, condition: all(value(item) for item in arg),
+    "Fn::Or": lambda arg, value, condition: any(value(item) for item in arg),
+    "Fn::Join": lambda arg, value, condition: str(arg[0]).join(str(item) for item in value(arg[1])),
+    "Fn::Select": lambda arg, value, condition: value(arg[1])[int(value(arg[0]))],
+    "Fn::Split": lambda arg, value, condition: str(value(arg[1])).split(str(arg[0])),
+}
+
+
+def resolve(template: Mapping[str, Any], fragment: Any, parameters: Mapping[str, Any]) -> Any:
+    """The value of ``fragment`` after CloudFormation's intrinsic functions."""
+    conditions = template.get("Conditions", {})
+
+    def condition(name: str) -> bool:
+        return bool(value(conditions[name]))
+
+    def value(node: Any) -> Any:
+        if isinstance(node, list):
+            return [value(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            ((key, arg),) = node.items()
+            if key == "Ref":
+                if arg not in parameters:
+                    raise UnresolvableError(f"Ref {arg}")
+                return parameters[arg]
+            if key in _INTRINSICS:
+                return _INTRINSICS[key](arg, value, condition)
+            if key.startswith("Fn::"):
+                raise UnresolvableError(key)
+        return {key: value(item) for key, item in node.items()}
+
+    return value(fragment)

@@ -1,0 +1,530 @@
+"""The GuardDuty Responder stack: it only composes resources, each built by a ``_build_*`` helper.
+
+Everything users tune is a CloudFormation parameter (``cdk deploy --parameters ...``), so a
+bad value fails the deploy with CloudFormation's message instead of breaking the function.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import (
+    Acknowledgment,
+    Aws,
+    BundlingOptions,
+    CfnCondition,
+    CfnOutput,
+    CfnParameter,
+    CfnRule,
+    CfnRuleAssertion,
+    DockerImage,
+    Duration,
+    Fn,
+    RemovalPolicy,
+    Stack,
+    Validations,
+)
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import constants
+from infra.asset import LocalBundling
+
+ROOT = Path(__file__).resolve().parents[1]
+EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+
+
+class GuardDutyResponderStack(Stack):
+    """EventBridge rule -> Lambda (triage + email) -> SNS and/or SES, with DLQ and alarms."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self._build_parameters()
+        self._build_conditions()
+        self._build_parameter_rules()
+        self.key = self._build_key()
+        self.dead_letter_queue = self._build_dead_letter_queue()
+        self.topic = self._build_alert_topic()
+        self.alarm_topic = self._build_alarm_topic()
+        self.configuration_set = self._build_ses()
+        self.function = self._build_function()
+        self.rule = self._build_rule()
+        self._build_alarms()
+        self._build_outputs()
+
+    # --- parameters -------------------------------------------------------------
+
+    def _build_parameters(self) -> None:
+        self.threshold = CfnParameter(
+            self,
+            "NotifyThreshold",
+            type="Number",
+            default="4.0",
+            allowed_values=list(constants.THRESHOLD_VALUES),
+            description="Findings with a lower severity are not emailed (the rule filters them out). "
+            "4.0 = Medium and above, 7.0 = High and above, 9.0 = Critical only.",
+        )
+        self.band_medium = self._score("BandMediumMin", "4.0", 1.0, 5.9, "Lowest severity of the Medium band.")
+        self.band_high = self._score("BandHighMin", "7.0", 6.0, 8.4, "Lowest severity of the High band.")
+        self.band_critical = self._score("BandCriticalMin", "9.0", 8.5, 10.0, "Lowest severity of the Critical band.")
+        self.channels = CfnParameter(
+            self,
+            "Channels",
+            type="String",
+            default="sns",
+            allowed_values=["sns", "ses", "sns,ses"],
+            description="sns: plain-text email through the SNS topic; ses: HTML and text email through "
+            "Amazon SES (needs SenderAddress); sns,ses: both.",
+        )
+        self.recipients = CfnParameter(
+            self,
+            "Recipients",
+            type="CommaDelimitedList",
+            allowed_pattern=f"^{EMAIL_PATTERN}$",
+            constraint_description="a comma-separated list of email addresses",
+            description=f"Who receives the alerts. With sns, the first {constants.MAX_SNS_SUBSCRIPTIONS} "
+            "get an SNS email subscription (each must confirm it); with ses, all of them.",
+        )
+        self.sender = CfnParameter(
+            self,
+            "SenderAddress",
+            type="String",
+            default="",
+            allowed_pattern=f"^$|^{EMAIL_PATTERN}$",
+            constraint_description="empty, or one email address",
+            description="SES sender (From) address; its address or domain must be verified in SES.",
+        )
+        self.create_identity = CfnParameter(
+            self,
+            "CreateSenderIdentity",
+            type="String",
+            default="no",
+            allowed_values=["yes", "no"],
+            description="yes: create the SES email identity for SenderAddress (SES then emails a "
+            "verification link to it).",
+        )
+        self.configuration_set_name = CfnParameter(
+            self,
+            "SesConfigurationSet",
+            type="String",
+            default="",
+            allowed_pattern="^$|^[A-Za-z0-9_-]{1,64}$",
+            constraint_description="empty, or an SES configuration set name",
+            description="Existing SES configuration set to send with; empty uses the one this stack "
+            "creates (TLS required, no open or click tracking).",
+        )
+        self.include_samples = CfnParameter(
+            self,
+            "IncludeSampleFindings",
+            type="String",
+            default="true",
+            allowed_values=["true", "false"],
+            description="Email GuardDuty sample findings (marked [SAMPLE]).",
+        )
+        self.language = CfnParameter(
+            self, "Language", type="String", default="en", allowed_values=["en"], description="Email language."
+        )
+        self.alarm_email = CfnParameter(
+            self,
+            "AlarmEmail",
+            type="String",
+            default="",
+            allowed_pattern=f"^$|^{EMAIL_PATTERN}$",
+            constraint_description="empty, or one email address",
+            description="Operator address subscribed to the alarm topic (dead-letter queue, errors, throttles).",
+        )
+
+    def _score(self, name: str, default: str, low: float, high: float, text: str) -> CfnParameter:
+        return CfnParameter(
+            self,
+            name,
+            type="Number",
+            default=default,
+            min_value=low,
+            max_value=high,
+            description=f"{text} From {low} to {high}; the ranges keep the bands in order.",
+        )
+
+    def _build_conditions(self) -> None:
+        channels = self.channels.value_as_string
+        self.uses_sns = CfnCondition(
+            self,
+            "UsesSns",
+            expression=Fn.condition_or(Fn.condition_equals(channels, "sns"), Fn.condition_equals(channels, "sns,ses")),
+        )
+        self.uses_ses = CfnCondition(
+            self,
+            "UsesSes",
+            expression=Fn.condition_or(Fn.condition_equals(channels, "ses"), Fn.condition_equals(channels, "sns,ses")),
+        )
+        self.creates_identity = CfnCondition(
+            self, "CreatesSenderIdentity", expression=Fn.condition_equals(self.create_identity.value_as_string, "yes")
+        )
+        self.own_configuration_set = CfnCondition(
+            self, "UsesOwnConfigurationSet", expression=Fn.condition_equals(self.configuration_set_name, "")
+        )
+        self.has_alarm_email = CfnCondition(
+            self, "HasAlarmEmail", expression=Fn.condition_not(Fn.condition_equals(self.alarm_email, ""))
+        )
+        self.threshold_is = {
+            value: CfnCondition(
+                self,
+                f"ThresholdIs{value.replace('.', '')}",
+                expression=Fn.condition_equals(self.threshold.value_as_string, value),
+            )
+            for value in constants.THRESHOLD_VALUES[1:]  # the lowest value is the fallback
+        }
+
+    def _build_parameter_rules(self) -> None:
+        """Cross-parameter checks CloudFormation runs before creating anything."""
+        sender_given = Fn.condition_not(Fn.condition_equals(self.sender.value_as_string, ""))
+        CfnRule(
+            self,
+            "SesNeedsSender",
+            rule_condition=Fn.condition_contains(["ses", "sns,ses"], self.channels.value_as_string),
+            assertions=[
+                CfnRuleAssertion(assert_=sender_given, assert_description="Channels includes ses: set SenderAddress.")
+            ],
+        )
+        CfnRule(
+            self,
+            "IdentityNeedsSender",
+            rule_condition=Fn.condition_equals(self.create_identity.value_as_string, "yes"),
+            assertions=[
+                CfnRuleAssertion(
+                    assert_=sender_given, assert_description="CreateSenderIdentity is yes: set SenderAddress."
+                )
+            ],
+        )
+
+    # --- encryption, queue and topics ---------------------------------------------
+
+    def _build_key(self) -> kms.Key:
+        key = kms.Key(
+            self,
+            "TopicKey",
+            description="GuardDuty Responder: encrypts the alert and alarm SNS topics",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # CloudWatch alarms publish to the encrypted alarm topic; an AWS-managed key cannot allow this.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToUseTheKey",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" means this key
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
+        )
+        return key
+
+    def _build_dead_letter_queue(self) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(constants.DLQ_RETENTION_DAYS),
+        )
+        Validations.of(queue).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SQS3",
+                reason="This queue is the dead-letter queue of the rule target, the function's "
+                "asynchronous invocations and the SNS subscriptions; a DLQ of the DLQ would only "
+                "move the same messages again. Its depth is alarmed.",
+            ),
+            Acknowledgment(
+                id="Serverless-SQSRedrivePolicy",
+                reason="This queue is itself the dead-letter queue; messages stay 14 days and its depth is alarmed.",
+            ),
+        )
+        return queue
+
+    def _encrypted_topic(self, construct_id: str, display_name: str) -> sns.Topic:
+        return sns.Topic(self, construct_id, display_name=display_name, master_key=self.key, enforce_ssl=True)
+
+    def _build_alert_topic(self) -> sns.Topic:
+        topic = self._encrypted_topic("AlertTopic", "GuardDuty findings")
+        # SNS may deliver failed email notifications to the dead-letter queue.
+        self.dead_letter_queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowSnsRedrive",
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[self.dead_letter_queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": topic.topic_arn}},
+            )
+        )
+        # One email subscription per recipient, up to MAX_SNS_SUBSCRIPTIONS: the list is padded
+        # with empty entries so Fn::Select never runs past its end.
+        padded = Fn.split(
+            ",", Fn.join("", [Fn.join(",", self.recipients.value_as_list), "," * constants.MAX_SNS_SUBSCRIPTIONS])
+        )
+        for index in range(constants.MAX_SNS_SUBSCRIPTIONS):
+            address = Fn.select(index, padded)
+            has_address = CfnCondition(
+                self,
+                f"SubscribesRecipient{index + 1}",
+                expression=Fn.condition_and(self.uses_sns, Fn.condition_not(Fn.condition_equals(address, ""))),
+            )
+            subscription = sns.CfnSubscription(
+                self,
+                f"RecipientSubscription{index + 1}",
+                topic_arn=topic.topic_arn,
+                protocol="email",
+                endpoint=address,
+                redrive_policy={"deadLetterTargetArn": self.dead_letter_queue.queue_arn},
+            )
+            subscription.cfn_options.condition = has_address
+        return topic
+
+    def _build_alarm_topic(self) -> sns.Topic:
+        topic = self._encrypted_topic("AlarmTopic", "GuardDuty Responder alarms")
+        subscription = sns.CfnSubscription(
+            self,
+            "AlarmSubscription",
+            topic_arn=topic.topic_arn,
+            protocol="email",
+            endpoint=self.alarm_email.value_as_string,
+            redrive_policy={"deadLetterTargetArn": self.dead_letter_queue.queue_arn},
+        )
+        subscription.cfn_options.condition = self.has_alarm_email
+        return topic
+
+    # --- SES ------------------------------------------------------------------------
+
+    def _build_ses(self) -> ses.CfnConfigurationSet:
+        configuration_set = ses.CfnConfigurationSet(
+            self,
+            "ConfigurationSet",
+            # TLS required; no TrackingOptions and no event destination, so links are never rewritten.
+            delivery_options=ses.CfnConfigurationSet.DeliveryOptionsProperty(tls_policy="REQUIRE"),
+        )
+        identity = ses.CfnEmailIdentity(
+            self,
+            "SenderIdentity",
+            email_identity=self.sender.value_as_string,
+            configuration_set_attributes=ses.CfnEmailIdentity.ConfigurationSetAttributesProperty(
+                configuration_set_name=configuration_set.ref
+            ),
+        )
+        identity.cfn_options.condition = self.creates_identity
+        return configuration_set
+
+    def _configuration_set_in_use(self) -> str:
+        return Fn.condition_if(
+            self.own_configuration_set.logical_id,
+            self.configuration_set.ref,
+            self.configuration_set_name.value_as_string,
+        ).to_string()
+
+    # --- function --------------------------------------------------------------------
+
+    def _build_role(self, log_group: logs.LogGroup) -> iam.Role:
+        role = iam.Role(
+            self,
+            "FunctionRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="GuardDuty Responder function: write its logs, publish alerts, send SES mail",
+        )
+        # Instead of the AWS managed AWSLambdaBasicExecutionRole: only this function's log group.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        )
+        ses_policy = iam.Policy(
+            self,
+            "SesSendPolicy",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["ses:SendEmail"],
+                    resources=[
+                        self._ses_arn(f"identity/{self.sender.value_as_string}"),
+                        self._ses_arn(
+                            Fn.join("", ["identity/", Fn.select(1, Fn.split("@", self.sender.value_as_string))])
+                        ),
+                        self._ses_arn(Fn.join("", ["configuration-set/", self._configuration_set_in_use()])),
+                    ],
+                )
+            ],
+        )
+        ses_policy.attach_to_role(role)
+        # Only with the SES channel (whose sender CloudFormation has checked): no SES rights otherwise.
+        assert isinstance(ses_policy.node.default_child, iam.CfnPolicy)  # noqa: S101 (construct shape)
+        ses_policy.node.default_child.cfn_options.condition = self.uses_ses
+        return role
+
+    def _ses_arn(self, resource: str) -> str:
+        return self.format_arn(service="ses", resource=resource)
+
+    def _build_function(self) -> lambda_.Function:
+        log_group = logs.LogGroup(
+            self,
+            "FunctionLogs",
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        role = self._build_role(log_group)
+        function = lambda_.Function(
+            self,
+            "Function",
+            description="GuardDuty Responder: triages each finding and emails the response steps",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="responder.handler.lambda_handler",
+            code=lambda_.Code.from_asset(
+                str(ROOT / "lambdas"),
+                bundling=BundlingOptions(
+                    image=DockerImage.from_registry("unused-local-bundling-only"), local=LocalBundling()
+                ),
+            ),
+            memory_size=constants.MEMORY_MB,
+            timeout=Duration.seconds(constants.TIMEOUT_SECONDS),
+            reserved_concurrent_executions=constants.RESERVED_CONCURRENCY,
+            tracing=lambda_.Tracing.ACTIVE,
+            logging_format=lambda_.LoggingFormat.JSON,
+            log_group=log_group,
+            role=role,
+            retry_attempts=constants.ASYNC_RETRY_ATTEMPTS,
+            max_event_age=Duration.hours(constants.ASYNC_MAX_EVENT_AGE_HOURS),
+            on_failure=destinations.SqsDestination(self.dead_letter_queue),
+            environment={
+                "CHANNELS": self.channels.value_as_string,
+                "TOPIC_ARN": self.topic.topic_arn,
+                "SES_SENDER": self.sender.value_as_string,
+                "SES_RECIPIENTS": Fn.join(",", self.recipients.value_as_list),
+                "SES_CONFIGURATION_SET": self._configuration_set_in_use(),
+                "NOTIFY_THRESHOLD": self.threshold.value_as_string,
+                "BAND_MEDIUM_MIN": self.band_medium.value_as_string,
+                "BAND_HIGH_MIN": self.band_high.value_as_string,
+                "BAND_CRITICAL_MIN": self.band_critical.value_as_string,
+                "INCLUDE_SAMPLES": self.include_samples.value_as_string,
+                "LANGUAGE": self.language.value_as_string,
+                "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
+                "POWERTOOLS_METRICS_NAMESPACE": "GuardDutyResponder",
+            },
+        )
+        # Publish to this topic only, with this key only (what SNS needs to encrypt the message).
+        role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self.topic.topic_arn]))
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self.key.key_arn])
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="X-Ray PutTraceSegments/PutTelemetryRecords (added by active tracing) support no "
+                "resource-level permissions; every other statement names its exact resources.",
+            )
+        )
+        Validations.of(function).acknowledge(
+            Acknowledgment(
+                id="Serverless-LambdaDLQ",
+                reason="Failed asynchronous invocations go to the SQS on-failure destination, which "
+                "keeps the event and the error; a separate function DLQ would hold the same event twice.",
+            )
+        )
+        return function
+
+    # --- rule ---------------------------------------------------------------------------
+
+    def _severity_floor(self) -> Any:
+        """The threshold as a literal JSON number, chosen by condition.
+
+        ``Ref`` to a Number parameter resolves to a string, and EventBridge rejects a string
+        inside ``numeric``; nested ``Fn::If`` over literal numbers is exact either way.
+        """
+        floor: Any = float(constants.THRESHOLD_VALUES[0])
+        for value in constants.THRESHOLD_VALUES[1:]:
+            floor = Fn.condition_if(self.threshold_is[value].logical_id, float(value), floor)
+        return floor
+
+    def _build_rule(self) -> events.Rule:
+        rule = events.Rule(
+            self,
+            "FindingsRule",
+            description="GuardDuty findings at or above the notification threshold -> GuardDuty Responder",
+            event_pattern=events.EventPattern(source=["aws.guardduty"], detail_type=["GuardDuty Finding"]),
+        )
+        rule.add_target(
+            targets.LambdaFunction(
+                self.function,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=constants.RULE_RETRY_ATTEMPTS,
+                max_event_age=Duration.hours(constants.RULE_MAX_EVENT_AGE_HOURS),
+            )
+        )
+        cfn_rule = rule.node.default_child
+        assert isinstance(cfn_rule, events.CfnRule)  # noqa: S101 (construct shape)
+        cfn_rule.add_property_override(
+            "EventPattern.detail", {"severity": [{"numeric": [">=", self._severity_floor()]}]}
+        )
+        return rule
+
+    # --- alarms and outputs ------------------------------------------------------------------
+
+    def _build_alarms(self) -> None:
+        period = Duration.minutes(constants.ALARM_PERIOD_MINUTES)
+        rule_metric = {"namespace": "AWS/Events", "dimensions_map": {"RuleName": self.rule.rule_name}, "period": period}
+        metrics = {
+            "DeadLetterQueueNotEmpty": (
+                self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=period, statistic="Maximum"
+                ),
+                "Events or emails the responder could not handle are waiting in the dead-letter queue.",
+            ),
+            "FunctionErrors": (
+                self.function.metric_errors(period=period, statistic="Sum"),
+                "The responder function failed (bad event, SES or SNS refusal); see its logs.",
+            ),
+            "FunctionThrottles": (
+                self.function.metric_throttles(period=period, statistic="Sum"),
+                "The responder function was throttled (a finding storm); events wait and are retried.",
+            ),
+            "RuleFailedInvocations": (
+                cloudwatch.Metric(metric_name="FailedInvocations", statistic="Sum", **rule_metric),
+                "EventBridge could not hand findings to the function.",
+            ),
+            "RuleDeadLetterInvocations": (
+                cloudwatch.Metric(metric_name="InvocationsSentToDlq", statistic="Sum", **rule_metric),
+                "EventBridge gave up on findings and sent them to the dead-letter queue.",
+            ),
+        }
+        action = cloudwatch_actions.SnsAction(self.alarm_topic)
+        for name, (metric, description) in metrics.items():
+            alarm = cloudwatch.Alarm(
+                self,
+                name,
+                metric=metric,
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=description,
+            )
+            alarm.add_alarm_action(action)
+
+    def _build_outputs(self) -> None:
+        outputs = {
+            "AlertTopicArn": (self.topic.topic_arn, "SNS topic the alerts are published to"),
+            "AlarmTopicArn": (self.alarm_topic.topic_arn, "SNS topic the operational alarms go to"),
+            "FunctionName": (self.function.function_name, "The responder Lambda function"),
+            "DeadLetterQueueUrl": (self.dead_letter_queue.queue_url, "Events and emails that could not be handled"),
+            "RuleName": (self.rule.rule_name, "EventBridge rule on GuardDuty findings"),
+        }
+        for name, (value, description) in outputs.items():
+            CfnOutput(self, name, value=value, description=description)

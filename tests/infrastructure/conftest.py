@@ -1,0 +1,34 @@
+"""One synthesized app for all infrastructure tests (synth bundles the asset: do it once)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+
+@pytest.fixture(scope="session")
+def assembly() -> Any:
+    from infra.app import build_app
+
+    # Building with the cdk-nag packs attached raises ValidationFailed on any violation.
+    return build_app().synth()
+
+
+@pytest.fixture(scope="session")
+def template(assembly) -> dict[str, Any]:
+    stack = assembly.get_stack_by_name("GuardDutyResponder")
+    return json.loads(Path(stack.template_full_path).read_text())
+
+
+@pytest.fixture(scope="session")
+def asset_dir(assembly) -> Path:
+    stack = assembly.get_stack_by_name("GuardDutyResponder")
+    manifest = json.loads((Path(assembly.directory) / f"{stack.stack_name}.assets.json").read_text())
+    [directory] = [f["source"]["path"] for f in manifest["files"].values() if f["source"].get("packaging") == "zip"]
+    return Path(assembly.directory) / directory

@@ -1,0 +1,45 @@
+"""The template resolver the tests and the demo rely on."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.resolve import UnresolvableError, parameter_values, resolve
+
+TEMPLATE = {
+    "Parameters": {
+        "Level": {"Type": "String", "Default": "4.0"},
+        "People": {"Type": "CommaDelimitedList"},
+    },
+    "Conditions": {
+        "IsFour": {"Fn::Equals": [{"Ref": "Level"}, "4.0"]},
+        "NotFour": {"Fn::Not": [{"Condition": "IsFour"}]},
+        "Both": {"Fn::And": [{"Condition": "IsFour"}, {"Fn::Or": [{"Condition": "NotFour"}, True]}]},
+    },
+}
+
+
+def test_defaults_overrides_and_lists():
+    assert parameter_values(TEMPLATE) == {"Level": "4.0"}
+    assert parameter_values(TEMPLATE, {"People": "a,b"}) == {"Level": "4.0", "People": ["a", "b"]}
+
+
+def test_intrinsics():
+    params = parameter_values(TEMPLATE, {"People": "a@x.io,b@y.io"})
+    fragment = {
+        "pick": {"Fn::If": ["IsFour", 4, 1]},
+        "both": {"Fn::If": ["Both", "yes", "no"]},
+        "joined": {"Fn::Join": ["+", {"Ref": "People"}]},
+        "domain": {"Fn::Select": [1, {"Fn::Split": ["@", {"Fn::Select": [0, {"Ref": "People"}]}]}]},
+        "plain": [1, {"a": "b", "c": "d"}],
+    }
+    assert resolve(TEMPLATE, fragment, params) == {
+        "pick": 4, "both": "yes", "joined": "a@x.io+b@y.io", "domain": "x.io", "plain": [1, {"a": "b", "c": "d"}],
+    }  # fmt: skip
+    assert resolve(TEMPLATE, {"Fn::If": ["IsFour", 4, 1]}, {"Level": "9.0"}) == 1
+
+
+@pytest.mark.parametrize("fragment", [{"Ref": "Missing"}, {"Fn::GetAtt": ["X", "Arn"]}, {"Fn::Sub": "${Level}"}])
+def test_unknown_things_raise_instead_of_guessing(fragment):
+    with pytest.raises(UnresolvableError):
+        resolve(TEMPLATE, fragment, {"Level": "4.0"})
