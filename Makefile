@@ -49,8 +49,8 @@ preview: $(STAMP)
 bench: $(STAMP)
 	$(PY) scripts/bench.py
 
-demo: $(STAMP)
-	$(PY) scripts/demo.py $(ARGS)
+demo: $(STAMP) $(NODE_STAMP)
+	$(PY) -m demo $(ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .build .pytest_cache .mypy_cache .ruff_cache .coverage out cdk.out

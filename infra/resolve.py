@@ -27,6 +27,26 @@ def parameter_values(template: Mapping[str, Any], overrides: Mapping[str, str] |
     return values
 
 
+def check_parameters(template: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """Refuse values CloudFormation would refuse (allowed values, ranges, patterns, required)."""
+    import re  # noqa: PLC0415
+
+    for name, spec in template.get("Parameters", {}).items():
+        if name not in values:
+            if "Default" not in spec and not name.startswith("BootstrapVersion"):
+                raise UnresolvableError(f"parameter {name} must have a value")
+            continue
+        items = values[name] if isinstance(values[name], list) else [values[name]]
+        for item in items:
+            if "AllowedValues" in spec and item not in spec["AllowedValues"]:
+                raise UnresolvableError(f"parameter {name}: {item!r} is not one of {spec['AllowedValues']}")
+            if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], item):
+                raise UnresolvableError(f"parameter {name}: {item!r} does not match {spec['AllowedPattern']}")
+            low, high = float(spec.get("MinValue", "-inf")), float(spec.get("MaxValue", "inf"))
+            if not low <= float(item) <= high if ("MinValue" in spec or "MaxValue" in spec) else False:
+                raise UnresolvableError(f"parameter {name}: {item} is outside {low}-{high}")
+
+
 Evaluate = Callable[[Any], Any]
 
 # Each intrinsic: (argument, evaluate, is-condition-true) -> value.

@@ -406,7 +406,7 @@ class EcsClusterDetails(_Model):
 
 
 class ContainerDetails(_Model):
-    id: Lenient[str] = None
+    id: Lenient[str] = None  # type: ignore[assignment]
     name: Lenient[str] = None
     image: Lenient[str] = None
 
@@ -475,6 +475,13 @@ class Finding(_Model):
 class GuardDutyEvent(EventBridgeModel):
     """The EventBridge envelope with a typed GuardDuty finding as ``detail``."""
 
-    # The envelope time is not needed and samples carry redacted or non-ISO values.
+    # Only source, detail-type and the finding matter; the rest of the envelope is optional
+    # (samples carry redacted or non-ISO times; emulators omit fields), deliberately looser
+    # than Powertools' base model, hence the ignores.
+    version: Lenient[str] = None  # type: ignore[assignment]
+    id: Lenient[str] = None
+    account: Lenient[str] = None  # type: ignore[assignment]
     time: Any = None
+    region: Lenient[str] = None  # type: ignore[assignment]
+    resources: Lenient[list[str]] = None  # type: ignore[assignment]
     detail: Finding

@@ -1,0 +1,406 @@
+"""`make demo`: the whole pipeline end to end on an embedded AWS, loopback only.
+
+1. Start moto's server on 127.0.0.1 (random port); every boto3 client reaches it through
+   AWS_ENDPOINT_URL.
+2. Create what the stack creates: the SNS topic with an email subscription, the SES
+   identity and configuration set, the dead-letter queue.
+3. Synthesize the CDK app and create the EventBridge rule from the EventPattern in the
+   template, resolved with the parameters as CloudFormation would; its target is an SQS
+   queue, since the emulator cannot invoke Lambda.
+4. PutEvents every event (batches of 10), drain the queue and invoke the real handler with
+   each delivered event, under the environment the stack gives the function. A failed
+   invocation goes to the dead-letter queue, as Lambda's on-failure destination would.
+5. Read back what was really sent and write each email to out/demo/.
+6. Print a summary; exit non-zero if any step failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import io
+import json
+import logging
+import os
+import shutil
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_string, policy
+from email.message import EmailMessage
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+import jinja2
+from moto.server import ThreadedMotoServer
+from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
+
+from infra.app import build_app
+from infra.resolve import UnresolvableError, check_parameters, parameter_values, resolve
+from responder.cli import events_in
+from responder.observability import logger
+from responder.render import BAND_COLOURS
+from responder.service import InvalidEventError, parse_event, prepare
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FIXTURES = ROOT / "tests" / "fixtures"
+DEFAULT_EVENTS = [FIXTURES / "events", FIXTURES / "crafted", FIXTURES / "invalid"]
+OUT = ROOT / "out" / "demo"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
+SENDER = "guardduty-alerts@example.com"
+RECIPIENTS = "secops@example.com,oncall@example.com"
+SNS_SUBSCRIBER = "secops@example.com"
+BATCH = 10  # PutEvents accepts at most 10 entries per call
+
+
+@dataclass
+class Row:
+    """One event of the run and what happened to it."""
+
+    number: int
+    source: str
+    finding_id: str | None = None
+    band: str = "-"
+    severity: str = "-"
+    type: str = "-"
+    purpose: str = "-"
+    action: str = "-"
+    outcome: str = "filtered by the rule (below the threshold or not a finding)"
+    status: str = "filtered"  # filtered | sent | skipped | ignored | failed
+    channels: list[str] = field(default_factory=list)
+    colour: str = "#687078"
+    files: list[tuple[str, str]] = field(default_factory=list)
+    expected_failure: bool = False  # the event itself is invalid: failing is the right answer
+
+
+@dataclass
+class Result:
+    rows: list[Row]
+    sns_messages: list[tuple[str, str]]  # (subject, text) the topic really published
+    ses_messages: list[str]  # raw MIME SES really sent
+    dead_letters: list[dict[str, Any]]
+    parameters: dict[str, Any]
+    unexpected_failures: int = 0
+
+
+class FakeContext:
+    function_name = "guardduty-responder-demo"
+    memory_limit_in_mb = 256
+    invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:guardduty-responder-demo"
+    aws_request_id = "00000000-0000-4000-8000-000000000000"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def embedded_aws() -> Iterator[str]:
+    """moto's server on loopback; AWS_ENDPOINT_URL points every boto3 client at it."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request access log
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    saved = {
+        k: os.environ.get(k)
+        for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+    }
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+            "AWS_ACCESS_KEY_ID": "demo",
+            "AWS_SECRET_ACCESS_KEY": "demo",
+            "AWS_DEFAULT_REGION": REGION,
+        }
+    )
+    # A clean emulator: moto's state is process-wide, so reset what an earlier run left.
+    urllib.request.urlopen(
+        urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"), timeout=10
+    ).close()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@cache
+def synthesized_template() -> dict[str, Any]:
+    """The CloudFormation template of the stack, synthesized in-process (no AWS, no Docker)."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    assembly = build_app().synth()
+    stack = assembly.get_stack_by_name("GuardDutyResponder")
+    template: dict[str, Any] = json.loads(Path(stack.template_full_path).read_text())
+    return template
+
+
+def resource_named(template: dict[str, Any], kind: str, prefix: str) -> str:
+    return next(n for n, r in template["Resources"].items() if r["Type"] == kind and n.startswith(prefix))
+
+
+def create_stack_resources(template: dict[str, Any], params: dict[str, Any]) -> dict[str, str]:
+    """What the stack creates, in the emulator; returns logical id -> physical id (Ref)."""
+    sns = boto3.client("sns", region_name=REGION)
+    topic_arn: str = sns.create_topic(Name="GuardDutyResponder-AlertTopic")["TopicArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=SNS_SUBSCRIBER)
+    sesv2 = boto3.client("sesv2", region_name=REGION)
+    sesv2.create_configuration_set(ConfigurationSetName="GuardDutyResponder-ConfigurationSet")
+    sesv2.create_email_identity(EmailIdentity=SENDER)
+    sqs = boto3.client("sqs", region_name=REGION)
+    dlq_url: str = sqs.create_queue(QueueName="GuardDutyResponder-DeadLetterQueue")["QueueUrl"]
+    target_url: str = sqs.create_queue(QueueName="GuardDutyResponder-FunctionStandIn")["QueueUrl"]
+    target_arn = sqs.get_queue_attributes(QueueUrl=target_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    rule_id = resource_named(template, "AWS::Events::Rule", "FindingsRule")
+    pattern = resolve(template, template["Resources"][rule_id]["Properties"]["EventPattern"], params)
+    events = boto3.client("events", region_name=REGION)
+    events.put_rule(Name="GuardDutyResponder-FindingsRule", EventPattern=json.dumps(pattern), State="ENABLED")
+    events.put_targets(Rule="GuardDutyResponder-FindingsRule", Targets=[{"Id": "function", "Arn": target_arn}])
+    return {
+        resource_named(template, "AWS::SNS::Topic", "AlertTopic"): topic_arn,
+        resource_named(
+            template, "AWS::SES::ConfigurationSet", "ConfigurationSet"
+        ): "GuardDutyResponder-ConfigurationSet",
+        "_dlq_url": dlq_url,
+        "_target_url": target_url,
+        "_pattern": json.dumps(pattern),
+    }
+
+
+def function_environment(template: dict[str, Any], params: dict[str, Any], refs: dict[str, str]) -> dict[str, str]:
+    """The function's environment exactly as the template defines it, resolved."""
+    function = resource_named(template, "AWS::Lambda::Function", "Function")
+    variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+    return {name: str(resolve(template, value, {**params, **refs})) for name, value in variables.items()}
+
+
+def put_events(entries: list[tuple[int, dict[str, Any]]]) -> None:
+    events = boto3.client("events", region_name=REGION)
+    for start in range(0, len(entries), BATCH):
+        batch = entries[start : start + BATCH]
+        response = events.put_events(
+            Entries=[
+                {
+                    "Source": str(event.get("source", "")),
+                    "DetailType": str(event.get("detail-type", "")),
+                    "Detail": json.dumps({**event.get("detail", {}), "_demoRow": number}),
+                    "Resources": list(event.get("resources") or []),
+                }
+                for number, event in batch
+            ]
+        )
+        if response.get("FailedEntryCount"):
+            raise RuntimeError(f"PutEvents refused {response['FailedEntryCount']} entries")
+
+
+def drain(queue_url: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    delivered = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
+        if not messages:
+            return delivered
+        for message in messages:
+            delivered.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def sent_so_far(topic_arn: str) -> tuple[list[Any], list[Any]]:
+    topic = sns_backends[ACCOUNT][REGION].topics[topic_arn]
+    return list(topic.sent_notifications), list(ses_backends[ACCOUNT][REGION].sent_messages)
+
+
+def describe(row: Row, event: dict[str, Any], settings: Any) -> None:
+    """Band, type, purpose and action of the event as the responder sees them (the preview)."""
+    try:
+        parsed = parse_event(event)
+    except InvalidEventError:
+        row.expected_failure = True
+        return
+    if parsed is not None:
+        c = prepare(parsed.detail, settings).classification
+        row.finding_id = c.finding_id
+        row.band, row.severity, row.type = c.band, f"{c.severity:.1f}", c.finding_type
+        row.purpose, row.action = c.parts.purpose or "?", c.action_type or "(none)"
+        row.colour = BAND_COLOURS[c.band]
+
+
+def sns_eml(subject: str, text: str) -> bytes:
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = "AWS Notifications <no-reply@sns.amazonaws.com>"
+    message["To"] = SNS_SUBSCRIBER
+    message["Subject"] = subject
+    message.set_content(text, charset="utf-8")
+    return message.as_bytes()
+
+
+def write_emails(row: Row, sns_sent: list[Any], ses_sent: list[Any]) -> None:
+    stem = f"{row.number:02d}-{Path(row.source).stem}"[:80]
+    for _id, text, subject, *_ in sns_sent:
+        (OUT / f"{stem}.sns.eml").write_bytes(sns_eml(subject, text))
+        row.files.append(("SNS .eml", f"{stem}.sns.eml"))
+    for mail in ses_sent:
+        (OUT / f"{stem}.ses.eml").write_text(mail.raw_data, encoding="utf-8")
+        html = message_from_string(mail.raw_data, policy=policy.default).get_body(("html",))
+        if html is not None:
+            (OUT / f"{stem}.html").write_text(html.get_content(), encoding="utf-8")
+            row.files.append(("HTML", f"{stem}.html"))
+        row.files.append(("SES .eml", f"{stem}.ses.eml"))
+
+
+def invoke(handler: Any, event: dict[str, Any], row: Row, topic_arn: str, dlq_url: str) -> int:
+    """Invoke the handler like Lambda's asynchronous invocation; return 1 on an unexpected failure."""
+    before_sns, before_ses = sent_so_far(topic_arn)
+    stream = logger.registered_handler.setStream(io.StringIO())  # type: ignore[attr-defined]
+    try:
+        # The function's own JSON logs and EMF metrics are CloudWatch's business.
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = handler.lambda_handler(event, FakeContext())
+    except Exception as error:  # noqa: BLE001 (a failed invocation is a result of the run)
+        # As the on-failure destination would: the event and the error go to the DLQ.
+        record = {
+            "requestPayload": event,
+            "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
+        }
+        boto3.client("sqs", region_name=REGION).send_message(QueueUrl=dlq_url, MessageBody=json.dumps(record))
+        row.status, row.outcome = "failed", f"invocation failed, event in the DLQ: {str(error)[:90]}"
+        return 0 if row.expected_failure else 1
+    finally:
+        logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
+    after_sns, after_ses = sent_so_far(topic_arn)
+    write_emails(row, after_sns[len(before_sns) :], after_ses[len(before_ses) :])
+    row.status, row.channels = result["status"], sorted(result["sent"])
+    row.outcome = {
+        "sent": f"sent by {'+'.join(row.channels)}",
+        "skipped": f"skipped by the function: {result['reason'].replace('_', ' ')}",
+        "ignored": "ignored by the function: not a finding event",
+    }[result["status"]]
+    return 0
+
+
+def load_events(folders: list[Path]) -> list[tuple[str, dict[str, Any]]]:
+    files = sorted(path for folder in folders for path in Path(folder).glob("*.json"))
+    return [(path.name, event) for path in files for event in events_in(json.loads(path.read_text(encoding="utf-8")))]
+
+
+def run(folders: list[Path], overrides: dict[str, str], *, write: bool = True) -> Result:
+    """The whole pipeline; returns what happened to every event."""
+    events = load_events(folders)
+    if not events:
+        raise ValueError(f"no events found in {', '.join(map(str, folders))}")
+    log("[1/6] synthesizing the CDK app (the template the stack would deploy)")
+    template = synthesized_template()
+    params = parameter_values(template, {"Recipients": RECIPIENTS, "SenderAddress": SENDER, **overrides})
+    check_parameters(template, params)  # what CloudFormation would refuse, the demo refuses
+    with embedded_aws():
+        log(f"[2/6] embedded AWS on {os.environ['AWS_ENDPOINT_URL']}: topic, subscription, SES identity, DLQ, rule")
+        refs = create_stack_resources(template, params)
+        topic_arn = refs[resource_named(template, "AWS::SNS::Topic", "AlertTopic")]
+        os.environ.update(function_environment(template, params, refs))
+        # The handler reads its settings at import, like a cold start: import it now.
+        import responder.handler as handler_module  # noqa: PLC0415
+
+        handler = importlib.reload(handler_module)
+        rows = [Row(number=i + 1, source=name) for i, (name, _event) in enumerate(events)]
+        for row, (_name, event) in zip(rows, events, strict=True):
+            describe(row, event, handler.SETTINGS)
+        log(f"[3/6] PutEvents: {len(events)} events in batches of {BATCH}")
+        put_events([(row.number, event) for row, (_n, event) in zip(rows, events, strict=True)])
+        delivered = drain(refs["_target_url"])
+        log(f"[4/6] the rule delivered {len(delivered)} of {len(events)}; invoking the handler with each")
+        if write:
+            shutil.rmtree(OUT, ignore_errors=True)
+            OUT.mkdir(parents=True)
+        failures = 0
+        for event in delivered:
+            row = rows[int(event["detail"].pop("_demoRow")) - 1]
+            failures += invoke(handler, event, row, topic_arn, refs["_dlq_url"])
+        log("[5/6] reading back what the emulator really sent")
+        sns_sent, ses_sent = sent_so_far(topic_arn)
+        dead = drain(refs["_dlq_url"])
+        result = Result(
+            rows=rows,
+            sns_messages=[(subject, text) for _id, text, subject, *_ in sns_sent],
+            ses_messages=[mail.raw_data for mail in ses_sent],
+            dead_letters=dead,
+            parameters=params,
+            unexpected_failures=failures,
+        )
+    if write:
+        log("[6/6] writing out/demo/index.html")
+        write_index(result)
+    return result
+
+
+def summary(result: Result) -> str:
+    counts = {
+        status: sum(r.status == status for r in result.rows)
+        for status in ("sent", "skipped", "filtered", "ignored", "failed")
+    }
+    return (
+        f"{len(result.rows)} events: {counts['sent']} emailed ({len(result.sns_messages)} SNS, "
+        f"{len(result.ses_messages)} SES), {counts['filtered']} filtered by the rule, {counts['skipped']} "
+        f"skipped by the function, {counts['ignored']} ignored (not findings), {counts['failed']} failed "
+        f"(in the DLQ: {len(result.dead_letters)})."
+    )
+
+
+def write_index(result: Result) -> None:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "demo" / "templates"), autoescape=True)
+    html = env.get_template("index.html").render(rows=result.rows, summary=summary(result))
+    (OUT / "index.html").write_text(html, encoding="utf-8")
+
+
+def print_table(rows: list[Row]) -> None:
+    print(f"{'#':>2}  {'band':<8} {'sev':>4}  {'finding type':<56} outcome")
+    for row in rows:
+        print(f"{row.number:>2}  {row.band:<8} {row.severity:>4}  {row.type[:56]:<56} {row.outcome}")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="make demo ARGS=...", description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=Path, action="append", help="folder of event JSON files (repeatable)")
+    parser.add_argument("--threshold", help="NotifyThreshold (1.0 ... 9.0; default 4.0)")
+    parser.add_argument("--bands", help="BandMediumMin,BandHighMin,BandCriticalMin (default 4.0,7.0,9.0)")
+    parser.add_argument("--channels", help="sns, ses or sns,ses (default sns,ses)", default="sns,ses")
+    parser.add_argument("--lang", help="Language (default en)")
+    parser.add_argument("--include-samples", choices=("true", "false"), help="IncludeSampleFindings")
+    return parser.parse_args(argv)
+
+
+def overrides_from(args: argparse.Namespace) -> dict[str, str]:
+    overrides = {"Channels": args.channels}
+    if args.threshold:
+        overrides["NotifyThreshold"] = args.threshold
+    if args.bands:
+        medium, high, critical = args.bands.split(",")
+        overrides |= {"BandMediumMin": medium, "BandHighMin": high, "BandCriticalMin": critical}
+    if args.lang:
+        overrides["Language"] = args.lang
+    if args.include_samples:
+        overrides["IncludeSampleFindings"] = args.include_samples
+    return overrides
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        result = run(args.events or DEFAULT_EVENTS, overrides_from(args))
+    except (UnresolvableError, ValueError) as error:
+        print(f"demo: {error}", file=sys.stderr)
+        return 2
+    print_table(result.rows)
+    print(f"\n{summary(result)}\nOpen {OUT / 'index.html'}")
+    return 1 if result.unexpected_failures else 0
