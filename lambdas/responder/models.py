@@ -406,7 +406,7 @@ class EcsClusterDetails(_Model):
 
 
 class ContainerDetails(_Model):
-    id: Lenient[str] = None  # type: ignore[assignment]
+    id: Lenient[str] = None
     name: Lenient[str] = None
     image: Lenient[str] = None
 
@@ -479,7 +479,7 @@ class GuardDutyEvent(EventBridgeModel):
     # (samples carry redacted or non-ISO times; emulators omit fields), deliberately looser
     # than Powertools' base model, hence the ignores.
     version: Lenient[str] = None  # type: ignore[assignment]
-    id: Lenient[str] = None
+    id: Lenient[str] = None  # type: ignore[assignment]
     account: Lenient[str] = None  # type: ignore[assignment]
     time: Any = None
     region: Lenient[str] = None  # type: ignore[assignment]
