@@ -13,7 +13,7 @@ NODE_STAMP := node_modules/.installed
 NO_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 	AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true
 
-.PHONY: install test lint typecheck unit synth preview bench demo clean
+.PHONY: install test lint typecheck unit synth browser screenshots preview bench demo clean
 
 $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,8 +34,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) browser
 	$(PY) -m pytest --cov --cov-report=term
+
+# Headless Chromium for the rendering tests and screenshots (Debian packages), when missing.
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; }
+
+screenshots: $(STAMP) browser
+	@test -f out/demo/index.html || $(MAKE) demo
+	$(PY) -m demo.screenshots
 
 synth: $(STAMP) $(NODE_STAMP)
 	$(NO_AWS) npx cdk synth --quiet --no-notices

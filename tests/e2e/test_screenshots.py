@@ -1,0 +1,47 @@
+"""Emails seen in a real browser: headless Chromium renders them at 600 px, offline."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from demo.screenshots import WIDTH, screenshots
+from responder.classify import classify
+from responder.render import render
+from responder.settings import Settings
+from tests.conftest import finding_from
+
+pytestmark = pytest.mark.slow
+
+EMAILS = [
+    "crafted/AttackSequence_S3_CompromisedData_full.json",
+    "crafted/Hostile_Injection_Attempt.json",
+    "events/Recon_EC2_PortProbeUnprotectedPort.json",
+]
+
+
+def test_three_emails_render_non_blank_at_600px_with_no_request(tmp_path):
+    pages = []
+    for name in EMAILS:
+        page = tmp_path / f"{name.split('/')[1].removesuffix('.json')}.html"
+        page.write_text(render(classify(finding_from(name), Settings())).html, encoding="utf-8")
+        pages.append(page)
+    shots = screenshots(pages)
+    assert len(shots) == 3
+    for shot in shots:
+        assert shot.blocked_requests == [], shot
+        assert not shot.blank, shot
+        assert shot.width <= WIDTH, shot  # no horizontal scrolling at the width clients give
+        with Image.open(shot.png) as image:
+            assert image.width == WIDTH
+            assert image.height > 600  # the whole email, not just the first screen
+
+
+def test_the_checks_detect_remote_content_and_blank_pages(tmp_path):
+    remote = tmp_path / "remote.html"
+    remote.write_text('<html><body><p>x</p><img src="https://tracker.invalid/pixel.png"></body></html>')
+    blank = tmp_path / "blank.html"
+    blank.write_text("<html><body></body></html>")
+    remote_shot, blank_shot = screenshots([remote, blank])
+    assert remote_shot.blocked_requests == ["https://tracker.invalid/pixel.png"]
+    assert blank_shot.blank
