@@ -7,6 +7,7 @@ EVENT ?= tests/fixtures/events/UnauthorizedAccess_EC2_SSHBruteForce.json
 FORMAT ?= text
 export PYTHONPATH := lambdas:.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 
 NODE_STAMP := node_modules/.installed
 # Synth offline-safe: no AWS credentials, no metadata lookups, no CLI notices or telemetry.
