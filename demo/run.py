@@ -260,7 +260,7 @@ def write_emails(row: Row, sns_sent: list[Any], ses_sent: list[Any]) -> None:
         row.files.append(("SES .eml", f"{stem}.ses.eml"))
 
 
-def invoke(handler: Any, event: dict[str, Any], row: Row, topic_arn: str, dlq_url: str) -> int:
+def invoke(handler: Any, event: dict[str, Any], row: Row, topic_arn: str, dlq_url: str, *, write: bool) -> int:
     """Invoke the handler like Lambda's asynchronous invocation; return 1 on an unexpected failure."""
     before_sns, before_ses = sent_so_far(topic_arn)
     stream = logger.registered_handler.setStream(io.StringIO())  # type: ignore[attr-defined]
@@ -280,7 +280,8 @@ def invoke(handler: Any, event: dict[str, Any], row: Row, topic_arn: str, dlq_ur
     finally:
         logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
     after_sns, after_ses = sent_so_far(topic_arn)
-    write_emails(row, after_sns[len(before_sns) :], after_ses[len(before_ses) :])
+    if write:
+        write_emails(row, after_sns[len(before_sns) :], after_ses[len(before_ses) :])
     row.status, row.channels = result["status"], sorted(result["sent"])
     row.outcome = {
         "sent": f"sent by {'+'.join(row.channels)}",
@@ -326,7 +327,7 @@ def run(folders: list[Path], overrides: dict[str, str], *, write: bool = True) -
         failures = 0
         for event in delivered:
             row = rows[int(event["detail"].pop("_demoRow")) - 1]
-            failures += invoke(handler, event, row, topic_arn, refs["_dlq_url"])
+            failures += invoke(handler, event, row, topic_arn, refs["_dlq_url"], write=write)
         log("[5/6] reading back what the emulator really sent")
         sns_sent, ses_sent = sent_so_far(topic_arn)
         dead = drain(refs["_dlq_url"])
