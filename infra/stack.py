@@ -79,13 +79,11 @@ class GuardDutyResponderStack(Stack):
         self.band_medium = self._score("BandMediumMin", "4.0", 1.0, 5.9, "Lowest severity of the Medium band.")
         self.band_high = self._score("BandHighMin", "7.0", 6.0, 8.4, "Lowest severity of the High band.")
         self.band_critical = self._score("BandCriticalMin", "9.0", 8.5, 10.0, "Lowest severity of the Critical band.")
-        self.channels = CfnParameter(
-            self,
+        self.channels = self._choice(
             "Channels",
-            type="String",
-            default="sns",
-            allowed_values=["sns", "ses", "sns,ses"],
-            description="sns: plain-text email through the SNS topic; ses: HTML and text email through "
+            "sns",
+            ["sns", "ses", "sns,ses"],
+            "sns: plain-text email through the SNS topic; ses: HTML and text email through "
             "Amazon SES (needs SenderAddress); sns,ses: both.",
         )
         self.recipients = CfnParameter(
@@ -97,53 +95,49 @@ class GuardDutyResponderStack(Stack):
             description=f"Who receives the alerts. With sns, the first {constants.MAX_SNS_SUBSCRIPTIONS} "
             "get an SNS email subscription (each must confirm it); with ses, all of them.",
         )
-        self.sender = CfnParameter(
-            self,
+        self.sender = self._optional(
             "SenderAddress",
-            type="String",
-            default="",
-            allowed_pattern=f"^$|^{EMAIL_PATTERN}$",
-            constraint_description="empty, or one email address",
-            description="SES sender (From) address; its address or domain must be verified in SES.",
+            EMAIL_PATTERN,
+            "one email address",
+            "SES sender (From) address; its address or domain must be verified in SES.",
         )
-        self.create_identity = CfnParameter(
-            self,
+        self.create_identity = self._choice(
             "CreateSenderIdentity",
-            type="String",
-            default="no",
-            allowed_values=["yes", "no"],
-            description="yes: create the SES email identity for SenderAddress (SES then emails a "
-            "verification link to it).",
+            "no",
+            ["yes", "no"],
+            "yes: create the SES email identity for SenderAddress (SES then emails a verification link to it).",
         )
-        self.configuration_set_name = CfnParameter(
-            self,
+        self.configuration_set_name = self._optional(
             "SesConfigurationSet",
-            type="String",
-            default="",
-            allowed_pattern="^$|^[A-Za-z0-9_-]{1,64}$",
-            constraint_description="empty, or an SES configuration set name",
-            description="Existing SES configuration set to send with; empty uses the one this stack "
+            "[A-Za-z0-9_-]{1,64}",
+            "an SES configuration set name",
+            "Existing SES configuration set to send with; empty uses the one this stack "
             "creates (TLS required, no open or click tracking).",
         )
-        self.include_samples = CfnParameter(
-            self,
-            "IncludeSampleFindings",
-            type="String",
-            default="true",
-            allowed_values=["true", "false"],
-            description="Email GuardDuty sample findings (marked [SAMPLE]).",
+        self.include_samples = self._choice(
+            "IncludeSampleFindings", "true", ["true", "false"], "Email GuardDuty sample findings (marked [SAMPLE])."
         )
-        self.language = CfnParameter(
-            self, "Language", type="String", default="en", allowed_values=["en"], description="Email language."
-        )
-        self.alarm_email = CfnParameter(
-            self,
+        self.language = self._choice("Language", "en", ["en"], "Email language.")
+        self.alarm_email = self._optional(
             "AlarmEmail",
+            EMAIL_PATTERN,
+            "one email address",
+            "Operator address subscribed to the alarm topic (dead-letter queue, errors, throttles).",
+        )
+
+    def _choice(self, name: str, default: str, values: list[str], text: str) -> CfnParameter:
+        return CfnParameter(self, name, type="String", default=default, allowed_values=values, description=text)
+
+    def _optional(self, name: str, pattern: str, what: str, text: str) -> CfnParameter:
+        """A string parameter that is empty by default or matches ``pattern``."""
+        return CfnParameter(
+            self,
+            name,
             type="String",
             default="",
-            allowed_pattern=f"^$|^{EMAIL_PATTERN}$",
-            constraint_description="empty, or one email address",
-            description="Operator address subscribed to the alarm topic (dead-letter queue, errors, throttles).",
+            allowed_pattern=f"^$|^{pattern}$",
+            constraint_description=f"empty, or {what}",
+            description=text,
         )
 
     def _score(self, name: str, default: str, low: float, high: float, text: str) -> CfnParameter:
