@@ -42,7 +42,7 @@ _LINKABLE = re.compile(
     r"\b(?:(?P<web>(?i:http))(?P<s>(?i:s?))://"
     r"|(?P<scheme>(?i:ftp|file|javascript|data|mailto|vbscript)):"
     r"|(?P<ip>\d{1,3}\.\d{1,3}\.\d{1,3})\.(?P<last>\d{1,3})\b"
-    r"|(?P<domain>(?:[A-Za-z0-9-]{1,63}\.)+(?P<tld>[A-Za-z]{2,24}))\b)"
+    r"|(?P<domain>(?:[A-Za-z0-9-]{1,63}+\.)+(?P<tld>[A-Za-z]{2,24}+))\b)"
 )
 _IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
 # Generic TLDs that mail clients turn into links (every two-letter ccTLD is covered too).

@@ -206,6 +206,7 @@ def test_html_is_self_contained_table_layout():
         ("203.0.113.7", True, "203.0.113[.]7"),
         ("evil.example", True, "evil[.]example"),
         ("sub.evil.com", False, "sub[.]evil[.]com"),
+        ("it queried sub.evil.com.", False, "it queried sub[.]evil[.]com."),
         ("see http://x.ru/a", False, "see hxxp[://]x[.]ru/a"),
         ("HTTPS://A.COM", False, "HxxPS[://]A[.]COM"),
         ("javascript:alert(1)", False, "javascript[:]alert(1)"),
