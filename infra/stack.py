@@ -118,6 +118,31 @@ class GuardDutyResponderStack(Stack):
             "IncludeSampleFindings", "true", ["true", "false"], "Email GuardDuty sample findings (marked [SAMPLE])."
         )
         self.language = self._choice("Language", "en", ["en"], "Email language.")
+        self.suppress_types = CfnParameter(
+            self,
+            "SuppressFindingTypes",
+            type="CommaDelimitedList",
+            default="",
+            allowed_pattern="^$|^[A-Za-z0-9:/._!&*?-]{1,120}$",
+            constraint_description="finding types or glob patterns such as Recon:EC2/PortProbe*",
+            description="Finding types not to email, as glob patterns (e.g. Recon:EC2/PortProbe*). Each "
+            "suppressed finding is logged with the rule and counted.",
+        )
+        self.suppress_accounts = CfnParameter(
+            self,
+            "SuppressAccounts",
+            type="CommaDelimitedList",
+            default="",
+            allowed_pattern=r"^$|^\d{12}$",
+            constraint_description="12-digit account ids",
+            description="Account ids whose findings are not emailed (logged and counted).",
+        )
+        self.suppress_tag = self._optional(
+            "SuppressTag",
+            "[^=,]{1,128}=[^,]{0,256}",
+            "key=value",
+            "Resource tag (key=value) that silences findings on the resources carrying it.",
+        )
         self.alarm_email = self._optional(
             "AlarmEmail",
             EMAIL_PATTERN,
@@ -409,6 +434,9 @@ class GuardDutyResponderStack(Stack):
                 "BAND_CRITICAL_MIN": self.band_critical.value_as_string,
                 "INCLUDE_SAMPLES": self.include_samples.value_as_string,
                 "LANGUAGE": self.language.value_as_string,
+                "SUPPRESS_FINDING_TYPES": Fn.join(",", self.suppress_types.value_as_list),
+                "SUPPRESS_ACCOUNTS": Fn.join(",", self.suppress_accounts.value_as_list),
+                "SUPPRESS_TAG": self.suppress_tag.value_as_string,
                 "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
                 "POWERTOOLS_METRICS_NAMESPACE": "GuardDutyResponder",
             },

@@ -32,6 +32,7 @@ from responder.models import (
     Service,
 )
 from responder.settings import Bands, Settings
+from responder.suppression import suppressed_by
 
 BANDS: Final = ("Critical", "High", "Medium", "Low")
 MAX_LIST_ITEMS: Final = 10  # list-valued facts show at most this many entries
@@ -107,12 +108,15 @@ class Classification:
     export_command: str
     console_url: str | None
     docs_url: str
+    suppressed_by: str | None = None  # the operator's suppression rule that matched
 
 
 @dataclass(frozen=True)
 class Decision:
     notify: bool
-    reason: str  # machine-friendly: "notify", "below_threshold", "archived", "sample_excluded"
+    # machine-friendly: "notify", "below_threshold", "archived", "suppressed", "sample_excluded"
+    reason: str
+    detail: str | None = None
 
 
 def band_for(severity: float, bands: Bands) -> str:
@@ -193,6 +197,8 @@ def decide(classification: Classification, settings: Settings) -> Decision:
         return Decision(False, "archived")
     if classification.severity < settings.threshold:
         return Decision(False, "below_threshold")
+    if classification.suppressed_by:
+        return Decision(False, "suppressed", classification.suppressed_by)
     if classification.is_sample and not settings.include_samples:
         return Decision(False, "sample_excluded")
     return Decision(True, "notify")
@@ -275,6 +281,7 @@ def classify(finding: Finding, settings: Settings) -> Classification:
         + f" > guardduty-finding-{finding_id or 'FINDING_ID'}.json",
         console_url=_console_url(finding.partition, region, finding_id),
         docs_url=f"{guidance.DOCS_BASE}{guidance.PLAYBOOKS[playbook].doc_slug}.html",
+        suppressed_by=suppressed_by(finding, settings),
     )
 
 

@@ -121,6 +121,7 @@ def preview_records(paths: list[str], settings: Settings) -> list[dict[str, Any]
                         "archived": c.archived,
                         "notify": p.notify,
                         "reason": p.reason,
+                        "reason_detail": p.detail,
                         "subject": p.email.subject,
                         "text": p.email.text,
                         "html": p.email.html,

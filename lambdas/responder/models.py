@@ -371,11 +371,13 @@ class S3BucketDetail(_Model):
     arn: Lenient[str] = None
     type: Lenient[str] = None
     s3_object_details: Lenient[list[S3ObjectDetail]] = None
+    tags: Lenient[list[Tag]] = None
 
 
 class EksClusterDetails(_Model):
     name: Lenient[str] = None
     arn: Lenient[str] = None
+    tags: Lenient[list[Tag]] = None
 
 
 class KubernetesUserDetails(_Model):
@@ -403,6 +405,7 @@ class EcsClusterDetails(_Model):
     name: Lenient[str] = None
     arn: Lenient[str] = None
     task_details: Lenient[TaskDetails] = None
+    tags: Lenient[list[Tag]] = None
 
 
 class ContainerDetails(_Model):
@@ -415,12 +418,14 @@ class LambdaDetails(_Model):
     function_name: Lenient[str] = None
     function_arn: Lenient[str] = None
     function_version: Lenient[str] = None
+    tags: Lenient[list[Tag]] = None
 
 
 class RdsDbInstanceDetails(_Model):
     db_instance_identifier: Lenient[str] = None
     db_cluster_identifier: Lenient[str] = None
     engine: Lenient[str] = None
+    tags: Lenient[list[Tag]] = None
 
 
 class RdsDbUserDetails(_Model):

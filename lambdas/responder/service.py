@@ -78,6 +78,7 @@ class Prepared:
     classification: Classification
     notify: bool
     reason: str
+    detail: str | None
     email: Email
 
 
@@ -85,7 +86,8 @@ def prepare(finding: Finding, settings: Settings) -> Prepared:
     """Pure: classify, decide and render one finding (the preview tool's contract too)."""
     classification = classify(finding, settings)
     decision = decide(classification, settings)
-    return Prepared(classification, decision.notify, decision.reason, render(classification, settings.language))
+    email = render(classification, settings.language)
+    return Prepared(classification, decision.notify, decision.reason, decision.detail, email)
 
 
 @dataclass
@@ -141,7 +143,7 @@ class Responder:
         }
         self._count("FindingsReceived", c)
         if not prepared.notify:
-            logger.info("finding skipped", extra={**log_fields, "reason": prepared.reason})
+            logger.info("finding skipped", extra={**log_fields, "reason": prepared.reason, "rule": prepared.detail})
             self._count("FindingsSkipped", c, reason=prepared.reason)
             return Outcome("skipped", prepared.reason, c.finding_id)
         sent, failures = self._deliver(prepared.email, log_fields)

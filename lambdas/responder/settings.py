@@ -21,6 +21,9 @@ _TOPIC_ARN = re.compile(r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A
 # Deliberately narrow: no display names, no quotes, no whitespace, no header tricks.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$")
 _CONFIG_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_TYPE_GLOB = re.compile(r"^[A-Za-z0-9:/._!&*?-]{1,120}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_TAG = re.compile(r"^(?P<key>[^=,\r\n]{1,128})=(?P<value>[^,\r\n]{0,256})$")
 _TRUE = ("true", "yes", "1")
 _FALSE = ("false", "no", "0")
 
@@ -53,6 +56,9 @@ class Settings:
     configuration_set: str | None = None
     include_samples: bool = True
     language: str = "en"
+    suppress_types: tuple[str, ...] = ()  # glob patterns, e.g. "Recon:EC2/PortProbe*"
+    suppress_accounts: tuple[str, ...] = ()
+    suppress_tag: tuple[str, str] | None = None  # (key, value)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, for_delivery: bool = True) -> Settings:
@@ -88,6 +94,9 @@ class Settings:
             configuration_set=_optional(env, "SES_CONFIGURATION_SET", _CONFIG_SET, "an SES configuration set name"),
             include_samples=_flag(env, "INCLUDE_SAMPLES", True),
             language=_choice(env, "LANGUAGE", LANGUAGES, "en"),
+            suppress_types=_list(env, "SUPPRESS_FINDING_TYPES", _TYPE_GLOB, "a finding-type pattern"),
+            suppress_accounts=_list(env, "SUPPRESS_ACCOUNTS", _ACCOUNT, "a 12-digit account id"),
+            suppress_tag=_tag(env, "SUPPRESS_TAG"),
         )
         if for_delivery:
             settings._require_channel_settings()
@@ -150,6 +159,27 @@ def _recipients(env: Mapping[str, str]) -> tuple[str, ...]:
         if not _EMAIL.fullmatch(address):
             raise SettingsError("SES_RECIPIENTS", f"not a plain email address: {address[:80]!r}")
     return addresses
+
+
+def _list(env: Mapping[str, str], name: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+    raw = _raw(env, name)
+    if raw is None:
+        return ()
+    items = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    for item in items:
+        if not pattern.fullmatch(item):
+            raise SettingsError(name, f"not {what}: {item[:80]!r}")
+    return items
+
+
+def _tag(env: Mapping[str, str], name: str) -> tuple[str, str] | None:
+    raw = _raw(env, name)
+    if raw is None:
+        return None
+    match = _TAG.fullmatch(raw)
+    if not match:
+        raise SettingsError(name, "must be key=value")
+    return match["key"].strip(), match["value"].strip()
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

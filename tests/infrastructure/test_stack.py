@@ -61,7 +61,7 @@ def test_every_parameter_has_description_and_constraints(template):
     assert set(params) == {
         "NotifyThreshold", "BandMediumMin", "BandHighMin", "BandCriticalMin", "Channels", "Recipients",
         "SenderAddress", "CreateSenderIdentity", "SesConfigurationSet", "IncludeSampleFindings", "Language",
-        "AlarmEmail",
+        "AlarmEmail", "SuppressFindingTypes", "SuppressAccounts", "SuppressTag",
     }  # fmt: skip
     for name, spec in params.items():
         assert spec.get("Description"), name
@@ -93,6 +93,9 @@ def test_parameter_defaults_and_ranges(template):
         ("SenderAddress", ["", "alerts@example.com"], ["Alerts <alerts@example.com>", "alerts@"]),
         ("AlarmEmail", ["", "ops@example.org"], ["ops"]),
         ("SesConfigurationSet", ["", "security-mail"], ["bad name", "x" * 65]),
+        ("SuppressFindingTypes", ["", "Recon:EC2/PortProbe*"], ["Recon EC2", "<b>"]),
+        ("SuppressAccounts", ["", "123456789012"], ["12345", "1234567890123"]),
+        ("SuppressTag", ["", "guardduty=quiet", "scanner="], ["novalue", "a=b,c=d", "=x"]),
     ],
 )
 def test_string_patterns_accept_and_refuse(template, name, good, bad):
@@ -148,6 +151,9 @@ def test_environment_is_wired_from_parameters(template):
     assert env["SES_RECIPIENTS"] == {"Fn::Join": [",", {"Ref": "Recipients"}]}
     assert env["INCLUDE_SAMPLES"] == {"Ref": "IncludeSampleFindings"}
     assert env["LANGUAGE"] == {"Ref": "Language"}
+    assert env["SUPPRESS_FINDING_TYPES"] == {"Fn::Join": [",", {"Ref": "SuppressFindingTypes"}]}
+    assert env["SUPPRESS_ACCOUNTS"] == {"Fn::Join": [",", {"Ref": "SuppressAccounts"}]}
+    assert env["SUPPRESS_TAG"] == {"Ref": "SuppressTag"}
     assert env["TOPIC_ARN"] == {"Ref": alert_topic}
     params = parameter_values(template, {"SesConfigurationSet": ""})
     assert resolve(template, env["SES_CONFIGURATION_SET"], {**params, "ConfigurationSet": "own-set"}) == "own-set"
@@ -163,7 +169,13 @@ def test_the_function_environment_is_accepted_by_the_settings_validator(template
     env = fn["Properties"]["Environment"]["Variables"]
     params = parameter_values(
         template,
-        {"Channels": "sns,ses", "Recipients": "a@example.com,b@example.com", "SenderAddress": "gd@example.com"},
+        {
+            "Channels": "sns,ses",
+            "Recipients": "a@example.com,b@example.com",
+            "SenderAddress": "gd@example.com",
+            "SuppressFindingTypes": "Recon:EC2/PortProbe*,Recon:EC2/Portscan",
+            "SuppressTag": "guardduty=quiet",
+        },
     )
     topic_arn = "arn:aws:sns:us-east-1:123456789012:GuardDutyResponder-AlertTopic"
     refs = {**params, "ConfigurationSet": "own-set"}
@@ -173,6 +185,9 @@ def test_the_function_environment_is_accepted_by_the_settings_validator(template
     assert settings.recipients == ("a@example.com", "b@example.com")
     assert settings.threshold == 4.0
     assert settings.configuration_set == "own-set"
+    assert settings.suppress_types == ("Recon:EC2/PortProbe*", "Recon:EC2/Portscan")
+    assert settings.suppress_accounts == ()
+    assert settings.suppress_tag == ("guardduty", "quiet")
 
 
 def test_asynchronous_invocation_retries_and_on_failure_destination(template):

@@ -137,3 +137,15 @@ def test_custom_bands_and_threshold_from_environment(aws, monkeypatch):
 @pytest.fixture(autouse=True)
 def _quiet_logging():
     logging.getLogger("botocore").setLevel(logging.WARNING)
+
+
+def test_suppressed_finding_is_logged_with_its_rule_and_counted(aws, monkeypatch, capsys, logs):
+    handler = load_handler(monkeypatch, aws["topic_arn"], SUPPRESS_FINDING_TYPES="UnauthorizedAccess:EC2/Tor*")
+    result = handler.lambda_handler(load("events/UnauthorizedAccess_EC2_TorClient.json"), FakeContext())
+    assert result["status"] == "skipped"
+    assert result["reason"] == "suppressed"
+    assert sns_messages(aws["topic_arn"]) == []
+    lines = [json.loads(line) for line in logs.getvalue().splitlines()]
+    assert any(line.get("rule") == "finding type matches UnauthorizedAccess:EC2/Tor*" for line in lines)
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert any(doc.get("Reason") == "suppressed" and doc.get("FindingsSkippedByClass") for doc in emf)
