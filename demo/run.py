@@ -96,9 +96,27 @@ class FakeContext:
     invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:guardduty-responder-demo"
     aws_request_id = "00000000-0000-4000-8000-000000000000"
 
+    def get_remaining_time_in_millis(self) -> int:
+        return 120_000
+
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block, then restore them."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @contextlib.contextmanager
@@ -161,6 +179,14 @@ def create_stack_resources(template: dict[str, Any], params: dict[str, Any]) -> 
     dlq_url: str = sqs.create_queue(QueueName="GuardDutyResponder-DeadLetterQueue")["QueueUrl"]
     target_url: str = sqs.create_queue(QueueName="GuardDutyResponder-FunctionStandIn")["QueueUrl"]
     target_arn = sqs.get_queue_attributes(QueueUrl=target_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    table_id = resource_named(template, "AWS::DynamoDB::Table", "StateTable")
+    table = template["Resources"][table_id]["Properties"]
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName="GuardDutyResponder-StateTable",
+        AttributeDefinitions=table["AttributeDefinitions"],
+        KeySchema=table["KeySchema"],
+        BillingMode=table["BillingMode"],
+    )
     rule_id = resource_named(template, "AWS::Events::Rule", "FindingsRule")
     pattern = resolve(template, template["Resources"][rule_id]["Properties"]["EventPattern"], params)
     events = boto3.client("events", region_name=REGION)
@@ -171,6 +197,7 @@ def create_stack_resources(template: dict[str, Any], params: dict[str, Any]) -> 
         resource_named(
             template, "AWS::SES::ConfigurationSet", "ConfigurationSet"
         ): "GuardDutyResponder-ConfigurationSet",
+        table_id: "GuardDutyResponder-StateTable",
         "_dlq_url": dlq_url,
         "_target_url": target_url,
         "_pattern": json.dumps(pattern),
@@ -305,11 +332,11 @@ def run(folders: list[Path], overrides: dict[str, str], *, write: bool = True) -
     template = synthesized_template()
     params = parameter_values(template, {"Recipients": RECIPIENTS, "SenderAddress": SENDER, **overrides})
     check_parameters(template, params)  # what CloudFormation would refuse, the demo refuses
-    with embedded_aws():
-        log(f"[2/6] embedded AWS on {os.environ['AWS_ENDPOINT_URL']}: topic, subscription, SES identity, DLQ, rule")
+    with embedded_aws(), contextlib.ExitStack() as scope:
+        log(f"[2/6] embedded AWS on {os.environ['AWS_ENDPOINT_URL']}: topic, subscription, SES, state table, DLQ, rule")
         refs = create_stack_resources(template, params)
         topic_arn = refs[resource_named(template, "AWS::SNS::Topic", "AlertTopic")]
-        os.environ.update(function_environment(template, params, refs))
+        scope.enter_context(environment(function_environment(template, params, refs)))
         # The handler reads its settings at import, like a cold start: import it now.
         import responder.handler as handler_module  # noqa: PLC0415
 

@@ -27,6 +27,7 @@ from aws_cdk import (
 )
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -59,6 +60,7 @@ class GuardDutyResponderStack(Stack):
         self.topic = self._build_alert_topic()
         self.alarm_topic = self._build_alarm_topic()
         self.configuration_set = self._build_ses()
+        self.state_table = self._build_state_table()
         self.function = self._build_function()
         self.rule = self._build_rule()
         self._build_alarms()
@@ -142,6 +144,16 @@ class GuardDutyResponderStack(Stack):
             "[^=,]{1,128}=[^,]{0,256}",
             "key=value",
             "Resource tag (key=value) that silences findings on the resources carrying it.",
+        )
+        self.renotify_hours = CfnParameter(
+            self,
+            "RenotifyHours",
+            type="Number",
+            default="24",
+            min_value=0,
+            max_value=8760,
+            description="An update of a finding already emailed is emailed again when its band rises, or "
+            "when this many hours have passed since the last email about it (0 = never).",
         )
         self.alarm_email = self._optional(
             "AlarmEmail",
@@ -350,6 +362,23 @@ class GuardDutyResponderStack(Stack):
             self.configuration_set_name.value_as_string,
         ).to_string()
 
+    # --- state ------------------------------------------------------------------------
+
+    def _build_state_table(self) -> dynamodb.Table:
+        """Per-finding state (last email, band, count) and the idempotency records of each send."""
+        return dynamodb.Table(
+            self,
+            "StateTable",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="expiration",
+            # Nothing here outlives 90 days anyway (TTL); tearing the stack down removes it.
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
     # --- function --------------------------------------------------------------------
 
     def _build_role(self, log_group: logs.LogGroup) -> iam.Role:
@@ -437,9 +466,14 @@ class GuardDutyResponderStack(Stack):
                 "SUPPRESS_FINDING_TYPES": Fn.join(",", self.suppress_types.value_as_list),
                 "SUPPRESS_ACCOUNTS": Fn.join(",", self.suppress_accounts.value_as_list),
                 "SUPPRESS_TAG": self.suppress_tag.value_as_string,
+                "STATE_TABLE": self.state_table.table_name,
+                "RENOTIFY_HOURS": self.renotify_hours.value_as_string,
                 "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
                 "POWERTOOLS_METRICS_NAMESPACE": "GuardDutyResponder",
             },
+        )
+        self.state_table.grant(
+            function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
         )
         # Publish to this topic only, with this key only (what SNS needs to encrypt the message).
         role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self.topic.topic_arn]))

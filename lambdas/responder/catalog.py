@@ -135,6 +135,11 @@ EN: Final[dict[str, str]] = {
     "f.sequence_resources": "Resources involved",
     "f.detected_threats": "Detected threats",
     "f.scan_trigger": "Scan triggered by finding",
+    # updates of a finding already emailed
+    "f.update": "Why again",
+    "u.band_rose": "Severity rose from {old} to {new}; seen {count} times since {first}.",
+    "u.renotify_interval": "Still active: seen {count} times since {first} (first emailed {emailed}).",
+    "u.recurred": "It recurred after being archived: seen {count} times since {first}.",
     # how often
     "f.count": "Occurrences",
     "f.first_seen": "First seen",

@@ -98,6 +98,8 @@ class Classification:
     is_sample: bool
     archived: bool
     count: int | None
+    first_seen: str | None
+    updated_at: str | None
     overview: tuple[Fact, ...]
     resource_facts: tuple[Fact, ...]
     action_facts: tuple[Fact, ...]
@@ -243,6 +245,8 @@ def classify(finding: Finding, settings: Settings) -> Classification:
         is_sample=service.is_sample,
         archived=bool(service.archived),
         count=service.count,
+        first_seen=service.event_first_seen,
+        updated_at=finding.updated_at,
         overview=_facts(
             ("f.type", finding.type),
             ("f.purpose", parts.purpose),

@@ -18,6 +18,10 @@ from typing import TYPE_CHECKING, Final
 from responder.catalog import message
 from responder.classify import SAFE_ACCOUNT, SAFE_REGION, Classification, Fact
 from responder.guidance import ARCHIVE_NOTE, EXPORT_NOTE
+from responder.updates import UpdateDecision
+
+# Update decisions that email a finding again (the first email is not an update).
+UPDATE_REASONS: Final = frozenset({"band_rose", "renotify_interval", "recurred"})
 
 if TYPE_CHECKING:
     import jinja2
@@ -117,9 +121,11 @@ def clean(value: str, limit: int, *, multiline: bool = False, marker: str = "[tr
     return text
 
 
-def subject(c: Classification) -> str:
+def subject(c: Classification, update: UpdateDecision | None = None) -> str:
     """``[GuardDuty HIGH 8.0] Type resource account region`` from validated parts only."""
     head = f"[GuardDuty {c.band.upper()} {c.severity:.1f}]"
+    if update is not None and update.reason in UPDATE_REASONS:
+        head = "[UPDATE] " + head
     if c.is_sample:
         head = "[SAMPLE] " + head
     account = c.account_id if SAFE_ACCOUNT.fullmatch(c.account_id) else None
@@ -158,12 +164,29 @@ def _rows(facts: tuple[Fact, ...], lang: str, limit: int, desc_limit: int) -> li
     return rows
 
 
-def _context(c: Classification, lang: str, limit: int, desc_limit: int) -> dict[str, object]:
+def _update_note(c: Classification, update: UpdateDecision | None, lang: str) -> str | None:
+    """Why a finding already emailed is emailed again, e.g. "Severity rose from Medium to High"."""
+    if update is None or update.reason not in UPDATE_REASONS or update.previous is None:
+        return None
+    return message(f"u.{update.reason}", lang).format(
+        old=message(f"band.{update.previous.band}", lang),
+        new=message(f"band.{c.band}", lang),
+        count=c.count if c.count is not None else "?",
+        first=clean(c.first_seen or update.previous.first_notified_at.isoformat(), 40),
+        emailed=update.previous.first_notified_at.strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def _context(
+    c: Classification, lang: str, limit: int, desc_limit: int, update: UpdateDecision | None = None
+) -> dict[str, object]:
     band_name = message(f"band.{c.band}", lang)
     how_bad = [
         (message("f.band", lang), band_name),
         (message("f.severity", lang), f"{c.severity:.1f}"),
     ]
+    if note := _update_note(c, update, lang):
+        how_bad.append((message("f.update", lang), note))
     if c.title:
         how_bad.append((message("f.title", lang), defang(clean(c.title, limit))))
     if c.is_sample:
@@ -226,12 +249,16 @@ def _templates() -> tuple[jinja2.Template, jinja2.Template]:
     return text, html
 
 
-def render(c: Classification, lang: str = "en") -> Email:
-    """Subject, text body (at most ``MAX_TEXT_BYTES``) and HTML body for a finding."""
+def render(c: Classification, lang: str = "en", update: UpdateDecision | None = None) -> Email:
+    """Subject, text body (at most ``MAX_TEXT_BYTES``) and HTML body for a finding.
+
+    ``update`` says why a finding already emailed is emailed again (marked in the subject
+    and explained under "How bad").
+    """
     text_template, html_template = _templates()
-    subj = subject(c)
+    subj = subject(c, update)
     for limit, desc_limit in FIELD_LIMITS:
-        context = _context(c, lang, limit, desc_limit)
+        context = _context(c, lang, limit, desc_limit, update)
         text = text_template.render(subject=subj, **context)
         if len(text.encode("utf-8")) <= MAX_TEXT_BYTES:
             break

@@ -6,7 +6,9 @@ I/O. Every outcome is logged (never the raw event) and counted as a metric.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -16,8 +18,11 @@ from responder.channels import Channel, DeliveryError, SesChannel, SnsChannel
 from responder.classify import Classification, classify, decide
 from responder.models import Finding, GuardDutyEvent
 from responder.observability import NAMESPACE, logger, metrics
+from responder.once import OnceSender
 from responder.render import Email, render
 from responder.settings import Settings
+from responder.state import DynamoStateStore, StateStore
+from responder.updates import FindingState, decide_update
 
 SOURCE: Final = "aws.guardduty"
 FINDING: Final = "GuardDuty Finding"
@@ -112,12 +117,36 @@ def build_channels(settings: Settings) -> list[Channel]:
 
 
 class Responder:
-    def __init__(self, settings: Settings, channels: list[Channel]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        channels: list[Channel],
+        *,
+        state: StateStore | None = None,
+        once: OnceSender | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.settings = settings
         self.channels = channels
+        self.state = state
+        self.once = once
+        self.clock = clock
 
-    def handle(self, event: Any) -> Outcome:
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Responder:
+        """Channels, and with a state table, finding state and exactly-once sends."""
+        table = settings.state_table
+        return cls(
+            settings,
+            build_channels(settings),
+            state=DynamoStateStore(table) if table else None,
+            once=OnceSender(table) if table else None,
+        )
+
+    def handle(self, event: Any, context: Any = None) -> Outcome:
         """Process one EventBridge event. Raises when the event is invalid or a send fails."""
+        if self.once is not None and context is not None:
+            self.once.register_context(context)
         try:
             parsed = parse_event(event)
         except InvalidEventError as error:
@@ -140,26 +169,59 @@ class Responder:
             "threat_purpose": c.purpose_key or "Unknown",
             "action_type": c.action_type if c.action_type and c.action_type.isidentifier() else None,
             "sample": c.is_sample,
+            "count": c.count,
         }
         self._count("FindingsReceived", c)
-        if not prepared.notify:
+        # An archived finding is published again only when it recurs: that needs the state.
+        maybe_recurred = prepared.reason == "archived" and self.state is not None
+        previous = self.state.get(c.finding_id) if self.state and (prepared.notify or maybe_recurred) else None
+        if not prepared.notify and previous is None:
             logger.info("finding skipped", extra={**log_fields, "reason": prepared.reason, "rule": prepared.detail})
             self._count("FindingsSkipped", c, reason=prepared.reason)
             return Outcome("skipped", prepared.reason, c.finding_id)
-        sent, failures = self._deliver(prepared.email, log_fields)
+        now = self.clock()
+        renotify = timedelta(hours=self.settings.renotify_hours) if self.settings.renotify_hours else None
+        update = decide_update(c, previous, now=now, renotify_after=renotify)
+        if not update.notify:
+            self._remember(c, previous, now=now, notified=False)
+            reason = f"update_{update.reason}"
+            logger.info("finding update skipped", extra={**log_fields, "reason": reason})
+            self._count("FindingsSkipped", c, reason=reason)
+            return Outcome("skipped", reason, c.finding_id)
+        email = prepared.email if update.reason == "first" else render(c, self.settings.language, update)
+        key = {"finding_id": c.finding_id, "occurrence": c.updated_at or str(c.count), "reason": update.reason}
+        sent, failures = self._deliver(email, log_fields, key)
         if failures:
             # Never swallowed: the invocation fails, Lambda retries, then the DLQ takes over.
             raise DeliveryError(f"delivery failed on {', '.join(failures)}")
-        logger.info("finding notified", extra={**log_fields, "channels": sorted(sent)})
+        self._remember(c, previous, now=now, notified=True)
+        logger.info("finding notified", extra={**log_fields, "channels": sorted(sent), "why": update.reason})
         self._count("FindingsNotified", c)
-        return Outcome("sent", "notify", c.finding_id, sent)
+        return Outcome("sent", update.reason if update.reason != "first" else "notify", c.finding_id, sent)
 
-    def _deliver(self, email: Email, log_fields: dict[str, Any]) -> tuple[dict[str, list[str]], list[str]]:
+    def _remember(self, c: Classification, previous: FindingState | None, *, now: datetime, notified: bool) -> None:
+        """Record the last email (when one was sent) and the latest occurrence seen."""
+        if self.state is None or (previous is None and not notified):
+            return
+        self.state.put(
+            c.finding_id,
+            FindingState(
+                band=c.band if notified or previous is None else previous.band,
+                notified_at=now if notified or previous is None else previous.notified_at,
+                first_notified_at=previous.first_notified_at if previous else now,
+                count=c.count,
+                archived=c.archived,
+            ),
+        )
+
+    def _deliver(
+        self, email: Email, log_fields: dict[str, Any], key: dict[str, str]
+    ) -> tuple[dict[str, list[str]], list[str]]:
         sent: dict[str, list[str]] = {}
         failures: list[str] = []
         for channel in self.channels:
             try:
-                sent[channel.name] = channel.send(email)
+                sent[channel.name] = self.once.send(channel, email, key) if self.once else channel.send(email)
             except Exception as error:  # noqa: BLE001 (every channel gets its chance; all failures re-raised)
                 failures.append(channel.name)
                 logger.error(

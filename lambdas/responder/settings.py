@@ -21,6 +21,7 @@ _TOPIC_ARN = re.compile(r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A
 # Deliberately narrow: no display names, no quotes, no whitespace, no header tricks.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$")
 _CONFIG_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _TYPE_GLOB = re.compile(r"^[A-Za-z0-9:/._!&*?-]{1,120}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _TAG = re.compile(r"^(?P<key>[^=,\r\n]{1,128})=(?P<value>[^,\r\n]{0,256})$")
@@ -59,6 +60,8 @@ class Settings:
     suppress_types: tuple[str, ...] = ()  # glob patterns, e.g. "Recon:EC2/PortProbe*"
     suppress_accounts: tuple[str, ...] = ()
     suppress_tag: tuple[str, str] | None = None  # (key, value)
+    state_table: str | None = None  # DynamoDB table: per-finding state and idempotency records
+    renotify_hours: float = 24.0  # hours before an unchanged finding is emailed again; 0 = never
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, for_delivery: bool = True) -> Settings:
@@ -97,6 +100,8 @@ class Settings:
             suppress_types=_list(env, "SUPPRESS_FINDING_TYPES", _TYPE_GLOB, "a finding-type pattern"),
             suppress_accounts=_list(env, "SUPPRESS_ACCOUNTS", _ACCOUNT, "a 12-digit account id"),
             suppress_tag=_tag(env, "SUPPRESS_TAG"),
+            state_table=_optional(env, "STATE_TABLE", _TABLE, "a DynamoDB table name"),
+            renotify_hours=_hours(env, "RENOTIFY_HOURS", 24.0),
         )
         if for_delivery:
             settings._require_channel_settings()
@@ -129,6 +134,19 @@ def _score(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(name, f"not a number: {raw[:40]!r}") from None
     if not math.isfinite(value) or not 0.0 <= value <= 10.0:
         raise SettingsError(name, "must be between 0 and 10")
+    return value
+
+
+def _hours(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(name, f"not a number of hours: {raw[:40]!r}") from None
+    if not math.isfinite(value) or not 0.0 <= value <= 8760.0:
+        raise SettingsError(name, "must be between 0 (never) and 8760 hours")
     return value
 
 

@@ -45,8 +45,9 @@ def test_each_notified_finding_is_one_sns_and_one_ses_email_with_the_preview_cla
     refs = {"AlertTopic": "arn:aws:sns:us-east-1:123456789012:t", "ConfigurationSet": "c"}
     topic = next(n for n in template["Resources"] if n.startswith("AlertTopic"))
     config = next(n for n in template["Resources"] if n.startswith("ConfigurationSet"))
+    table = next(n for n in template["Resources"] if n.startswith("StateTable"))
     env = function_environment(
-        template, result.parameters, {topic: refs["AlertTopic"], config: refs["ConfigurationSet"]}
+        template, result.parameters, {topic: refs["AlertTopic"], config: refs["ConfigurationSet"], table: "state"}
     )
     settings = Settings.from_env(env)
     sent = [row for row in result.rows if row.status == "sent"]
@@ -92,15 +93,14 @@ def test_threshold_parameter_moves_the_rule_floor():
     assert {row.band for row in delivered} <= {"High", "Critical"}
 
 
-def test_same_event_delivered_twice_is_handled_consistently(tmp_path):
-    # Today every delivery is emailed (exactly-once delivery is the noise-control milestone):
-    # the two emails are identical, so a recipient sees a duplicate, never a different story.
+def test_same_event_delivered_twice_is_emailed_once(tmp_path):
     for copy in ("first.json", "second.json"):
         shutil.copy(FIXTURES / "events" / "UnauthorizedAccess_EC2_TorClient.json", tmp_path / copy)
-    twice = run([tmp_path], {"Channels": "sns"}, write=False)
-    assert [row.status for row in twice.rows] == ["sent", "sent"]
-    [(subject_a, text_a), (subject_b, text_b)] = twice.sns_messages
-    assert (subject_a, text_a) == (subject_b, text_b)
+    twice = run([tmp_path], {"Channels": "sns,ses"}, write=False)
+    assert [row.status for row in twice.rows] == ["sent", "skipped"]
+    assert "update not worse" in twice.rows[1].outcome
+    assert len(twice.sns_messages) == 1
+    assert len(twice.ses_messages) == 1
 
 
 def test_the_demo_refuses_parameters_cloudformation_would_refuse():

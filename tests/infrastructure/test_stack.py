@@ -61,7 +61,7 @@ def test_every_parameter_has_description_and_constraints(template):
     assert set(params) == {
         "NotifyThreshold", "BandMediumMin", "BandHighMin", "BandCriticalMin", "Channels", "Recipients",
         "SenderAddress", "CreateSenderIdentity", "SesConfigurationSet", "IncludeSampleFindings", "Language",
-        "AlarmEmail", "SuppressFindingTypes", "SuppressAccounts", "SuppressTag",
+        "AlarmEmail", "SuppressFindingTypes", "SuppressAccounts", "SuppressTag", "RenotifyHours",
     }  # fmt: skip
     for name, spec in params.items():
         assert spec.get("Description"), name
@@ -154,6 +154,9 @@ def test_environment_is_wired_from_parameters(template):
     assert env["SUPPRESS_FINDING_TYPES"] == {"Fn::Join": [",", {"Ref": "SuppressFindingTypes"}]}
     assert env["SUPPRESS_ACCOUNTS"] == {"Fn::Join": [",", {"Ref": "SuppressAccounts"}]}
     assert env["SUPPRESS_TAG"] == {"Ref": "SuppressTag"}
+    table, _ = only(template, "AWS::DynamoDB::Table")
+    assert env["STATE_TABLE"] == {"Ref": table}
+    assert env["RENOTIFY_HOURS"] == {"Ref": "RenotifyHours"}
     assert env["TOPIC_ARN"] == {"Ref": alert_topic}
     params = parameter_values(template, {"SesConfigurationSet": ""})
     assert resolve(template, env["SES_CONFIGURATION_SET"], {**params, "ConfigurationSet": "own-set"}) == "own-set"
@@ -178,7 +181,8 @@ def test_the_function_environment_is_accepted_by_the_settings_validator(template
         },
     )
     topic_arn = "arn:aws:sns:us-east-1:123456789012:GuardDutyResponder-AlertTopic"
-    refs = {**params, "ConfigurationSet": "own-set"}
+    table, _ = only(template, "AWS::DynamoDB::Table")
+    refs = {**params, "ConfigurationSet": "own-set", table: "GuardDutyResponder-StateTable"}
     resolved = {k: (topic_arn if k == "TOPIC_ARN" else resolve(template, v, refs)) for k, v in env.items()}
     settings = Settings.from_env(resolved)
     assert settings.channels == ("sns", "ses")
@@ -188,6 +192,8 @@ def test_the_function_environment_is_accepted_by_the_settings_validator(template
     assert settings.suppress_types == ("Recon:EC2/PortProbe*", "Recon:EC2/Portscan")
     assert settings.suppress_accounts == ()
     assert settings.suppress_tag == ("guardduty", "quiet")
+    assert settings.state_table == "GuardDutyResponder-StateTable"
+    assert settings.renotify_hours == 24.0
 
 
 def test_asynchronous_invocation_retries_and_on_failure_destination(template):
@@ -227,6 +233,30 @@ def test_function_permissions_name_exact_resources(template):
     assert by_action["kms:GenerateDataKey"] == {"Fn::GetAtt": [key, "Arn"]}
     assert by_action["sqs:SendMessage"] == {"Fn::GetAtt": [dlq, "Arn"]}
     assert by_action["logs:PutLogEvents"] == {"Fn::GetAtt": [logs_group, "Arn"]}
+    table, _ = only(template, "AWS::DynamoDB::Table")
+    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
+        assert {"Fn::GetAtt": [table, "Arn"]} in (
+            by_action[action] if isinstance(by_action[action], list) else [by_action[action]]
+        )
+    assert not any(
+        a.startswith("dynamodb:")
+        and a not in {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+        for a in by_action
+    )
+
+
+def test_state_table(t, template):
+    t.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+        },
+    )
+    renotify = template["Parameters"]["RenotifyHours"]
+    assert (renotify["Default"], renotify["MinValue"], renotify["MaxValue"]) == ("24", 0, 8760)
 
 
 def test_ses_permission_is_scoped_to_sender_and_configuration_set_and_conditional(template):

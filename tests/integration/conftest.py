@@ -13,6 +13,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 SENDER = "guardduty-alerts@example.com"
 RECIPIENTS = ("secops@example.com", "oncall@example.org")
 REGION = "us-east-1"
+STATE_TABLE = "guardduty-responder-state"
 
 
 @pytest.fixture
@@ -23,7 +24,14 @@ def aws(aws_env: None) -> Iterator[dict[str, Any]]:
         topic_arn = sns.create_topic(Name="guardduty-alerts")["TopicArn"]
         sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint="secops@example.com")
         boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=SENDER)
-        yield {"topic_arn": topic_arn}
+        # The stack's state table: partition key "id", TTL attribute "expiration".
+        boto3.client("dynamodb", region_name=REGION).create_table(
+            TableName=STATE_TABLE,
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield {"topic_arn": topic_arn, "table": STATE_TABLE}
 
 
 def sns_messages(topic_arn: str) -> list[tuple[str, str]]:

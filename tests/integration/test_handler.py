@@ -26,6 +26,9 @@ class FakeContext:
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:guardduty-responder"
     aws_request_id: str = "6f2a1b6e-0000-4000-8000-000000000000"
 
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
 
 def load_handler(monkeypatch, topic_arn: str, **env: str):
     values = {
