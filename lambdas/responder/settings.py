@@ -124,7 +124,8 @@ def _raw(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def _score(env: Mapping[str, str], name: str, default: float) -> float:
+def _number(env: Mapping[str, str], name: str, default: float, high: float, range_text: str) -> float:
+    """A finite number from 0 to ``high``; the error names the variable and the range."""
     raw = _raw(env, name)
     if raw is None:
         return default
@@ -132,22 +133,17 @@ def _score(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise SettingsError(name, f"not a number: {raw[:40]!r}") from None
-    if not math.isfinite(value) or not 0.0 <= value <= 10.0:
-        raise SettingsError(name, "must be between 0 and 10")
+    if not math.isfinite(value) or not 0.0 <= value <= high:
+        raise SettingsError(name, f"must be between {range_text}")
     return value
+
+
+def _score(env: Mapping[str, str], name: str, default: float) -> float:
+    return _number(env, name, default, 10.0, "0 and 10")
 
 
 def _hours(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = _raw(env, name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(name, f"not a number of hours: {raw[:40]!r}") from None
-    if not math.isfinite(value) or not 0.0 <= value <= 8760.0:
-        raise SettingsError(name, "must be between 0 (never) and 8760 hours")
-    return value
+    return _number(env, name, default, 8760.0, "0 (never) and 8760 hours")
 
 
 def _channels(env: Mapping[str, str]) -> tuple[str, ...]:
