@@ -14,7 +14,7 @@ NODE_STAMP := node_modules/.installed
 NO_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 	AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true
 
-.PHONY: install test lint typecheck unit synth browser screenshots preview bench demo clean
+.PHONY: install test lint typecheck unit synth browser screenshots preview bench demo demo-burst clean
 
 $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,3 +64,6 @@ demo: $(STAMP) $(NODE_STAMP)
 
 clean:
 	rm -rf $(VENV) node_modules .build .pytest_cache .mypy_cache .ruff_cache .coverage out cdk.out
+
+demo-burst: $(STAMP)
+	$(PY) -m demo.burst

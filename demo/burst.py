@@ -1,0 +1,154 @@
+"""`make demo-burst`: a storm of findings on the embedded AWS, and what reached a recipient.
+
+Every active finding type of the reference list arrives at once at its default severity
+(Medium where it varies), plus republished updates of a few of them and duplicate
+deliveries of a few events. Ends with one JSON line:
+{"findings": N, "emails": M, "immediate_emails": a, "digest_emails": b, "missing": 0,
+ "duplicated": 0, "dlq": 0, "throttled_retries": t}
+and exits non-zero unless nothing is missing or duplicated.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import json
+import sys
+import tempfile
+from collections import Counter
+from email import message_from_string, policy
+from pathlib import Path
+from typing import Any
+
+from demo.run import FIXTURES, Result, log, run
+
+TYPES = FIXTURES / "finding-types.tsv"
+SEVERITY = {"Critical": 9.0, "High": 8.0, "Medium": 5.0, "Low": 2.0}
+THRESHOLD = 4.0
+UPDATED_TYPES = (  # republished later: one rises from Medium to High, two stay the same
+    "Recon:EC2/Portscan",
+    "UnauthorizedAccess:IAMUser/TorIPCaller",
+    "Backdoor:EC2/C&CActivity.B",
+)
+DUPLICATED_TYPES = ("UnauthorizedAccess:EC2/TorClient", "Policy:S3/BucketPublicAccessGranted")
+TARGET_EMAILS = 25
+
+RESOURCES: dict[str, dict[str, Any]] = {
+    "EC2": {"resourceType": "Instance", "instanceDetails": {"instanceId": "i-0burst000000000001"}},
+    "Runtime": {"resourceType": "Instance", "instanceDetails": {"instanceId": "i-0burst000000000002"}},
+    "IAMUser": {"resourceType": "AccessKey", "accessKeyDetails": {"accessKeyId": "ASIABURST", "userName": "ci"}},
+    "IAM": {"resourceType": "AccessKey", "accessKeyDetails": {"accessKeyId": "ASIABURST", "userName": "ci"}},
+    "S3": {"resourceType": "S3Bucket", "s3BucketDetails": [{"name": "burst-data"}]},
+    "Kubernetes": {"resourceType": "EKSCluster", "eksClusterDetails": {"name": "burst-eks"}},
+    "EKS": {"resourceType": "AttackSequence"},
+    "ECS": {"resourceType": "ECSCluster", "ecsClusterDetails": {"name": "burst-ecs"}},
+    "Container": {"resourceType": "Container", "containerDetails": {"name": "burst-container"}},
+    "Lambda": {"resourceType": "Lambda", "lambdaDetails": {"functionName": "burst-fn"}},
+    "RDS": {"resourceType": "RDSDBInstance", "rdsDbInstanceDetails": {"dbInstanceIdentifier": "burst-db"}},
+}
+
+
+def default_severity(text: str) -> float:
+    """The reference's default; Medium where it varies or is unverified."""
+    return next((value for band, value in SEVERITY.items() if text.startswith(band)), SEVERITY["Medium"])
+
+
+def finding_event(
+    finding_type: str, severity: float, *, count: int = 1, updated: str = "2026-11-28T09:00:00.000Z"
+) -> dict[str, Any]:
+    finding_id = hashlib.sha256(finding_type.encode()).hexdigest()[:32]
+    segment = finding_type.split(":", 1)[1].split("/", 1)[0]
+    return {
+        "version": "0",
+        "id": f"burst-{finding_id[:8]}",
+        "detail-type": "GuardDuty Finding",
+        "source": "aws.guardduty",
+        "account": "123456789012",
+        "time": updated,
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "schemaVersion": "2.0",
+            "accountId": "123456789012",
+            "region": "us-east-1",
+            "partition": "aws",
+            "id": finding_id,
+            "type": finding_type,
+            "severity": severity,
+            "createdAt": "2026-11-28T09:00:00.000Z",
+            "updatedAt": updated,
+            "title": f"Burst finding {finding_type}",
+            "resource": copy.deepcopy(RESOURCES.get(segment, {"resourceType": "Instance"})),
+            "service": {
+                "serviceName": "guardduty",
+                "detectorId": "b0a5b0a5b0a5b0a5b0a5b0a5b0a5b0a5",
+                "count": count,
+                "archived": False,
+                "eventFirstSeen": "2026-11-28T08:55:00.000Z",
+                "eventLastSeen": updated,
+            },
+        },
+    }
+
+
+def scenario() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(first publications, republished updates, duplicate deliveries)."""
+    with TYPES.open(encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle, delimiter="\t") if row["status"] == "active"]
+    first = [finding_event(row["finding_type"], default_severity(row["default_severity"])) for row in rows]
+    by_type = {event["detail"]["type"]: event for event in first}
+    updates = []
+    for index, finding_type in enumerate(UPDATED_TYPES):
+        original = by_type[finding_type]["detail"]
+        severity = 8.0 if index == 0 else original["severity"]  # the first one rises to High
+        updates.append(finding_event(finding_type, severity, count=40, updated="2026-11-28T09:15:00.000Z"))
+    duplicates = [copy.deepcopy(by_type[finding_type]) for finding_type in DUPLICATED_TYPES]
+    return first, updates, duplicates
+
+
+def tally(result: Result, first: list[dict[str, Any]], updates: list[dict[str, Any]]) -> dict[str, int]:
+    """What reached a recipient, per finding id, read from the emails really sent."""
+    emails = [message_from_string(raw, policy=policy.default) for raw in result.ses_messages]
+    mentions: Counter[str] = Counter()
+    updates_mailed: Counter[str] = Counter()
+    for mail in emails:
+        body = mail.get_body(("plain",))
+        text = body.get_content() if body is not None else ""
+        for event in first:
+            finding_id = event["detail"]["id"]
+            if f"Finding ID: {finding_id}" in text:
+                mentions[finding_id] += 1
+                updates_mailed[finding_id] += "[UPDATE]" in mail["Subject"]
+    expected = {e["detail"]["id"] for e in first if e["detail"]["severity"] >= THRESHOLD}
+    rose = {u["detail"]["id"] for u in updates if u["detail"]["severity"] > SEVERITY["Medium"]}
+    missing = len([fid for fid in expected if mentions[fid] == 0])
+    duplicated = sum(max(0, mentions[fid] - 1 - (updates_mailed[fid] if fid in rose else 0)) for fid in mentions)
+    return {
+        "findings": len(first),
+        "emails": len(emails),
+        "immediate_emails": len(emails),  # storm grouping and digests are not built yet
+        "digest_emails": 0,
+        "missing": missing,
+        "duplicated": duplicated,
+        "dlq": len(result.dead_letters),
+        "throttled_retries": 0,  # the emulator never throttles
+    }
+
+
+def main() -> int:
+    first, updates, duplicates = scenario()
+    with tempfile.TemporaryDirectory() as folder:
+        for name, events in (("1-first.json", first), ("2-updates.json", updates), ("3-duplicates.json", duplicates)):
+            (Path(folder) / name).write_text(json.dumps(events), encoding="utf-8")
+        log(f"burst: {len(first)} findings, {len(updates)} updates, {len(duplicates)} duplicate deliveries")
+        result = run([Path(folder)], {"Channels": "ses"}, write=False)
+    figures = tally(result, first, updates)
+    statuses = Counter(row.status for row in result.rows)
+    print(f"events: {dict(statuses)}; emails sent: {figures['emails']} (target at most {TARGET_EMAILS})")
+    print(json.dumps(figures))
+    return 0 if figures["missing"] == 0 and figures["duplicated"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
