@@ -140,6 +140,10 @@ EN: Final[dict[str, str]] = {
     "u.band_rose": "Severity rose from {old} to {new}; seen {count} times since {first}.",
     "u.renotify_interval": "Still active: seen {count} times since {first} (first emailed {emailed}).",
     "u.recurred": "It recurred after being archived: seen {count} times since {first}.",
+    # digests (many findings in one email)
+    "d.intro": "{count} GuardDuty findings, grouped by finding type, most severe first.",
+    "d.steps": "First steps",
+    "d.seen": "Seen",
     # how often
     "f.count": "Occurrences",
     "f.first_seen": "First seen",

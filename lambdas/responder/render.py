@@ -231,7 +231,8 @@ def _context(
 
 
 @cache
-def _templates() -> tuple[jinja2.Template, jinja2.Template]:
+def templates(name: str = "email") -> tuple[jinja2.Template, jinja2.Template]:
+    """The text and HTML templates ``name.txt`` and ``name.html`` (HTML autoescaped)."""
     import jinja2  # noqa: PLC0415 (kept off the handler's import path)
 
     def environment(*, autoescape: bool) -> jinja2.Environment:
@@ -244,8 +245,8 @@ def _templates() -> tuple[jinja2.Template, jinja2.Template]:
             auto_reload=False,
         )
 
-    text = environment(autoescape=False).get_template("email.txt")
-    html = environment(autoescape=True).get_template("email.html")
+    text = environment(autoescape=False).get_template(f"{name}.txt")
+    html = environment(autoescape=True).get_template(f"{name}.html")
     return text, html
 
 
@@ -255,7 +256,7 @@ def render(c: Classification, lang: str = "en", update: UpdateDecision | None = 
     ``update`` says why a finding already emailed is emailed again (marked in the subject
     and explained under "How bad").
     """
-    text_template, html_template = _templates()
+    text_template, html_template = templates()
     subj = subject(c, update)
     for limit, desc_limit in FIELD_LIMITS:
         context = _context(c, lang, limit, desc_limit, update)

@@ -45,3 +45,16 @@ def test_the_checks_detect_remote_content_and_blank_pages(tmp_path):
     remote_shot, blank_shot = screenshots([remote, blank])
     assert remote_shot.blocked_requests == ["https://tracker.invalid/pixel.png"]
     assert blank_shot.blank
+
+
+def test_a_digest_renders_at_600px_with_no_request(tmp_path):
+    from responder.digest import render_digest
+    from tests.conftest import FINDING_EVENTS
+
+    page = tmp_path / "digest.html"
+    findings = [classify(finding_from(path), Settings()) for path in FINDING_EVENTS]
+    page.write_text(render_digest(findings, kind="STORM").html, encoding="utf-8")
+    [shot] = screenshots([page])
+    assert shot.blocked_requests == []
+    assert not shot.blank
+    assert shot.width <= WIDTH

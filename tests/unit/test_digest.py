@@ -1,0 +1,97 @@
+"""Many findings in one email: grouping, subject, safety and size."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from responder.classify import classify
+from responder.digest import batches, digest_subject, group, render_digest
+from responder.models import GuardDutyEvent
+from responder.render import MAX_TEXT_BYTES
+from responder.settings import Settings
+from tests.conftest import FINDING_EVENTS, finding_from, minimal_event
+
+
+def c(finding_type, severity, finding_id, instance="i-0123456789abcdef0"):
+    event = minimal_event(
+        finding_type,
+        severity,
+        id=finding_id,
+        resource={"resourceType": "Instance", "instanceDetails": {"instanceId": instance}},
+    )
+    return classify(GuardDutyEvent.model_validate(event).detail, Settings())
+
+
+def test_groups_by_type_most_severe_first():
+    findings = [
+        c("Recon:EC2/Portscan", 5.0, "a1"),
+        c("Backdoor:EC2/C&CActivity.B", 8.0, "b1", "i-0bbbbbbbbbbbbbbbb"),
+        c("Recon:EC2/Portscan", 6.0, "a2", "i-0aaaaaaaaaaaaaaaa"),
+        c("AttackSequence:IAM/CompromisedCredentials", 9.0, "s1"),
+    ]
+    groups = group(findings)
+    assert [g.finding_type for g in groups] == [
+        "AttackSequence:IAM/CompromisedCredentials",
+        "Backdoor:EC2/C&CActivity.B",
+        "Recon:EC2/Portscan",
+    ]
+    assert [g.band for g in groups] == ["Critical", "High", "Medium"]
+    assert [e.severity for e in groups[2].entries] == ["6.0", "5.0"]
+    assert groups[2].entries[0].resource == "i-0aaaaaaaaaaaaaaaa"
+
+
+def test_subject_counts_bands_in_printable_ascii():
+    findings = [c("Recon:EC2/Portscan", 5.0, f"m{i}") for i in range(10)] + [c("Backdoor:EC2/Spambot", 8.0, "h1")]
+    subject = digest_subject(findings, kind="DIGEST")
+    assert subject == "[GuardDuty DIGEST] 11 findings: 1 HIGH, 10 MEDIUM"
+    assert re.fullmatch(r"[ -~]{1,99}", subject)
+
+
+def test_each_entry_has_what_a_responder_needs():
+    findings = [c("Recon:EC2/Portscan", 5.0, "abc123")]
+    email = render_digest(findings)
+    [entry] = group(findings)[0].entries
+    assert "Medium 5.0 | i-0123456789abcdef0 | 123456789012 us-east-1" in email.text
+    assert (
+        entry.console_url and entry.console_url in email.text and entry.console_url.replace("&", "&amp;") in email.html
+    )
+    assert len(entry.steps) == 2
+    for step in entry.steps:
+        assert step in email.text
+    assert findings[0].steps[0] not in entry.steps  # the band's urgency line is not repeated per finding
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+        self.tags = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.urls += [v for k, v in attrs if k in ("href", "src") and v]
+
+
+def test_every_bundled_finding_in_one_digest_is_safe_and_bounded():
+    findings = [classify(finding_from(path), Settings()) for path in FINDING_EVENTS]
+    email = render_digest(findings, kind="STORM")
+    assert email.subject.startswith("[GuardDuty STORM]")
+    links = Links()
+    links.feed(email.html)
+    assert set(links.urls) <= {f.console_url for f in findings if f.console_url}
+    assert links.tags.isdisjoint({"script", "img", "svg", "iframe"})
+    # The hostile finding: its title is cleaned and defanged, its unsafe user name never used
+    assert "Call from hxxp[://]evil[.]example[.]com/login Subject: spoofed" in email.text
+    assert "<script>" not in email.html
+    assert "\u202e" not in email.text
+    assert len(email.text.encode()) <= MAX_TEXT_BYTES
+
+
+def test_a_storm_of_100_findings_fits_one_email_and_batches_split_larger_ones():
+    findings = [c("Recon:EC2/Portscan", 5.0 + (i % 4), f"f{i}", f"i-0{i:016x}") for i in range(250)]
+    split = batches(findings, size=100)
+    assert [len(b) for b in split] == [100, 100, 50]
+    assert split[0][0].severity == 8.0  # most severe first
+    email = render_digest(split[0])
+    assert len(email.text.encode()) < MAX_TEXT_BYTES // 4
