@@ -39,9 +39,10 @@ unit: $(STAMP) browser
 	$(PY) -m pytest --cov --cov-report=term
 
 # Headless Chromium for the rendering tests and screenshots (Debian packages), when missing.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; }
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; }
 
 screenshots: $(STAMP) browser
 	@test -f out/demo/index.html || $(MAKE) demo
