@@ -11,7 +11,7 @@ SERVICE: Final = "guardduty-responder"
 PYTHON_VERSION: Final = "3.14"  # must match the runtime below (newest in aws-cdk-lib 2.275)
 PIP_PLATFORM: Final = "manylinux2014_aarch64"  # wheels for arm64 (Graviton)
 MEMORY_MB: Final = 256  # MB; measured peak is far below, more memory means a faster CPU
-# seconds; covers botocore's standard retries (6 attempts, backoff up to 20 s) on one send
+# seconds; covers botocore's standard retries (5 attempts, backoff up to 20 s) on one send
 TIMEOUT_SECONDS: Final = 120
 # SES sandbox sends 1 message per second and a production account starts at 14 per
 # second; two concurrent invocations (each about 0.3 s per email) stay under both, and

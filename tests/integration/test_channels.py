@@ -91,7 +91,7 @@ def test_other_ses_errors_propagate_unchanged(aws_env, alert):
 
 def test_throttling_is_retried_with_backoff_by_botocore(aws_env):
     config = client_config()
-    assert config.retries == {"mode": "standard", "max_attempts": MAX_ATTEMPTS}
+    assert config.retries == {"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}
     # botocore's standard mode treats SES throttling as retryable
     from botocore.retries.standard import ThrottledRetryableChecker
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 # Throttling (SES TooManyRequestsException, SNS Throttled) is absorbed by botocore's
 # "standard" retry mode: exponential backoff with jitter, up to this many attempts.
-MAX_ATTEMPTS: Final = 6
+MAX_ATTEMPTS: Final = 5  # attempts in all, the first included
 CONNECT_TIMEOUT: Final = 5  # seconds
 READ_TIMEOUT: Final = 10  # seconds
 
@@ -32,7 +32,7 @@ def client_config() -> Config:
     from botocore.config import Config  # noqa: PLC0415 (botocore stays off the import path)
 
     return Config(
-        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT,
         read_timeout=READ_TIMEOUT,
     )
