@@ -22,7 +22,7 @@ class ThrottlingSes(BaseHTTPRequestHandler):
     throttle = 0
     calls = 0
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         type(self).calls += 1
         if type(self).calls <= type(self).throttle:
