@@ -112,7 +112,7 @@ def clean(value: str, limit: int, *, multiline: bool = False, marker: str = "[tr
     # Bound the work first: a 256 KB field must not cost a full scan of every character.
     truncated = len(value) > limit * 4
     text = _INVISIBLE.sub("", value[: limit * 4] if truncated else value)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     if not multiline:
         text = text.replace("\n", " ")
     text = "\n".join(line for raw in text.split("\n") if (line := _SPACES.sub(" ", raw).strip()))

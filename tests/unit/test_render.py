@@ -238,6 +238,7 @@ def test_clean_strips_controls_and_bidi_and_bounds():
     assert clean("x" * 20, 10) == "x" * 10 + " [truncated]"
     assert clean("x" * 1_000_000, 10) == "x" * 10 + " [truncated]"
     assert clean("a\r\n\r\nb", 100, multiline=True) == "a\nb"
+    assert clean("a\u2028b\u2029c", 100) == "a b c"  # Unicode line and paragraph separators
 
 
 def test_subject_function_matches_render():
