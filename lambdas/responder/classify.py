@@ -195,12 +195,12 @@ def assemble_steps(
 
 def decide(classification: Classification, settings: Settings) -> Decision:
     """Whether this finding is emailed under the settings, and why not."""
-    if classification.archived:
-        return Decision(False, "archived")
     if classification.severity < settings.threshold:
         return Decision(False, "below_threshold")
     if classification.suppressed_by:
         return Decision(False, "suppressed", classification.suppressed_by)
+    if classification.archived:  # the service may still email it if it recurred
+        return Decision(False, "archived")
     if classification.is_sample and not settings.include_samples:
         return Decision(False, "sample_excluded")
     return Decision(True, "notify")
