@@ -14,7 +14,7 @@ from typing import Final
 
 from responder.catalog import message
 from responder.classify import BANDS, Classification
-from responder.render import BAND_COLOURS, LINK_COLOUR, MAX_SUBJECT, Email, clean, defang, templates
+from responder.render import BAND_COLOURS, LINK_COLOUR, Email, clean, defang, safe_subject, templates
 
 SHORT_STEPS: Final = 2  # steps shown per finding in a digest: the most specific ones
 FIELD_LIMIT: Final = 120  # characters of any finding value in a digest entry
@@ -85,7 +85,7 @@ def digest_subject(findings: Sequence[Classification], *, kind: str) -> str:
     summary = ", ".join(f"{n} {band.upper()}" for band, n in counts.items() if n)
     samples = " [SAMPLE]" if findings and all(c.is_sample for c in findings) else ""
     text = f"[GuardDuty {kind}]{samples} {len(findings)} findings: {summary}"
-    return "".join(ch for ch in text if " " <= ch <= "~")[:MAX_SUBJECT]
+    return safe_subject(text)
 
 
 def render_digest(findings: Sequence[Classification], *, kind: str = "DIGEST", lang: str = "en") -> Email:

@@ -60,6 +60,7 @@ LINKIFIED_TLDS: Final = frozenset(
     }
 )
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+_NOT_PRINTABLE_ASCII = re.compile(r"[^ -~]")
 # Unicode categories Cc, Cf, Cs and Co except tab, CR and LF (Unicode 14, as in Python 3.11):
 # controls, invisible format characters (bidi overrides, zero-width), surrogates, private use.
 _INVISIBLE = re.compile(
@@ -140,10 +141,12 @@ def subject(c: Classification, update: UpdateDecision | None = None) -> str:
             kept[name] = value
             length += 1 + len(value)
     parts = (head, kind, kept.get("label"), kept.get("account"), kept.get("region"))
-    text = " ".join(part for part in parts if part)
-    # Belt and braces: printable ASCII only, never longer than the SNS limit.
-    text = "".join(ch for ch in text if " " <= ch <= "~")
-    return text[:MAX_SUBJECT]
+    return safe_subject(" ".join(part for part in parts if part))
+
+
+def safe_subject(text: str) -> str:
+    """Belt and braces for every subject: printable ASCII only, never longer than the SNS limit."""
+    return _NOT_PRINTABLE_ASCII.sub("", text)[:MAX_SUBJECT]
 
 
 # A rendered row: (label, value), both already cleaned and translated.
