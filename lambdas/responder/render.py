@@ -49,6 +49,8 @@ _LINKABLE = re.compile(
     r"|(?P<domain>(?:[A-Za-z0-9-]{1,63}+\.)+(?P<tld>[A-Za-z]{2,24}+))\b)"
 )
 _IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+# Everything _LINKABLE can match contains one of these; timestamps and versions do not.
+_LINK_HINT = re.compile(r"[A-Za-z]:|\.[A-Za-z]|\d\.\d+\.\d")
 # Generic TLDs that mail clients turn into links (every two-letter ccTLD is covered too).
 LINKIFIED_TLDS: Final = frozenset(
     {
@@ -96,8 +98,8 @@ def defang(text: str, *, indicator: bool = False) -> str:
 
     ``indicator`` values (remote IPs, queried domains) are defanged whatever their TLD.
     """
-    if "." not in text and ":" not in text:
-        return text  # nothing linkable: the common case, kept cheap
+    if ("." not in text and ":" not in text) or (not indicator and not _LINK_HINT.search(text)):
+        return text  # nothing linkable (no scheme, dotted name or IPv4): the common case, kept cheap
     if indicator and not _IPV4.search(text):
         if "." in text:
             return _LINKABLE.sub(_defang_match, text.replace(".", "\0")).replace("\0", "[.]")

@@ -174,3 +174,11 @@ def test_any_string_in_any_text_field_is_escaped(value):
     email = render(classify(GuardDutyEvent.model_validate(event).detail, Settings()))
     _assert_safe(email)
     assert "&lt;zq&gt;" in email.html
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab.:/0129 -hHtTpPsSjavcriftmlo"), max_size=40))
+def test_the_cheap_pre_check_never_changes_what_defang_does(text):
+    from responder.render import _LINKABLE, _defang_match, defang
+
+    assert defang(text) == _LINKABLE.sub(_defang_match, text)

@@ -213,6 +213,10 @@ def test_html_is_self_contained_table_layout():
         ("2001:db8::1", True, "2001:db8:[:]1"),
         ("AnomalousBehavior.SuccessfulLogin", False, "AnomalousBehavior.SuccessfulLogin"),
         ("m3.xlarge", False, "m3.xlarge"),
+        ("2025-08-22T01:40:09.000Z", False, "2025-08-22T01:40:09.000Z"),
+        ("version 13.6", False, "version 13.6"),
+        ("host.123", True, "host[.]123"),
+        ("ftp:x and mailto:y", False, "ftp[:]x and mailto[:]y"),
     ],
 )
 def test_defang(raw, indicator, expected):
