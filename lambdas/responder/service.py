@@ -159,8 +159,9 @@ class Responder:
             )
             metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=1)
             return Outcome("ignored", "not_a_finding")
-        prepared = prepare(parsed.detail, self.settings)
-        c = prepared.classification
+        # Classify and decide first; the email is rendered only if one will be sent.
+        c = classify(parsed.detail, self.settings)
+        decision = decide(c, self.settings)
         log_fields = {
             "finding_id": c.finding_id[:300],
             "finding_type": c.safe_type or "unrecognised",
@@ -173,12 +174,12 @@ class Responder:
         }
         self._count("FindingsReceived", c)
         # An archived finding is published again only when it recurs: that needs the state.
-        maybe_recurred = prepared.reason == "archived" and self.state is not None
-        previous = self.state.get(c.finding_id) if self.state and (prepared.notify or maybe_recurred) else None
-        if not prepared.notify and previous is None:
-            logger.info("finding skipped", extra={**log_fields, "reason": prepared.reason, "rule": prepared.detail})
-            self._count("FindingsSkipped", c, reason=prepared.reason)
-            return Outcome("skipped", prepared.reason, c.finding_id)
+        maybe_recurred = decision.reason == "archived" and self.state is not None
+        previous = self.state.get(c.finding_id) if self.state and (decision.notify or maybe_recurred) else None
+        if not decision.notify and previous is None:
+            logger.info("finding skipped", extra={**log_fields, "reason": decision.reason, "rule": decision.detail})
+            self._count("FindingsSkipped", c, reason=decision.reason)
+            return Outcome("skipped", decision.reason, c.finding_id)
         now = self.clock()
         renotify = timedelta(hours=self.settings.renotify_hours) if self.settings.renotify_hours else None
         update = decide_update(c, previous, now=now, renotify_after=renotify)
@@ -188,7 +189,7 @@ class Responder:
             logger.info("finding update skipped", extra={**log_fields, "reason": reason})
             self._count("FindingsSkipped", c, reason=reason)
             return Outcome("skipped", reason, c.finding_id)
-        email = prepared.email if update.reason == "first" else render(c, self.settings.language, update)
+        email = render(c, self.settings.language, update)  # an update says why it is sent again
         key = {"finding_id": c.finding_id, "occurrence": c.updated_at or str(c.count), "reason": update.reason}
         sent, failures = self._deliver(email, log_fields, key)
         if failures:
