@@ -3,15 +3,20 @@
 1. Start moto's server on 127.0.0.1 (random port); every boto3 client reaches it through
    AWS_ENDPOINT_URL.
 2. Create what the stack creates: the SNS topic with an email subscription, the SES
-   identity and configuration set, the dead-letter queue.
+   identity and configuration set, the state table, the immediate and digest queues and
+   the dead-letter queue.
 3. Synthesize the CDK app and create the EventBridge rule from the EventPattern in the
    template, resolved with the parameters as CloudFormation would; its target is an SQS
    queue, since the emulator cannot invoke Lambda.
-4. PutEvents every event (batches of 10), drain the queue and invoke the real handler with
-   each delivered event, under the environment the stack gives the function. A failed
-   invocation goes to the dead-letter queue, as Lambda's on-failure destination would.
-5. Read back what was really sent and write each email to out/demo/.
-6. Print a summary; exit non-zero if any step failed.
+4. PutEvents every event (batches of 10), drain the queue and invoke the real triage
+   handler with each delivered event, under the environment the stack gives the functions.
+   A failed invocation goes to the dead-letter queue, as Lambda's on-failure destination would.
+5. Hand the immediate queue to the real notifier handler as Lambda's SQS event source
+   would (demo/poller.py): with --arrival trickle (the default) after each finding, as
+   findings minutes apart arrive; with --arrival burst once, as a storm arrives within the
+   batching window. Then run the digest, as its schedule would.
+6. Read back what was really sent, write each email to out/demo/ and print a summary;
+   exit non-zero if any step failed unexpectedly.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ from moto.server import ThreadedMotoServer
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
+from demo.poller import EventSourceMapping
+from demo.sandbox import SesSandbox
 from infra.app import build_app
 from infra.resolve import UnresolvableError, check_parameters, parameter_values, resolve
 from responder.cli import events_in
@@ -58,6 +65,8 @@ SENDER = "guardduty-alerts@example.com"
 RECIPIENTS = "secops@example.com,oncall@example.com"
 SNS_SUBSCRIBER = "secops@example.com"
 BATCH = 10  # PutEvents accepts at most 10 entries per call
+QUEUE_BATCH_SIZE = 100  # the stack's event source mapping (infra/constants.py)
+SCHEDULED_EVENT = {"source": "aws.events", "detail-type": "Scheduled Event"}  # the digest schedule's input
 
 
 @dataclass
@@ -73,11 +82,23 @@ class Row:
     purpose: str = "-"
     action: str = "-"
     outcome: str = "filtered by the rule (below the threshold or not a finding)"
-    status: str = "filtered"  # filtered | sent | skipped | ignored | failed
-    channels: list[str] = field(default_factory=list)
+    status: str = "filtered"  # filtered | queued | sent | skipped | ignored | failed
+    route: str | None = None  # immediate | digest, when queued
+    emails: list[int] = field(default_factory=list)  # numbers of the emails it is in
     colour: str = "#687078"
     files: list[tuple[str, str]] = field(default_factory=list)
     expected_failure: bool = False  # the event itself is invalid: failing is the right answer
+
+
+@dataclass
+class Mail:
+    """One email the notifier sent (its SNS and SES copies)."""
+
+    number: int
+    kind: str  # "immediate" (one finding or a grouped storm) or "digest"
+    subject: str
+    text: str
+    files: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -87,7 +108,10 @@ class Result:
     ses_messages: list[str]  # raw MIME SES really sent
     dead_letters: list[dict[str, Any]]
     parameters: dict[str, Any]
+    mails: list[Mail] = field(default_factory=list)
     unexpected_failures: int = 0
+    notifier_invocations: int = 0
+    throttled: int = 0  # SES sends refused for the sandbox rate (--ses-rate), each retried
 
 
 class FakeContext:
@@ -178,6 +202,12 @@ def create_stack_resources(template: dict[str, Any], params: dict[str, Any]) -> 
     sqs = boto3.client("sqs", region_name=REGION)
     dlq_url: str = sqs.create_queue(QueueName="GuardDutyResponder-DeadLetterQueue")["QueueUrl"]
     target_url: str = sqs.create_queue(QueueName="GuardDutyResponder-FunctionStandIn")["QueueUrl"]
+    queues = {
+        resource_named(template, "AWS::SQS::Queue", name): sqs.create_queue(QueueName=f"GuardDutyResponder-{name}")[
+            "QueueUrl"
+        ]
+        for name in ("ImmediateQueue", "DigestQueue")
+    }
     target_arn = sqs.get_queue_attributes(QueueUrl=target_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     table_id = resource_named(template, "AWS::DynamoDB::Table", "StateTable")
     table = template["Resources"][table_id]["Properties"]
@@ -198,6 +228,9 @@ def create_stack_resources(template: dict[str, Any], params: dict[str, Any]) -> 
             template, "AWS::SES::ConfigurationSet", "ConfigurationSet"
         ): "GuardDutyResponder-ConfigurationSet",
         table_id: "GuardDutyResponder-StateTable",
+        **queues,
+        "_immediate_url": queues[resource_named(template, "AWS::SQS::Queue", "ImmediateQueue")],
+        "_digest_url": queues[resource_named(template, "AWS::SQS::Queue", "DigestQueue")],
         "_dlq_url": dlq_url,
         "_target_url": target_url,
         "_pattern": json.dumps(pattern),
@@ -273,49 +306,116 @@ def sns_eml(subject: str, text: str) -> bytes:
     return message.as_bytes()
 
 
-def write_emails(row: Row, sns_sent: list[Any], ses_sent: list[Any]) -> None:
-    stem = f"{row.number:02d}-{Path(row.source).stem}"[:80]
-    for _id, text, subject, *_ in sns_sent:
-        (OUT / f"{stem}.sns.eml").write_bytes(sns_eml(subject, text))
-        row.files.append(("SNS .eml", f"{stem}.sns.eml"))
-    for mail in ses_sent:
-        (OUT / f"{stem}.ses.eml").write_text(mail.raw_data, encoding="utf-8")
-        html = message_from_string(mail.raw_data, policy=policy.default).get_body(("html",))
-        if html is not None:
-            (OUT / f"{stem}.html").write_text(html.get_content(), encoding="utf-8")
-            row.files.append(("HTML", f"{stem}.html"))
-        row.files.append(("SES .eml", f"{stem}.ses.eml"))
-
-
-def invoke(handler: Any, event: dict[str, Any], row: Row, topic_arn: str, dlq_url: str, *, write: bool) -> int:
-    """Invoke the handler like Lambda's asynchronous invocation; return 1 on an unexpected failure."""
-    before_sns, before_ses = sent_so_far(topic_arn)
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """The functions' own JSON logs and EMF metrics are CloudWatch's business, not the demo's."""
     stream = logger.registered_handler.setStream(io.StringIO())  # type: ignore[attr-defined]
     try:
-        # The function's own JSON logs and EMF metrics are CloudWatch's business.
         with contextlib.redirect_stdout(io.StringIO()):
-            result = handler.lambda_handler(event, FakeContext())
-    except Exception as error:  # noqa: BLE001 (a failed invocation is a result of the run)
-        # As the on-failure destination would: the event and the error go to the DLQ.
-        record = {
-            "requestPayload": event,
-            "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
-        }
-        boto3.client("sqs", region_name=REGION).send_message(QueueUrl=dlq_url, MessageBody=json.dumps(record))
-        row.status, row.outcome = "failed", f"invocation failed, event in the DLQ: {str(error)[:90]}"
-        return 0 if row.expected_failure else 1
+            yield
     finally:
         logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
-    after_sns, after_ses = sent_so_far(topic_arn)
-    if write:
-        write_emails(row, after_sns[len(before_sns) :], after_ses[len(before_ses) :])
-    row.status, row.channels = result["status"], sorted(result["sent"])
+
+
+def dead_letter(dlq_url: str, event: dict[str, Any], error: Exception) -> None:
+    """As the on-failure destination would: the event and the error go to the DLQ."""
+    record = {
+        "requestPayload": event,
+        "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
+    }
+    boto3.client("sqs", region_name=REGION).send_message(QueueUrl=dlq_url, MessageBody=json.dumps(record))
+
+
+def triage(handler: Any, event: dict[str, Any], row: Row, dlq_url: str) -> int:
+    """Invoke the triage handler like Lambda's asynchronous invocation; 1 on an unexpected failure."""
+    try:
+        with quiet():
+            result = handler.lambda_handler(event, FakeContext())
+    except Exception as error:  # noqa: BLE001 (a failed invocation is a result of the run)
+        dead_letter(dlq_url, event, error)
+        row.status, row.outcome = "failed", f"invocation failed, event in the DLQ: {str(error)[:90]}"
+        return 0 if row.expected_failure else 1
+    row.status, row.route = result["status"], result.get("route")
     row.outcome = {
-        "sent": f"sent by {'+'.join(row.channels)}",
+        "queued": f"queued: {row.route}",
         "skipped": f"skipped by the function: {result['reason'].replace('_', ' ')}",
         "ignored": "ignored by the function: not a finding event",
     }[result["status"]]
     return 0
+
+
+class Notifier:
+    """The notifier function, fed as the stack feeds it: the SQS event source and the schedule."""
+
+    def __init__(self, handler: Any, refs: dict[str, str], topic_arn: str) -> None:
+        self.handler = handler
+        self.mapping = EventSourceMapping(
+            refs["_immediate_url"], refs["_dlq_url"], batch_size=QUEUE_BATCH_SIZE, region=REGION
+        )
+        self.dlq_url = refs["_dlq_url"]
+        self.topic_arn = topic_arn
+        self.failures = 0
+
+    def alerts(self) -> None:
+        with quiet():
+            self.mapping.drain(self.handler.notify_handler, FakeContext())
+
+    def digest(self) -> None:
+        try:
+            with quiet():
+                self.handler.notify_handler(SCHEDULED_EVENT, FakeContext())
+        except Exception as error:  # noqa: BLE001
+            dead_letter(self.dlq_url, SCHEDULED_EVENT, error)
+            self.failures += 1
+
+
+def mails_sent(sns_sent: list[tuple[str, str]], ses_sent: list[str], channels: str) -> list[Mail]:
+    """The emails as a recipient sees them: SES copies when SES is a channel, else SNS copies."""
+    if "ses" in channels:
+        parsed = [message_from_string(raw, policy=policy.default) for raw in ses_sent]
+        pairs = [(str(m["Subject"]), body.get_content() if (body := m.get_body(("plain",))) else "") for m in parsed]
+    else:
+        pairs = list(sns_sent)
+    return [
+        Mail(i + 1, "digest" if subject.startswith("[GuardDuty DIGEST]") else "immediate", subject, text)
+        for i, (subject, text) in enumerate(pairs)
+    ]
+
+
+def attribute(rows: list[Row], mails: list[Mail]) -> None:
+    """Which email(s) each queued finding is in, read from the emails really sent."""
+    for row in rows:
+        if row.status != "queued" or not row.finding_id:
+            continue
+        row.emails = [mail.number for mail in mails if f"Finding ID: {row.finding_id}" in mail.text]
+        if row.emails:
+            row.status = "sent"
+            kind = "in the digest" if row.route == "digest" else "emailed at once"
+            row.outcome = f"{kind}: email {', '.join(f'#{n}' for n in row.emails)}"
+        else:
+            row.outcome = f"queued ({row.route}) but in no email"
+
+
+def write_emails(result: Result) -> None:
+    ses = {}
+    for raw in result.ses_messages:
+        ses.setdefault(str(message_from_string(raw, policy=policy.default)["Subject"]), []).append(raw)
+    sns = {}
+    for subject, text in result.sns_messages:
+        sns.setdefault(subject, []).append(text)
+    for mail in result.mails:
+        stem = f"{mail.number:02d}-{mail.kind}"
+        if sns.get(mail.subject):
+            (OUT / f"{stem}.sns.eml").write_bytes(sns_eml(mail.subject, sns[mail.subject].pop(0)))
+            mail.files.append(("SNS .eml", f"{stem}.sns.eml"))
+        if ses.get(mail.subject):
+            raw = ses[mail.subject].pop(0)
+            (OUT / f"{stem}.ses.eml").write_text(raw, encoding="utf-8")
+            html = message_from_string(raw, policy=policy.default).get_body(("html",))
+            if html is not None:
+                (OUT / f"{stem}.html").write_text(html.get_content(), encoding="utf-8")
+                mail.files.insert(0, ("HTML", f"{stem}.html"))
+            mail.files.append(("SES .eml", f"{stem}.ses.eml"))
 
 
 def load_events(folders: list[Path]) -> list[tuple[str, dict[str, Any]]]:
@@ -323,8 +423,15 @@ def load_events(folders: list[Path]) -> list[tuple[str, dict[str, Any]]]:
     return [(path.name, event) for path in files for event in events_in(json.loads(path.read_text(encoding="utf-8")))]
 
 
-def run(folders: list[Path], overrides: dict[str, str], *, write: bool = True) -> Result:
-    """The whole pipeline; returns what happened to every event."""
+def run(
+    folders: list[Path],
+    overrides: dict[str, str],
+    *,
+    write: bool = True,
+    arrival: str = "trickle",
+    ses_rate: float | None = None,
+) -> Result:
+    """The whole pipeline; returns what happened to every event and every email."""
     events = load_events(folders)
     if not events:
         raise ValueError(f"no events found in {', '.join(map(str, folders))}")
@@ -333,11 +440,15 @@ def run(folders: list[Path], overrides: dict[str, str], *, write: bool = True) -
     params = parameter_values(template, {"Recipients": RECIPIENTS, "SenderAddress": SENDER, **overrides})
     check_parameters(template, params)  # what CloudFormation would refuse, the demo refuses
     with embedded_aws(), contextlib.ExitStack() as scope:
-        log(f"[2/6] embedded AWS on {os.environ['AWS_ENDPOINT_URL']}: topic, subscription, SES, state table, DLQ, rule")
+        log(f"[2/6] embedded AWS on {os.environ['AWS_ENDPOINT_URL']}: topic, SES, state table, queues, DLQ, rule")
         refs = create_stack_resources(template, params)
         topic_arn = refs[resource_named(template, "AWS::SNS::Topic", "AlertTopic")]
         scope.enter_context(environment(function_environment(template, params, refs)))
-        # The handler reads its settings at import, like a cold start: import it now.
+        sandbox = SesSandbox(ses_rate) if ses_rate else None
+        if sandbox:
+            sandbox.install()
+            scope.callback(sandbox.uninstall)
+        # The handlers read their settings at import, like a cold start: import them now.
         import responder.handler as handler_module  # noqa: PLC0415
 
         handler = importlib.reload(handler_module)
@@ -347,27 +458,39 @@ def run(folders: list[Path], overrides: dict[str, str], *, write: bool = True) -
         log(f"[3/6] PutEvents: {len(events)} events in batches of {BATCH}")
         put_events([(row.number, event) for row, (_n, event) in zip(rows, events, strict=True)])
         delivered = drain(refs["_target_url"])
-        log(f"[4/6] the rule delivered {len(delivered)} of {len(events)}; invoking the handler with each")
-        if write:
-            shutil.rmtree(OUT, ignore_errors=True)
-            OUT.mkdir(parents=True)
+        log(f"[4/6] the rule delivered {len(delivered)} of {len(events)}; triage of each ({arrival} arrival)")
+        notifier = Notifier(handler, refs, topic_arn)
         failures = 0
         for event in delivered:
             row = rows[int(event["detail"].pop("_demoRow")) - 1]
-            failures += invoke(handler, event, row, topic_arn, refs["_dlq_url"], write=write)
-        log("[5/6] reading back what the emulator really sent")
+            failures += triage(handler, event, row, refs["_dlq_url"])
+            if arrival == "trickle":  # findings minutes apart: each batch holds one finding
+                notifier.alerts()
+        notifier.alerts()  # a burst: everything arrived within one batching window
+        log("[5/6] the digest schedule fires; reading back what the emulator really sent")
+        notifier.digest()
         sns_sent, ses_sent = sent_so_far(topic_arn)
         dead = drain(refs["_dlq_url"])
+        sns_pairs = [(subject, text) for _id, text, subject, *_ in sns_sent]
+        ses_raw = [mail.raw_data for mail in ses_sent]
+        mails = mails_sent(sns_pairs, ses_raw, str(params["Channels"]))
+        attribute(rows, mails)
         result = Result(
             rows=rows,
-            sns_messages=[(subject, text) for _id, text, subject, *_ in sns_sent],
-            ses_messages=[mail.raw_data for mail in ses_sent],
+            sns_messages=sns_pairs,
+            ses_messages=ses_raw,
             dead_letters=dead,
             parameters=params,
-            unexpected_failures=failures,
+            mails=mails,
+            unexpected_failures=failures + notifier.failures + notifier.mapping.stats.dead_lettered,
+            notifier_invocations=notifier.mapping.stats.invocations,
+            throttled=sandbox.throttled if sandbox else 0,
         )
     if write:
-        log("[6/6] writing out/demo/index.html")
+        log("[6/6] writing out/demo/")
+        shutil.rmtree(OUT, ignore_errors=True)
+        OUT.mkdir(parents=True)
+        write_emails(result)
         write_index(result)
     return result
 
@@ -375,19 +498,22 @@ def run(folders: list[Path], overrides: dict[str, str], *, write: bool = True) -
 def summary(result: Result) -> str:
     counts = {
         status: sum(r.status == status for r in result.rows)
-        for status in ("sent", "skipped", "filtered", "ignored", "failed")
+        for status in ("sent", "queued", "skipped", "filtered", "ignored", "failed")
     }
+    immediate = sum(m.kind == "immediate" for m in result.mails)
+    digest = len(result.mails) - immediate
     return (
-        f"{len(result.rows)} events: {counts['sent']} emailed ({len(result.sns_messages)} SNS, "
-        f"{len(result.ses_messages)} SES), {counts['filtered']} filtered by the rule, {counts['skipped']} "
-        f"skipped by the function, {counts['ignored']} ignored (not findings), {counts['failed']} failed "
-        f"(in the DLQ: {len(result.dead_letters)})."
+        f"{len(result.rows)} events: {counts['sent']} emailed in {len(result.mails)} emails ({immediate} at once, "
+        f"{digest} digest; {len(result.sns_messages)} SNS and {len(result.ses_messages)} SES messages), "
+        f"{counts['filtered']} filtered by the rule, {counts['skipped']} skipped by the function, "
+        f"{counts['ignored']} ignored (not findings), {counts['failed']} failed (in the DLQ: "
+        f"{len(result.dead_letters)}), {counts['queued']} queued but not emailed."
     )
 
 
 def write_index(result: Result) -> None:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "demo" / "templates"), autoescape=True)
-    html = env.get_template("index.html").render(rows=result.rows, summary=summary(result))
+    html = env.get_template("index.html").render(rows=result.rows, mails=result.mails, summary=summary(result))
     (OUT / "index.html").write_text(html, encoding="utf-8")
 
 
@@ -405,6 +531,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--channels", help="sns, ses or sns,ses (default sns,ses)", default="sns,ses")
     parser.add_argument("--lang", help="Language (default en)")
     parser.add_argument("--include-samples", choices=("true", "false"), help="IncludeSampleFindings")
+    parser.add_argument("--immediate-band", choices=("Low", "Medium", "High", "Critical"), help="ImmediateBand")
+    parser.add_argument("--ses-rate", type=float, help="refuse SES sends faster than this per second (sandbox: 1)")
+    parser.add_argument(
+        "--arrival",
+        choices=("trickle", "burst"),
+        default="trickle",
+        help="trickle: findings minutes apart, each emailed alone (default); burst: all within one "
+        "batching window, grouped",
+    )
     return parser.parse_args(argv)
 
 
@@ -419,13 +554,15 @@ def overrides_from(args: argparse.Namespace) -> dict[str, str]:
         overrides["Language"] = args.lang
     if args.include_samples:
         overrides["IncludeSampleFindings"] = args.include_samples
+    if args.immediate_band:
+        overrides["ImmediateBand"] = args.immediate_band
     return overrides
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        result = run(args.events or DEFAULT_EVENTS, overrides_from(args))
+        result = run(args.events or DEFAULT_EVENTS, overrides_from(args), arrival=args.arrival, ses_rate=args.ses_rate)
     except (UnresolvableError, ValueError) as error:
         print(f"demo: {error}", file=sys.stderr)
         return 2

@@ -13,10 +13,23 @@ PIP_PLATFORM: Final = "manylinux2014_aarch64"  # wheels for arm64 (Graviton)
 MEMORY_MB: Final = 256  # MB; measured peak is far below, more memory means a faster CPU
 # seconds; covers botocore's standard retries (5 attempts, backoff up to 20 s) on one send
 TIMEOUT_SECONDS: Final = 120
-# SES sandbox sends 1 message per second and a production account starts at 14 per
-# second; two concurrent invocations (each about 0.3 s per email) stay under both, and
-# throttled invocations wait in Lambda's asynchronous queue instead of hitting SES.
-RESERVED_CONCURRENCY: Final = 2
+# Triage sends nothing (it queues); five concurrent invocations absorb a burst of findings,
+# and throttled invocations wait in Lambda's asynchronous queue.
+TRIAGE_CONCURRENCY: Final = 5
+# The notifier sends. SES sandbox sends 1 message per second and a production account starts
+# at 14 per second: at most two batches of the immediate queue at once (the least an SQS
+# event source allows) plus the digest run stay under both, and botocore's backoff absorbs
+# the rest.
+NOTIFIER_CONCURRENCY: Final = 3
+QUEUE_MAX_CONCURRENCY: Final = 2  # concurrent batches of the immediate queue (SQS minimum: 2)
+# Immediate queue: Lambda gathers up to QUEUE_BATCH_SIZE messages for up to
+# QUEUE_BATCH_WINDOW_SECONDS before invoking the notifier with them, so a storm becomes a few
+# grouped emails and no alert waits more than about a minute.
+QUEUE_BATCH_SIZE: Final = 100
+QUEUE_BATCH_WINDOW_SECONDS: Final = 45
+QUEUE_MAX_RECEIVES: Final = 5  # receives of a message before it goes to the dead-letter queue
+QUEUE_RETENTION_DAYS: Final = 4  # days (SQS default); longer than the longest digest window
+IMMEDIATE_QUEUE_DELAYED_SECONDS: Final = 300  # alarm when an immediate finding waits this long
 LOG_RETENTION_DAYS: Final = 365  # days (CloudWatch Logs retention of the function's log group)
 
 # Asynchronous invocation and EventBridge delivery

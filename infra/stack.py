@@ -34,6 +34,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
@@ -48,7 +49,7 @@ EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 
 
 class GuardDutyResponderStack(Stack):
-    """EventBridge rule -> Lambda (triage + email) -> SNS and/or SES, with DLQ and alarms."""
+    """EventBridge rule -> triage Lambda -> SQS (immediate | digest) -> notifier Lambda -> SNS and/or SES."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -61,8 +62,12 @@ class GuardDutyResponderStack(Stack):
         self.alarm_topic = self._build_alarm_topic()
         self.configuration_set = self._build_ses()
         self.state_table = self._build_state_table()
-        self.function = self._build_function()
+        self.immediate_queue, self.digest_queue = self._build_queues()
+        self.code = self._build_code()
+        self.function = self._build_triage_function()
+        self.notifier = self._build_notifier_function()
         self.rule = self._build_rule()
+        self.digest_rule = self._build_digest_schedule()
         self._build_alarms()
         self._build_outputs()
 
@@ -154,6 +159,23 @@ class GuardDutyResponderStack(Stack):
             max_value=8760,
             description="An update of a finding already emailed is emailed again when its band rises, or "
             "when this many hours have passed since the last email about it (0 = never).",
+        )
+        self.immediate_band = self._choice(
+            "ImmediateBand",
+            "High",
+            ["Low", "Medium", "High", "Critical"],
+            "Findings in this band and above are emailed within about a minute (several arriving "
+            "together are grouped); lower ones go into the periodic digest.",
+        )
+        self.digest_minutes = CfnParameter(
+            self,
+            "DigestMinutes",
+            type="Number",
+            default="60",
+            min_value=5,
+            max_value=1440,
+            description="Minutes between digest emails of the findings below ImmediateBand (5 to 1440); "
+            "no email when there is nothing new.",
         )
         self.alarm_email = self._optional(
             "AlarmEmail",
@@ -273,9 +295,9 @@ class GuardDutyResponderStack(Stack):
         Validations.of(queue).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-SQS3",
-                reason="This queue is the dead-letter queue of the rule target, the function's "
-                "asynchronous invocations and the SNS subscriptions; a DLQ of the DLQ would only "
-                "move the same messages again. Its depth is alarmed.",
+                reason="This queue is the dead-letter queue of the rule targets, the functions' "
+                "asynchronous invocations, the immediate and digest queues and the SNS subscriptions; "
+                "a DLQ of the DLQ would only move the same messages again. Its depth is alarmed.",
             ),
             Acknowledgment(
                 id="Serverless-SQSRedrivePolicy",
@@ -379,21 +401,172 @@ class GuardDutyResponderStack(Stack):
             removal_policy=RemovalPolicy.DESTROY,
         )
 
-    # --- function --------------------------------------------------------------------
+    # --- queues -------------------------------------------------------------------------
 
-    def _build_role(self, log_group: logs.LogGroup) -> iam.Role:
+    def _build_queues(self) -> tuple[sqs.Queue, sqs.Queue]:
+        """Findings to email: the immediate queue (read in batches within a minute) and the digest queue."""
+        redrive = sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=constants.QUEUE_MAX_RECEIVES)
+        visibility = Duration.seconds(constants.TIMEOUT_SECONDS * 6)  # AWS's advice for a Lambda event source
+        queues = tuple(
+            sqs.Queue(
+                self,
+                name,
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                retention_period=Duration.days(constants.QUEUE_RETENTION_DAYS),
+                visibility_timeout=visibility,
+                dead_letter_queue=redrive,
+            )
+            for name in ("ImmediateQueue", "DigestQueue")
+        )
+        return queues[0], queues[1]
+
+    # --- functions ----------------------------------------------------------------------
+
+    def _build_code(self) -> lambda_.Code:
+        """One asset for both functions, built without Docker."""
+        return lambda_.Code.from_asset(
+            str(ROOT / "lambdas"),
+            bundling=BundlingOptions(
+                image=DockerImage.from_registry("unused-local-bundling-only"), local=LocalBundling()
+            ),
+        )
+
+    def _environment(self) -> dict[str, str]:
+        """Both functions read the same validated settings (responder/settings.py)."""
+        return {
+            "CHANNELS": self.channels.value_as_string,
+            "TOPIC_ARN": self.topic.topic_arn,
+            "SES_SENDER": self.sender.value_as_string,
+            "SES_RECIPIENTS": Fn.join(",", self.recipients.value_as_list),
+            "SES_CONFIGURATION_SET": self._configuration_set_in_use(),
+            "NOTIFY_THRESHOLD": self.threshold.value_as_string,
+            "BAND_MEDIUM_MIN": self.band_medium.value_as_string,
+            "BAND_HIGH_MIN": self.band_high.value_as_string,
+            "BAND_CRITICAL_MIN": self.band_critical.value_as_string,
+            "INCLUDE_SAMPLES": self.include_samples.value_as_string,
+            "LANGUAGE": self.language.value_as_string,
+            "SUPPRESS_FINDING_TYPES": Fn.join(",", self.suppress_types.value_as_list),
+            "SUPPRESS_ACCOUNTS": Fn.join(",", self.suppress_accounts.value_as_list),
+            "SUPPRESS_TAG": self.suppress_tag.value_as_string,
+            "STATE_TABLE": self.state_table.table_name,
+            "RENOTIFY_HOURS": self.renotify_hours.value_as_string,
+            "IMMEDIATE_BAND": self.immediate_band.value_as_string,
+            "IMMEDIATE_QUEUE_URL": self.immediate_queue.queue_url,
+            "DIGEST_QUEUE_URL": self.digest_queue.queue_url,
+            "DIGEST_MINUTES": self.digest_minutes.value_as_string,
+            "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
+            "POWERTOOLS_METRICS_NAMESPACE": "GuardDutyResponder",
+        }
+
+    def _function(
+        self, name: str, *, description: str, handler: str, reserved: int, role_description: str
+    ) -> tuple[lambda_.Function, iam.Role]:
+        """A function with its own log group and its own role (logs of that group only)."""
+        log_group = logs.LogGroup(
+            self, f"{name}Logs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.RETAIN
+        )
         role = iam.Role(
-            self,
-            "FunctionRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="GuardDuty Responder function: write its logs, publish alerts, send SES mail",
+            self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=role_description
         )
         # Instead of the AWS managed AWSLambdaBasicExecutionRole: only this function's log group.
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[log_group.log_group_arn],
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
             )
+        )
+        function = lambda_.Function(
+            self,
+            name,
+            description=description,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=handler,
+            code=self.code,
+            memory_size=constants.MEMORY_MB,
+            timeout=Duration.seconds(constants.TIMEOUT_SECONDS),
+            reserved_concurrent_executions=reserved,
+            tracing=lambda_.Tracing.ACTIVE,
+            logging_format=lambda_.LoggingFormat.JSON,
+            log_group=log_group,
+            role=role,
+            retry_attempts=constants.ASYNC_RETRY_ATTEMPTS,
+            max_event_age=Duration.hours(constants.ASYNC_MAX_EVENT_AGE_HOURS),
+            on_failure=destinations.SqsDestination(self.dead_letter_queue),
+            environment=self._environment(),
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="X-Ray PutTraceSegments/PutTelemetryRecords (added by active tracing) support no "
+                "resource-level permissions; every other statement names its exact resources.",
+            )
+        )
+        Validations.of(function).acknowledge(
+            Acknowledgment(
+                id="Serverless-LambdaDLQ",
+                reason="Failed asynchronous invocations go to the SQS on-failure destination, which "
+                "keeps the event and the error; a separate function DLQ would hold the same event twice.",
+            )
+        )
+        return function, role
+
+    def _build_triage_function(self) -> lambda_.Function:
+        function, _role = self._function(
+            "Function",
+            description="GuardDuty Responder triage: classifies each finding, decides, queues it to email",
+            handler="responder.handler.lambda_handler",
+            reserved=constants.TRIAGE_CONCURRENCY,
+            role_description="GuardDuty Responder triage: write its logs, read and write finding state, queue findings",
+        )
+        # Finding state and the idempotency records of queueing.
+        self.state_table.grant(
+            function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
+        )
+        self.immediate_queue.grant_send_messages(function)
+        self.digest_queue.grant_send_messages(function)
+        return function
+
+    def _build_notifier_function(self) -> lambda_.Function:
+        function, role = self._function(
+            "Notifier",
+            description="GuardDuty Responder notifier: emails queued findings (grouped in a storm) and the digest",
+            handler="responder.handler.notify_handler",
+            reserved=constants.NOTIFIER_CONCURRENCY,
+            role_description="GuardDuty Responder notifier: write logs, read its queues, publish alerts, send SES mail",
+        )
+        # Idempotency records of each send and the delivered-markers of each finding.
+        self.state_table.grant(
+            function,
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:BatchWriteItem",
+        )
+        function.add_event_source(
+            event_sources.SqsEventSource(
+                self.immediate_queue,
+                batch_size=constants.QUEUE_BATCH_SIZE,
+                max_batching_window=Duration.seconds(constants.QUEUE_BATCH_WINDOW_SECONDS),
+                report_batch_item_failures=True,
+                max_concurrency=constants.QUEUE_MAX_CONCURRENCY,
+            )
+        )
+        Validations.of(function).acknowledge(
+            Acknowledgment(
+                id="Serverless::Serverless-LambdaEventSourceMappingDestination",
+                reason="SQS event sources take no on-failure destination (that is for streams); the "
+                "immediate queue's redrive policy moves a message that failed 5 receives to the "
+                "dead-letter queue, whose depth is alarmed.",
+            )
+        )
+        self.digest_queue.grant_consume_messages(function)
+        # Publish to this topic only, with this key only (what SNS needs to encrypt the message).
+        role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self.topic.topic_arn]))
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self.key.key_arn])
         )
         ses_policy = iam.Policy(
             self,
@@ -415,86 +588,10 @@ class GuardDutyResponderStack(Stack):
         # Only with the SES channel (whose sender CloudFormation has checked): no SES rights otherwise.
         assert isinstance(ses_policy.node.default_child, iam.CfnPolicy)  # noqa: S101 (construct shape)
         ses_policy.node.default_child.cfn_options.condition = self.uses_ses
-        return role
+        return function
 
     def _ses_arn(self, resource: str) -> str:
         return self.format_arn(service="ses", resource=resource)
-
-    def _build_function(self) -> lambda_.Function:
-        log_group = logs.LogGroup(
-            self,
-            "FunctionLogs",
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        role = self._build_role(log_group)
-        function = lambda_.Function(
-            self,
-            "Function",
-            description="GuardDuty Responder: triages each finding and emails the response steps",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="responder.handler.lambda_handler",
-            code=lambda_.Code.from_asset(
-                str(ROOT / "lambdas"),
-                bundling=BundlingOptions(
-                    image=DockerImage.from_registry("unused-local-bundling-only"), local=LocalBundling()
-                ),
-            ),
-            memory_size=constants.MEMORY_MB,
-            timeout=Duration.seconds(constants.TIMEOUT_SECONDS),
-            reserved_concurrent_executions=constants.RESERVED_CONCURRENCY,
-            tracing=lambda_.Tracing.ACTIVE,
-            logging_format=lambda_.LoggingFormat.JSON,
-            log_group=log_group,
-            role=role,
-            retry_attempts=constants.ASYNC_RETRY_ATTEMPTS,
-            max_event_age=Duration.hours(constants.ASYNC_MAX_EVENT_AGE_HOURS),
-            on_failure=destinations.SqsDestination(self.dead_letter_queue),
-            environment={
-                "CHANNELS": self.channels.value_as_string,
-                "TOPIC_ARN": self.topic.topic_arn,
-                "SES_SENDER": self.sender.value_as_string,
-                "SES_RECIPIENTS": Fn.join(",", self.recipients.value_as_list),
-                "SES_CONFIGURATION_SET": self._configuration_set_in_use(),
-                "NOTIFY_THRESHOLD": self.threshold.value_as_string,
-                "BAND_MEDIUM_MIN": self.band_medium.value_as_string,
-                "BAND_HIGH_MIN": self.band_high.value_as_string,
-                "BAND_CRITICAL_MIN": self.band_critical.value_as_string,
-                "INCLUDE_SAMPLES": self.include_samples.value_as_string,
-                "LANGUAGE": self.language.value_as_string,
-                "SUPPRESS_FINDING_TYPES": Fn.join(",", self.suppress_types.value_as_list),
-                "SUPPRESS_ACCOUNTS": Fn.join(",", self.suppress_accounts.value_as_list),
-                "SUPPRESS_TAG": self.suppress_tag.value_as_string,
-                "STATE_TABLE": self.state_table.table_name,
-                "RENOTIFY_HOURS": self.renotify_hours.value_as_string,
-                "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
-                "POWERTOOLS_METRICS_NAMESPACE": "GuardDutyResponder",
-            },
-        )
-        self.state_table.grant(
-            function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
-        )
-        # Publish to this topic only, with this key only (what SNS needs to encrypt the message).
-        role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self.topic.topic_arn]))
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self.key.key_arn])
-        )
-        Validations.of(role).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::*]",
-                reason="X-Ray PutTraceSegments/PutTelemetryRecords (added by active tracing) support no "
-                "resource-level permissions; every other statement names its exact resources.",
-            )
-        )
-        Validations.of(function).acknowledge(
-            Acknowledgment(
-                id="Serverless-LambdaDLQ",
-                reason="Failed asynchronous invocations go to the SQS on-failure destination, which "
-                "keeps the event and the error; a separate function DLQ would hold the same event twice.",
-            )
-        )
-        return function
 
     # --- rule ---------------------------------------------------------------------------
 
@@ -531,12 +628,32 @@ class GuardDutyResponderStack(Stack):
         )
         return rule
 
+    def _build_digest_schedule(self) -> events.Rule:
+        rule = events.Rule(
+            self,
+            "DigestSchedule",
+            description="GuardDuty Responder: email the digest of the findings below ImmediateBand",
+            schedule=events.Schedule.expression(
+                Fn.join("", ["rate(", self.digest_minutes.value_as_string, " minutes)"])
+            ),
+        )
+        rule.add_target(
+            targets.LambdaFunction(
+                self.notifier,
+                event=events.RuleTargetInput.from_object({"source": "aws.events", "detail-type": "Scheduled Event"}),
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=constants.RULE_RETRY_ATTEMPTS,
+                max_event_age=Duration.hours(constants.RULE_MAX_EVENT_AGE_HOURS),
+            )
+        )
+        return rule
+
     # --- alarms and outputs ------------------------------------------------------------------
 
     def _build_alarms(self) -> None:
         period = Duration.minutes(constants.ALARM_PERIOD_MINUTES)
         rule_metric = {"namespace": "AWS/Events", "dimensions_map": {"RuleName": self.rule.rule_name}, "period": period}
-        metrics = {
+        metrics: dict[str, tuple[Any, ...]] = {
             "DeadLetterQueueNotEmpty": (
                 self.dead_letter_queue.metric_approximate_number_of_messages_visible(
                     period=period, statistic="Maximum"
@@ -545,11 +662,31 @@ class GuardDutyResponderStack(Stack):
             ),
             "FunctionErrors": (
                 self.function.metric_errors(period=period, statistic="Sum"),
-                "The responder function failed (bad event, SES or SNS refusal); see its logs.",
+                "The triage function failed (a malformed event, or the state table or a queue refused); see its logs.",
             ),
             "FunctionThrottles": (
                 self.function.metric_throttles(period=period, statistic="Sum"),
-                "The responder function was throttled (a finding storm); events wait and are retried.",
+                "The triage function was throttled (a finding storm); events wait and are retried.",
+            ),
+            "NotifierErrors": (
+                self.notifier.metric_errors(period=period, statistic="Sum"),
+                "The notifier failed (SES or SNS refused an email, or a digest could not be sent); "
+                "the findings stay queued and are retried; see its logs.",
+            ),
+            "ImmediateQueueDelayed": (
+                self.immediate_queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
+                "A finding to email at once has waited 5 minutes or more in the immediate queue.",
+                constants.IMMEDIATE_QUEUE_DELAYED_SECONDS,
+            ),
+            "DigestScheduleFailedInvocations": (
+                cloudwatch.Metric(
+                    namespace="AWS/Events",
+                    metric_name="FailedInvocations",
+                    statistic="Sum",
+                    dimensions_map={"RuleName": self.digest_rule.rule_name},
+                    period=period,
+                ),
+                "EventBridge could not start the digest run.",
             ),
             "RuleFailedInvocations": (
                 cloudwatch.Metric(metric_name="FailedInvocations", statistic="Sum", **rule_metric),
@@ -561,12 +698,12 @@ class GuardDutyResponderStack(Stack):
             ),
         }
         action = cloudwatch_actions.SnsAction(self.alarm_topic)
-        for name, (metric, description) in metrics.items():
+        for name, (metric, description, *threshold) in metrics.items():
             alarm = cloudwatch.Alarm(
                 self,
                 name,
                 metric=metric,
-                threshold=1,
+                threshold=threshold[0] if threshold else 1,
                 evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -578,7 +715,10 @@ class GuardDutyResponderStack(Stack):
         outputs = {
             "AlertTopicArn": (self.topic.topic_arn, "SNS topic the alerts are published to"),
             "AlarmTopicArn": (self.alarm_topic.topic_arn, "SNS topic the operational alarms go to"),
-            "FunctionName": (self.function.function_name, "The responder Lambda function"),
+            "FunctionName": (self.function.function_name, "The triage Lambda function"),
+            "NotifierName": (self.notifier.function_name, "The notifier Lambda function (sends the emails)"),
+            "ImmediateQueueUrl": (self.immediate_queue.queue_url, "Findings waiting to be emailed at once"),
+            "DigestQueueUrl": (self.digest_queue.queue_url, "Findings waiting for the next digest"),
             "DeadLetterQueueUrl": (self.dead_letter_queue.queue_url, "Events and emails that could not be handled"),
             "RuleName": (self.rule.rule_name, "EventBridge rule on GuardDuty findings"),
         }

@@ -141,7 +141,10 @@ EN: Final[dict[str, str]] = {
     "u.renotify_interval": "Still active: seen {count} times since {first} (first emailed {emailed}).",
     "u.recurred": "It recurred after being archived: seen {count} times since {first}.",
     # digests (many findings in one email)
-    "d.intro": "{count} GuardDuty findings, grouped by finding type, most severe first.",
+    "d.intro_alerts": "{count} GuardDuty findings that need a response now arrived together; "
+    "grouped by finding type, most severe first.",
+    "d.intro_digest": "{count} lower-severity GuardDuty findings from the last {minutes} minutes, "
+    "grouped by finding type, most severe first.",
     "d.steps": "First steps",
     "d.seen": "Seen",
     # how often

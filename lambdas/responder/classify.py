@@ -34,7 +34,6 @@ from responder.models import (
 from responder.settings import Bands, Settings
 from responder.suppression import suppressed_by
 
-BANDS: Final = ("Critical", "High", "Medium", "Low")
 MAX_LIST_ITEMS: Final = 10  # list-valued facts show at most this many entries
 
 TYPE_RE: Final = re.compile(
@@ -99,6 +98,7 @@ class Classification:
     archived: bool
     count: int | None
     first_seen: str | None
+    last_seen: str | None
     updated_at: str | None
     overview: tuple[Fact, ...]
     resource_facts: tuple[Fact, ...]
@@ -246,6 +246,7 @@ def classify(finding: Finding, settings: Settings) -> Classification:
         archived=bool(service.archived),
         count=service.count,
         first_seen=service.event_first_seen,
+        last_seen=service.event_last_seen,
         updated_at=finding.updated_at,
         overview=_facts(
             ("f.type", finding.type),

@@ -2,22 +2,27 @@
 
 Findings are grouped by finding type, then resource, most severe first. Each entry keeps
 what a responder needs to act: band, severity, resource, account and Region, first and
-last seen, the console link and the short form of its steps.
+last seen, the finding id, why it is emailed again (for an update), the console link and
+the short form of its steps.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal, TypeVar
 
 from responder.catalog import message
-from responder.classify import BANDS, Classification
-from responder.render import BAND_COLOURS, LINK_COLOUR, Email, clean, defang, safe_subject, templates
+from responder.classify import Classification
+from responder.render import BAND_COLOURS, LINK_COLOUR, Email, clean, defang, safe_subject, templates, update_note
+from responder.settings import BAND_RANK, BANDS
+from responder.updates import UpdateDecision
 
 SHORT_STEPS: Final = 2  # steps shown per finding in a digest: the most specific ones
 FIELD_LIMIT: Final = 120  # characters of any finding value in a digest entry
+# ALERTS: immediate findings that arrived together; DIGEST: the periodic digest of the rest.
+Kind = Literal["ALERTS", "DIGEST"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,7 @@ class Entry:
     colour: str
     severity: str
     finding_type: str
+    finding_id: str
     resource: str
     account: str
     region: str
@@ -33,6 +39,7 @@ class Entry:
     last_seen: str
     count: str
     title: str
+    note: str | None  # why an update is emailed again
     console_url: str | None
     steps: tuple[str, ...]
 
@@ -44,65 +51,74 @@ class Group:
     entries: tuple[Entry, ...]
 
 
-def _entry(c: Classification) -> Entry:
+Item = tuple[Classification, UpdateDecision | None]
+T = TypeVar("T")
+
+
+def _entry(c: Classification, update: UpdateDecision | None, lang: str) -> Entry:
     # The urgency line is the same for a whole band; the next steps are specific.
     specific = tuple(step for step in c.steps[1:] if step)[:SHORT_STEPS]
-    facts = {fact.label: fact.value for fact in c.frequency_facts}
     return Entry(
         band=c.band,
         colour=BAND_COLOURS[c.band],
         severity=f"{c.severity:.1f}",
         finding_type=defang(clean(c.finding_type, FIELD_LIMIT)),
+        finding_id=defang(clean(c.finding_id, FIELD_LIMIT)),
         resource=defang(clean(c.resource_label or c.resource_type or "?", FIELD_LIMIT)),
         account=clean(c.account_id, 20),
         region=clean(c.region, 30),
-        first_seen=clean(facts.get("f.first_seen", "?"), 40),
-        last_seen=clean(facts.get("f.last_seen", "?"), 40),
+        first_seen=clean(c.first_seen or "?", 40),
+        last_seen=clean(c.last_seen or "?", 40),
         count=str(c.count) if c.count is not None else "?",
         title=defang(clean(c.title or "", FIELD_LIMIT)),
+        note=update_note(c, update, lang),
         console_url=c.console_url,
         steps=specific,
     )
 
 
-def group(findings: Sequence[Classification]) -> list[Group]:
+def group(items: Sequence[Item], lang: str = "en") -> list[Group]:
     """Findings grouped by type, most severe group first, most severe finding first."""
-    by_type: dict[str, list[Classification]] = defaultdict(list)
-    for c in findings:
-        by_type[c.finding_type].append(c)
+    by_type: dict[str, list[Item]] = defaultdict(list)
+    for item in items:
+        by_type[item[0].finding_type].append(item)
     groups = []
     for finding_type, members in by_type.items():
-        members.sort(key=lambda c: (-c.severity, c.resource_label or "", c.finding_id))
-        groups.append(Group(finding_type, members[0].band, tuple(_entry(c) for c in members)))
-    rank = {band: index for index, band in enumerate(BANDS)}  # Critical first
-    groups.sort(key=lambda g: (rank[g.band], -float(g.entries[0].severity), g.finding_type))
+        members.sort(key=lambda item: (-item[0].severity, item[0].resource_label or "", item[0].finding_id))
+        top = members[0][0]
+        groups.append(Group(finding_type, top.band, tuple(_entry(c, update, lang) for c, update in members)))
+    groups.sort(key=lambda g: (-BAND_RANK[g.band], -float(g.entries[0].severity), g.finding_type))
     return groups
 
 
-def digest_subject(findings: Sequence[Classification], *, kind: str) -> str:
+def digest_subject(findings: Sequence[Classification], *, kind: Kind) -> str:
     """``[GuardDuty DIGEST] 12 findings: 2 HIGH, 10 MEDIUM`` (printable ASCII, at most 99)."""
     counts = {band: sum(c.band == band for c in findings) for band in BANDS}
     summary = ", ".join(f"{n} {band.upper()}" for band, n in counts.items() if n)
     samples = " [SAMPLE]" if findings and all(c.is_sample for c in findings) else ""
-    text = f"[GuardDuty {kind}]{samples} {len(findings)} findings: {summary}"
+    noun = "finding" if len(findings) == 1 else "findings"
+    text = f"[GuardDuty {kind}]{samples} {len(findings)} {noun}: {summary}"
     return safe_subject(text)
 
 
-def render_digest(findings: Sequence[Classification], *, kind: str = "DIGEST", lang: str = "en") -> Email:
-    """One email for many findings; the caller splits very large sets (see ``batches``)."""
+def render_digest(items: Sequence[Item], *, kind: Kind = "DIGEST", lang: str = "en", minutes: int = 60) -> Email:
+    """One email for many findings; the caller splits large sets (see ``batches``)."""
     text_template, html_template = templates("digest")
-    groups = group(findings)
+    findings = [c for c, _update in items]
     subject = digest_subject(findings, kind=kind)
+    intro_key = "d.intro_alerts" if kind == "ALERTS" else "d.intro_digest"
     context = {
         "subject": subject,
         "lang": lang,
-        "groups": groups,
-        "total": len(findings),
-        "intro": message("d.intro", lang).format(count=len(findings)),
+        "groups": group(items, lang),
+        "total": len(items),
+        "intro": message(intro_key, lang).format(count=len(items), minutes=minutes),
         "h_steps": message("d.steps", lang),
         "l_resource": message("f.resource_type", lang),
         "l_seen": message("d.seen", lang),
         "l_count": message("f.count", lang),
+        "l_id": message("f.finding_id", lang),
+        "l_update": message("f.update", lang),
         "console_label": message("f.console", lang),
         "link_colour": LINK_COLOUR,
         "footer": message("l.footer", lang),
@@ -111,7 +127,11 @@ def render_digest(findings: Sequence[Classification], *, kind: str = "DIGEST", l
     return Email(subject=subject, text=text_template.render(**context), html=html_template.render(**context))
 
 
-def batches(findings: Sequence[Classification], *, size: int) -> list[list[Classification]]:
-    """Split a storm into emails of at most ``size`` findings, most severe first."""
-    ordered = sorted(findings, key=lambda c: -c.severity)
-    return [list(ordered[start : start + size]) for start in range(0, len(ordered), size)]
+def batches(items: Sequence[T], *, size: int, severity: Callable[[T], float]) -> list[list[T]]:
+    """Split many findings into as few emails as ``size`` allows, evenly, most severe first."""
+    ordered = sorted(items, key=lambda item: -severity(item))
+    if not ordered:
+        return []
+    emails = -(-len(ordered) // size)  # ceiling
+    even = -(-len(ordered) // emails)
+    return [list(ordered[start : start + even]) for start in range(0, len(ordered), even)]

@@ -1,8 +1,9 @@
-"""Adapter: each email is sent once, even when Lambda retries or delivers an event twice.
+"""Adapter: each side effect happens once, even when Lambda retries or delivers an event twice.
 
-Every (finding, occurrence, channel) send is its own Powertools idempotent function on the
-DynamoDB table, so a retry after a partial success only redoes the channel that failed,
-and a lock left by a timed-out invocation expires with the invocation.
+Every side effect (queueing a finding; each channel's send of an email) is its own
+Powertools idempotent function on the DynamoDB table, keyed by what it does, so a retry
+after a partial success only redoes the part that failed, and a lock left by a timed-out
+invocation expires with the invocation.
 """
 
 from __future__ import annotations
@@ -14,20 +15,17 @@ from responder.channels.base import client_config
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from responder.channels import Channel
-    from responder.render import Email
-
-# A completed send blocks a repeat for this long: longer than Lambda's asynchronous retries
-# (6 h) plus EventBridge's (24 h). A later occurrence of the finding has another key.
+# A completed side effect blocks a repeat for this long: longer than Lambda's asynchronous
+# retries (6 h) plus EventBridge's (24 h). A later occurrence of the finding has another key.
 REMEMBER_SECONDS: Final = 48 * 3600
 
 
-class OnceSender:
+class Once:
     def __init__(self, table: str) -> None:
         self.table = table
         self._context: Any = None
         self._config: Any = None
-        self._send: Callable[..., list[str]] | None = None
+        self._run: Callable[..., Any] | None = None
 
     def register_context(self, context: Any) -> None:
         """Let a lock left by an invocation that timed out expire with it."""
@@ -35,8 +33,8 @@ class OnceSender:
         if self._config is not None:
             self._config.register_lambda_context(context)
 
-    def _build(self) -> Callable[..., list[str]]:
-        # Imported on first send: the idempotency utility brings boto3 with it.
+    def _build(self) -> Callable[..., Any]:
+        # Imported on first use: the idempotency utility brings boto3 with it.
         from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415
             DynamoDBPersistenceLayer,
             IdempotencyConfig,
@@ -51,13 +49,16 @@ class OnceSender:
         @idempotent_function(  # type: ignore[untyped-decorator]
             data_keyword_argument="request", persistence_store=persistence, config=self._config
         )
-        def send_once(*, request: dict[str, str], channel: Channel, email: Email) -> list[str]:
-            return channel.send(email)
+        def run_once(*, request: dict[str, str], action: Callable[[], Any]) -> Any:
+            return action()
 
-        return send_once  # type: ignore[no-any-return]
+        return run_once  # type: ignore[no-any-return]
 
-    def send(self, channel: Channel, email: Email, key: dict[str, str]) -> list[str]:
-        """``channel.send(email)`` unless this exact send already succeeded."""
-        if self._send is None:
-            self._send = self._build()
-        return self._send(request={**key, "channel": channel.name}, channel=channel, email=email)
+    def run(self, request: dict[str, str], action: Callable[[], Any]) -> Any:
+        """``action()`` unless the side effect named by ``request`` already succeeded.
+
+        The result must be JSON-serialisable: a repeat returns the first call's result.
+        """
+        if self._run is None:
+            self._run = self._build()
+        return self._run(request=request, action=action)

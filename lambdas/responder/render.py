@@ -169,7 +169,7 @@ def _rows(facts: tuple[Fact, ...], lang: str, limit: int, desc_limit: int) -> li
     return rows
 
 
-def _update_note(c: Classification, update: UpdateDecision | None, lang: str) -> str | None:
+def update_note(c: Classification, update: UpdateDecision | None, lang: str) -> str | None:
     """Why a finding already emailed is emailed again, e.g. "Severity rose from Medium to High"."""
     if update is None or update.reason not in UPDATE_REASONS or update.previous is None:
         return None
@@ -190,7 +190,7 @@ def _context(
         (message("f.band", lang), band_name),
         (message("f.severity", lang), f"{c.severity:.1f}"),
     ]
-    if note := _update_note(c, update, lang):
+    if note := update_note(c, update, lang):
         how_bad.append((message("f.update", lang), note))
     if c.title:
         how_bad.append((message("f.title", lang), defang(clean(c.title, limit))))

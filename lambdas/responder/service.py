@@ -1,25 +1,29 @@
-"""The responder's one use case: event in, triage, decision, emails out.
+"""Triage: a GuardDuty event in; a decision; the finding queued to be emailed (or not).
 
-Parsing, classification and rendering are pure; the channels passed in are the only
-I/O. Every outcome is logged (never the raw event) and counted as a metric.
+Parsing, classification and the decisions are pure; the state store and the queues passed
+in are the only I/O. A finding to email goes to the immediate queue (its band is at or
+above the immediate band) or to the digest queue; ``responder.notifier`` sends from there.
+Every outcome is logged (never the raw event) and counted as a metric.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from pydantic import ValidationError
 
-from responder.channels import Channel, DeliveryError, SesChannel, SnsChannel
+from responder.channels import Channel, SesChannel, SnsChannel
 from responder.classify import Classification, classify, decide
 from responder.models import Finding, GuardDutyEvent
 from responder.observability import NAMESPACE, logger, metrics
-from responder.once import OnceSender
+from responder.once import Once
+from responder.queues import SqsQueues
 from responder.render import Email, render
+from responder.routing import delivery_key, encode, route
 from responder.settings import Settings
 from responder.state import DynamoStateStore, StateStore
 from responder.updates import FindingState, decide_update
@@ -97,13 +101,13 @@ def prepare(finding: Finding, settings: Settings) -> Prepared:
 
 @dataclass
 class Outcome:
-    status: str  # "sent", "skipped", "ignored"
+    status: str  # "queued", "skipped", "ignored"
     reason: str
     finding_id: str | None = None
-    sent: dict[str, list[str]] = field(default_factory=dict)
+    route: str | None = None  # "immediate" or "digest" when queued
 
     def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "reason": self.reason, "finding_id": self.finding_id, "sent": self.sent}
+        return {"status": self.status, "reason": self.reason, "finding_id": self.finding_id, "route": self.route}
 
 
 def build_channels(settings: Settings) -> list[Channel]:
@@ -120,31 +124,31 @@ class Responder:
     def __init__(
         self,
         settings: Settings,
-        channels: list[Channel],
+        queues: SqsQueues,
         *,
         state: StateStore | None = None,
-        once: OnceSender | None = None,
+        once: Once | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
-        self.channels = channels
+        self.queues = queues
         self.state = state
         self.once = once
         self.clock = clock
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Responder:
-        """Channels, and with a state table, finding state and exactly-once sends."""
+        """The queues, and with a state table, finding state and exactly-once queueing."""
         table = settings.state_table
         return cls(
             settings,
-            build_channels(settings),
+            SqsQueues(),
             state=DynamoStateStore(table) if table else None,
-            once=OnceSender(table) if table else None,
+            once=Once(table) if table else None,
         )
 
     def handle(self, event: Any, context: Any = None) -> Outcome:
-        """Process one EventBridge event. Raises when the event is invalid or a send fails."""
+        """Process one EventBridge event. Raises when the event is invalid or cannot be queued."""
         if self.once is not None and context is not None:
             self.once.register_context(context)
         try:
@@ -159,26 +163,16 @@ class Responder:
             )
             metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=1)
             return Outcome("ignored", "not_a_finding")
-        # Classify and decide first; the email is rendered only if one will be sent.
         c = classify(parsed.detail, self.settings)
         decision = decide(c, self.settings)
-        log_fields = {
-            "finding_id": c.finding_id[:300],
-            "finding_type": c.safe_type or "unrecognised",
-            "severity": c.severity,
-            "band": c.band,
-            "threat_purpose": c.purpose_key or "Unknown",
-            "action_type": c.action_type if c.action_type and c.action_type.isidentifier() else None,
-            "sample": c.is_sample,
-            "count": c.count,
-        }
-        self._count("FindingsReceived", c)
+        log_fields = log_fields_of(c)
+        count(c, "FindingsReceived")
         # An archived finding is published again only when it recurs: that needs the state.
         maybe_recurred = decision.reason == "archived" and self.state is not None
         previous = self.state.get(c.finding_id) if self.state and (decision.notify or maybe_recurred) else None
         if not decision.notify and previous is None:
             logger.info("finding skipped", extra={**log_fields, "reason": decision.reason, "rule": decision.detail})
-            self._count("FindingsSkipped", c, reason=decision.reason)
+            count(c, "FindingsSkipped", reason=decision.reason)
             return Outcome("skipped", decision.reason, c.finding_id)
         now = self.clock()
         renotify = timedelta(hours=self.settings.renotify_hours) if self.settings.renotify_hours else None
@@ -187,18 +181,23 @@ class Responder:
             self._remember(c, previous, now=now, notified=False)
             reason = f"update_{update.reason}"
             logger.info("finding update skipped", extra={**log_fields, "reason": reason})
-            self._count("FindingsSkipped", c, reason=reason)
+            count(c, "FindingsSkipped", reason=reason)
             return Outcome("skipped", reason, c.finding_id)
-        email = render(c, self.settings.language, update)  # an update says why it is sent again
-        key = {"finding_id": c.finding_id, "occurrence": c.updated_at or str(c.count), "reason": update.reason}
-        sent, failures = self._deliver(email, log_fields, key)
-        if failures:
-            # Never swallowed: the invocation fails, Lambda retries, then the DLQ takes over.
-            raise DeliveryError(f"delivery failed on {', '.join(failures)}")
+        where = route(c.band, self.settings)
+        key = delivery_key(c.finding_id, c.updated_at or str(c.count))
+        body = encode(key, event["detail"], update)  # the finding as published: the notifier re-reads it
+        queue_url = self.settings.immediate_queue if where == "immediate" else self.settings.digest_queue
+        if queue_url is None:
+            raise RuntimeError(f"no {where} queue configured")  # Settings.from_env requires both
+        request = {"key": key, "reason": update.reason, "route": where}
+        if self.once is not None:
+            self.once.run(request, lambda: self.queues.put(queue_url, body))
+        else:
+            self.queues.put(queue_url, body)
         self._remember(c, previous, now=now, notified=True)
-        logger.info("finding notified", extra={**log_fields, "channels": sorted(sent), "why": update.reason})
-        self._count("FindingsNotified", c)
-        return Outcome("sent", update.reason if update.reason != "first" else "notify", c.finding_id, sent)
+        logger.info("finding queued", extra={**log_fields, "route": where, "why": update.reason})
+        count(c, "FindingsQueued", route=where)
+        return Outcome("queued", update.reason if update.reason != "first" else "notify", c.finding_id, where)
 
     def _remember(self, c: Classification, previous: FindingState | None, *, now: datetime, notified: bool) -> None:
         """Record the last email (when one was sent) and the latest occurrence seen."""
@@ -215,34 +214,26 @@ class Responder:
             ),
         )
 
-    def _deliver(
-        self, email: Email, log_fields: dict[str, Any], key: dict[str, str]
-    ) -> tuple[dict[str, list[str]], list[str]]:
-        sent: dict[str, list[str]] = {}
-        failures: list[str] = []
-        for channel in self.channels:
-            try:
-                sent[channel.name] = self.once.send(channel, email, key) if self.once else channel.send(email)
-            except Exception as error:  # noqa: BLE001 (every channel gets its chance; all failures re-raised)
-                failures.append(channel.name)
-                logger.error(
-                    "delivery failed",
-                    extra={
-                        **log_fields,
-                        "channel": channel.name,
-                        "error": type(error).__name__,
-                        "detail": str(error)[:300],
-                    },
-                )
-                metrics.add_metric(name="DeliveryFailures", unit=MetricUnit.Count, value=1)
-        return sent, failures
 
-    @staticmethod
-    def _count(name: str, c: Classification, **extra: str) -> None:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-        # Bounded dimensions: band (4 values) and known ThreatPurposes (or "Other").
-        with single_metric(name=f"{name}ByClass", unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
-            metric.add_dimension(name="Band", value=c.band)
-            metric.add_dimension(name="ThreatPurpose", value=c.purpose_key or "Other")
-            for key, value in extra.items():
-                metric.add_dimension(name=key.capitalize(), value=value)
+def log_fields_of(c: Classification) -> dict[str, Any]:
+    """What a log line says about a finding: validated identifiers and numbers only."""
+    return {
+        "finding_id": c.finding_id[:300],
+        "finding_type": c.safe_type or "unrecognised",
+        "severity": c.severity,
+        "band": c.band,
+        "threat_purpose": c.purpose_key or "Unknown",
+        "action_type": c.action_type if c.action_type and c.action_type.isidentifier() else None,
+        "sample": c.is_sample,
+        "count": c.count,
+    }
+
+
+def count(c: Classification, name: str, **extra: str) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    # Bounded dimensions: band (4 values) and known ThreatPurposes (or "Other").
+    with single_metric(name=f"{name}ByClass", unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
+        metric.add_dimension(name="Band", value=c.band)
+        metric.add_dimension(name="ThreatPurpose", value=c.purpose_key or "Other")
+        for key, value in extra.items():
+            metric.add_dimension(name=key.capitalize(), value=value)

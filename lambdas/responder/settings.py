@@ -15,13 +15,18 @@ from typing import Final
 
 CHANNELS: Final = ("sns", "ses")
 LANGUAGES: Final = ("en",)
+# The severity bands, most severe first: the one place their names and order are decided.
+BANDS: Final = ("Critical", "High", "Medium", "Low")
+BAND_RANK: Final = {band: len(BANDS) - index for index, band in enumerate(BANDS)}  # Low 1 ... Critical 4
 MAX_SES_RECIPIENTS: Final = 50  # SES limit per message (To+Cc+Bcc)
+MIN_DIGEST_MINUTES: Final = 5
 
 _TOPIC_ARN = re.compile(r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 # Deliberately narrow: no display names, no quotes, no whitespace, no header tricks.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$")
 _CONFIG_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_QUEUE_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?/\d{12}/[A-Za-z0-9_-]{1,80}$")
 _TYPE_GLOB = re.compile(r"^[A-Za-z0-9:/._!&*?-]{1,120}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _TAG = re.compile(r"^(?P<key>[^=,\r\n]{1,128})=(?P<value>[^,\r\n]{0,256})$")
@@ -62,6 +67,10 @@ class Settings:
     suppress_tag: tuple[str, str] | None = None  # (key, value)
     state_table: str | None = None  # DynamoDB table: per-finding state and idempotency records
     renotify_hours: float = 24.0  # hours before an unchanged finding is emailed again; 0 = never
+    immediate_band: str = "High"  # this band and above are emailed within about a minute
+    immediate_queue: str | None = None  # SQS queue of findings to email at once (grouped per minute)
+    digest_queue: str | None = None  # SQS queue of findings for the periodic digest
+    digest_minutes: int = 60  # the digest window (the schedule of the digest)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, for_delivery: bool = True) -> Settings:
@@ -102,7 +111,13 @@ class Settings:
             suppress_tag=_tag(env, "SUPPRESS_TAG"),
             state_table=_optional(env, "STATE_TABLE", _TABLE, "a DynamoDB table name"),
             renotify_hours=_hours(env, "RENOTIFY_HOURS", 24.0),
+            immediate_band=_choice(env, "IMMEDIATE_BAND", BANDS, "High"),
+            immediate_queue=_optional(env, "IMMEDIATE_QUEUE_URL", _QUEUE_URL, "an SQS queue URL"),
+            digest_queue=_optional(env, "DIGEST_QUEUE_URL", _QUEUE_URL, "an SQS queue URL"),
+            digest_minutes=int(_number(env, "DIGEST_MINUTES", 60, 1440, "5 and 1440 minutes")),
         )
+        if settings.digest_minutes < MIN_DIGEST_MINUTES:
+            raise SettingsError("DIGEST_MINUTES", "must be between 5 and 1440 minutes")
         if for_delivery:
             settings._require_channel_settings()
         return settings
@@ -117,6 +132,10 @@ class Settings:
                 raise SettingsError("SES_SENDER", "required when CHANNELS includes ses")
             if not self.recipients:
                 raise SettingsError("SES_RECIPIENTS", "required when CHANNELS includes ses")
+        if not self.immediate_queue:
+            raise SettingsError("IMMEDIATE_QUEUE_URL", "required: the queue of findings to email at once")
+        if not self.digest_queue:
+            raise SettingsError("DIGEST_QUEUE_URL", "required: the queue of findings for the digest")
 
 
 def _raw(env: Mapping[str, str], name: str) -> str | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
@@ -10,12 +13,26 @@ from responder.updates import FindingState
 
 RETENTION: Final = timedelta(days=90)  # GuardDuty keeps findings 90 days; so do we
 PREFIX: Final = "finding#"  # items share the table with Powertools' idempotency records
+SENT_PREFIX: Final = "sent#"  # "this finding occurrence reached this channel"
+SENT_RETENTION: Final = timedelta(hours=48)  # longer than any queue retry of the same message
+GET_BATCH: Final = 100  # BatchGetItem limit
+WRITE_BATCH: Final = 25  # BatchWriteItem limit
+MAX_ROUNDS: Final = 5  # BatchGetItem/BatchWriteItem may leave items unprocessed under load
 
 
 class StateStore(Protocol):
     def get(self, finding_id: str) -> FindingState | None: ...
 
     def put(self, finding_id: str, state: FindingState) -> None: ...
+
+    def delivered(self, channel: str, keys: Iterable[str]) -> set[str]: ...
+
+    def mark_delivered(self, channel: str, keys: Iterable[str]) -> None: ...
+
+
+def sent_id(channel: str, key: str) -> str:
+    """Fixed-length item id: finding ids come from the event and could be of any length."""
+    return SENT_PREFIX + hashlib.sha256(f"{channel}\n{key}".encode()).hexdigest()
 
 
 class DynamoStateStore:
@@ -55,3 +72,45 @@ class DynamoStateStore:
         if state.count is not None:
             item["count"] = {"N": str(state.count)}
         self.client.put_item(TableName=self.table, Item=item)
+
+    def delivered(self, channel: str, keys: Iterable[str]) -> set[str]:
+        """Which of these finding occurrences this channel already delivered."""
+        by_id = {sent_id(channel, key): key for key in keys}
+        found: set[str] = set()
+        ids = list(by_id)
+        for start in range(0, len(ids), GET_BATCH):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [{"id": {"S": item_id}} for item_id in ids[start : start + GET_BATCH]],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "id",
+                }
+            }
+            for _round in range(MAX_ROUNDS):
+                response = self.client.batch_get_item(RequestItems=request)
+                found |= {by_id[item["id"]["S"]] for item in response.get("Responses", {}).get(self.table, [])}
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(0.05 * 2**_round)  # back off before asking for the rest
+            else:
+                raise RuntimeError("DynamoDB left delivery markers unread after retries")
+        return found
+
+    def mark_delivered(self, channel: str, keys: Iterable[str]) -> None:
+        expiration = str(int((datetime.now(UTC) + SENT_RETENTION).timestamp()))
+        ids = sorted({sent_id(channel, key) for key in keys})
+        for start in range(0, len(ids), WRITE_BATCH):
+            request: dict[str, Any] = {
+                self.table: [
+                    {"PutRequest": {"Item": {"id": {"S": item_id}, "expiration": {"N": expiration}}}}
+                    for item_id in ids[start : start + WRITE_BATCH]
+                ]
+            }
+            for _round in range(MAX_ROUNDS):
+                request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+                if not request:
+                    break
+                time.sleep(0.05 * 2**_round)
+            else:
+                raise RuntimeError("DynamoDB left delivery markers unwritten after retries")

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
 
-from responder.classify import BANDS, Classification
-
-_RANK: Final = {band: rank for rank, band in enumerate(reversed(BANDS))}  # Low 0 ... Critical 3
+from responder.classify import Classification
+from responder.settings import BAND_RANK
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ def decide_update(
         # GuardDuty publishes an archived finding again only when it recurs.
         recurred = (c.count or 0) > (previous.count or 0)
         return UpdateDecision(recurred, "recurred" if recurred else "archived", previous)
-    if _RANK[c.band] > _RANK[previous.band]:
+    if BAND_RANK[c.band] > BAND_RANK[previous.band]:
         return UpdateDecision(True, "band_rose", previous)
     if renotify_after is not None and now - previous.notified_at >= renotify_after:
         return UpdateDecision(True, "renotify_interval", previous)

@@ -40,32 +40,68 @@ def test_findings_below_the_threshold_never_reach_the_handler(result):
     assert not any(row.status == "skipped" and "below" in row.outcome for row in result.rows)
 
 
-def test_each_notified_finding_is_one_sns_and_one_ses_email_with_the_preview_classification(result):
+def _settings(result):
     template = synthesized_template()
-    refs = {"AlertTopic": "arn:aws:sns:us-east-1:123456789012:t", "ConfigurationSet": "c"}
-    topic = next(n for n in template["Resources"] if n.startswith("AlertTopic"))
-    config = next(n for n in template["Resources"] if n.startswith("ConfigurationSet"))
-    table = next(n for n in template["Resources"] if n.startswith("StateTable"))
-    env = function_environment(
-        template, result.parameters, {topic: refs["AlertTopic"], config: refs["ConfigurationSet"], table: "state"}
-    )
-    settings = Settings.from_env(env)
+    names = {
+        prefix: next(n for n in template["Resources"] if n.startswith(prefix))
+        for prefix in ("AlertTopic", "ConfigurationSet", "StateTable", "ImmediateQueue", "DigestQueue")
+    }
+    refs = {
+        names["AlertTopic"]: "arn:aws:sns:us-east-1:123456789012:t",
+        names["ConfigurationSet"]: "c",
+        names["StateTable"]: "state",
+        names["ImmediateQueue"]: "https://sqs.us-east-1.amazonaws.com/123456789012/immediate",
+        names["DigestQueue"]: "https://sqs.us-east-1.amazonaws.com/123456789012/digest",
+    }
+    return Settings.from_env(function_environment(template, result.parameters, refs))
+
+
+def test_each_immediate_finding_is_one_sns_and_one_ses_email_identical_to_the_preview(result):
+    settings = _settings(result)
     sent = [row for row in result.rows if row.status == "sent"]
     assert len(sent) == 19
+    immediate = [row for row in sent if row.route == "immediate"]
+    assert len(immediate) == 15  # High and Critical, emailed one by one as they trickled in
     expected = {}
-    for row in sent:
-        assert row.channels == ["ses", "sns"]
+    for row in immediate:
         email_ = prepare(parse_event(_original(row)).detail, settings).email
         expected[email_.subject] = email_
+    digest_subject = "[GuardDuty DIGEST] 4 findings: 4 MEDIUM"
     sns_subjects = [subject for subject, _text in result.sns_messages]
     ses = [email.message_from_string(raw, policy=default) for raw in result.ses_messages]
-    assert sorted(sns_subjects) == sorted(expected)
-    assert sorted(m["Subject"] for m in ses) == sorted(expected)
+    assert sorted(sns_subjects) == sorted([*expected, digest_subject])
+    assert sorted(m["Subject"] for m in ses) == sorted([*expected, digest_subject])
     for subject, text in result.sns_messages:
-        assert text == expected[subject].text
+        if subject != digest_subject:
+            assert text == expected[subject].text
     for message in ses:
-        body = message.get_body(("plain",)).get_content().replace("\r\n", "\n").strip()
-        assert body == expected[message["Subject"]].text.strip()
+        if message["Subject"] != digest_subject:
+            body = message.get_body(("plain",)).get_content().replace("\r\n", "\n").strip()
+            assert body == expected[message["Subject"]].text.strip()
+
+
+def test_medium_findings_arrive_together_in_one_digest(result):
+    [digest] = [mail for mail in result.mails if mail.kind == "digest"]
+    medium = [row for row in result.rows if row.status == "sent" and row.route == "digest"]
+    assert {row.band for row in medium} == {"Medium"}
+    assert len(medium) == 4
+    for row in medium:
+        assert row.emails == [digest.number]
+        assert f"Finding ID: {row.finding_id}" in digest.text
+        assert row.type in digest.text
+
+
+def test_a_burst_of_the_same_events_is_grouped(tmp_path):
+    for name in (
+        "UnauthorizedAccess_EC2_TorClient.json",
+        "Trojan_EC2_DNSDataExfiltration.json",
+        "Impact_S3_MaliciousIPCaller.json",
+    ):
+        shutil.copy(FIXTURES / "events" / name, tmp_path / name)
+    grouped = run([tmp_path], {"Channels": "sns"}, write=False, arrival="burst")
+    [mail] = grouped.mails
+    assert mail.subject.startswith("[GuardDuty ALERTS] [SAMPLE] 3 findings: 3 HIGH")
+    assert {row.status for row in grouped.rows} == {"sent"}
 
 
 def test_malformed_event_fails_the_invocation_and_is_kept_in_the_dlq(result):
@@ -82,7 +118,7 @@ def test_dead_letter_queue_is_empty_after_a_clean_run():
     clean = run([FIXTURES / "events", FIXTURES / "crafted"], {"Channels": "sns"}, write=False)
     assert clean.dead_letters == []
     assert clean.ses_messages == []
-    assert len(clean.sns_messages) == 19
+    assert len(clean.sns_messages) == 16  # 15 High/Critical one by one, and one digest of 4 Medium
 
 
 def test_threshold_parameter_moves_the_rule_floor():

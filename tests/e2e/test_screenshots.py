@@ -53,7 +53,7 @@ def test_a_digest_renders_at_600px_with_no_request(tmp_path):
 
     page = tmp_path / "digest.html"
     findings = [classify(finding_from(path), Settings()) for path in FINDING_EVENTS]
-    page.write_text(render_digest(findings, kind="STORM").html, encoding="utf-8")
+    page.write_text(render_digest([(f, None) for f in findings], kind="ALERTS").html, encoding="utf-8")
     [shot] = screenshots([page])
     assert shot.blocked_requests == []
     assert not shot.blank

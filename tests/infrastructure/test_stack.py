@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Template
 
 from infra import constants
 from infra.resolve import parameter_values, resolve
@@ -25,11 +25,28 @@ def only(template, kind):
     return name, resource
 
 
+def named(template, kind, prefix):
+    """The one resource of this kind whose logical id starts with ``prefix``."""
+    [(name, resource)] = [(n, r) for n, r in resources(template, kind).items() if n.startswith(prefix)]
+    return name, resource
+
+
+def role_policy(template, prefix):
+    """Action -> resources of a role's default policy."""
+    _name, policy = named(template, "AWS::IAM::Policy", prefix)
+    by_action = {}
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+        for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
+            found = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            by_action.setdefault(action, []).extend(found)
+    return by_action
+
+
 # --- rule ---------------------------------------------------------------------------
 
 
 def test_rule_matches_guardduty_findings_at_or_above_the_threshold(template):
-    _name, rule = only(template, "AWS::Events::Rule")
+    _name, rule = named(template, "AWS::Events::Rule", "FindingsRule")
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["source"] == ["aws.guardduty"]
     assert pattern["detail-type"] == ["GuardDuty Finding"]
@@ -44,10 +61,10 @@ def test_rule_matches_guardduty_findings_at_or_above_the_threshold(template):
 
 
 def test_rule_target_retries_and_dead_letter_queue(template):
-    _name, rule = only(template, "AWS::Events::Rule")
+    _name, rule = named(template, "AWS::Events::Rule", "FindingsRule")
     [target] = rule["Properties"]["Targets"]
-    dlq_name, _ = only(template, "AWS::SQS::Queue")
-    fn_name, _ = only(template, "AWS::Lambda::Function")
+    dlq_name, _ = named(template, "AWS::SQS::Queue", "DeadLetterQueue")
+    fn_name, _ = named(template, "AWS::Lambda::Function", "Function")
     assert target["Arn"] == {"Fn::GetAtt": [fn_name, "Arn"]}
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq_name, "Arn"]}}
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86_400}
@@ -62,6 +79,7 @@ def test_every_parameter_has_description_and_constraints(template):
         "NotifyThreshold", "BandMediumMin", "BandHighMin", "BandCriticalMin", "Channels", "Recipients",
         "SenderAddress", "CreateSenderIdentity", "SesConfigurationSet", "IncludeSampleFindings", "Language",
         "AlarmEmail", "SuppressFindingTypes", "SuppressAccounts", "SuppressTag", "RenotifyHours",
+        "ImmediateBand", "DigestMinutes",
     }  # fmt: skip
     for name, spec in params.items():
         assert spec.get("Description"), name
@@ -84,6 +102,13 @@ def test_parameter_defaults_and_ranges(template):
     assert "Default" not in p["Recipients"]
     assert p["IncludeSampleFindings"]["AllowedValues"] == ["true", "false"]
     assert p["Language"]["AllowedValues"] == ["en"]
+    assert p["ImmediateBand"]["Default"] == "High"
+    assert p["ImmediateBand"]["AllowedValues"] == ["Low", "Medium", "High", "Critical"]
+    assert (p["DigestMinutes"]["Default"], p["DigestMinutes"]["MinValue"], p["DigestMinutes"]["MaxValue"]) == (
+        "60",
+        5,
+        1440,
+    )
 
 
 @pytest.mark.parametrize(
@@ -121,26 +146,96 @@ def test_cross_parameter_rules(template):
 # --- function ------------------------------------------------------------------------------
 
 
-def test_function_configuration(t):
-    t.has_resource_properties(
-        "AWS::Lambda::Function",
-        {
-            "Runtime": "python3.14",
-            "Architectures": ["arm64"],
-            "Handler": "responder.handler.lambda_handler",
-            "MemorySize": constants.MEMORY_MB,
-            "Timeout": constants.TIMEOUT_SECONDS,
-            "ReservedConcurrentExecutions": constants.RESERVED_CONCURRENCY,
-            "TracingConfig": {"Mode": "Active"},
-            "LoggingConfig": {"LogFormat": "JSON", "LogGroup": Match.any_value()},
-        },
-    )
-    t.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 365})
+@pytest.mark.parametrize(
+    ("prefix", "handler", "reserved"),
+    [
+        ("Function", "responder.handler.lambda_handler", constants.TRIAGE_CONCURRENCY),
+        ("Notifier", "responder.handler.notify_handler", constants.NOTIFIER_CONCURRENCY),
+    ],
+)
+def test_function_configuration(template, prefix, handler, reserved):
+    _name, fn = named(template, "AWS::Lambda::Function", prefix)
+    props = fn["Properties"]
+    assert props["Runtime"] == "python3.14"
+    assert props["Architectures"] == ["arm64"]
+    assert props["Handler"] == handler
+    assert props["MemorySize"] == constants.MEMORY_MB
+    assert props["Timeout"] == constants.TIMEOUT_SECONDS
+    assert props["ReservedConcurrentExecutions"] == reserved
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    log_group, _ = named(template, "AWS::Logs::LogGroup", f"{prefix}Logs")
+    assert props["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": {"Ref": log_group}}
+    assert props["Code"] == named(template, "AWS::Lambda::Function", "Function")[1]["Properties"]["Code"]  # one asset
+
+
+def test_log_groups_keep_a_year(template):
+    groups = resources(template, "AWS::Logs::LogGroup")
+    assert len(groups) == 2
+    assert all(g["Properties"]["RetentionInDays"] == 365 for g in groups.values())
+
+
+def test_the_immediate_queue_feeds_the_notifier_in_batches_gathered_for_under_a_minute(template):
+    immediate, _ = named(template, "AWS::SQS::Queue", "ImmediateQueue")
+    notifier, _ = named(template, "AWS::Lambda::Function", "Notifier")
+    _name, mapping = only(template, "AWS::Lambda::EventSourceMapping")
+    props = mapping["Properties"]
+    assert props["EventSourceArn"] == {"Fn::GetAtt": [immediate, "Arn"]}
+    assert props["FunctionName"] == {"Ref": notifier}
+    assert props["BatchSize"] == constants.QUEUE_BATCH_SIZE
+    assert props["MaximumBatchingWindowInSeconds"] == constants.QUEUE_BATCH_WINDOW_SECONDS < 60
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["ScalingConfig"] == {"MaximumConcurrency": 2}
+
+
+def test_finding_queues_are_encrypted_ssl_only_and_redriven_to_the_dlq(template):
+    dlq, _ = named(template, "AWS::SQS::Queue", "DeadLetterQueue")
+    for prefix in ("ImmediateQueue", "DigestQueue"):
+        _name, queue = named(template, "AWS::SQS::Queue", prefix)
+        props = queue["Properties"]
+        assert props["SqsManagedSseEnabled"] is True
+        assert props["RedrivePolicy"] == {
+            "deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
+            "maxReceiveCount": constants.QUEUE_MAX_RECEIVES,
+        }
+        # Longer than the function may run (six times, as AWS advises for event sources).
+        assert props["VisibilityTimeout"] == 6 * constants.TIMEOUT_SECONDS
+        # Longer than the longest digest window.
+        assert props["MessageRetentionPeriod"] > 1440 * 60
+        _policy_name, policy = named(template, "AWS::SQS::QueuePolicy", prefix)
+        assert any(
+            st["Effect"] == "Deny" and st["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for st in policy["Properties"]["PolicyDocument"]["Statement"]
+        )
+
+
+def test_digest_schedule_runs_the_notifier_every_window(template):
+    _name, rule = named(template, "AWS::Events::Rule", "DigestSchedule")
+    for minutes in ("5", "60", "1440"):
+        params = parameter_values(template, {"DigestMinutes": minutes})
+        assert resolve(template, rule["Properties"]["ScheduleExpression"], params) == f"rate({minutes} minutes)"
+    [target] = rule["Properties"]["Targets"]
+    notifier, _ = named(template, "AWS::Lambda::Function", "Notifier")
+    dlq, _ = named(template, "AWS::SQS::Queue", "DeadLetterQueue")
+    assert target["Arn"] == {"Fn::GetAtt": [notifier, "Arn"]}
+    assert json.loads(target["Input"]) == {"source": "aws.events", "detail-type": "Scheduled Event"}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}}
+
+
+def test_both_functions_read_the_same_settings(template):
+    envs = [fn["Properties"]["Environment"] for fn in resources(template, "AWS::Lambda::Function").values()]
+    assert len(envs) == 2
+    assert envs[0] == envs[1]
 
 
 def test_environment_is_wired_from_parameters(template):
-    _name, fn = only(template, "AWS::Lambda::Function")
+    _name, fn = named(template, "AWS::Lambda::Function", "Function")
     env = fn["Properties"]["Environment"]["Variables"]
+    immediate, _ = named(template, "AWS::SQS::Queue", "ImmediateQueue")
+    digest, _ = named(template, "AWS::SQS::Queue", "DigestQueue")
+    assert env["IMMEDIATE_BAND"] == {"Ref": "ImmediateBand"}
+    assert env["DIGEST_MINUTES"] == {"Ref": "DigestMinutes"}
+    assert env["IMMEDIATE_QUEUE_URL"] == {"Ref": immediate}
+    assert env["DIGEST_QUEUE_URL"] == {"Ref": digest}
     alert_topic = next(n for n in resources(template, "AWS::SNS::Topic") if n.startswith("AlertTopic"))
     assert env["CHANNELS"] == {"Ref": "Channels"}
     assert env["NOTIFY_THRESHOLD"] == {"Ref": "NotifyThreshold"}
@@ -168,7 +263,7 @@ def test_the_function_environment_is_accepted_by_the_settings_validator(template
     """Resolve the environment for a typical deploy and feed it to the real settings code."""
     from responder.settings import Settings
 
-    _name, fn = only(template, "AWS::Lambda::Function")
+    _name, fn = named(template, "AWS::Lambda::Function", "Function")
     env = fn["Properties"]["Environment"]["Variables"]
     params = parameter_values(
         template,
@@ -182,7 +277,11 @@ def test_the_function_environment_is_accepted_by_the_settings_validator(template
     )
     topic_arn = "arn:aws:sns:us-east-1:123456789012:GuardDutyResponder-AlertTopic"
     table, _ = only(template, "AWS::DynamoDB::Table")
-    refs = {**params, "ConfigurationSet": "own-set", table: "GuardDutyResponder-StateTable"}
+    queue_urls = {
+        named(template, "AWS::SQS::Queue", prefix)[0]: f"https://sqs.us-east-1.amazonaws.com/123456789012/{prefix}"
+        for prefix in ("ImmediateQueue", "DigestQueue")
+    }
+    refs = {**params, "ConfigurationSet": "own-set", table: "GuardDutyResponder-StateTable", **queue_urls}
     resolved = {k: (topic_arn if k == "TOPIC_ARN" else resolve(template, v, refs)) for k, v in env.items()}
     settings = Settings.from_env(resolved)
     assert settings.channels == ("sns", "ses")
@@ -194,23 +293,29 @@ def test_the_function_environment_is_accepted_by_the_settings_validator(template
     assert settings.suppress_tag == ("guardduty", "quiet")
     assert settings.state_table == "GuardDutyResponder-StateTable"
     assert settings.renotify_hours == 24.0
+    assert settings.immediate_band == "High"
+    assert settings.digest_minutes == 60
+    assert settings.digest_queue == "https://sqs.us-east-1.amazonaws.com/123456789012/DigestQueue"
 
 
 def test_asynchronous_invocation_retries_and_on_failure_destination(template):
-    dlq_name, _ = only(template, "AWS::SQS::Queue")
-    _name, config = only(template, "AWS::Lambda::EventInvokeConfig")
-    props = config["Properties"]
-    assert props["MaximumRetryAttempts"] == 2
-    assert props["MaximumEventAgeInSeconds"] == 6 * 3600
-    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [dlq_name, "Arn"]}
+    dlq_name, _ = named(template, "AWS::SQS::Queue", "DeadLetterQueue")
+    configs = resources(template, "AWS::Lambda::EventInvokeConfig")
+    assert len(configs) == 2  # triage (EventBridge) and notifier (the digest schedule)
+    for config in configs.values():
+        props = config["Properties"]
+        assert props["MaximumRetryAttempts"] == 2
+        assert props["MaximumEventAgeInSeconds"] == 6 * 3600
+        assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [dlq_name, "Arn"]}
 
 
 # --- IAM -------------------------------------------------------------------------------------
 
 
 def test_no_managed_policies_and_no_wildcards_except_xray(template):
-    _name, role = only(template, "AWS::IAM::Role")
-    assert "ManagedPolicyArns" not in role["Properties"]
+    roles = resources(template, "AWS::IAM::Role")
+    assert len(roles) == 2
+    assert not any("ManagedPolicyArns" in role["Properties"] for role in roles.values())
     for name, policy in resources(template, "AWS::IAM::Policy").items():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -219,30 +324,48 @@ def test_no_managed_policies_and_no_wildcards_except_xray(template):
             assert not any(action.endswith("*") for action in actions), (name, actions)
 
 
-def test_function_permissions_name_exact_resources(template):
-    policy = next(p for n, p in resources(template, "AWS::IAM::Policy").items() if n.startswith("FunctionRoleDefault"))
-    by_action = {}
-    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-        for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
-            by_action[action] = statement["Resource"]
+def test_triage_may_only_log_keep_state_and_queue(template):
+    by_action = role_policy(template, "FunctionRoleDefault")
+    dlq, _ = named(template, "AWS::SQS::Queue", "DeadLetterQueue")
+    immediate, _ = named(template, "AWS::SQS::Queue", "ImmediateQueue")
+    digest, _ = named(template, "AWS::SQS::Queue", "DigestQueue")
+    logs_group, _ = named(template, "AWS::Logs::LogGroup", "FunctionLogs")
+    table, _ = only(template, "AWS::DynamoDB::Table")
+    assert not any(a.startswith(("sns:", "ses:", "kms:")) for a in by_action)  # triage sends nothing
+    assert {json.dumps(r) for r in by_action["sqs:SendMessage"]} == {
+        json.dumps({"Fn::GetAtt": [q, "Arn"]}) for q in (dlq, immediate, digest)
+    }
+    assert by_action["logs:PutLogEvents"] == [{"Fn::GetAtt": [logs_group, "Arn"]}]
+    dynamodb = {a for a in by_action if a.startswith("dynamodb:")}
+    assert dynamodb == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    assert all(by_action[a] == [{"Fn::GetAtt": [table, "Arn"]}] for a in dynamodb)
+
+
+def test_notifier_may_only_log_read_its_queues_and_send(template):
+    by_action = role_policy(template, "NotifierRoleDefault")
     topic = next(n for n in resources(template, "AWS::SNS::Topic") if n.startswith("AlertTopic"))
     key, _ = only(template, "AWS::KMS::Key")
-    dlq, _ = only(template, "AWS::SQS::Queue")
-    logs_group, _ = only(template, "AWS::Logs::LogGroup")
-    assert by_action["sns:Publish"] == {"Ref": topic}
-    assert by_action["kms:GenerateDataKey"] == {"Fn::GetAtt": [key, "Arn"]}
-    assert by_action["sqs:SendMessage"] == {"Fn::GetAtt": [dlq, "Arn"]}
-    assert by_action["logs:PutLogEvents"] == {"Fn::GetAtt": [logs_group, "Arn"]}
+    immediate, _ = named(template, "AWS::SQS::Queue", "ImmediateQueue")
+    digest, _ = named(template, "AWS::SQS::Queue", "DigestQueue")
+    dlq, _ = named(template, "AWS::SQS::Queue", "DeadLetterQueue")
+    logs_group, _ = named(template, "AWS::Logs::LogGroup", "NotifierLogs")
+    assert by_action["sns:Publish"] == [{"Ref": topic}]
+    assert by_action["kms:GenerateDataKey"] == [{"Fn::GetAtt": [key, "Arn"]}]
+    assert by_action["logs:PutLogEvents"] == [{"Fn::GetAtt": [logs_group, "Arn"]}]
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage"):
+        assert {json.dumps(r) for r in by_action[action]} == {
+            json.dumps({"Fn::GetAtt": [q, "Arn"]}) for q in (immediate, digest)
+        }
+    # The on-failure destination of the digest schedule's invocations only.
+    assert by_action["sqs:SendMessage"] == [{"Fn::GetAtt": [dlq, "Arn"]}]
     table, _ = only(template, "AWS::DynamoDB::Table")
-    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
-        assert {"Fn::GetAtt": [table, "Arn"]} in (
-            by_action[action] if isinstance(by_action[action], list) else [by_action[action]]
-        )
-    assert not any(
-        a.startswith("dynamodb:")
-        and a not in {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
-        for a in by_action
-    )
+    dynamodb = {a for a in by_action if a.startswith("dynamodb:")}
+    assert dynamodb == {
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+        "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+    }  # fmt: skip
+    assert all(by_action[a] == [{"Fn::GetAtt": [table, "Arn"]}] for a in dynamodb)
+    assert not any(a.startswith("ses:") for a in by_action)  # SES only in the conditional policy
 
 
 def test_state_table(t, template):
@@ -304,9 +427,9 @@ def test_topics_are_encrypted_and_ssl_only(template):
 
 
 def test_dead_letter_queue(t, template):
-    t.has_resource_properties(
-        "AWS::SQS::Queue", {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 24 * 3600}
-    )
+    _name, dlq = named(template, "AWS::SQS::Queue", "DeadLetterQueue")
+    assert dlq["Properties"]["SqsManagedSseEnabled"] is True
+    assert dlq["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
     statements = [
         s
         for p in resources(template, "AWS::SQS::QueuePolicy").values()
@@ -321,7 +444,7 @@ def test_dead_letter_queue(t, template):
 
 
 def test_recipient_subscriptions_are_conditional_and_redriven(template):
-    dlq, _ = only(template, "AWS::SQS::Queue")
+    dlq, _ = named(template, "AWS::SQS::Queue", "DeadLetterQueue")
     subs = {
         n: r for n, r in resources(template, "AWS::SNS::Subscription").items() if n.startswith("RecipientSubscription")
     }
@@ -352,17 +475,23 @@ def test_ses_configuration_set_requires_tls_and_has_no_tracking(t, template):
 def test_alarms_notify_the_alarm_topic(template):
     alarm_topic = next(n for n in resources(template, "AWS::SNS::Topic") if n.startswith("AlarmTopic"))
     alarms = resources(template, "AWS::CloudWatch::Alarm")
-    metrics = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms.values()}
-    assert metrics == {
-        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
-        ("AWS/Lambda", "Errors"),
-        ("AWS/Lambda", "Throttles"),
-        ("AWS/Events", "FailedInvocations"),
-        ("AWS/Events", "InvocationsSentToDlq"),
-    }
-    for alarm in alarms.values():
+    metrics = sorted((a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms.values())
+    assert metrics == sorted(
+        [
+            ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+            ("AWS/SQS", "ApproximateAgeOfOldestMessage"),
+            ("AWS/Lambda", "Errors"),  # triage
+            ("AWS/Lambda", "Errors"),  # notifier
+            ("AWS/Lambda", "Throttles"),
+            ("AWS/Events", "FailedInvocations"),  # findings rule
+            ("AWS/Events", "FailedInvocations"),  # digest schedule
+            ("AWS/Events", "InvocationsSentToDlq"),
+        ]
+    )
+    for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": alarm_topic}]
-        assert alarm["Properties"]["Threshold"] == 1
+        expected = constants.IMMEDIATE_QUEUE_DELAYED_SECONDS if name.startswith("ImmediateQueueDelayed") else 1
+        assert alarm["Properties"]["Threshold"] == expected
         assert alarm["Properties"]["TreatMissingData"] == "notBreaching"
     _name, subscription = next(
         (n, s) for n, s in resources(template, "AWS::SNS::Subscription").items() if n.startswith("AlarmSubscription")
@@ -371,6 +500,7 @@ def test_alarms_notify_the_alarm_topic(template):
 
 
 def test_outputs(template):
-    assert {"AlertTopicArn", "AlarmTopicArn", "FunctionName", "DeadLetterQueueUrl", "RuleName"} <= set(
-        template["Outputs"]
-    )
+    assert {
+        "AlertTopicArn", "AlarmTopicArn", "FunctionName", "NotifierName", "DeadLetterQueueUrl", "RuleName",
+        "ImmediateQueueUrl", "DigestQueueUrl",
+    } <= set(template["Outputs"])  # fmt: skip

@@ -31,7 +31,37 @@ def aws(aws_env: None) -> Iterator[dict[str, Any]]:
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        yield {"topic_arn": topic_arn, "table": STATE_TABLE}
+        sqs = boto3.client("sqs", region_name=REGION)
+        queues = {name: sqs.create_queue(QueueName=name)["QueueUrl"] for name in ("immediate", "digest", "dlq")}
+        yield {
+            "topic_arn": topic_arn,
+            "table": STATE_TABLE,
+            "immediate": queues["immediate"],
+            "digest": queues["digest"],
+            "dlq": queues["dlq"],
+        }
+
+
+def queue_env(aws: dict[str, Any]) -> dict[str, str]:
+    return {"IMMEDIATE_QUEUE_URL": aws["immediate"], "DIGEST_QUEUE_URL": aws["digest"]}
+
+
+def depth(queue_url: str) -> int:
+    """How many messages wait in a queue (visible or in flight)."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
+    return sum(int(attributes[name]) for name in names)
+
+
+def mapping(aws: dict[str, Any], batch_size: int = 100) -> Any:
+    """Lambda's SQS event source mapping on the immediate queue (the demo's stand-in)."""
+    from demo.poller import EventSourceMapping
+
+    return EventSourceMapping(aws["immediate"], aws["dlq"], batch_size=batch_size, region=REGION)
+
+
+SCHEDULED_EVENT = {"source": "aws.events", "detail-type": "Scheduled Event"}
 
 
 def sns_messages(topic_arn: str) -> list[tuple[str, str]]:

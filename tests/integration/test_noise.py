@@ -1,19 +1,32 @@
-"""Exactly-once delivery and finding updates, against moto's DynamoDB, SNS and SES."""
+"""Exactly-once delivery, finding updates and storms, against moto's DynamoDB, SQS, SNS and SES."""
 
 from __future__ import annotations
 
 import copy
+import email
 from datetime import UTC, datetime, timedelta
+from email.policy import default
 
+import boto3
 import pytest
 
-from responder.channels import DeliveryError
+from responder.notifier import Notifier
+from responder.routing import MAX_PER_EMAIL
 from responder.service import Responder
 from responder.settings import Settings
 from responder.state import DynamoStateStore
 from responder.updates import FindingState
-from tests.conftest import load
-from tests.integration.conftest import RECIPIENTS, SENDER, ses_messages, sns_messages
+from tests.conftest import load, minimal_event
+from tests.integration.conftest import (
+    RECIPIENTS,
+    REGION,
+    SCHEDULED_EVENT,
+    SENDER,
+    depth,
+    mapping,
+    ses_messages,
+    sns_messages,
+)
 from tests.integration.test_handler import FakeContext
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -27,19 +40,38 @@ class Clock:
         return self.now
 
 
-def responder(aws, clock, **overrides) -> Responder:
-    values = {
-        "channels": ("sns", "ses"),
-        "topic_arn": aws["topic_arn"],
-        "sender": SENDER,
-        "recipients": RECIPIENTS,
-        "state_table": aws["table"],
-        **overrides,
-    }
-    settings = Settings(**values)
-    built = Responder.from_settings(settings)
-    built.clock = clock
-    return built
+class Pipeline:
+    """Triage and notifier on the same settings, as the two functions of the stack."""
+
+    def __init__(self, aws, clock, **overrides) -> None:
+        values = {
+            "channels": ("sns", "ses"),
+            "topic_arn": aws["topic_arn"],
+            "sender": SENDER,
+            "recipients": RECIPIENTS,
+            "state_table": aws["table"],
+            "immediate_queue": aws["immediate"],
+            "digest_queue": aws["digest"],
+            **overrides,
+        }
+        self.aws = aws
+        self.settings = Settings(**values)
+        self.triage = Responder.from_settings(self.settings)
+        self.triage.clock = clock
+        self.notifier = Notifier.from_settings(self.settings)
+        self.mapping = mapping(aws)
+
+    def handle(self, event):
+        return self.triage.handle(event, FakeContext())
+
+    def send(self):
+        """The immediate queue's batches, as Lambda's event source mapping hands them over."""
+        self.mapping.drain(self.notifier.handle, FakeContext())
+
+    def __call__(self, event):
+        outcome = self.handle(event)
+        self.send()
+        return outcome
 
 
 def tor(count=2, updated="2025-10-01T18:00:00.000Z", severity=8.0, archived=False):
@@ -59,67 +91,131 @@ def test_state_store_round_trip(aws):
     assert store.get("abc") == state
 
 
+def test_delivery_markers_round_trip_in_batches(aws):
+    store = DynamoStateStore(aws["table"])
+    keys = [f"finding-{i}@t" for i in range(130)]  # more than one BatchGetItem (100) and BatchWriteItem (25)
+    assert store.delivered("sns", keys) == set()
+    store.mark_delivered("sns", keys[:120])
+    assert store.delivered("sns", keys) == set(keys[:120])
+    assert store.delivered("ses", keys) == set()  # per channel
+
+
 def test_duplicate_delivery_sends_once(aws):
-    clock = Clock()
-    r = responder(aws, clock)
-    first = r.handle(tor(), FakeContext())
-    second = r.handle(tor(), FakeContext())  # EventBridge/Lambda redelivered the same event
-    assert first.status == "sent"
+    run = Pipeline(aws, Clock())
+    first = run(tor())
+    second = run(tor())  # EventBridge/Lambda redelivered the same event
+    assert first.status == "queued"
     assert (second.status, second.reason) == ("skipped", "update_not_worse")
+    assert len(sns_messages(aws["topic_arn"])) == 1
+    assert len(ses_messages()) == 1
+
+
+def test_a_message_sqs_delivers_twice_is_emailed_once(aws):
+    run = Pipeline(aws, Clock())
+    run.handle(tor())
+    sqs = boto3.client("sqs", region_name=REGION)
+    [message] = sqs.receive_message(QueueUrl=aws["immediate"], VisibilityTimeout=0)["Messages"]
+    sqs.send_message(QueueUrl=aws["immediate"], MessageBody=message["Body"])  # the at-least-once copy
+    run.send()
+    assert len(sns_messages(aws["topic_arn"])) == 1
+    run.handle(tor(updated="later-but-same-count-2"))  # (skipped: not worse)
+    sqs.send_message(QueueUrl=aws["immediate"], MessageBody=message["Body"])  # a copy in a later batch
+    run.send()
     assert len(sns_messages(aws["topic_arn"])) == 1
     assert len(ses_messages()) == 1
 
 
 def test_update_emailed_only_when_band_rises_or_interval_passes(aws):
     clock = Clock()
-    r = responder(aws, clock, renotify_hours=24.0)
-    r.handle(tor(severity=5.0, count=2, updated="t1"), FakeContext())
+    run = Pipeline(aws, clock, renotify_hours=24.0)
+    run(tor(severity=5.0, count=2, updated="t1"))
     clock.now += timedelta(hours=6)
-    quiet = r.handle(tor(severity=5.0, count=20, updated="t2"), FakeContext())
+    quiet = run(tor(severity=5.0, count=20, updated="t2"))
     assert quiet.reason == "update_not_worse"
     clock.now += timedelta(hours=1)
-    rose = r.handle(tor(severity=8.0, count=57, updated="t3"), FakeContext())
-    assert (rose.status, rose.reason) == ("sent", "band_rose")
+    rose = run(tor(severity=8.0, count=57, updated="t3"))
+    assert (rose.status, rose.reason, rose.route) == ("queued", "band_rose", "immediate")
     clock.now += timedelta(hours=25)
-    again = r.handle(tor(severity=8.0, count=90, updated="t4"), FakeContext())
-    assert (again.status, again.reason) == ("sent", "renotify_interval")
+    again = run(tor(severity=8.0, count=90, updated="t4"))
+    assert (again.status, again.reason) == ("queued", "renotify_interval")
+    assert Notifier.from_settings(run.settings).handle(SCHEDULED_EVENT, FakeContext())["emails"] == 1
     subjects = [subject for subject, _ in sns_messages(aws["topic_arn"])]
+    texts = [text for _subject, text in sns_messages(aws["topic_arn"])]
     assert len(subjects) == 3
-    assert not subjects[0].startswith("[SAMPLE] [UPDATE]")
-    assert subjects[1].startswith("[SAMPLE] [UPDATE] [GuardDuty HIGH 8.0]")
-    texts = [text for _, text in sns_messages(aws["topic_arn"])]
-    assert "Severity rose from Medium to High; seen 57 times since" in texts[1]
-    assert "Still active: seen 90 times since" in texts[2]
+    assert subjects[0].startswith("[SAMPLE] [UPDATE] [GuardDuty HIGH 8.0]")
+    assert "Severity rose from Medium to High; seen 57 times since" in texts[0]
+    assert "Still active: seen 90 times since" in texts[1]
+    assert subjects[2] == "[GuardDuty DIGEST] [SAMPLE] 1 finding: 1 MEDIUM"  # the first, Medium one
 
 
 def test_archived_finding_that_recurs_is_emailed_again(aws):
     clock = Clock()
-    r = responder(aws, clock)
-    r.handle(tor(count=2, updated="t1"), FakeContext())
+    run = Pipeline(aws, clock)
+    run(tor(count=2, updated="t1"))
     clock.now += timedelta(hours=1)
-    recurred = r.handle(tor(count=5, updated="t2", archived=True), FakeContext())
-    assert (recurred.status, recurred.reason) == ("sent", "recurred")
-    same = r.handle(tor(count=5, updated="t3", archived=True), FakeContext())
+    recurred = run(tor(count=5, updated="t2", archived=True))
+    assert (recurred.status, recurred.reason) == ("queued", "recurred")
+    same = run(tor(count=5, updated="t3", archived=True))
     assert same.reason == "update_archived"
     assert len(sns_messages(aws["topic_arn"])) == 2
 
 
 def test_retry_after_partial_failure_only_redoes_the_failed_channel(aws):
     clock = Clock()
-    broken = responder(aws, clock, sender="unverified@nowhere.example")
-    with pytest.raises(DeliveryError, match="ses"):
-        broken.handle(tor(), FakeContext())
+    broken = Pipeline(aws, clock, sender="unverified@nowhere.example")
+    broken.handle(tor())
+    broken.mapping.poll(broken.notifier.handle, FakeContext())  # SES refuses; SNS went out
     assert len(sns_messages(aws["topic_arn"])) == 1
-    # The SES setup is fixed; Lambda retries the same event.
-    fixed = responder(aws, clock)
-    retried = fixed.handle(tor(), FakeContext())
-    assert retried.status == "sent"
+    assert depth(aws["immediate"]) == 1
+    # The SES setup is fixed; SQS hands the same message over again.
+    fixed = Pipeline(aws, clock)
+    fixed.send()
     assert len(sns_messages(aws["topic_arn"])) == 1  # SNS was not sent a second time
     assert len(ses_messages()) == 1
+    assert depth(aws["immediate"]) == 0
 
 
-def test_without_a_state_table_every_delivery_is_emailed(aws):
-    r = responder(aws, Clock(), state_table=None)
-    r.handle(tor(), FakeContext())
-    r.handle(tor(), FakeContext())
-    assert len(sns_messages(aws["topic_arn"])) == 2
+def storm(n, severity=8.0):
+    return [
+        minimal_event(
+            "Backdoor:EC2/C&CActivity.B",
+            severity,
+            id=f"{i:032x}",
+            resource={"resourceType": "Instance", "instanceDetails": {"instanceId": f"i-0{i:016x}"}},
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_storm_of_immediate_findings_is_grouped_into_few_emails(aws):
+    run = Pipeline(aws, Clock())
+    events = storm(MAX_PER_EMAIL + 5)
+    for event in events:
+        assert run.handle(event).route == "immediate"
+    run.send()  # one batch: everything arrived within the batching window
+    assert run.mapping.stats.invocations == 1
+    subjects = [subject for subject, _ in sns_messages(aws["topic_arn"])]
+    half = (MAX_PER_EMAIL + 5) // 2
+    assert subjects == [
+        f"[GuardDuty ALERTS] {MAX_PER_EMAIL + 5 - half} findings: {MAX_PER_EMAIL + 5 - half} HIGH",
+        f"[GuardDuty ALERTS] {half} findings: {half} HIGH",
+    ]
+    ses = [email.message_from_string(m.raw_data, policy=default) for m in ses_messages()]
+    texts = [m.get_body(("plain",)).get_content() for m in ses]
+    for event in events:
+        assert sum(f"Finding ID: {event['detail']['id']}" in text for text in texts) == 1
+
+
+def test_without_a_state_table_every_delivery_is_queued(aws):
+    run = Pipeline(aws, Clock(), state_table=None)
+    run.handle(tor())
+    run.handle(tor())
+    assert depth(aws["immediate"]) == 2
+
+
+@pytest.mark.parametrize("channels", [("sns",), ("ses",)])
+def test_each_channel_alone(aws, channels):
+    run = Pipeline(aws, Clock(), channels=channels)
+    run(tor())
+    assert len(sns_messages(aws["topic_arn"])) == (1 if "sns" in channels else 0)
+    assert len(ses_messages()) == (1 if "ses" in channels else 0)

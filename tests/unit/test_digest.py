@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 from responder.classify import classify
 from responder.digest import batches, digest_subject, group, render_digest
 from responder.models import GuardDutyEvent
 from responder.render import MAX_TEXT_BYTES
+from responder.routing import MAX_PER_EMAIL
 from responder.settings import Settings
+from responder.updates import FindingState, UpdateDecision
 from tests.conftest import FINDING_EVENTS, finding_from, minimal_event
+
+
+def items(findings, update=None):
+    return [(f, update) for f in findings]
 
 
 def c(finding_type, severity, finding_id, instance="i-0123456789abcdef0"):
@@ -30,7 +37,7 @@ def test_groups_by_type_most_severe_first():
         c("Recon:EC2/Portscan", 6.0, "a2", "i-0aaaaaaaaaaaaaaaa"),
         c("AttackSequence:IAM/CompromisedCredentials", 9.0, "s1"),
     ]
-    groups = group(findings)
+    groups = group(items(findings))
     assert [g.finding_type for g in groups] == [
         "AttackSequence:IAM/CompromisedCredentials",
         "Backdoor:EC2/C&CActivity.B",
@@ -50,9 +57,10 @@ def test_subject_counts_bands_in_printable_ascii():
 
 def test_each_entry_has_what_a_responder_needs():
     findings = [c("Recon:EC2/Portscan", 5.0, "abc123")]
-    email = render_digest(findings)
-    [entry] = group(findings)[0].entries
+    email = render_digest(items(findings))
+    [entry] = group(items(findings))[0].entries
     assert "Medium 5.0 | i-0123456789abcdef0 | 123456789012 us-east-1" in email.text
+    assert "Finding ID: abc123" in email.text and "Finding ID: abc123" in email.html
     assert (
         entry.console_url and entry.console_url in email.text and entry.console_url.replace("&", "&amp;") in email.html
     )
@@ -75,8 +83,8 @@ class Links(HTMLParser):
 
 def test_every_bundled_finding_in_one_digest_is_safe_and_bounded():
     findings = [classify(finding_from(path), Settings()) for path in FINDING_EVENTS]
-    email = render_digest(findings, kind="STORM")
-    assert email.subject.startswith("[GuardDuty STORM]")
+    email = render_digest(items(findings), kind="ALERTS")
+    assert email.subject.startswith("[GuardDuty ALERTS]")
     links = Links()
     links.feed(email.html)
     assert set(links.urls) <= {f.console_url for f in findings if f.console_url}
@@ -90,8 +98,47 @@ def test_every_bundled_finding_in_one_digest_is_safe_and_bounded():
 
 def test_a_storm_of_100_findings_fits_one_email_and_batches_split_larger_ones():
     findings = [c("Recon:EC2/Portscan", 5.0 + (i % 4), f"f{i}", f"i-0{i:016x}") for i in range(250)]
-    split = batches(findings, size=100)
-    assert [len(b) for b in split] == [100, 100, 50]
+    split = batches(findings, size=100, severity=lambda f: f.severity)
+    assert [len(b) for b in split] == [84, 84, 82]  # three emails, evenly filled
+    assert batches(findings[:100], size=100, severity=lambda f: f.severity) == [
+        sorted(findings[:100], key=lambda f: -f.severity)
+    ]
+    assert batches([], size=100, severity=lambda f: f.severity) == []
     assert split[0][0].severity == 8.0  # most severe first
-    email = render_digest(split[0])
+    email = render_digest(items(split[0]))
     assert len(email.text.encode()) < MAX_TEXT_BYTES // 4
+
+
+def test_a_full_grouped_email_of_hostile_maximal_findings_stays_under_the_sns_limit():
+    """Every finding value is clipped in a digest entry, so MAX_PER_EMAIL entries always fit."""
+    huge = "\u00e9" * 5_000  # two UTF-8 bytes each
+    findings = []
+    for i in range(MAX_PER_EMAIL):
+        event = minimal_event(
+            "Recon:EC2/" + "X" * 90 + str(i),
+            5.0,
+            id=("\u00e9" * 290) + str(i),
+            title=huge,
+            resource={"resourceType": "Instance", "instanceDetails": {"instanceId": huge}},
+            service={"eventFirstSeen": huge, "eventLastSeen": huge, "count": 10**12},
+        )
+        findings.append(classify(GuardDutyEvent.model_validate(event).detail, Settings()))
+    email = render_digest(items(findings), kind="DIGEST")
+    assert email.text.count("Finding ID:") == MAX_PER_EMAIL
+    assert len(email.text.encode()) <= MAX_TEXT_BYTES
+
+
+def test_an_update_in_a_grouped_email_says_why_it_is_sent_again():
+    earlier = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+    previous = FindingState(band="Medium", notified_at=earlier, first_notified_at=earlier, count=3, archived=False)
+    update = UpdateDecision(True, "band_rose", previous)
+    rose = c("Recon:EC2/Portscan", 8.0, "rose1")
+    fresh = c("Recon:EC2/Portscan", 7.5, "new1")
+    email = render_digest([(rose, update), (fresh, None)], kind="ALERTS")
+    assert email.text.count("Severity rose from Medium to High") == 1
+    assert "Severity rose from Medium to High" in email.html
+
+
+def test_digest_intro_names_the_window():
+    email = render_digest(items([c("Recon:EC2/Portscan", 5.0, "w1")]), kind="DIGEST", minutes=30)
+    assert "from the last 30 minutes" in email.text

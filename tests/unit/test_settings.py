@@ -7,6 +7,10 @@ import pytest
 from responder.settings import Bands, Settings, SettingsError
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:guardduty-alerts"
+QUEUES = {
+    "IMMEDIATE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/immediate",
+    "DIGEST_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/digest",
+}
 
 
 def test_defaults_are_aws_bands_and_threshold_4():
@@ -32,8 +36,14 @@ def test_full_configuration():
             "SES_CONFIGURATION_SET": "security-mail",
             "INCLUDE_SAMPLES": "no",
             "LANGUAGE": "en",
+            "IMMEDIATE_BAND": "Critical",
+            "DIGEST_MINUTES": "15",
+            **QUEUES,
         }
     )
+    assert s.immediate_band == "Critical"
+    assert s.digest_minutes == 15
+    assert s.immediate_queue == QUEUES["IMMEDIATE_QUEUE_URL"]
     assert s.bands == Bands(3.0, 6.5, 8.5)
     assert s.threshold == 6.5
     assert s.channels == ("sns", "ses")
@@ -60,6 +70,15 @@ def test_full_configuration():
         ({"INCLUDE_SAMPLES": "maybe"}, "INCLUDE_SAMPLES"),
         ({"LANGUAGE": "fr"}, "LANGUAGE"),
         ({}, "CHANNELS"),
+        ({"IMMEDIATE_BAND": "high"}, "IMMEDIATE_BAND"),
+        ({"DIGEST_MINUTES": "4"}, "DIGEST_MINUTES"),
+        ({"DIGEST_MINUTES": "1441"}, "DIGEST_MINUTES"),
+        ({"DIGEST_QUEUE_URL": "https://evil.example.com/queue"}, "DIGEST_QUEUE_URL"),
+        ({"CHANNELS": "sns", "TOPIC_ARN": TOPIC}, "IMMEDIATE_QUEUE_URL"),
+        (
+            {"CHANNELS": "sns", "TOPIC_ARN": TOPIC, "IMMEDIATE_QUEUE_URL": QUEUES["IMMEDIATE_QUEUE_URL"]},
+            "DIGEST_QUEUE_URL",
+        ),
     ],
 )
 def test_bad_values_name_the_variable(env, variable):

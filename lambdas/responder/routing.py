@@ -1,0 +1,108 @@
+"""Pure: which queue a finding to email goes to, and the message that carries it there.
+
+Findings at or above the immediate band go to the immediate queue, which Lambda hands to
+the notifier in batches gathered for up to 45 seconds (infra/constants.py): one finding
+becomes one email, a storm becomes a few grouped emails. Lower findings go to the digest queue, read
+once per digest window. The message carries the finding exactly as GuardDuty published
+it (compressed: SQS messages are limited to 256 KiB, EventBridge events too) and why it
+is emailed, so the notifier renders the same email the preview shows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from responder.settings import BAND_RANK, BANDS, Settings
+from responder.updates import FindingState, UpdateDecision
+
+Route = Literal["immediate", "digest"]
+VERSION: Final = 1
+MAX_PER_EMAIL: Final = 40  # findings in one grouped email (keeps the text under SNS's 256 KiB)
+MAX_DETAIL_BYTES: Final = 1_000_000  # refuse to inflate anything larger (a compression bomb)
+
+
+class InvalidMessageError(ValueError):
+    """A queue message we did not write, or that was damaged; it is retried, then dead-lettered."""
+
+
+def route(band: str, settings: Settings) -> Route:
+    """``immediate`` at or above the immediate band, otherwise ``digest``."""
+    return "immediate" if BAND_RANK[band] >= BAND_RANK[settings.immediate_band] else "digest"
+
+
+@dataclass(frozen=True)
+class Queued:
+    """One finding waiting to be emailed."""
+
+    key: str  # finding id + occurrence: the same publication always has the same key
+    detail: dict[str, Any]  # the finding as GuardDuty published it
+    update: UpdateDecision
+
+
+def delivery_key(finding_id: str, occurrence: str) -> str:
+    return f"{finding_id}@{occurrence}"
+
+
+def encode(key: str, detail: dict[str, Any], update: UpdateDecision) -> str:
+    """The message body: JSON with the finding compressed, and the update decision."""
+    packed = zlib.compress(json.dumps(detail, separators=(",", ":")).encode(), level=6)
+    previous = update.previous
+    body = {
+        "v": VERSION,
+        "key": key,
+        "detail": base64.b64encode(packed).decode("ascii"),
+        "reason": update.reason,
+        "previous": None
+        if previous is None
+        else {
+            "band": previous.band,
+            "notified_at": previous.notified_at.isoformat(),
+            "first_notified_at": previous.first_notified_at.isoformat(),
+            "count": previous.count,
+            "archived": previous.archived,
+        },
+    }
+    return json.dumps(body, separators=(",", ":"))
+
+
+def decode(body: str) -> Queued:
+    """The queued finding. Raises ``InvalidMessageError`` (naming no value) for anything else."""
+    try:
+        data = json.loads(body)
+        if not isinstance(data, dict) or data.get("v") != VERSION:
+            raise InvalidMessageError("not a GuardDuty Responder message (unknown version)")
+        key, reason = data["key"], data["reason"]
+        if not isinstance(key, str) or not key or not isinstance(reason, str):
+            raise InvalidMessageError("message without a key or a reason")
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(base64.b64decode(data["detail"], validate=True), MAX_DETAIL_BYTES)
+        if inflater.unconsumed_tail:
+            raise InvalidMessageError("finding larger than an EventBridge event can be")
+        detail = json.loads(raw)
+        if not isinstance(detail, dict):
+            raise InvalidMessageError("the finding is not a JSON object")
+        return Queued(key, detail, UpdateDecision(True, reason, _previous(data["previous"])))
+    except InvalidMessageError:
+        raise
+    except (KeyError, TypeError, ValueError, binascii.Error, zlib.error) as error:
+        raise InvalidMessageError(f"damaged message ({type(error).__name__})") from None
+
+
+def _previous(data: Any) -> FindingState | None:
+    if data is None:
+        return None
+    if data["band"] not in BANDS:
+        raise InvalidMessageError("unknown band in the message")
+    return FindingState(
+        band=data["band"],
+        notified_at=datetime.fromisoformat(data["notified_at"]),
+        first_notified_at=datetime.fromisoformat(data["first_notified_at"]),
+        count=int(data["count"]) if data["count"] is not None else None,
+        archived=bool(data["archived"]),
+    )

@@ -1,0 +1,87 @@
+"""Which queue a finding goes to, and the message that carries it there."""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from datetime import UTC, datetime
+
+import pytest
+
+from responder.routing import InvalidMessageError, decode, delivery_key, encode, route
+from responder.settings import Settings
+from responder.updates import FindingState, UpdateDecision
+from tests.conftest import FINDING_EVENTS, load
+
+
+@pytest.mark.parametrize(
+    ("immediate_band", "band", "expected"),
+    [
+        ("High", "Critical", "immediate"),
+        ("High", "High", "immediate"),
+        ("High", "Medium", "digest"),
+        ("High", "Low", "digest"),
+        ("Critical", "High", "digest"),
+        ("Medium", "Medium", "immediate"),
+        ("Low", "Low", "immediate"),
+    ],
+)
+def test_route_by_the_immediate_band(immediate_band, band, expected):
+    assert route(band, Settings(immediate_band=immediate_band)) == expected
+
+
+def test_every_shared_sample_round_trips_exactly():
+    earlier = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+    previous = FindingState(band="Medium", notified_at=earlier, first_notified_at=earlier, count=3, archived=False)
+    for path in FINDING_EVENTS:
+        detail = load(path)["detail"]
+        for update in (UpdateDecision(True, "first"), UpdateDecision(True, "band_rose", previous)):
+            key = delivery_key(str(detail.get("id")), "2026-11-28T09:00:00Z")
+            queued = decode(encode(key, detail, update))
+            assert queued.detail == detail
+            assert queued.key == key
+            assert queued.update == update
+
+
+def test_the_finding_is_compressed_well_under_the_sqs_limit():
+    detail = load("events/UnauthorizedAccess_EC2_TorClient.json")["detail"]
+    # a finding padded to nearly EventBridge's 256 KiB event limit still fits one SQS message
+    detail = {**detail, "description": "x" * 250_000}
+    body = encode("k", detail, UpdateDecision(True, "first"))
+    assert len(body.encode()) < 64 * 1024
+
+
+def _body(**overrides):
+    packed = base64.b64encode(zlib.compress(b'{"id": "x"}')).decode()
+    return json.dumps({"v": 1, "key": "k", "detail": packed, "reason": "first", "previous": None, **overrides})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[]",
+        json.dumps({"v": 2}),
+        _body(key=""),
+        _body(detail="***"),
+        _body(detail=base64.b64encode(b"not zlib").decode()),
+        _body(detail=base64.b64encode(zlib.compress(b"[1, 2]")).decode()),
+        _body(previous={"band": "Severe", "notified_at": "x", "first_notified_at": "x", "count": 1, "archived": False}),
+        _body(previous={"band": "High"}),
+        _body(reason=None),
+    ],
+)
+def test_a_damaged_or_foreign_message_is_refused_with_a_clear_error(body):
+    with pytest.raises(InvalidMessageError):
+        decode(body)
+
+
+def test_a_compression_bomb_is_refused_without_inflating_it():
+    bomb = base64.b64encode(zlib.compress(b"[" + b" " * 50_000_000 + b"]", 9)).decode()
+    with pytest.raises(InvalidMessageError, match="larger than"):
+        decode(_body(detail=bomb))
+
+
+def test_the_valid_minimal_message_decodes():
+    assert decode(_body()).detail == {"id": "x"}
