@@ -31,6 +31,8 @@ HANDLER_ENV = {
     "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:guardduty-alerts",
     "SES_SENDER": "alerts@example.com",
     "SES_RECIPIENTS": "secops@example.com",
+    "IMMEDIATE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/immediate",
+    "DIGEST_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/digest",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 
