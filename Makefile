@@ -14,7 +14,7 @@ NODE_STAMP := node_modules/.installed
 NO_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 	AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true
 
-.PHONY: install test lint typecheck unit synth browser screenshots preview bench demo demo-burst clean
+.PHONY: install test lint typecheck unit synth browser i18n screenshots preview bench demo demo-burst clean
 
 $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,9 +40,16 @@ unit: $(STAMP) browser
 
 # Headless Chromium for the rendering tests and screenshots (Debian packages), when missing.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+# fonts-noto-cjk renders the Japanese emails (LANGUAGE=ja).
 browser:
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+	@{ command -v chromium >/dev/null && test -d /usr/share/fonts/opentype/noto; } || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; }
+
+# The message catalogues: refresh the .pot and .po files from the code, compile the .mo files.
+i18n: $(STAMP)
+	$(PY) scripts/i18n.py update
+	$(PY) scripts/i18n.py compile
+	$(PY) scripts/i18n.py check
 
 screenshots: $(STAMP) browser
 	@test -f out/demo/index.html || $(MAKE) demo

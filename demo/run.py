@@ -49,6 +49,7 @@ from demo.poller import EventSourceMapping
 from demo.sandbox import SesSandbox
 from infra.app import build_app
 from infra.resolve import UnresolvableError, check_parameters, parameter_values, resolve
+from responder.catalog import message
 from responder.cli import events_in
 from responder.observability import logger
 from responder.render import BAND_COLOURS
@@ -272,9 +273,9 @@ def drain(queue_url: str) -> list[dict[str, Any]]:
         )
         if not messages:
             return delivered
-        for message in messages:
-            delivered.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        for received in messages:
+            delivered.append(json.loads(received["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=received["ReceiptHandle"])
 
 
 def sent_so_far(topic_arn: str) -> tuple[list[Any], list[Any]]:
@@ -369,25 +370,27 @@ class Notifier:
             self.failures += 1
 
 
-def mails_sent(sns_sent: list[tuple[str, str]], ses_sent: list[str], channels: str) -> list[Mail]:
+def mails_sent(sns_sent: list[tuple[str, str]], ses_sent: list[str], channels: str, lang: str) -> list[Mail]:
     """The emails as a recipient sees them: SES copies when SES is a channel, else SNS copies."""
     if "ses" in channels:
         parsed = [message_from_string(raw, policy=policy.default) for raw in ses_sent]
         pairs = [(str(m["Subject"]), body.get_content() if (body := m.get_body(("plain",))) else "") for m in parsed]
     else:
         pairs = list(sns_sent)
+    digest_prefixes = ("[GuardDuty DIGEST]", f"[GuardDuty {message('s.digest', lang)}]")
     return [
-        Mail(i + 1, "digest" if subject.startswith("[GuardDuty DIGEST]") else "immediate", subject, text)
+        Mail(i + 1, "digest" if subject.startswith(digest_prefixes) else "immediate", subject, text)
         for i, (subject, text) in enumerate(pairs)
     ]
 
 
-def attribute(rows: list[Row], mails: list[Mail]) -> None:
+def attribute(rows: list[Row], mails: list[Mail], lang: str) -> None:
     """Which email(s) each queued finding is in, read from the emails really sent."""
+    label = message("f.finding_id", lang)
     for row in rows:
         if row.status != "queued" or not row.finding_id:
             continue
-        row.emails = [mail.number for mail in mails if f"Finding ID: {row.finding_id}" in mail.text]
+        row.emails = [mail.number for mail in mails if f"{label}: {row.finding_id}" in mail.text]
         if row.emails:
             row.status = "sent"
             kind = "in the digest" if row.route == "digest" else "emailed at once"
@@ -473,8 +476,9 @@ def run(
         dead = drain(refs["_dlq_url"])
         sns_pairs = [(subject, text) for _id, text, subject, *_ in sns_sent]
         ses_raw = [mail.raw_data for mail in ses_sent]
-        mails = mails_sent(sns_pairs, ses_raw, str(params["Channels"]))
-        attribute(rows, mails)
+        lang = str(params["Language"])
+        mails = mails_sent(sns_pairs, ses_raw, str(params["Channels"]), lang)
+        attribute(rows, mails, lang)
         result = Result(
             rows=rows,
             sns_messages=sns_pairs,

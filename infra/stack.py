@@ -124,7 +124,16 @@ class GuardDutyResponderStack(Stack):
         self.include_samples = self._choice(
             "IncludeSampleFindings", "true", ["true", "false"], "Email GuardDuty sample findings (marked [SAMPLE])."
         )
-        self.language = self._choice("Language", "en", ["en"], "Email language.")
+        self.language = self._choice(
+            "Language", "en", ["en", "ja"], "Email language: en (English) or ja (Japanese, 日本語)."
+        )
+        self.time_zone = self._optional(
+            "DisplayTimeZone",
+            "[A-Za-z][A-Za-z0-9_+-]{0,30}(/[A-Za-z0-9_+-]{1,30}){0,2}",
+            "an IANA time zone such as Asia/Tokyo",
+            "Time zone shown next to UTC for the timestamps in emails (IANA name, e.g. Asia/Tokyo); "
+            "empty: Asia/Tokyo (JST) for ja, UTC only for en.",
+        )
         self.suppress_types = CfnParameter(
             self,
             "SuppressFindingTypes",
@@ -446,6 +455,7 @@ class GuardDutyResponderStack(Stack):
             "BAND_CRITICAL_MIN": self.band_critical.value_as_string,
             "INCLUDE_SAMPLES": self.include_samples.value_as_string,
             "LANGUAGE": self.language.value_as_string,
+            "DISPLAY_TIMEZONE": self.time_zone.value_as_string,
             "SUPPRESS_FINDING_TYPES": Fn.join(",", self.suppress_types.value_as_list),
             "SUPPRESS_ACCOUNTS": Fn.join(",", self.suppress_accounts.value_as_list),
             "SUPPRESS_TAG": self.suppress_tag.value_as_string,

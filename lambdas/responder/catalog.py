@@ -1,13 +1,15 @@
 """Every user-facing word of the email that is not a response step (those live in
 ``guidance``): section headings, field labels, band, action and direction names.
 
-English is the source language. A language is a complete dict keyed like ``EN``;
-``message`` falls back to English only for a key a language lacks.
+English is the source language: the English text is the msgid of the gettext catalogues
+(``responder.i18n``), so every other language lives in its ``.po`` file, not in code.
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+from responder.i18n import translator
 
 EN: Final[dict[str, str]] = {
     # headings, in triage order
@@ -133,7 +135,7 @@ EN: Final[dict[str, str]] = {
     "f.sequence_signals": "Sequence signals",
     "f.sequence_indicators": "Indicators",
     "f.sequence_resources": "Resources involved",
-    "f.detected_threats": "Detected threats",
+    "f.detected_threats": "Detected threats (severity, files)",
     "f.scan_trigger": "Scan triggered by finding",
     # updates of a finding already emailed
     "f.update": "Why again",
@@ -160,13 +162,17 @@ EN: Final[dict[str, str]] = {
     "f.docs": "AWS remediation guide",
     "l.truncated": "[truncated]",
     "l.more": "and {n} more",
+    # subject words (the SES subject; the SNS subject always stays in printable ASCII)
+    "s.sample": "SAMPLE",
+    "s.update": "UPDATE",
+    "s.alerts": "ALERTS",
+    "s.digest": "DIGEST",
+    "s.findings": "{n} findings",
     "l.footer": "Sent by GuardDuty Responder. Indicators are defanged ([.]); the only links "
     "are to the AWS console and documentation.",
 }
 
-LANGUAGES: Final[dict[str, dict[str, str]]] = {"en": EN}
-
 
 def message(key: str, lang: str = "en") -> str:
-    """The text for ``key`` in ``lang`` (English when the language lacks it)."""
-    return LANGUAGES.get(lang, EN).get(key) or EN[key]
+    """The label ``key`` in ``lang``."""
+    return translator(lang)(EN[key])

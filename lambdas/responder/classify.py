@@ -491,9 +491,9 @@ def _evidence_facts(service: Service) -> tuple[Fact, ...]:
     scan = service.ebs_volume_scan_details
     if scan is not None and scan.scan_detections and scan.scan_detections.threat_detected_by_name:
         for threat in scan.scan_detections.threat_detected_by_name.threat_names or []:
-            threats.append(f"{threat.name or '?'} ({threat.severity or '?'}, {threat.item_count or 0} files)")
+            threats.append(f"{threat.name or '?'} ({threat.severity or '?'}, {threat.item_count or 0})")
     if service.malware_scan_details is not None:
-        threats += [f"{t.name or '?'} ({t.count or 1})" for t in service.malware_scan_details.threats or []]
+        threats += [f"{t.name or '?'} (?, {t.count or 1})" for t in service.malware_scan_details.threats or []]
     facts += _facts(
         ("f.detected_threats", threats),
         ("f.scan_trigger", scan.trigger_finding_id if scan else None),

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
-from responder.settings import LANGUAGES, Settings, SettingsError
+from responder.i18n import LANGUAGES
+from responder.settings import Settings, SettingsError
 
 # Map-valued members whose keys are data, not field names: leave them as they are.
 _MAP_MEMBERS: Final = frozenset({"AffectedResources", "affectedResources"})

@@ -15,7 +15,20 @@ from typing import Final, Literal, TypeVar
 
 from responder.catalog import message
 from responder.classify import Classification
-from responder.render import BAND_COLOURS, LINK_COLOUR, Email, clean, defang, safe_subject, templates, update_note
+from responder.i18n import translator
+from responder.render import (
+    BAND_COLOURS,
+    FONT_STACKS,
+    LINK_COLOUR,
+    Email,
+    clean,
+    defang,
+    safe_local_subject,
+    safe_subject,
+    templates,
+    update_note,
+    when,
+)
 from responder.settings import BAND_RANK, BANDS
 from responder.updates import UpdateDecision
 
@@ -55,29 +68,31 @@ Item = tuple[Classification, UpdateDecision | None]
 T = TypeVar("T")
 
 
-def _entry(c: Classification, update: UpdateDecision | None, lang: str) -> Entry:
+def _entry(c: Classification, update: UpdateDecision | None, lang: str, zone: str | None) -> Entry:
     # The urgency line is the same for a whole band; the next steps are specific.
-    specific = tuple(step for step in c.steps[1:] if step)[:SHORT_STEPS]
+    tr = translator(lang)
+    marker = message("l.truncated", lang)
+    specific = tuple(tr(step) for step in c.steps[1:] if step)[:SHORT_STEPS]
     return Entry(
         band=c.band,
         colour=BAND_COLOURS[c.band],
         severity=f"{c.severity:.1f}",
-        finding_type=defang(clean(c.finding_type, FIELD_LIMIT)),
-        finding_id=defang(clean(c.finding_id, FIELD_LIMIT)),
-        resource=defang(clean(c.resource_label or c.resource_type or "?", FIELD_LIMIT)),
+        finding_type=defang(clean(c.finding_type, FIELD_LIMIT, marker=marker)),
+        finding_id=defang(clean(c.finding_id, FIELD_LIMIT, marker=marker)),
+        resource=defang(clean(c.resource_label or c.resource_type or "?", FIELD_LIMIT, marker=marker)),
         account=clean(c.account_id, 20),
         region=clean(c.region, 30),
-        first_seen=clean(c.first_seen or "?", 40),
-        last_seen=clean(c.last_seen or "?", 40),
+        first_seen=when(c.first_seen, zone) if c.first_seen else "?",
+        last_seen=when(c.last_seen, zone) if c.last_seen else "?",
         count=str(c.count) if c.count is not None else "?",
-        title=defang(clean(c.title or "", FIELD_LIMIT)),
+        title=defang(clean(c.title or "", FIELD_LIMIT, marker=marker)),
         note=update_note(c, update, lang),
         console_url=c.console_url,
         steps=specific,
     )
 
 
-def group(items: Sequence[Item], lang: str = "en") -> list[Group]:
+def group(items: Sequence[Item], lang: str = "en", zone: str | None = None) -> list[Group]:
     """Findings grouped by type, most severe group first, most severe finding first."""
     by_type: dict[str, list[Item]] = defaultdict(list)
     for item in items:
@@ -86,7 +101,7 @@ def group(items: Sequence[Item], lang: str = "en") -> list[Group]:
     for finding_type, members in by_type.items():
         members.sort(key=lambda item: (-item[0].severity, item[0].resource_label or "", item[0].finding_id))
         top = members[0][0]
-        groups.append(Group(finding_type, top.band, tuple(_entry(c, update, lang) for c, update in members)))
+        groups.append(Group(finding_type, top.band, tuple(_entry(c, update, lang, zone) for c, update in members)))
     groups.sort(key=lambda g: (-BAND_RANK[g.band], -float(g.entries[0].severity), g.finding_type))
     return groups
 
@@ -101,16 +116,32 @@ def digest_subject(findings: Sequence[Classification], *, kind: Kind) -> str:
     return safe_subject(text)
 
 
-def render_digest(items: Sequence[Item], *, kind: Kind = "DIGEST", lang: str = "en", minutes: int = 60) -> Email:
+def local_digest_subject(findings: Sequence[Classification], *, kind: Kind, lang: str) -> str | None:
+    """The digest subject in ``lang`` (``None`` for English)."""
+    if lang == "en":
+        return None
+    counts = {band: sum(c.band == band for c in findings) for band in BANDS}
+    summary = ", ".join(f"{message(f'band.{band}', lang)} {n}" for band, n in counts.items() if n)
+    samples = f" [{message('s.sample', lang)}]" if findings and all(c.is_sample for c in findings) else ""
+    found = message("s.findings", lang).format(n=len(findings))
+    return safe_local_subject(f"[GuardDuty {message(f's.{kind.lower()}', lang)}]{samples} {found}: {summary}")
+
+
+def render_digest(
+    items: Sequence[Item], *, kind: Kind = "DIGEST", lang: str = "en", minutes: int = 60, zone: str | None = None
+) -> Email:
     """One email for many findings; the caller splits large sets (see ``batches``)."""
     text_template, html_template = templates("digest")
     findings = [c for c, _update in items]
-    subject = digest_subject(findings, kind=kind)
+    ascii_subject = digest_subject(findings, kind=kind)
+    local = local_digest_subject(findings, kind=kind, lang=lang)
+    subject = local or ascii_subject
     intro_key = "d.intro_alerts" if kind == "ALERTS" else "d.intro_digest"
     context = {
         "subject": subject,
         "lang": lang,
-        "groups": group(items, lang),
+        "font_family": FONT_STACKS[lang],
+        "groups": group(items, lang, zone),
         "total": len(items),
         "intro": message(intro_key, lang).format(count=len(items), minutes=minutes),
         "h_steps": message("d.steps", lang),
@@ -124,7 +155,12 @@ def render_digest(items: Sequence[Item], *, kind: Kind = "DIGEST", lang: str = "
         "footer": message("l.footer", lang),
         "band_names": {band: message(f"band.{band}", lang) for band in BANDS},
     }
-    return Email(subject=subject, text=text_template.render(**context), html=html_template.render(**context))
+    return Email(
+        subject=ascii_subject,
+        text=text_template.render(**context),
+        html=html_template.render(**context),
+        local_subject=local,
+    )
 
 
 def batches(items: Sequence[T], *, size: int, severity: Callable[[T], float]) -> list[list[T]]:

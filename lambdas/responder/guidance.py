@@ -604,3 +604,17 @@ ARCHIVE_NOTE: Final = (
     "again), so use a suppression rule for expected activity."
 )
 EXPORT_NOTE: Final = "To keep the full finding JSON for your records, export it:"
+
+
+def prose() -> list[str]:
+    """Every sentence of this module a recipient reads: the msgids of the message catalogue."""
+    texts: list[str] = list(URGENCY.values())
+    for playbook in PLAYBOOKS.values():
+        texts += playbook.steps
+    for purpose in (*PURPOSES.values(), UNKNOWN_PURPOSE):
+        texts += (purpose.meaning, purpose.step)
+    texts += ACTION_STEPS.values()
+    for steps in TYPE_STEPS.values():
+        texts += steps
+    texts += (ARCHIVE_NOTE, EXPORT_NOTE)
+    return list(dict.fromkeys(texts))

@@ -173,7 +173,7 @@ class Notifier:
         lang = self.settings.language
         if kind == "ALERTS" and len(ready) == 1:
             [only] = ready
-            return [([only], render(only.c, lang, only.queued.update))]
+            return [([only], render(only.c, lang, only.queued.update, zone=self.settings.display_zone))]
         return [
             (group, self._grouped(group, kind))
             for group in batches(ready, size=MAX_PER_EMAIL, severity=lambda r: r.c.severity)
@@ -181,7 +181,13 @@ class Notifier:
 
     def _grouped(self, group: list[Ready], kind: Kind) -> Email:
         items = [(r.c, r.queued.update) for r in group]
-        return render_digest(items, kind=kind, lang=self.settings.language, minutes=self.settings.digest_minutes)
+        return render_digest(
+            items,
+            kind=kind,
+            lang=self.settings.language,
+            minutes=self.settings.digest_minutes,
+            zone=self.settings.display_zone,
+        )
 
     def _send(self, group: list[Ready], email: Email, *, kind: Kind) -> bool:
         """Send on every channel what it has not delivered yet; false if any channel failed."""
@@ -220,7 +226,9 @@ class Notifier:
     def _recompose(self, pending: list[Ready], kind: Kind) -> Email:
         """The email without what this channel already delivered (a retry after a partial send)."""
         if kind == "ALERTS" and len(pending) == 1:
-            return render(pending[0].c, self.settings.language, pending[0].queued.update)
+            return render(
+                pending[0].c, self.settings.language, pending[0].queued.update, zone=self.settings.display_zone
+            )
         return self._grouped(pending, kind)
 
     def _once(self, channel: Channel, email: Email, keys: Sequence[str]) -> None:

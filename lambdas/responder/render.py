@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from functools import cache
 from typing import TYPE_CHECKING, Final
 
 from responder.catalog import message
 from responder.classify import SAFE_ACCOUNT, SAFE_REGION, Classification, Fact
 from responder.guidance import ARCHIVE_NOTE, EXPORT_NOTE
+from responder.i18n import translator
 from responder.updates import UpdateDecision
 
 # Update decisions that email a finding again (the first email is not an update).
@@ -39,6 +41,16 @@ BAND_COLOURS: Final[dict[str, str]] = {
     "Low": "#0073bb",
 }
 LINK_COLOUR: Final = "#0b5394"
+# Fonts that render each language in common mail clients (macOS/iOS, Windows, Android/Linux).
+FONT_STACKS: Final[dict[str, str]] = {
+    "en": "Arial,Helvetica,sans-serif",
+    "ja": "'Hiragino Kaku Gothic ProN','Hiragino Sans',Meiryo,'Yu Gothic','Noto Sans CJK JP',"
+    "'Noto Sans JP',Arial,sans-serif",
+}
+MAX_LOCAL_SUBJECT: Final = 120  # characters of a translated (SES) subject; RFC 2047-encoded on the wire
+# Facts whose value is an English sentence of ours (translated), and timestamps (shown in two zones).
+PROSE_LABELS: Final = frozenset({"f.purpose_meaning"})
+TIME_LABELS: Final = frozenset({"f.first_seen", "f.last_seen", "f.created", "f.updated"})
 
 # One pass finds every linkable thing: URL schemes, IPv4 addresses and domain names.
 # Domains need a known TLD, so finding types (AnomalousBehavior.SuccessfulLogin) stay intact.
@@ -75,9 +87,14 @@ _INVISIBLE = re.compile(
 
 @dataclass(frozen=True)
 class Email:
-    subject: str
+    subject: str  # printable ASCII (SNS accepts nothing else)
     text: str
     html: str
+    local_subject: str | None = None  # the subject in the email's language (SES), when not English
+
+    @property
+    def display_subject(self) -> str:
+        return self.local_subject or self.subject
 
 
 def _defang_match(match: re.Match[str]) -> str:
@@ -146,6 +163,51 @@ def subject(c: Classification, update: UpdateDecision | None = None) -> str:
     return safe_subject(" ".join(part for part in parts if part))
 
 
+def local_subject(c: Classification, lang: str, update: UpdateDecision | None = None) -> str | None:
+    """The subject in ``lang`` (``None`` for English: the ASCII subject is already English).
+
+    Built from the same validated parts as ``subject``; only the words are translated.
+    """
+    if lang == "en":
+        return None
+    head = f"[GuardDuty {message(f'band.{c.band}', lang)} {c.severity:.1f}]"
+    if update is not None and update.reason in UPDATE_REASONS:
+        head = f"[{message('s.update', lang)}] " + head
+    if c.is_sample:
+        head = f"[{message('s.sample', lang)}] " + head
+    account = c.account_id if SAFE_ACCOUNT.fullmatch(c.account_id) else None
+    region = c.region if SAFE_REGION.fullmatch(c.region) else None
+    parts = (head, c.safe_type or "UnrecognisedFindingType", c.resource_label, account, region)
+    return safe_local_subject(" ".join(part for part in parts if part))
+
+
+def safe_local_subject(text: str) -> str:
+    """No control or format characters (so no header tricks), bounded; EmailMessage encodes it."""
+    return _INVISIBLE.sub("", text).replace("\n", " ").replace("\t", " ")[:MAX_LOCAL_SUBJECT]
+
+
+def when(value: str, zone: str | None, limit: int = 40) -> str:
+    """An ISO timestamp as published, plus the same instant in ``zone``: ``... (JST 2026-11-28 18:00)``."""
+    text = clean(value, limit)
+    if zone is None:
+        return text
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        return text  # redacted or not a timestamp: shown as published
+    if instant.tzinfo is None:
+        return text
+    local = instant.astimezone(_zone(zone))
+    return f"{text} ({local.strftime('%Z')} {local.strftime('%Y-%m-%d %H:%M')})"
+
+
+@cache
+def _zone(name: str) -> tzinfo:
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    return ZoneInfo(name)
+
+
 def safe_subject(text: str) -> str:
     """Belt and braces for every subject: printable ASCII only, never longer than the SNS limit."""
     return _NOT_PRINTABLE_ASCII.sub("", text)[:MAX_SUBJECT]
@@ -155,12 +217,16 @@ def safe_subject(text: str) -> str:
 _Row = tuple[str, str]
 
 
-def _rows(facts: tuple[Fact, ...], lang: str, limit: int, desc_limit: int) -> list[_Row]:
+def _rows(facts: tuple[Fact, ...], lang: str, limit: int, desc_limit: int, zone: str | None = None) -> list[_Row]:
     marker = message("l.truncated", lang)
     rows = []
     for fact in facts:
         if fact.translate:
             value = message(fact.value, lang)
+        elif fact.label in PROSE_LABELS:
+            value = translator(lang)(fact.value)
+        elif fact.label in TIME_LABELS:
+            value = when(fact.value, zone, limit)
         else:
             multiline = fact.label == "f.description"
             value = clean(fact.value, desc_limit if multiline else limit, multiline=multiline, marker=marker)
@@ -183,8 +249,15 @@ def update_note(c: Classification, update: UpdateDecision | None, lang: str) -> 
 
 
 def _context(
-    c: Classification, lang: str, limit: int, desc_limit: int, update: UpdateDecision | None = None
+    c: Classification,
+    lang: str,
+    limit: int,
+    desc_limit: int,
+    update: UpdateDecision | None = None,
+    *,
+    zone: str | None = None,
 ) -> dict[str, object]:
+    tr = translator(lang)
     band_name = message(f"band.{c.band}", lang)
     how_bad = [
         (message("f.band", lang), band_name),
@@ -207,10 +280,11 @@ def _context(
         ("h.resource", _rows(c.resource_facts, lang, limit, desc_limit)),
         ("h.happened", action_rows),
         ("h.evidence", _rows(c.evidence_facts, lang, limit, desc_limit)),
-        ("h.how_often", _rows(c.frequency_facts, lang, limit, desc_limit)),
+        ("h.how_often", _rows(c.frequency_facts, lang, limit, desc_limit, zone)),
     ]
     return {
         "lang": lang,
+        "font_family": FONT_STACKS[lang],
         "band": c.band,
         "band_name": band_name,
         "colour": BAND_COLOURS[c.band],
@@ -218,12 +292,12 @@ def _context(
         "severity": f"{c.severity:.1f}",
         "sections": [(message(key, lang), rows) for key, rows in sections if rows],
         "h_todo": message("h.todo", lang),
-        "steps": c.steps,
+        "steps": [tr(step) for step in c.steps],
         "h_aftercare": message("h.aftercare", lang),
-        "archive_note": ARCHIVE_NOTE,
+        "archive_note": tr(ARCHIVE_NOTE),
         "archive_label": message("f.archive_cmd", lang),
         "archive_command": c.archive_command,
-        "export_note": EXPORT_NOTE,
+        "export_note": tr(EXPORT_NOTE),
         "export_label": message("f.export_cmd", lang),
         "export_command": c.export_command,
         "h_links": message("h.links", lang),
@@ -255,18 +329,22 @@ def templates(name: str = "email") -> tuple[jinja2.Template, jinja2.Template]:
     return text, html
 
 
-def render(c: Classification, lang: str = "en", update: UpdateDecision | None = None) -> Email:
+def render(
+    c: Classification, lang: str = "en", update: UpdateDecision | None = None, *, zone: str | None = None
+) -> Email:
     """Subject, text body (at most ``MAX_TEXT_BYTES``) and HTML body for a finding.
 
     ``update`` says why a finding already emailed is emailed again (marked in the subject
-    and explained under "How bad").
+    and explained under "How bad"); ``zone`` is shown next to UTC for timestamps.
     """
     text_template, html_template = templates()
     subj = subject(c, update)
+    local = local_subject(c, lang, update)
+    shown = local or subj
     for limit, desc_limit in FIELD_LIMITS:
-        context = _context(c, lang, limit, desc_limit, update)
-        text = text_template.render(subject=subj, **context)
+        context = _context(c, lang, limit, desc_limit, update, zone=zone)
+        text = text_template.render(subject=shown, **context)
         if len(text.encode("utf-8")) <= MAX_TEXT_BYTES:
             break
-    html = html_template.render(subject=subj, **context)
-    return Email(subject=subj, text=text, html=html)
+    html = html_template.render(subject=shown, **context)
+    return Email(subject=subj, text=text, html=html, local_subject=local)

@@ -95,7 +95,7 @@ def prepare(finding: Finding, settings: Settings) -> Prepared:
     """Pure: classify, decide and render one finding (the preview tool's contract too)."""
     classification = classify(finding, settings)
     decision = decide(classification, settings)
-    email = render(classification, settings.language)
+    email = render(classification, settings.language, zone=settings.display_zone)
     return Prepared(classification, decision.notify, decision.reason, decision.detail, email)
 
 

@@ -13,19 +13,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from responder.i18n import LANGUAGES
+
 CHANNELS: Final = ("sns", "ses")
-LANGUAGES: Final = ("en",)
 # The severity bands, most severe first: the one place their names and order are decided.
 BANDS: Final = ("Critical", "High", "Medium", "Low")
 BAND_RANK: Final = {band: len(BANDS) - index for index, band in enumerate(BANDS)}  # Low 1 ... Critical 4
 MAX_SES_RECIPIENTS: Final = 50  # SES limit per message (To+Cc+Bcc)
 MIN_DIGEST_MINUTES: Final = 5
+DEFAULT_ZONES: Final = {"ja": "Asia/Tokyo"}  # the time zone each language's readers expect
 
 _TOPIC_ARN = re.compile(r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 # Deliberately narrow: no display names, no quotes, no whitespace, no header tricks.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$")
 _CONFIG_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]{0,30}(/[A-Za-z0-9_+-]{1,30}){0,2}$")
 _QUEUE_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?/\d{12}/[A-Za-z0-9_-]{1,80}$")
 _TYPE_GLOB = re.compile(r"^[A-Za-z0-9:/._!&*?-]{1,120}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -71,6 +74,12 @@ class Settings:
     immediate_queue: str | None = None  # SQS queue of findings to email at once (grouped per minute)
     digest_queue: str | None = None  # SQS queue of findings for the periodic digest
     digest_minutes: int = 60  # the digest window (the schedule of the digest)
+    time_zone: str | None = None  # IANA zone shown next to UTC in emails; None: the language's default
+
+    @property
+    def display_zone(self) -> str | None:
+        """The zone shown next to UTC: the setting, else the language's readers' (ja: JST)."""
+        return self.time_zone or DEFAULT_ZONES.get(self.language)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, for_delivery: bool = True) -> Settings:
@@ -115,6 +124,7 @@ class Settings:
             immediate_queue=_optional(env, "IMMEDIATE_QUEUE_URL", _QUEUE_URL, "an SQS queue URL"),
             digest_queue=_optional(env, "DIGEST_QUEUE_URL", _QUEUE_URL, "an SQS queue URL"),
             digest_minutes=int(_number(env, "DIGEST_MINUTES", 60, 1440, "5 and 1440 minutes")),
+            time_zone=_zone(env, "DISPLAY_TIMEZONE"),
         )
         if settings.digest_minutes < MIN_DIGEST_MINUTES:
             raise SettingsError("DIGEST_MINUTES", "must be between 5 and 1440 minutes")
@@ -232,4 +242,19 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default
         return default
     if raw not in allowed:
         raise SettingsError(name, f"must be one of: {', '.join(allowed)}")
+    return raw
+
+
+def _zone(env: Mapping[str, str], name: str) -> str | None:
+    raw = _raw(env, name)
+    if raw is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
+
+    try:
+        if not _ZONE.fullmatch(raw):
+            raise ValueError(raw)
+        ZoneInfo(raw)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise SettingsError(name, "not an IANA time zone such as Asia/Tokyo or UTC") from None
     return raw

@@ -144,3 +144,17 @@ def test_the_demo_refuses_parameters_cloudformation_would_refuse():
 
     with pytest.raises(UnresolvableError, match="NotifyThreshold"):
         run([FIXTURES / "events"], {"NotifyThreshold": "4.5"}, write=False)
+
+
+def test_japanese_run_sends_japanese_ses_subjects_and_ascii_sns_subjects():
+    ja = run([FIXTURES / "events"], {"Channels": "sns,ses", "Language": "ja"}, write=False)
+    assert ja.unexpected_failures == 0
+    assert {row.status for row in ja.rows} <= {"sent", "filtered"}
+    for subject, text in ja.sns_messages:
+        assert subject.isascii() and subject.isprintable()
+        assert "GuardDuty Responder から送信" in text  # the body is Japanese
+        assert "今すぐ行うこと" in text or "直近 60 分間" in text  # an alert's steps, or the digest's window
+    subjects = [str(email.message_from_string(raw, policy=default)["Subject"]) for raw in ja.ses_messages]
+    assert any(s.startswith("[サンプル] [GuardDuty 高 8.0]") for s in subjects)
+    assert any(s.startswith("[GuardDuty ダイジェスト]") for s in subjects)
+    assert all(raw.isascii() for raw in ja.ses_messages)  # RFC 2047 and base64 on the wire

@@ -58,3 +58,19 @@ def test_a_digest_renders_at_600px_with_no_request(tmp_path):
     assert shot.blocked_requests == []
     assert not shot.blank
     assert shot.width <= WIDTH
+
+
+def test_a_japanese_email_renders_with_a_japanese_font(tmp_path):
+    """The same page with Japanese glyphs: a missing CJK font would draw empty boxes (tofu)."""
+    ja = Settings(language="ja")
+    page = tmp_path / "ja.html"
+    c = classify(finding_from("events/UnauthorizedAccess_EC2_TorClient.json"), ja)
+    page.write_text(render(c, "ja", zone=ja.display_zone).html, encoding="utf-8")
+    [shot] = screenshots([page])
+    assert shot.blocked_requests == []
+    assert not shot.blank
+    assert shot.width <= WIDTH
+    # Distinct glyphs make many distinct pixel rows; boxes for missing glyphs would repeat one shape.
+    with Image.open(shot.png) as image:
+        rows = {image.crop((0, y, WIDTH, y + 1)).tobytes() for y in range(0, image.height, 2)}
+    assert len(rows) > 150

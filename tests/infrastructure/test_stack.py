@@ -79,7 +79,7 @@ def test_every_parameter_has_description_and_constraints(template):
         "NotifyThreshold", "BandMediumMin", "BandHighMin", "BandCriticalMin", "Channels", "Recipients",
         "SenderAddress", "CreateSenderIdentity", "SesConfigurationSet", "IncludeSampleFindings", "Language",
         "AlarmEmail", "SuppressFindingTypes", "SuppressAccounts", "SuppressTag", "RenotifyHours",
-        "ImmediateBand", "DigestMinutes",
+        "ImmediateBand", "DigestMinutes", "DisplayTimeZone",
     }  # fmt: skip
     for name, spec in params.items():
         assert spec.get("Description"), name
@@ -101,7 +101,7 @@ def test_parameter_defaults_and_ranges(template):
     assert p["Recipients"]["Type"] == "CommaDelimitedList"
     assert "Default" not in p["Recipients"]
     assert p["IncludeSampleFindings"]["AllowedValues"] == ["true", "false"]
-    assert p["Language"]["AllowedValues"] == ["en"]
+    assert p["Language"]["AllowedValues"] == ["en", "ja"]
     assert p["ImmediateBand"]["Default"] == "High"
     assert p["ImmediateBand"]["AllowedValues"] == ["Low", "Medium", "High", "Critical"]
     assert (p["DigestMinutes"]["Default"], p["DigestMinutes"]["MinValue"], p["DigestMinutes"]["MaxValue"]) == (
@@ -121,6 +121,7 @@ def test_parameter_defaults_and_ranges(template):
         ("SuppressFindingTypes", ["", "Recon:EC2/PortProbe*"], ["Recon EC2", "<b>"]),
         ("SuppressAccounts", ["", "123456789012"], ["12345", "1234567890123"]),
         ("SuppressTag", ["", "guardduty=quiet", "scanner="], ["novalue", "a=b,c=d", "=x"]),
+        ("DisplayTimeZone", ["", "Asia/Tokyo", "UTC", "America/Argentina/Buenos_Aires"], ["Asia Tokyo", "../etc"]),
     ],
 )
 def test_string_patterns_accept_and_refuse(template, name, good, bad):
@@ -246,6 +247,7 @@ def test_environment_is_wired_from_parameters(template):
     assert env["SES_RECIPIENTS"] == {"Fn::Join": [",", {"Ref": "Recipients"}]}
     assert env["INCLUDE_SAMPLES"] == {"Ref": "IncludeSampleFindings"}
     assert env["LANGUAGE"] == {"Ref": "Language"}
+    assert env["DISPLAY_TIMEZONE"] == {"Ref": "DisplayTimeZone"}
     assert env["SUPPRESS_FINDING_TYPES"] == {"Fn::Join": [",", {"Ref": "SuppressFindingTypes"}]}
     assert env["SUPPRESS_ACCOUNTS"] == {"Fn::Join": [",", {"Ref": "SuppressAccounts"}]}
     assert env["SUPPRESS_TAG"] == {"Ref": "SuppressTag"}

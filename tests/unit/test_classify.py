@@ -351,11 +351,11 @@ def test_findings_without_action_show_their_evidence():
 
     malware = classify(finding_from("crafted/Execution_EC2_MaliciousFile.json"), Settings())
     evidence = facts(malware, "evidence_facts")
-    assert evidence["f.detected_threats"] == "EICAR-Test-File (HIGH, 1 files)"
+    assert evidence["f.detected_threats"] == "EICAR-Test-File (HIGH, 1)"
     assert evidence["f.scan_trigger"] == "49514155ed6b4536b05649a87fc3c05a"
 
     s3_object = classify(finding_from("crafted/Object_S3_MaliciousFile.json"), Settings())
-    assert facts(s3_object, "evidence_facts")["f.detected_threats"] == "Trojan.GenericKD (1)"
+    assert facts(s3_object, "evidence_facts")["f.detected_threats"] == "Trojan.GenericKD (?, 1)"
     assert facts(s3_object, "resource_facts")["f.object"] == "incoming/invoice.pdf.exe"
 
 

@@ -28,7 +28,7 @@ def build_mime(email: Email, sender: str, recipients: list[str] | tuple[str, ...
     message = EmailMessage(policy=SMTP)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
-    message["Subject"] = email.subject
+    message["Subject"] = email.display_subject  # RFC 2047-encoded when not ASCII
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(email.text, subtype="plain", charset="utf-8")
     message.add_alternative(email.html, subtype="html", charset="utf-8")

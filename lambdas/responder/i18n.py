@@ -1,0 +1,41 @@
+"""Translations: gettext message catalogues (``locale/<lang>/LC_MESSAGES/responder.mo``).
+
+English is the source language: a msgid is the English text itself (a catalogue label in
+``catalog.EN`` or a sentence of ``guidance``). The ``.po`` files are edited and compiled
+with Babel (``make i18n``, scripts/i18n.py); at run time the standard library reads the
+compiled ``.mo``. A missing translation falls back to English, and a test makes sure none
+is missing.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Final
+
+DOMAIN: Final = "responder"
+LOCALE_DIR: Final = Path(__file__).parent / "locale"
+LANGUAGES: Final = ("en", "ja")  # "en" is the source: it has no catalogue
+
+
+@cache
+def translator(lang: str) -> Callable[[str], str]:
+    """``gettext`` for a language; English (and only English) is the identity."""
+    if lang == "en":
+        return _identity
+    if lang not in LANGUAGES:
+        raise ValueError(f"unsupported language {lang[:10]!r}")
+    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[lang]).gettext
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def source_messages() -> list[str]:
+    """Every msgid, in a stable order: the catalogue's labels, then the guidance."""
+    from responder import catalog, guidance  # noqa: PLC0415 (catalog imports this module)
+
+    return list(dict.fromkeys([*catalog.EN.values(), *guidance.prose()]))

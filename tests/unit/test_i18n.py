@@ -1,0 +1,170 @@
+"""Japanese email: complete catalogues, no English prose, encoded subjects, local time."""
+
+from __future__ import annotations
+
+import email
+import re
+from dataclasses import replace
+from email.policy import default
+from typing import Any
+
+import pytest
+
+from responder.catalog import EN, message
+from responder.channels.ses import build_mime
+from responder.classify import classify
+from responder.digest import render_digest
+from responder.i18n import LANGUAGES, source_messages, translator
+from responder.render import FONT_STACKS, clean, defang, render
+from responder.settings import Settings, SettingsError
+from scripts.i18n import po_path, problems, read
+from tests.conftest import FINDING_EVENTS, finding_from, load
+
+JA = Settings(language="ja")
+
+# Names that Japanese documentation and the Japanese GuardDuty console write in English.
+NAMES = frozenset(
+    {
+        *("GuardDuty", "Responder", "Amazon", "CloudTrail", "Macie", "Route", "Resolver", "Firewall"),
+        *("Session", "Manager", "Fleet", "Kubernetes", "Pod", "NetworkPolicy", "Tor", "Bedrock"),
+        *("Extended", "Threat", "Detection", "Malware", "Protection", "Security", "Standards"),
+        *("Kali", "Parrot", "Pentoo", "Name", "Windows", "Elasticsearch", "Lambda", "LoadBalancer"),
+        *("restricted", "admin", "default", "HttpTokens", "required", "DoS"),
+    }
+)
+_URL = re.compile(r"https?://\S+")
+# Identifiers: tokens with a digit or one of : / . _ @ - = inside, and ALL-CAPS names (TCP, ACTOR).
+_IDENTIFIER = re.compile(r"[\w.:/@=-]*[\d:/._@=-][\w.:/@=-]*|\b[A-Z][A-Z0-9_]+\b")
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def test_every_message_has_a_japanese_translation_and_the_mo_is_compiled():
+    assert problems() == []
+
+
+def test_translations_keep_every_placeholder_and_are_not_english():
+    catalog = read(po_path("ja"), "ja")
+    for text in source_messages():
+        translated = catalog.get(text).string
+        assert sorted(re.findall(r"\{\w+\}", translated)) == sorted(re.findall(r"\{\w+\}", text)), text
+        if re.search(r"[a-z]{3,} [a-z]{3,}", text):  # a sentence, not a name such as "VPC"
+            assert translated != text, text
+            assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", translated), text
+
+
+def test_the_console_vocabulary_is_used():
+    ja = translator("ja")
+    expected = {
+        "Severity": "重大度", "High": "高", "Medium": "中", "Low": "低", "Critical": "クリティカル",
+        "Finding type": "結果タイプ", "Resource type": "リソースタイプ", "Action type": "アクションタイプ",
+        "Connection direction": "接続方向", "Inbound": "インバウンド", "Outbound": "アウトバウンド",
+        "Unknown": "不明", "Protocol": "プロトコル", "Local IP": "ローカル IP", "Remote IP": "リモート IP",
+        "Threat purpose": "脅威の目的", "Occurrences": "件数", "First seen": "最初の検出",
+        "Last seen": "最後の検出", "Archive": "アーカイブ",
+    }  # fmt: skip
+    for english, japanese in expected.items():
+        assert ja(english) == japanese
+    assert "エクスポート" in ja(EN["f.export_cmd"])
+
+
+def test_english_stays_the_source_and_an_unknown_language_is_refused():
+    assert translator("en")("How bad") == "How bad"
+    assert message("h.how_bad", "en") == EN["h.how_bad"]
+    assert LANGUAGES == ("en", "ja")
+    with pytest.raises(ValueError, match="unsupported language"):
+        translator("fr")
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for key, item in value.items() for s in (str(key), *_strings(item))]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return [str(value)]
+
+
+def english_prose(text: str, finding_values: list[str]) -> list[str]:
+    """English words left once finding values, commands, links and identifiers are removed."""
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("aws guardduty")]
+    rest = _URL.sub(" ", "\n".join(lines)).replace("\n    ", "\n")  # the text body indents continuation lines
+    variants = {
+        v
+        for raw in finding_values
+        for cleaned in (clean(raw, 1000), clean(raw, 4000, multiline=True), clean(raw, 120, marker="[省略]"))
+        for v in (raw, cleaned, defang(cleaned), *re.split(r"[:/.!]", raw))  # a finding type's parts too
+    }
+    for value in sorted(variants, key=len, reverse=True):
+        if len(value) > 1:
+            rest = rest.replace(value, " ")
+    rest = _IDENTIFIER.sub(" ", rest)
+    return [word for word in _WORD.findall(rest) if word not in NAMES]
+
+
+@pytest.mark.parametrize("path", FINDING_EVENTS, ids=lambda p: p.name)
+def test_the_japanese_email_for_every_shared_sample_has_no_english_prose(path):
+    event = load(path)
+    email_ = render(classify(finding_from(path), JA), "ja", zone=JA.display_zone)
+    assert english_prose(email_.text, _strings(event["detail"])) == []
+    assert 'lang="ja"' in email_.html
+    assert FONT_STACKS["ja"].replace("'", "&#39;") in email_.html
+
+
+def test_the_check_finds_english_prose():
+    """The negative control: the English email of the same sample is full of it."""
+    path = FINDING_EVENTS[0]
+    english = render(classify(finding_from(path), Settings()), "en")
+    assert len(english_prose(english.text, _strings(load(path)["detail"]))) > 50
+
+
+def test_ses_subject_is_japanese_in_rfc2047_and_round_trips_while_the_sns_subject_stays_ascii():
+    c = classify(finding_from("events/UnauthorizedAccess_EC2_TorClient.json"), JA)
+    rendered = render(c, "ja", zone=JA.display_zone)
+    assert (
+        rendered.local_subject == "[サンプル] [GuardDuty 高 8.0] UnauthorizedAccess:EC2/TorClient i-99999999 us-east-1"
+    )
+    assert re.fullmatch(r"[ -~]{1,99}", rendered.subject)  # SNS: printable ASCII only
+    assert rendered.subject.startswith("[SAMPLE] [GuardDuty HIGH 8.0]")
+    raw = build_mime(rendered, "alerts@example.com", ["secops@example.com"])
+    raw.decode("ascii")  # every header and part is 7-bit on the wire
+    header = re.search(rb"^Subject: (.*(?:\r\n[ \t].*)*)", raw, re.MULTILINE)
+    assert header and b"=?utf-8?" in header.group(1).lower()
+    parsed = email.message_from_bytes(raw, policy=default)
+    assert parsed["Subject"] == rendered.local_subject
+    for part in parsed.walk():
+        if part.get_content_maintype() == "text":
+            assert part.get_content_charset() == "utf-8"
+    assert parsed.get_body(("plain",)).get_content().startswith(rendered.local_subject)
+
+
+def test_a_hostile_value_cannot_reach_the_japanese_subject():
+    c = classify(finding_from("events/UnauthorizedAccess_EC2_TorClient.json"), JA)
+    forged = replace(c, safe_type=None, resource_label=None, account_id="1\r\nBcc: x", region="\u202eus")
+    rendered = render(forged, "ja")
+    assert "\r" not in rendered.local_subject and "\n" not in rendered.local_subject
+    assert "Bcc" not in rendered.local_subject
+
+
+def test_dates_show_utc_and_jst_for_japanese_and_the_zone_is_a_setting():
+    c = classify(finding_from("events/UnauthorizedAccess_EC2_TorClient.json"), JA)
+    ja = render(c, "ja", zone=JA.display_zone).text
+    assert "最初の検出: 2025-08-22T01:40:10.000Z (JST 2025-08-22 10:40)" in ja
+    english = render(c, "en", zone=Settings().display_zone).text
+    assert "First seen: 2025-08-22T01:40:10.000Z\n" in english  # no zone chosen: UTC only
+    new_york = Settings.from_env({"DISPLAY_TIMEZONE": "America/New_York"}, for_delivery=False)
+    assert "(EDT 2025-08-21 21:40)" in render(c, "en", zone=new_york.display_zone).text
+    with pytest.raises(SettingsError, match="DISPLAY_TIMEZONE"):
+        Settings.from_env({"DISPLAY_TIMEZONE": "Mars/Olympus"}, for_delivery=False)
+
+
+def test_the_japanese_digest_is_translated():
+    findings = [(classify(finding_from(path), JA), None) for path in FINDING_EVENTS]
+    digest = render_digest(findings, kind="DIGEST", lang="ja", minutes=60, zone="Asia/Tokyo")
+    assert digest.local_subject is not None
+    assert digest.local_subject.startswith("[GuardDuty ダイジェスト]")
+    assert f"{len(findings)} 件" in digest.local_subject
+    assert re.fullmatch(r"[ -~]{1,99}", digest.subject)
+    assert "直近 60 分間" in digest.text
+    assert "(JST " in digest.text
+    assert 'lang="ja"' in digest.html
+    values = [s for path in FINDING_EVENTS for s in _strings(load(path)["detail"])]
+    assert english_prose(digest.text, values) == []
