@@ -57,22 +57,27 @@ def _rate(work: Callable[[Any], object], items: list[Any]) -> float:
     return best
 
 
-def throughput() -> tuple[float, float, float]:
+def throughput() -> tuple[float, float, float, float, float]:
     """Findings per second on one core: classify + render (the issue's measure), the same
-    with parsing included, and the baseline of a raw-JSON notifier (``json.dumps`` of the
-    event, what the email of existing tools contains), all in this process."""
+    with parsing included, the baseline of a raw-JSON notifier (``json.dumps`` of the
+    event, what the email of existing tools contains), the Japanese email, and findings
+    grouped into one digest email, all in this process."""
     from responder.classify import classify
+    from responder.digest import render_digest
     from responder.render import render
     from responder.service import parse_event
     from responder.settings import Settings
 
     settings = Settings()
+    japanese = Settings(language="ja")
     events = [json.loads(path.read_text()) for path in EVENTS]
     findings = [parsed.detail for event in events if (parsed := parse_event(event))]
     ours = _rate(lambda finding: render(classify(finding, settings)), findings)
     with_parse = _rate(lambda event: render(classify(parse_event(event).detail, settings)), events)  # type: ignore[union-attr]
     baseline = _rate(lambda event: json.dumps(event, indent=2), events)
-    return ours, with_parse, baseline
+    ja = _rate(lambda finding: render(classify(finding, japanese), "ja", zone=japanese.display_zone), findings)
+    digest = _rate(lambda _all: render_digest([(classify(f, settings), None) for f in findings]), [findings])
+    return ours, with_parse, baseline, ja, digest * len(findings)
 
 
 def import_ms(module: str, **extra_env: str) -> float:
@@ -100,7 +105,7 @@ def main() -> None:
         f"throughput over {len(EVENTS)} shared sample events: best of {WINDOWS} x {WINDOW_SECONDS:.0f} s",
         file=sys.stderr,
     )
-    rate, with_parse, baseline = throughput()
+    rate, with_parse, baseline, ja, digest = throughput()
     print(f"imports: median of {RUNS} fresh interpreters each ...", file=sys.stderr)
     handler = import_ms("responder.handler")
     boto3 = import_ms("boto3")
@@ -112,6 +117,10 @@ def main() -> None:
         "findings_per_s_with_parse": round(with_parse),
         "raw_json_baseline_per_s": round(baseline),
         "vs_raw_json_ratio": round(rate / baseline, 3),
+        "ja_findings_per_s": round(ja),
+        "ja_vs_en_ratio": round(ja / rate, 3),  # translation, JST timestamps, larger UTF-8 bodies
+        "digest_findings_per_s": round(digest),  # findings grouped into one email (storms, digests)
+        "digest_vs_single_ratio": round(digest / rate, 3),
         "import_ms_tracing_on": round(traced, 1),
         "tracing_import_ratio": round(traced / boto3, 2),
     }
