@@ -24,8 +24,20 @@ from responder.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, source_messages
 POT = LOCALE_DIR / f"{DOMAIN}.pot"
 
 
+HEADER = {
+    "project": "GuardDuty Responder",
+    "version": "1",
+    "copyright_holder": "GuardDuty Responder contributors",
+    "msgid_bugs_address": "the project's issue tracker",
+    "last_translator": "GuardDuty Responder team",
+    "language_team": "GuardDuty Responder team",
+    "header_comment": "# Messages of GuardDuty Responder's emails. English is the source language.\n"
+    "# Edit the translations here, then run `make i18n`.",
+}
+
+
 def template() -> Catalog:
-    catalog = Catalog(project="GuardDuty Responder", domain=DOMAIN, charset="utf-8")
+    catalog = Catalog(domain=DOMAIN, charset="utf-8", **HEADER)
     for text in source_messages():
         catalog.add(text, flags=("python-brace-format",) if "{" in text else ())
     return catalog
@@ -60,9 +72,12 @@ def update() -> None:
         if path.exists():
             catalog = read(path, lang)
             catalog.update(pot, no_fuzzy_matching=False)
+            for name, value in HEADER.items():
+                setattr(catalog, name, value)
+            catalog.fuzzy = False  # the header is maintained here, not a draft
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            catalog = Catalog(locale=lang, domain=DOMAIN, project="GuardDuty Responder", charset="utf-8")
+            catalog = Catalog(locale=lang, domain=DOMAIN, charset="utf-8", **HEADER)
             catalog.update(pot)
         path.write_bytes(dump_po(catalog))
 
