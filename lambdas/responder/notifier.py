@@ -192,13 +192,14 @@ class Notifier:
     def _send(self, group: list[Ready], email: Email, *, kind: Kind) -> bool:
         """Send on every channel what it has not delivered yet; false if any channel failed."""
         ok = True
+        keys = [r.queued.key for r in group]
         for channel in self.channels:
-            keys = [r.queued.key for r in group]
-            done = self.state.delivered(channel.name, keys) if self.state else set()
-            pending = [r for r in group if r.queued.key not in done]
-            if not pending:
-                continue
+            pending: list[Ready] = []
             try:
+                done = self.state.delivered(channel.name, keys) if self.state else set()
+                pending = [r for r in group if r.queued.key not in done]
+                if not pending:
+                    continue
                 message = email if len(pending) == len(group) else self._recompose(pending, kind)
                 self._once(channel, message, [r.queued.key for r in pending])
                 if self.state:

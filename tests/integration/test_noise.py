@@ -219,3 +219,15 @@ def test_each_channel_alone(aws, channels):
     run(tor())
     assert len(sns_messages(aws["topic_arn"])) == (1 if "sns" in channels else 0)
     assert len(ses_messages()) == (1 if "ses" in channels else 0)
+
+
+def test_when_the_state_table_fails_the_batch_is_retried_not_lost(aws):
+    run = Pipeline(aws, Clock())
+    run.handle(tor())
+    broken = Notifier.from_settings(Settings(**{**run.settings.__dict__, "state_table": "no-such-table"}))
+    run.mapping.poll(broken.handle, FakeContext())
+    assert sns_messages(aws["topic_arn"]) == []  # nothing sent without the exactly-once records
+    assert depth(aws["immediate"]) == 1  # reported failed: SQS hands it over again
+    run.send()  # the table is back
+    assert len(sns_messages(aws["topic_arn"])) == 1
+    assert len(ses_messages()) == 1
