@@ -231,3 +231,30 @@ def test_when_the_state_table_fails_the_batch_is_retried_not_lost(aws):
     run.send()  # the table is back
     assert len(sns_messages(aws["topic_arn"])) == 1
     assert len(ses_messages()) == 1
+
+
+def test_a_retry_in_a_different_batch_only_sends_each_channel_what_it_lacks(aws):
+    clock = Clock()
+    broken = Pipeline(aws, clock, sender="unverified@nowhere.example")
+    first = tor()
+    broken.handle(first)
+    broken.mapping.poll(broken.notifier.handle, FakeContext())  # SNS sent A; SES refused
+    second = minimal_event("Backdoor:EC2/C&CActivity.B", 8.0, id="b" * 32)
+    broken.handle(second)  # B arrives before SQS hands A over again: one batch [A, B]
+    fixed = Pipeline(aws, clock)
+    fixed.send()
+    sns = sns_messages(aws["topic_arn"])
+    # SNS already had A: it gets B alone, as the full single email.
+    assert len(sns) == 2
+    assert all("[GuardDuty HIGH 8.0]" in subject for subject, _ in sns)  # two single emails, none grouped
+    assert "Finding ID: " + "b" * 32 in sns[1][1] and "cdf9ae8187744b15aeaf17c7ef2f8a52" not in sns[1][1]
+    # SES had nothing: it gets both, grouped.
+    [mail] = ses_messages()
+    parsed = email.message_from_string(mail.raw_data, policy=default)
+    assert parsed["Subject"].startswith("[GuardDuty ALERTS] 2 findings")
+    assert depth(aws["immediate"]) == 0
+
+
+def test_a_record_without_a_body_is_reported_failed(aws):
+    notifier = Pipeline(aws, Clock()).notifier
+    assert notifier.alerts([{"messageId": "m-1"}]) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
