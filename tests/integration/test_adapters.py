@@ -16,12 +16,13 @@ TABLE = "state"
 
 
 @pytest.fixture(autouse=True)
-def _no_backoff(monkeypatch):
+def _no_backoff(monkeypatch, aws_env):
+    """Fake credentials (the Stubber answers every call) and no waiting between rounds."""
     monkeypatch.setattr("responder.state.time.sleep", lambda _seconds: None)
 
 
 def dynamodb():
-    return boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    return boto3.client("dynamodb", region_name="us-east-1")
 
 
 def test_unprocessed_keys_are_asked_for_again():
@@ -67,7 +68,7 @@ def test_unprocessed_writes_are_retried_then_raise():
 
 
 def test_a_refused_delete_raises_so_the_digest_run_fails_loudly():
-    client = boto3.client("sqs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    client = boto3.client("sqs", region_name="us-east-1")
     url = "https://sqs.us-east-1.amazonaws.com/123456789012/digest"
     with Stubber(client) as stub:
         stub.add_response(
