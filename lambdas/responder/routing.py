@@ -25,6 +25,8 @@ Route = Literal["immediate", "digest"]
 VERSION: Final = 1
 MAX_PER_EMAIL: Final = 40  # findings in one grouped email (keeps the text under SNS's 256 KiB)
 MAX_DETAIL_BYTES: Final = 1_000_000  # refuse to inflate anything larger (a compression bomb)
+MAX_PACKED_BYTES: Final = 192 * 1024  # the compressed finding, base64 included: room left in SQS's 256 KiB
+TRIMMED: Final = " [truncated in the queue]"
 
 
 class InvalidMessageError(ValueError):
@@ -49,14 +51,46 @@ def delivery_key(finding_id: str, occurrence: str) -> str:
     return f"{finding_id}@{occurrence}"
 
 
-def encode(key: str, detail: dict[str, Any], update: UpdateDecision) -> str:
-    """The message body: JSON with the finding compressed, and the update decision."""
+def _pack(detail: dict[str, Any]) -> str:
     packed = zlib.compress(json.dumps(detail, separators=(",", ":")).encode(), level=6)
+    return base64.b64encode(packed).decode("ascii")
+
+
+def _longest_string(value: Any, path: tuple[Any, ...] = ()) -> tuple[int, tuple[Any, ...]]:
+    """(length, path) of the longest string inside ``value``."""
+    if isinstance(value, str):
+        return len(value), path
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    return max((_longest_string(item, (*path, k)) for k, item in items), default=(0, path))
+
+
+def fit(detail: dict[str, Any], limit: int = MAX_PACKED_BYTES) -> str:
+    """The packed finding, within ``limit``: GuardDuty findings compress tenfold, but an
+    attacker-chosen value (a user agent, a request URI) may not compress at all. Then the
+    longest string is halved, marked, until it fits: the alert is kept, the padding is not."""
+    packed = _pack(detail)
+    if len(packed) <= limit:
+        return packed
+    trimmed = json.loads(json.dumps(detail))  # a copy we may cut
+    while len(packed) > limit:
+        length, path = _longest_string(trimmed)
+        if length <= len(TRIMMED) * 2 or not path:
+            raise ValueError("the finding cannot be made to fit a queue message")
+        parent = trimmed
+        for step in path[:-1]:
+            parent = parent[step]
+        parent[path[-1]] = parent[path[-1]][: length // 2] + TRIMMED
+        packed = _pack(trimmed)
+    return packed
+
+
+def encode(key: str, detail: dict[str, Any], update: UpdateDecision) -> str:
+    """The message body: JSON with the finding compressed (see ``fit``), and the update decision."""
     previous = update.previous
     body = {
         "v": VERSION,
         "key": key,
-        "detail": base64.b64encode(packed).decode("ascii"),
+        "detail": fit(detail),
         "reason": update.reason,
         "previous": None
         if previous is None

@@ -85,3 +85,30 @@ def test_a_compression_bomb_is_refused_without_inflating_it():
 
 def test_the_valid_minimal_message_decodes():
     assert decode(_body()).detail == {"id": "x"}
+
+
+def test_an_incompressible_padded_finding_is_trimmed_to_fit_and_keeps_what_identifies_it():
+    import os
+
+    detail = load("events/UnauthorizedAccess_EC2_TorClient.json")["detail"]
+    noise = base64.b64encode(os.urandom(180_000)).decode()  # random: zlib cannot shrink it
+    padded = {**detail, "description": noise, "title": noise[:40_000]}
+    body = encode("k", padded, UpdateDecision(True, "first"))
+    assert len(body.encode()) < 256 * 1024  # SQS's limit
+    queued = decode(body)
+    assert queued.detail["id"] == detail["id"]
+    assert queued.detail["type"] == detail["type"]
+    assert queued.detail["severity"] == detail["severity"]
+    assert queued.detail["service"] == detail["service"]
+    assert queued.detail["description"].endswith("[truncated in the queue]")
+    assert padded["description"] == noise  # the caller's finding is not changed
+
+
+def test_a_finding_that_compresses_is_never_trimmed():
+    detail = load("events/UnauthorizedAccess_EC2_TorClient.json")["detail"]
+    assert (
+        decode(encode("k", {**detail, "description": "x" * 250_000}, UpdateDecision(True, "first"))).detail[
+            "description"
+        ]
+        == "x" * 250_000
+    )
