@@ -86,7 +86,7 @@ def _entry(c: Classification, update: UpdateDecision | None, lang: str, zone: st
         last_seen=when(c.last_seen, zone) if c.last_seen else "?",
         count=str(c.count) if c.count is not None else "?",
         title=defang(clean(c.title or "", FIELD_LIMIT, marker=marker)),
-        note=update_note(c, update, lang),
+        note=update_note(c, update, lang, zone),
         console_url=c.console_url,
         steps=specific,
     )

@@ -197,8 +197,15 @@ def when(value: str, zone: str | None, limit: int = 40) -> str:
         return text  # redacted or not a timestamp: shown as published
     if instant.tzinfo is None:
         return text
+    return text + _in_zone(instant, zone)
+
+
+def _in_zone(instant: datetime, zone: str | None) -> str:
+    """`` (JST 2026-11-28 18:00)``, or nothing without a zone."""
+    if zone is None:
+        return ""
     local = instant.astimezone(_zone(zone))
-    return f"{text} ({local.strftime('%Z')} {local.strftime('%Y-%m-%d %H:%M')})"
+    return f" ({local.strftime('%Z')} {local.strftime('%Y-%m-%d %H:%M')})"
 
 
 @cache
@@ -235,16 +242,17 @@ def _rows(facts: tuple[Fact, ...], lang: str, limit: int, desc_limit: int, zone:
     return rows
 
 
-def update_note(c: Classification, update: UpdateDecision | None, lang: str) -> str | None:
+def update_note(c: Classification, update: UpdateDecision | None, lang: str, zone: str | None = None) -> str | None:
     """Why a finding already emailed is emailed again, e.g. "Severity rose from Medium to High"."""
     if update is None or update.reason not in UPDATE_REASONS or update.previous is None:
         return None
+    first_emailed = update.previous.first_notified_at
     return message(f"u.{update.reason}", lang).format(
         old=message(f"band.{update.previous.band}", lang),
         new=message(f"band.{c.band}", lang),
         count=c.count if c.count is not None else "?",
-        first=clean(c.first_seen or update.previous.first_notified_at.isoformat(), 40),
-        emailed=update.previous.first_notified_at.strftime("%Y-%m-%d %H:%M UTC"),
+        first=when(c.first_seen or first_emailed.isoformat(), zone),
+        emailed=first_emailed.strftime("%Y-%m-%d %H:%M UTC") + _in_zone(first_emailed, zone),
     )
 
 
@@ -263,7 +271,7 @@ def _context(
         (message("f.band", lang), band_name),
         (message("f.severity", lang), f"{c.severity:.1f}"),
     ]
-    if note := update_note(c, update, lang):
+    if note := update_note(c, update, lang, zone):
         how_bad.append((message("f.update", lang), note))
     if c.title:
         how_bad.append((message("f.title", lang), defang(clean(c.title, limit))))
