@@ -536,7 +536,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--lang", help="Language (default en)")
     parser.add_argument("--include-samples", choices=("true", "false"), help="IncludeSampleFindings")
     parser.add_argument("--immediate-band", choices=("Low", "Medium", "High", "Critical"), help="ImmediateBand")
-    parser.add_argument("--ses-rate", type=float, help="refuse SES sends faster than this per second (sandbox: 1)")
+    parser.add_argument(
+        "--ses-rate", type=float, help="the emulated SES refuses sends faster than this per second (sandbox: 1)"
+    )
+    parser.add_argument("--ses-max-send-rate", help="SesMaxSendRate: the rate the notifier paces SES to (default 1)")
     parser.add_argument(
         "--arrival",
         choices=("trickle", "burst"),
@@ -560,6 +563,8 @@ def overrides_from(args: argparse.Namespace) -> dict[str, str]:
         overrides["IncludeSampleFindings"] = args.include_samples
     if args.immediate_band:
         overrides["ImmediateBand"] = args.immediate_band
+    if args.ses_max_send_rate:
+        overrides["SesMaxSendRate"] = args.ses_max_send_rate
     return overrides
 
 

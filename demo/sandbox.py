@@ -1,10 +1,11 @@
 """The SES sandbox's sending rate, on the embedded AWS (moto never throttles).
 
-While active, an SES SendEmail that comes sooner than ``1 / per_second`` after the last
-accepted one is answered as SES answers it: HTTP 429 ``TooManyRequestsException``
-("Maximum sending rate exceeded"). The request never leaves the process. Each refusal is
-counted: the product must absorb every one of them (botocore's backoff, then the queue's
-retry) without losing an alert.
+While active, an SES SendEmail that comes clearly sooner than ``1 / per_second`` after the
+last accepted one (by more than ``TOLERANCE``: SES measures its rate over short windows,
+not to the millisecond) is answered as SES answers it: HTTP 429
+``TooManyRequestsException`` ("Maximum sending rate exceeded"). The request never leaves
+the process. Each refusal is counted: the product must absorb every one of them (botocore's
+backoff, then the queue's retry) without losing an alert.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 
+TOLERANCE = 0.1  # of the interval
 BODY = b'{"__type":"TooManyRequestsException","message":"Maximum sending rate exceeded."}'
 
 
@@ -45,7 +47,7 @@ class SesSandbox:
     def _before_send(self, request: Any, **_kwargs: Any) -> AWSResponse | None:
         with self._lock:
             now = time.monotonic()
-            if self.last_accepted is not None and now - self.last_accepted < self.interval:
+            if self.last_accepted is not None and now - self.last_accepted < self.interval * (1 - TOLERANCE):
                 self.throttled += 1
                 headers = {"x-amzn-ErrorType": "TooManyRequestsException", "Content-Type": "application/json"}
                 return AWSResponse(request.url, 429, headers, _Raw(BODY))

@@ -108,6 +108,16 @@ class GuardDutyResponderStack(Stack):
             "one email address",
             "SES sender (From) address; its address or domain must be verified in SES.",
         )
+        self.ses_rate = CfnParameter(
+            self,
+            "SesMaxSendRate",
+            type="Number",
+            default="1",
+            min_value=1,
+            max_value=10000,
+            description="Your account's SES maximum send rate, in messages per second (SES console, "
+            "Account dashboard; the sandbox allows 1). The notifier paces its SES emails to it.",
+        )
         self.create_identity = self._choice(
             "CreateSenderIdentity",
             "no",
@@ -449,6 +459,7 @@ class GuardDutyResponderStack(Stack):
             "SES_SENDER": self.sender.value_as_string,
             "SES_RECIPIENTS": Fn.join(",", self.recipients.value_as_list),
             "SES_CONFIGURATION_SET": self._configuration_set_in_use(),
+            "SES_MAX_SEND_RATE": self.ses_rate.value_as_string,
             "NOTIFY_THRESHOLD": self.threshold.value_as_string,
             "BAND_MEDIUM_MIN": self.band_medium.value_as_string,
             "BAND_HIGH_MIN": self.band_high.value_as_string,

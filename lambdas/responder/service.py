@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from pydantic import ValidationError
 
 from responder.channels import Channel, SesChannel, SnsChannel
+from responder.channels.ses import Pacer
 from responder.classify import Classification, classify, decide
 from responder.models import Finding, GuardDutyEvent
 from responder.observability import NAMESPACE, logger, metrics
@@ -116,7 +117,14 @@ def build_channels(settings: Settings) -> list[Channel]:
     if "sns" in settings.channels and settings.topic_arn:
         channels.append(SnsChannel(settings.topic_arn))
     if "ses" in settings.channels and settings.sender:
-        channels.append(SesChannel(settings.sender, settings.recipients, configuration_set=settings.configuration_set))
+        channels.append(
+            SesChannel(
+                settings.sender,
+                settings.recipients,
+                configuration_set=settings.configuration_set,
+                pacer=Pacer(settings.ses_max_rate),
+            )
+        )
     return channels
 
 

@@ -75,6 +75,7 @@ class Settings:
     digest_queue: str | None = None  # SQS queue of findings for the periodic digest
     digest_minutes: int = 60  # the digest window (the schedule of the digest)
     time_zone: str | None = None  # IANA zone shown next to UTC in emails; None: the language's default
+    ses_max_rate: float = 1.0  # the account's SES maximum send rate (messages/s; sandbox: 1)
 
     @property
     def display_zone(self) -> str | None:
@@ -125,6 +126,7 @@ class Settings:
             digest_queue=_optional(env, "DIGEST_QUEUE_URL", _QUEUE_URL, "an SQS queue URL"),
             digest_minutes=int(_number(env, "DIGEST_MINUTES", 60, 1440, "5 and 1440 minutes")),
             time_zone=_zone(env, "DISPLAY_TIMEZONE"),
+            ses_max_rate=_rate(env, "SES_MAX_SEND_RATE"),
         )
         if settings.digest_minutes < MIN_DIGEST_MINUTES:
             raise SettingsError("DIGEST_MINUTES", "must be between 5 and 1440 minutes")
@@ -258,3 +260,10 @@ def _zone(env: Mapping[str, str], name: str) -> str | None:
     except (ValueError, ZoneInfoNotFoundError):
         raise SettingsError(name, "not an IANA time zone such as Asia/Tokyo or UTC") from None
     return raw
+
+
+def _rate(env: Mapping[str, str], name: str) -> float:
+    rate = _number(env, name, 1.0, 10_000.0, "1 and 10000 messages per second")
+    if rate < 1.0:
+        raise SettingsError(name, "must be between 1 and 10000 messages per second")
+    return rate

@@ -79,7 +79,7 @@ def test_every_parameter_has_description_and_constraints(template):
         "NotifyThreshold", "BandMediumMin", "BandHighMin", "BandCriticalMin", "Channels", "Recipients",
         "SenderAddress", "CreateSenderIdentity", "SesConfigurationSet", "IncludeSampleFindings", "Language",
         "AlarmEmail", "SuppressFindingTypes", "SuppressAccounts", "SuppressTag", "RenotifyHours",
-        "ImmediateBand", "DigestMinutes", "DisplayTimeZone",
+        "ImmediateBand", "DigestMinutes", "DisplayTimeZone", "SesMaxSendRate",
     }  # fmt: skip
     for name, spec in params.items():
         assert spec.get("Description"), name
@@ -248,6 +248,7 @@ def test_environment_is_wired_from_parameters(template):
     assert env["INCLUDE_SAMPLES"] == {"Ref": "IncludeSampleFindings"}
     assert env["LANGUAGE"] == {"Ref": "Language"}
     assert env["DISPLAY_TIMEZONE"] == {"Ref": "DisplayTimeZone"}
+    assert env["SES_MAX_SEND_RATE"] == {"Ref": "SesMaxSendRate"}
     assert env["SUPPRESS_FINDING_TYPES"] == {"Fn::Join": [",", {"Ref": "SuppressFindingTypes"}]}
     assert env["SUPPRESS_ACCOUNTS"] == {"Fn::Join": [",", {"Ref": "SuppressAccounts"}]}
     assert env["SUPPRESS_TAG"] == {"Ref": "SuppressTag"}

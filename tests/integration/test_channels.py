@@ -111,3 +111,41 @@ def test_mime_refuses_header_injection():
     bad = Email(subject="ok\r\nBcc: victim@example.com", text="t", html="<p>h</p>")
     with pytest.raises(ValueError, match="linefeed|newline|CR|LF"):
         build_mime(bad, SENDER, list(RECIPIENTS))
+
+
+class FakeTime:
+    """A clock that only moves when someone sleeps (no real waiting in tests)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 6))
+        self.now += seconds
+
+
+def test_ses_sends_are_paced_to_the_account_rate(aws, alert):
+    from responder.channels.ses import Pacer
+
+    fake = FakeTime()
+    channel = SesChannel(SENDER, RECIPIENTS, pacer=Pacer(2.0, clock=fake.clock, sleep=fake.sleep))
+    for _ in range(3):
+        channel.send(alert)
+    assert len(ses_messages()) == 3
+    assert fake.slept == [0.5, 0.5]  # 2 per second: the 2nd and 3rd wait half a second each
+    fake.now += 10  # a quiet spell: the next send goes at once
+    channel.send(alert)
+    assert fake.slept == [0.5, 0.5]
+
+
+def test_more_than_50_recipients_are_paced_per_message(aws, alert):
+    from responder.channels.ses import Pacer
+
+    fake = FakeTime()
+    many = tuple(f"user{i}@example.com" for i in range(120))
+    SesChannel(SENDER, many, pacer=Pacer(1.0, clock=fake.clock, sleep=fake.sleep)).send(alert)
+    assert fake.slept == [1.0, 1.0]  # three messages (50 + 50 + 20), one per second

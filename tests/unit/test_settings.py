@@ -42,6 +42,7 @@ def test_full_configuration():
         }
     )
     assert s.immediate_band == "Critical"
+    assert s.ses_max_rate == 1.0  # the sandbox's rate unless told otherwise
     assert s.digest_minutes == 15
     assert s.immediate_queue == QUEUES["IMMEDIATE_QUEUE_URL"]
     assert s.bands == Bands(3.0, 6.5, 8.5)
@@ -72,6 +73,8 @@ def test_full_configuration():
         ({}, "CHANNELS"),
         ({"IMMEDIATE_BAND": "high"}, "IMMEDIATE_BAND"),
         ({"DIGEST_MINUTES": "4"}, "DIGEST_MINUTES"),
+        ({"SES_MAX_SEND_RATE": "0.5"}, "SES_MAX_SEND_RATE"),
+        ({"SES_MAX_SEND_RATE": "fast"}, "SES_MAX_SEND_RATE"),
         ({"DIGEST_MINUTES": "1441"}, "DIGEST_MINUTES"),
         ({"DIGEST_QUEUE_URL": "https://evil.example.com/queue"}, "DIGEST_QUEUE_URL"),
         ({"CHANNELS": "sns", "TOPIC_ARN": TOPIC}, "IMMEDIATE_QUEUE_URL"),
