@@ -53,9 +53,7 @@ def test_a_rate_set_above_the_account_is_throttled_by_ses_and_absorbed(tmp_path:
     for name in ("UnauthorizedAccess_EC2_TorClient.json", "Trojan_EC2_DNSDataExfiltration.json"):
         (tmp_path / name).write_bytes((FIXTURES / "events" / name).read_bytes())
     (tmp_path / "three.json").write_bytes((FIXTURES / "events" / "Impact_S3_MaliciousIPCaller.json").read_bytes())
-    result = run(
-        [tmp_path], {"Channels": "ses", "SesMaxSendRate": "5"}, write=False, arrival="trickle", ses_rate=1.0
-    )
+    result = run([tmp_path], {"Channels": "ses", "SesMaxSendRate": "5"}, write=False, arrival="trickle", ses_rate=1.0)
     assert result.throttled > 0
     assert len(result.mails) == 3  # one email per High finding, none lost, none twice
     assert {row.status for row in result.rows} == {"sent"}
