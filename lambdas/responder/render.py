@@ -141,44 +141,44 @@ def clean(value: str, limit: int, *, multiline: bool = False, marker: str = "[tr
     return text
 
 
-def subject(c: Classification, update: UpdateDecision | None = None) -> str:
-    """``[GuardDuty HIGH 8.0] Type resource account region`` from validated parts only."""
-    head = f"[GuardDuty {c.band.upper()} {c.severity:.1f}]"
-    if update is not None and update.reason in UPDATE_REASONS:
-        head = "[UPDATE] " + head
-    if c.is_sample:
-        head = "[SAMPLE] " + head
-    account = c.account_id if SAFE_ACCOUNT.fullmatch(c.account_id) else None
-    region = c.region if SAFE_REGION.fullmatch(c.region) else None
-    kind = (c.safe_type or "UnrecognisedFindingType")[: MAX_SUBJECT - len(head) - 1]
-    # Optional parts in priority order; each is kept only when it still fits.
-    optional = {"account": account, "label": c.resource_label, "region": region}
-    kept: dict[str, str] = {}
-    length = len(head) + 1 + len(kind)
-    for name, value in optional.items():
-        if value and length + 1 + len(value) <= MAX_SUBJECT:
-            kept[name] = value
-            length += 1 + len(value)
-    parts = (head, kind, kept.get("label"), kept.get("account"), kept.get("region"))
-    return safe_subject(" ".join(part for part in parts if part))
-
-
-def local_subject(c: Classification, lang: str, update: UpdateDecision | None = None) -> str | None:
-    """The subject in ``lang`` (``None`` for English: the ASCII subject is already English).
-
-    Built from the same validated parts as ``subject``; only the words are translated.
-    """
-    if lang == "en":
-        return None
-    head = f"[GuardDuty {message(f'band.{c.band}', lang)} {c.severity:.1f}]"
+def _subject_line(
+    c: Classification, update: UpdateDecision | None, lang: str, *, band: str, limit: int
+) -> str:
+    """``[GuardDuty <band> 8.0] Type resource account region`` from validated parts only,
+    the optional parts kept in priority order while they fit in ``limit``."""
+    head = f"[GuardDuty {band} {c.severity:.1f}]"
     if update is not None and update.reason in UPDATE_REASONS:
         head = f"[{message('s.update', lang)}] " + head
     if c.is_sample:
         head = f"[{message('s.sample', lang)}] " + head
     account = c.account_id if SAFE_ACCOUNT.fullmatch(c.account_id) else None
     region = c.region if SAFE_REGION.fullmatch(c.region) else None
-    parts = (head, c.safe_type or "UnrecognisedFindingType", c.resource_label, account, region)
-    return safe_local_subject(" ".join(part for part in parts if part))
+    kind = (c.safe_type or "UnrecognisedFindingType")[: limit - len(head) - 1]
+    optional = {"account": account, "label": c.resource_label, "region": region}
+    kept: dict[str, str] = {}
+    length = len(head) + 1 + len(kind)
+    for name, value in optional.items():
+        if value and length + 1 + len(value) <= limit:
+            kept[name] = value
+            length += 1 + len(value)
+    parts = (head, kind, kept.get("label"), kept.get("account"), kept.get("region"))
+    return " ".join(part for part in parts if part)
+
+
+def subject(c: Classification, update: UpdateDecision | None = None) -> str:
+    """``[GuardDuty HIGH 8.0] Type resource account region``: the ASCII subject (SNS, and SES in English)."""
+    return safe_subject(_subject_line(c, update, "en", band=c.band.upper(), limit=MAX_SUBJECT))
+
+
+def local_subject(c: Classification, lang: str, update: UpdateDecision | None = None) -> str | None:
+    """The subject in ``lang`` (``None`` for English: the ASCII subject is already English).
+
+    The same validated parts as ``subject``; only the words are translated.
+    """
+    if lang == "en":
+        return None
+    band = message(f"band.{c.band}", lang)
+    return safe_local_subject(_subject_line(c, update, lang, band=band, limit=MAX_LOCAL_SUBJECT))
 
 
 def safe_local_subject(text: str) -> str:
