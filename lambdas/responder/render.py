@@ -74,6 +74,7 @@ LINKIFIED_TLDS: Final = frozenset(
     }
 )
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+_WHITESPACE = re.compile(r"\s+")
 _NOT_PRINTABLE_ASCII = re.compile(r"[^ -~]")
 # Unicode categories Cc, Cf, Cs and Co except tab, CR and LF (Unicode 14, as in Python 3.11):
 # controls, invisible format characters (bidi overrides, zero-width), surrogates, private use.
@@ -183,7 +184,7 @@ def local_subject(c: Classification, lang: str, update: UpdateDecision | None = 
 
 def safe_local_subject(text: str) -> str:
     """No control or format characters (so no header tricks), bounded; EmailMessage encodes it."""
-    return _INVISIBLE.sub("", text).replace("\n", " ").replace("\t", " ")[:MAX_LOCAL_SUBJECT]
+    return _WHITESPACE.sub(" ", _INVISIBLE.sub("", text))[:MAX_LOCAL_SUBJECT]
 
 
 def when(value: str, zone: str | None, limit: int = 40) -> str:

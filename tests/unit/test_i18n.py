@@ -183,3 +183,9 @@ def test_the_update_note_is_japanese_with_jst():
     assert rose.local_subject.startswith("[サンプル] [更新] [GuardDuty 高 8.0]")
     again = render(c, "ja", UpdateDecision(True, "renotify_interval", previous), zone="Asia/Tokyo")
     assert "初回のメール送信: 2026-11-26 06:00 UTC (JST 2026-11-26 15:00)" in again.text
+
+
+def test_the_translated_subject_sanitiser_removes_every_line_break():
+    from responder.render import safe_local_subject
+
+    assert safe_local_subject("[GuardDuty 高 8.0] a\r\nBcc: x\u2028y\tz") == "[GuardDuty 高 8.0] a Bcc: x y z"
