@@ -142,9 +142,7 @@ def clean(value: str, limit: int, *, multiline: bool = False, marker: str = "[tr
     return text
 
 
-def _subject_line(
-    c: Classification, update: UpdateDecision | None, lang: str, *, band: str, limit: int
-) -> str:
+def _subject_line(c: Classification, update: UpdateDecision | None, lang: str, *, band: str, limit: int) -> str:
     """``[GuardDuty <band> 8.0] Type resource account region`` from validated parts only,
     the optional parts kept in priority order while they fit in ``limit``."""
     head = f"[GuardDuty {band} {c.severity:.1f}]"
