@@ -169,24 +169,21 @@ class Notifier:
         return queued, classify(finding, self.settings)
 
     def _compose(self, ready: list[Ready], *, kind: Kind) -> list[tuple[list[Ready], Email]]:
-        """One full email for a lone immediate finding; grouped emails otherwise."""
-        lang = self.settings.language
-        if kind == "ALERTS" and len(ready) == 1:
-            [only] = ready
-            return [([only], render(only.c, lang, only.queued.update, zone=self.settings.display_zone))]
+        """The emails of a batch or a digest run, at most ``MAX_PER_EMAIL`` findings each."""
         return [
-            (group, self._grouped(group, kind))
+            (group, self._email(group, kind))
             for group in batches(ready, size=MAX_PER_EMAIL, severity=lambda r: r.c.severity)
         ]
 
-    def _grouped(self, group: list[Ready], kind: Kind) -> Email:
+    def _email(self, group: list[Ready], kind: Kind) -> Email:
+        """A lone immediate finding gets its full email; anything else is grouped."""
+        settings = self.settings
+        if kind == "ALERTS" and len(group) == 1:
+            [only] = group
+            return render(only.c, settings.language, only.queued.update, zone=settings.display_zone)
         items = [(r.c, r.queued.update) for r in group]
         return render_digest(
-            items,
-            kind=kind,
-            lang=self.settings.language,
-            minutes=self.settings.digest_minutes,
-            zone=self.settings.display_zone,
+            items, kind=kind, lang=settings.language, minutes=settings.digest_minutes, zone=settings.display_zone
         )
 
     def _send(self, group: list[Ready], email: Email, *, kind: Kind) -> bool:
@@ -200,7 +197,8 @@ class Notifier:
                 pending = [r for r in group if r.queued.key not in done]
                 if not pending:
                     continue
-                message = email if len(pending) == len(group) else self._recompose(pending, kind)
+                # A retry after a partial send: the email without what this channel already delivered.
+                message = email if len(pending) == len(group) else self._email(pending, kind)
                 self._once(channel, message, [r.queued.key for r in pending])
                 if self.state:
                     self.state.mark_delivered(channel.name, [r.queued.key for r in pending])
@@ -223,14 +221,6 @@ class Notifier:
                 count(r.c, "FindingsEmailed", channel=channel.name)
                 logger.info("finding emailed", extra={**log_fields_of(r.c), "channel": channel.name, "kind": kind})
         return ok
-
-    def _recompose(self, pending: list[Ready], kind: Kind) -> Email:
-        """The email without what this channel already delivered (a retry after a partial send)."""
-        if kind == "ALERTS" and len(pending) == 1:
-            return render(
-                pending[0].c, self.settings.language, pending[0].queued.update, zone=self.settings.display_zone
-            )
-        return self._grouped(pending, kind)
 
     def _once(self, channel: Channel, email: Email, keys: Sequence[str]) -> None:
         send: Callable[[], list[str]] = lambda: channel.send(email)  # noqa: E731
