@@ -31,9 +31,9 @@ from responder.once import Once
 from responder.queues import Message, SqsQueues
 from responder.render import Email, render
 from responder.routing import MAX_PER_EMAIL, InvalidMessageError, Queued, decode
-from responder.service import build_channels, count, log_fields_of, validation_summary
+from responder.service import build_channels, count, durable, log_fields_of, validation_summary
 from responder.settings import Settings
-from responder.state import DynamoStateStore, StateStore
+from responder.state import StateStore
 
 SCHEDULED: Final = ("aws.events", "Scheduled Event")
 DIGEST_LIMIT: Final = 2_000  # findings read per digest run; the rest wait for the next run
@@ -68,16 +68,10 @@ class Notifier:
         self.timeout_seconds = timeout_seconds
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, timeout_seconds: int = 120) -> Notifier:
-        table = settings.state_table
-        return cls(
-            settings,
-            build_channels(settings),
-            SqsQueues(),
-            state=DynamoStateStore(table) if table else None,
-            once=Once(table) if table else None,
-            timeout_seconds=timeout_seconds,
-        )
+    def from_settings(cls, settings: Settings) -> Notifier:
+        """The channels and queues, and with a state table, exactly-once sends."""
+        state, once = durable(settings)
+        return cls(settings, build_channels(settings), SqsQueues(), state=state, once=once)
 
     def handle(self, event: Any, context: Any = None) -> dict[str, Any]:
         """An SQS batch of the immediate queue, or the digest schedule."""

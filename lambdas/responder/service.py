@@ -128,6 +128,12 @@ def build_channels(settings: Settings) -> list[Channel]:
     return channels
 
 
+def durable(settings: Settings) -> tuple[StateStore | None, Once | None]:
+    """With a state table: finding state and delivered-markers, and exactly-once side effects."""
+    table = settings.state_table
+    return (DynamoStateStore(table), Once(table)) if table else (None, None)
+
+
 class Responder:
     def __init__(
         self,
@@ -147,13 +153,8 @@ class Responder:
     @classmethod
     def from_settings(cls, settings: Settings) -> Responder:
         """The queues, and with a state table, finding state and exactly-once queueing."""
-        table = settings.state_table
-        return cls(
-            settings,
-            SqsQueues(),
-            state=DynamoStateStore(table) if table else None,
-            once=Once(table) if table else None,
-        )
+        state, once = durable(settings)
+        return cls(settings, SqsQueues(), state=state, once=once)
 
     def handle(self, event: Any, context: Any = None) -> Outcome:
         """Process one EventBridge event. Raises when the event is invalid or cannot be queued."""
