@@ -45,6 +45,8 @@ from infra import constants
 from infra.asset import LocalBundling
 
 ROOT = Path(__file__).resolve().parents[1]
+# What Powertools idempotency and the finding state do with single items of the state table.
+TABLE_ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 
 
@@ -541,9 +543,7 @@ class GuardDutyResponderStack(Stack):
             role_description="GuardDuty Responder triage: write its logs, read and write finding state, queue findings",
         )
         # Finding state and the idempotency records of queueing.
-        self.state_table.grant(
-            function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
-        )
+        self.state_table.grant(function, *TABLE_ITEM_ACTIONS)
         self.immediate_queue.grant_send_messages(function)
         self.digest_queue.grant_send_messages(function)
         return function
@@ -556,16 +556,8 @@ class GuardDutyResponderStack(Stack):
             reserved=constants.NOTIFIER_CONCURRENCY,
             role_description="GuardDuty Responder notifier: write logs, read its queues, publish alerts, send SES mail",
         )
-        # Idempotency records of each send and the delivered-markers of each finding.
-        self.state_table.grant(
-            function,
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-            "dynamodb:BatchGetItem",
-            "dynamodb:BatchWriteItem",
-        )
+        # Idempotency records of each send, and the delivered-markers of each finding (read and written in batches).
+        self.state_table.grant(function, *TABLE_ITEM_ACTIONS, "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem")
         function.add_event_source(
             event_sources.SqsEventSource(
                 self.immediate_queue,
