@@ -16,6 +16,8 @@ from typing import Any
 
 import boto3
 
+from responder.queues import Message, SqsQueues
+
 MAX_RECEIVES = 5  # the stack's redrive policy (infra/constants.py QUEUE_MAX_RECEIVES)
 
 
@@ -36,32 +38,24 @@ class EventSourceMapping:
         self.dlq_url = dlq_url
         self.batch_size = batch_size
         self.region = region
-        self.arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["QueueArn", "VisibilityTimeout"]
+        )["Attributes"]
+        self.arn = attributes["QueueArn"]
+        self.visibility = int(attributes["VisibilityTimeout"])  # Lambda receives with the queue's own
+        self.queues = SqsQueues(client=self.sqs)  # the product's adapter: the same receive loop
         self.stats = Batches()
-
-    def _receive(self) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = []
-        while len(messages) < self.batch_size:
-            got = self.sqs.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=min(10, self.batch_size - len(messages)), WaitTimeSeconds=0
-            ).get("Messages", [])
-            if not got:
-                break
-            messages += got
-        return messages
 
     def poll(self, handler: Callable[[dict[str, Any], Any], dict[str, Any]], context: Any) -> int:
         """One batch: invoke the handler; return the number of records it was given (0: queue empty)."""
-        messages = self._receive()
+        messages = self.queues.receive(self.queue_url, limit=self.batch_size, visibility_seconds=self.visibility)
         kept = []
         for message in messages:
-            count = self.stats.receives.get(message["MessageId"], 0) + 1
-            self.stats.receives[message["MessageId"]] = count
+            count = self.stats.receives.get(message.message_id, 0) + 1
+            self.stats.receives[message.message_id] = count
             if count > MAX_RECEIVES:  # the redrive policy
-                self.sqs.send_message(QueueUrl=self.dlq_url, MessageBody=message["Body"])
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+                self.sqs.send_message(QueueUrl=self.dlq_url, MessageBody=message.body)
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message.receipt_handle)
                 self.stats.dead_lettered += 1
             else:
                 kept.append(message)
@@ -73,15 +67,14 @@ class EventSourceMapping:
             response = handler(event, context)
             failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         except Exception:  # noqa: BLE001 (a failed invocation fails the whole batch, as in Lambda)
-            failed = {m["MessageId"] for m in kept}
+            failed = {m.message_id for m in kept}
         self.stats.failed_records += len(failed)
         for message in kept:
-            if message["MessageId"] in failed:  # visible again at once (the visibility timeout, elapsed)
+            if message.message_id in failed:  # visible again at once (the visibility timeout, elapsed)
                 self.sqs.change_message_visibility(
-                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    QueueUrl=self.queue_url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=0
                 )
-            else:
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        self.queues.delete(self.queue_url, [m for m in kept if m.message_id not in failed])
         return len(kept)
 
     def drain(self, handler: Callable[[dict[str, Any], Any], dict[str, Any]], context: Any) -> None:
@@ -89,14 +82,14 @@ class EventSourceMapping:
         while self.poll(handler, context):
             pass
 
-    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+    def _record(self, message: Message) -> dict[str, Any]:
         return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": {"ApproximateReceiveCount": str(self.stats.receives[message["MessageId"]])},
+            "messageId": message.message_id,
+            "receiptHandle": message.receipt_handle,
+            "body": message.body,
+            "attributes": {"ApproximateReceiveCount": str(self.stats.receives[message.message_id])},
             "messageAttributes": {},
-            "md5OfBody": hashlib.md5(message["Body"].encode(), usedforsecurity=False).hexdigest(),
+            "md5OfBody": hashlib.md5(message.body.encode(), usedforsecurity=False).hexdigest(),
             "eventSource": "aws:sqs",
             "eventSourceARN": self.arn,
             "awsRegion": self.region,

@@ -52,6 +52,7 @@ from infra.resolve import UnresolvableError, check_parameters, parameter_values,
 from responder.catalog import message
 from responder.cli import events_in
 from responder.observability import logger
+from responder.queues import SqsQueues
 from responder.render import BAND_COLOURS
 from responder.service import InvalidEventError, parse_event, prepare
 
@@ -265,17 +266,13 @@ def put_events(entries: list[tuple[int, dict[str, Any]]]) -> None:
 
 
 def drain(queue_url: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs", region_name=REGION)
+    """Every message of a queue, read and deleted (the product's SQS adapter does the paging)."""
+    queues = SqsQueues(client=boto3.client("sqs", region_name=REGION))
     delivered = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
-            "Messages", []
-        )
-        if not messages:
-            return delivered
-        for received in messages:
-            delivered.append(json.loads(received["Body"]))
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=received["ReceiptHandle"])
+    while messages := queues.receive(queue_url, limit=1_000, visibility_seconds=60):
+        delivered += [json.loads(message.body) for message in messages]
+        queues.delete(queue_url, messages)
+    return delivered
 
 
 def sent_so_far(topic_arn: str) -> tuple[list[Any], list[Any]]:
