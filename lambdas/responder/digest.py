@@ -106,25 +106,32 @@ def group(items: Sequence[Item], lang: str = "en", zone: str | None = None) -> l
     return groups
 
 
+def _subject_line(
+    findings: Sequence[Classification], kind: Kind, lang: str, *, found: str, band_item: Callable[[str, int], str]
+) -> str:
+    """``[GuardDuty <kind>] [<sample>] <found>: <band counts>``: the words of ``lang``."""
+    counts = {band: sum(c.band == band for c in findings) for band in BANDS}
+    summary = ", ".join(band_item(band, n) for band, n in counts.items() if n)
+    samples = f" [{message('s.sample', lang)}]" if findings and all(c.is_sample for c in findings) else ""
+    return f"[GuardDuty {message(f's.{kind.lower()}', lang)}]{samples} {found}: {summary}"
+
+
 def digest_subject(findings: Sequence[Classification], *, kind: Kind) -> str:
     """``[GuardDuty DIGEST] 12 findings: 2 HIGH, 10 MEDIUM`` (printable ASCII, at most 99)."""
-    counts = {band: sum(c.band == band for c in findings) for band in BANDS}
-    summary = ", ".join(f"{n} {band.upper()}" for band, n in counts.items() if n)
-    samples = " [SAMPLE]" if findings and all(c.is_sample for c in findings) else ""
-    noun = "finding" if len(findings) == 1 else "findings"
-    text = f"[GuardDuty {kind}]{samples} {len(findings)} {noun}: {summary}"
-    return safe_subject(text)
+    found = f"{len(findings)} {'finding' if len(findings) == 1 else 'findings'}"
+    line = _subject_line(findings, kind, "en", found=found, band_item=lambda band, n: f"{n} {band.upper()}")
+    return safe_subject(line)
 
 
 def local_digest_subject(findings: Sequence[Classification], *, kind: Kind, lang: str) -> str | None:
     """The digest subject in ``lang`` (``None`` for English)."""
     if lang == "en":
         return None
-    counts = {band: sum(c.band == band for c in findings) for band in BANDS}
-    summary = ", ".join(f"{message(f'band.{band}', lang)} {n}" for band, n in counts.items() if n)
-    samples = f" [{message('s.sample', lang)}]" if findings and all(c.is_sample for c in findings) else ""
     found = message("s.findings", lang).format(n=len(findings))
-    return safe_local_subject(f"[GuardDuty {message(f's.{kind.lower()}', lang)}]{samples} {found}: {summary}")
+    line = _subject_line(
+        findings, kind, lang, found=found, band_item=lambda band, n: f"{message(f'band.{band}', lang)} {n}"
+    )
+    return safe_local_subject(line)
 
 
 def render_digest(
