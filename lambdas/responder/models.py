@@ -14,9 +14,11 @@ import math
 from typing import Annotated, Any, TypeVar
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, StrictFloat, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
+
+from responder.limits import too_deep
 
 T = TypeVar("T")
 
@@ -317,9 +319,9 @@ class Service(_Model):
         if isinstance(raw, str) and '"sample"' in raw:
             try:
                 parsed = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # json recurses: a deeply nested string is not GuardDuty's
                 return False
-            return isinstance(parsed, dict) and parsed.get("sample") is True
+            return isinstance(parsed, dict) and parsed.get("sample") is True and not too_deep(parsed)
         return False
 
 
@@ -457,7 +459,7 @@ class Finding(_Model):
 
     id: str = Field(min_length=1, max_length=300)
     type: str = Field(min_length=1, max_length=300)
-    severity: float
+    severity: StrictFloat  # a JSON number: ``true`` is not read as 1.0, nor "8" as 8.0
     account_id: str = Field(min_length=1, max_length=64)
     region: str = Field(min_length=1, max_length=64)
     partition: Lenient[str] = None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
 
+from responder.limits import MAX_DEPTH, too_deep
 from responder.settings import BAND_RANK, BANDS, Settings
 from responder.updates import FindingState, UpdateDecision
 
@@ -52,22 +53,42 @@ def delivery_key(finding_id: str, occurrence: str) -> str:
 
 
 def _pack(detail: dict[str, Any]) -> str:
+    """The finding as compact JSON, compressed, base64 (``fit`` has checked its depth: json recurses)."""
     packed = zlib.compress(json.dumps(detail, separators=(",", ":")).encode(), level=6)
     return base64.b64encode(packed).decode("ascii")
 
 
-def _longest_string(value: Any, path: tuple[Any, ...] = ()) -> tuple[int, tuple[Any, ...]]:
-    """(length, path) of the longest string inside ``value``."""
-    if isinstance(value, str):
-        return len(value), path
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    return max((_longest_string(item, (*path, k)) for k, item in items), default=(0, path))
+def _longest_string(value: Any) -> tuple[int, tuple[Any, ...]]:
+    """(length, path) of a longest string inside ``value``, found without recursion."""
+    parents: list[tuple[int, Any]] = [(-1, None)]  # node -> (its parent node, its key there)
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    best_length, best_node = 0, 0
+    while stack:
+        item, node = stack.pop()
+        if isinstance(item, str):
+            if len(item) > best_length:
+                best_length, best_node = len(item), node
+            continue
+        items = item.items() if isinstance(item, dict) else enumerate(item) if isinstance(item, list) else ()
+        for key, child in items:
+            parents.append((node, key))
+            stack.append((child, len(parents) - 1))
+    path: list[Any] = []
+    while best_node > 0:
+        best_node, key = parents[best_node]
+        path.append(key)
+    return best_length, tuple(reversed(path))
 
 
 def fit(detail: dict[str, Any], limit: int = MAX_PACKED_BYTES) -> str:
     """The packed finding, within ``limit``: GuardDuty findings compress tenfold, but an
     attacker-chosen value (a user agent, a request URI) may not compress at all. Then the
-    longest string is halved, marked, until it fits: the alert is kept, the padding is not."""
+    longest string is halved, marked, until it fits: the alert is kept, the padding is not.
+
+    Raises ``ValueError`` for a finding that cannot fit, or that nests more than
+    ``limits.MAX_DEPTH`` levels (``service.parse_event`` refuses those first)."""
+    if too_deep(detail):
+        raise ValueError(f"the finding is nested more than {MAX_DEPTH} levels deep")
     packed = _pack(detail)
     if len(packed) <= limit:
         return packed
@@ -121,9 +142,13 @@ def decode(body: str) -> Queued:
         detail = json.loads(raw)
         if not isinstance(detail, dict):
             raise InvalidMessageError("the finding is not a JSON object")
+        if too_deep(detail):  # before pydantic and our helpers walk it
+            raise InvalidMessageError(f"the finding is nested more than {MAX_DEPTH} levels deep")
         return Queued(key, detail, UpdateDecision(True, reason, _previous(data["previous"])))
     except InvalidMessageError:
         raise
+    except RecursionError:  # json.loads recurses: a document nested about a thousand levels deep
+        raise InvalidMessageError(f"a JSON document nested more than {MAX_DEPTH} levels deep") from None
     except (KeyError, TypeError, ValueError, binascii.Error, zlib.error) as error:
         raise InvalidMessageError(f"damaged message ({type(error).__name__})") from None
 

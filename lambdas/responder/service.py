@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from responder.channels import Channel, SesChannel, SnsChannel
 from responder.channels.ses import Pacer
 from responder.classify import Classification, classify, decide
+from responder.limits import MAX_DEPTH, too_deep
 from responder.models import Finding, GuardDutyEvent
 from responder.observability import NAMESPACE, logger, metrics
 from responder.once import Once
@@ -66,7 +67,8 @@ def parse_event(event: Any) -> GuardDutyEvent | None:
     Raises
     ------
     InvalidEventError
-        For anything else, including a finding without id, type, severity, accountId or region.
+        For anything else, including a finding without id, type, severity, accountId or region,
+        and an event nested more than ``limits.MAX_DEPTH`` levels deep.
     """
     if not isinstance(event, dict):
         raise InvalidEventError("event is not a JSON object")
@@ -75,6 +77,9 @@ def parse_event(event: Any) -> GuardDutyEvent | None:
         return None
     if source != SOURCE or detail_type != FINDING:
         raise InvalidEventError("not a GuardDuty Finding event (source aws.guardduty, detail-type GuardDuty Finding)")
+    # Measured iteratively before anything recursive (pydantic, json, our helpers) walks it.
+    if too_deep(event):
+        raise InvalidEventError(f"event nested more than {MAX_DEPTH} levels deep (GuardDuty findings use about 12)")
     try:
         return GuardDutyEvent.model_validate(event)
     except ValidationError as error:

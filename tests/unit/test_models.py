@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from responder.limits import MAX_DEPTH
 from responder.models import GuardDutyEvent
 from responder.service import InvalidEventError, parse_event
 from tests.conftest import FINDING_EVENTS, load, minimal_event
@@ -128,3 +129,64 @@ def test_events_that_are_not_findings_fail_clearly(event):
 def test_model_validation_errors_surface_for_direct_use():
     with pytest.raises(ValidationError):
         GuardDutyEvent.model_validate({"detail-type": "GuardDuty Finding"})
+
+
+def _deep(levels: int) -> object:
+    """``levels`` of alternating objects and lists, built without recursion."""
+    value: object = "leaf"
+    for level in range(levels):
+        value = {"k": value} if level % 2 else [value]
+    return value
+
+
+@pytest.mark.parametrize("levels", [600, 5_000])
+@pytest.mark.parametrize("where", ["additionalInfo", "futureBlock", "envelope"])
+def test_deeply_nested_events_are_refused_with_one_clear_line(levels, where):
+    # Given a finding with a value nested hundreds or thousands of levels deep
+    # (inserted after minimal_event, whose deepcopy would itself recurse)
+    event = minimal_event()
+    if where == "envelope":
+        event["resources"] = _deep(levels)
+    elif where == "additionalInfo":
+        event["detail"]["service"]["additionalInfo"] = {"value": _deep(levels)}
+    else:
+        event["detail"]["futureBlock"] = _deep(levels)
+    # When it is parsed
+    with pytest.raises(InvalidEventError) as raised:
+        parse_event(event)
+    # Then it is refused with one line naming the limit, not a RecursionError
+    message = str(raised.value)
+    assert f"nested more than {MAX_DEPTH} levels" in message
+    assert "\n" not in message
+    assert "leaf" not in message
+
+
+def test_nesting_up_to_the_limit_is_accepted():
+    # Given a vendor block nested as deep as allowed (the envelope and detail take two levels)
+    event = minimal_event(futureBlock=_deep(MAX_DEPTH - 2))
+    # Then it parses
+    assert parse_event(event) is not None
+
+
+@pytest.mark.parametrize("levels", [600, 5_000])
+def test_a_deeply_nested_json_sample_marker_is_not_a_sample_and_does_not_crash(levels):
+    # Given additionalInfo.value as a JSON string nested thousands of levels deep (a string: depth 1 to the model)
+    raw = '{"sample": true, "x": ' + "[" * levels + "]" * levels + "}"
+    event = minimal_event(service={"additionalInfo": {"value": raw, "type": "default"}})
+    parsed = parse_event(event)
+    assert parsed is not None and parsed.detail.service is not None
+    # When the sample flag is read / Then it is read without a RecursionError: not a sample
+    assert parsed.detail.service.is_sample is False
+
+
+def test_boolean_severity_is_refused():
+    # Given severity true (JSON true is not a number; lax parsing would read it as 1.0)
+    for value in (True, False):
+        with pytest.raises(InvalidEventError, match=r"detail\.severity"):
+            parse_event(minimal_event(severity=value))
+
+
+@pytest.mark.parametrize("severity", [0, 8, 5.5, 10])
+def test_integer_and_float_severities_are_accepted(severity):
+    parsed = parse_event(minimal_event(severity=severity))
+    assert parsed is not None and parsed.detail.severity == float(severity)

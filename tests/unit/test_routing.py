@@ -112,3 +112,53 @@ def test_a_finding_that_compresses_is_never_trimmed():
         ]
         == "x" * 250_000
     )
+
+
+def _deep(levels: int) -> object:
+    value: object = "leaf"
+    for level in range(levels):
+        value = {"k": value} if level % 2 else [value]
+    return value
+
+
+def _packed(text: str) -> str:
+    return base64.b64encode(zlib.compress(text.encode())).decode()
+
+
+@pytest.mark.parametrize("levels", [600, 5_000])
+def test_a_message_whose_finding_is_nested_too_deeply_is_refused(levels):
+    # Given a queue message whose inflated finding nests hundreds or thousands of levels
+    nested = '{"id": "x", "deep": ' + "[" * levels + "]" * levels + "}"
+    # When it is decoded / Then it is an InvalidMessageError, not a RecursionError
+    with pytest.raises(InvalidMessageError, match="nested"):
+        decode(_body(detail=_packed(nested)))
+
+
+@pytest.mark.parametrize("levels", [600, 5_000])
+def test_a_message_body_nested_too_deeply_is_refused(levels):
+    # Given a message body that is itself deeply nested JSON
+    body = "[" * levels + "]" * levels
+    with pytest.raises(InvalidMessageError):
+        decode(body)
+
+
+@pytest.mark.parametrize("levels", [600, 5_000])
+def test_packing_a_deeply_nested_finding_fails_clearly(levels):
+    # Given a finding nested deeper than any GuardDuty finding (parse_event refuses these first)
+    detail = {"id": "x", "deep": _deep(levels)}
+    # When it is encoded / Then a ValueError names the nesting, not a RecursionError
+    with pytest.raises(ValueError, match="nested"):
+        encode("k", detail, UpdateDecision(True, "first"))
+
+
+def test_the_longest_string_is_found_without_recursion():
+    # Given an incompressible string at the bottom of a structure nested 5,000 levels deep
+    from responder.routing import _longest_string
+
+    value: object = "x" * 50
+    for _ in range(5_000):
+        value = [value]
+    # When the longest string is looked for / Then it is found with its full path
+    length, path = _longest_string(value)
+    assert length == 50
+    assert path == (0,) * 5_000
