@@ -4,6 +4,8 @@ A FILE may hold an EventBridge event, a bare finding (console export, camelCase)
 ``aws guardduty get-findings`` output (``{"Findings": [...]}``, PascalCase keys), or a
 JSON list of any of these. Settings come from the same environment variables as the
 Lambda. Bad input: exit status 1 and a one-line reason on stderr, never a traceback.
+``--grouped`` prints the one grouped email a storm (``--kind alerts``, the default) or a
+digest (``--kind digest``) makes of all the findings given.
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from responder.i18n import LANGUAGES
+from responder.limits import MAX_DEPTH, too_deep
 from responder.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from responder.service import Prepared
 
 # Map-valued members whose keys are data, not field names: leave them as they are.
 _MAP_MEMBERS: Final = frozenset({"AffectedResources", "affectedResources"})
@@ -27,17 +34,31 @@ class InputError(ValueError):
 
 
 def camel_keys(value: Any) -> Any:
-    """boto3 PascalCase keys (``Type``, ``Service``) to wire camelCase (``type``, ``service``)."""
-    if isinstance(value, list):
-        return [camel_keys(item) for item in value]
-    if isinstance(value, dict):
-        return {
-            (key[:1].lower() + key[1:] if isinstance(key, str) else key): (
-                item if key in _MAP_MEMBERS else camel_keys(item)
-            )
-            for key, item in value.items()
-        }
-    return value
+    """boto3 PascalCase keys (``Type``, ``Service``) to wire camelCase (``type``, ``service``).
+
+    Iterative, so a document nested thousands of levels deep cannot exhaust the stack.
+    """
+    root: list[Any] = [None]
+    # (source value, the container its copy goes into, the slot in that container);
+    # first in, first out, so of two keys that become one the later wins, as in a dict.
+    pending: deque[tuple[Any, Any, Any]] = deque([(value, root, 0)])
+    while pending:
+        item, parent, slot = pending.popleft()
+        if isinstance(item, list):
+            items: list[Any] = [None] * len(item)
+            parent[slot] = items
+            pending.extend((child, items, index) for index, child in enumerate(item))
+        elif isinstance(item, dict):
+            members: dict[Any, Any] = {}
+            parent[slot] = members
+            for key, child in item.items():
+                name = key[:1].lower() + key[1:] if isinstance(key, str) else key
+                members[name] = child
+                if key not in _MAP_MEMBERS:
+                    pending.append((child, members, name))
+        else:
+            parent[slot] = item
+    return root[0]
 
 
 def _wrap(finding: dict[str, Any]) -> dict[str, Any]:
@@ -78,20 +99,30 @@ def events_in(document: Any) -> Iterator[dict[str, Any]]:
         raise InputError("not an EventBridge event, a finding, or get-findings output")
 
 
+TOO_DEEP: Final = f"nested more than {MAX_DEPTH} levels deep: not a GuardDuty finding"
+
+
 def _load(path: str) -> Any:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
         raise InputError(f"cannot read: {error.strerror or error}") from None
+    except RecursionError:
+        # The JSON decoder recurses once per level: deep enough input exhausts the stack.
+        raise InputError(TOO_DEEP) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise InputError(f"not valid JSON: {str(error)[:120]}") from None
+    # Measured iteratively before anything (events_in, camel_keys, the model) walks it.
+    if too_deep(document):
+        raise InputError(TOO_DEEP)
+    return document
 
 
-def preview_records(paths: list[str], settings: Settings) -> list[dict[str, Any]]:
-    """One record per finding in the files (the ``--format json`` contract)."""
+def prepared(paths: list[str], settings: Settings) -> list[Prepared]:
+    """Every finding in the files, classified, decided and rendered as the Lambda would."""
     from responder.service import InvalidEventError, parse_event, prepare  # noqa: PLC0415
 
-    records = []
+    findings = []
     for path in paths:
         try:
             events = list(events_in(_load(path)))
@@ -100,58 +131,100 @@ def preview_records(paths: list[str], settings: Settings) -> list[dict[str, Any]
                 if parsed is None:
                     print(f"{path}: ignored {str(event.get('detail-type'))[:80]!r} (not a finding)", file=sys.stderr)
                     continue
-                p = prepare(parsed.detail, settings)
-                c = p.classification
-                records.append(
-                    {
-                        "id": c.finding_id,
-                        "type": c.finding_type,
-                        "severity": c.severity,
-                        "severity_band": c.band,
-                        "threat_purpose": c.parts.purpose,
-                        "resource_type": c.parts.resource,
-                        "threat_family": c.parts.family,
-                        "detection_mechanism": c.parts.mechanism,
-                        "artifact": c.parts.artifact,
-                        "action_type": c.action_type,
-                        "connection_direction": c.direction,
-                        "resource_role": c.resource_role,
-                        "affected_resource_type": c.resource_type,
-                        "playbook": c.playbook,
-                        "sample": c.is_sample,
-                        "archived": c.archived,
-                        "notify": p.notify,
-                        "reason": p.reason,
-                        "reason_detail": p.detail,
-                        "subject": p.email.subject,
-                        "text": p.email.text,
-                        "html": p.email.html,
-                        "steps": list(c.steps),
-                        "console_url": c.console_url,
-                        "docs_url": c.docs_url,
-                    }
-                )
+                findings.append(prepare(parsed.detail, settings))
         except (InputError, InvalidEventError) as error:
             raise InputError(f"{path}: {error}") from None
-    return records
+    return findings
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m responder", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    preview = commands.add_parser("preview", help="print what would be sent for each finding; sends nothing")
-    preview.add_argument("files", nargs="+", metavar="FILE")
-    preview.add_argument("--format", choices=("text", "html", "json"), default="text")
-    preview.add_argument("--lang", choices=LANGUAGES, default=None, help="email language (default: LANGUAGE or en)")
-    args = parser.parse_args(argv)
-    try:
-        settings = Settings.from_env(for_delivery=False)
-        if args.lang:
-            settings = Settings(**{**settings.__dict__, "language": args.lang})
-        records = preview_records(args.files, settings)
-    except (SettingsError, InputError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+def preview_records(paths: list[str], settings: Settings) -> list[dict[str, Any]]:
+    """One record per finding in the files (the ``--format json`` contract)."""
+    return [_record(p) for p in prepared(paths, settings)]
+
+
+def _record(p: Prepared) -> dict[str, Any]:
+    c = p.classification
+    return {
+        "id": c.finding_id,
+        "type": c.finding_type,
+        "severity": c.severity,
+        "severity_band": c.band,
+        "threat_purpose": c.parts.purpose,
+        "resource_type": c.parts.resource,
+        "threat_family": c.parts.family,
+        "detection_mechanism": c.parts.mechanism,
+        "artifact": c.parts.artifact,
+        "action_type": c.action_type,
+        "connection_direction": c.direction,
+        "resource_role": c.resource_role,
+        "affected_resource_type": c.resource_type,
+        "playbook": c.playbook,
+        "sample": c.is_sample,
+        "archived": c.archived,
+        "notify": p.notify,
+        "reason": p.reason,
+        "reason_detail": p.detail,
+        "subject": p.email.subject,
+        "text": p.email.text,
+        "html": p.email.html,
+        "steps": list(c.steps),
+        "console_url": c.console_url,
+        "docs_url": c.docs_url,
+    }
+
+
+def grouped_record(paths: list[str], settings: Settings, *, kind: str) -> dict[str, Any]:
+    """The one grouped email (``kind`` ALERTS: a storm; DIGEST: the digest) of every finding given.
+
+    Every finding is included, even one the Lambda would not email (noted on stderr), so
+    any grouped form can be reviewed; the notifier splits more than ``MAX_PER_EMAIL``.
+    """
+    from responder.digest import render_digest  # noqa: PLC0415
+    from responder.routing import MAX_PER_EMAIL  # noqa: PLC0415
+
+    findings = prepared(paths, settings)
+    if not findings:
+        raise InputError("no findings to group")
+    for p in findings:
+        if not p.notify:
+            print(f"{p.classification.finding_id[:80]}: included, but would NOT be sent ({p.reason})", file=sys.stderr)
+    if len(findings) > MAX_PER_EMAIL:
+        emails = -(-len(findings) // MAX_PER_EMAIL)
+        print(f"{len(findings)} findings: the notifier sends at most {MAX_PER_EMAIL} per email ({emails} emails); "
+              "shown as one", file=sys.stderr)  # fmt: skip
+    email = render_digest(
+        [(p.classification, None) for p in findings],  # None: each one's first email, not an update
+        kind="DIGEST" if kind == "digest" else "ALERTS",
+        lang=settings.language,
+        minutes=settings.digest_minutes,
+        zone=settings.display_zone,
+    )
+    return {
+        "kind": kind,
+        "findings": len(findings),
+        "ids": [p.classification.finding_id for p in findings],
+        "subject": email.subject,
+        "local_subject": email.local_subject,
+        "text": email.text,
+        "html": email.html,
+    }
+
+
+def _print_preview(args: argparse.Namespace, settings: Settings) -> None:
+    if args.grouped:
+        record = grouped_record(args.files, settings, kind=args.kind or "alerts")
+        if args.format == "json":
+            print(json.dumps(record, indent=2, ensure_ascii=False))
+        elif args.format == "html":
+            print(record["html"])
+        else:
+            local = f"\nSubject (SES): {record['local_subject']}" if record["local_subject"] else ""
+            print(
+                f"----- one grouped email ({record['kind']}, {record['findings']} findings)\n"
+                f"Subject: {record['subject']}{local}\n\n{record['text']}"
+            )
+        return
+    records = preview_records(args.files, settings)
     if args.format == "json":
         print(json.dumps(records, indent=2, ensure_ascii=False))
     elif args.format == "html":
@@ -160,4 +233,34 @@ def main(argv: list[str] | None = None) -> int:
         for record in records:
             verdict = "would be sent" if record["notify"] else f"would NOT be sent ({record['reason']})"
             print(f"----- {record['id']}: {verdict}\nSubject: {record['subject']}\n\n{record['text']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``preview`` command; the exit status (0 ok, 1 bad input)."""
+    parser = argparse.ArgumentParser(prog="python -m responder", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    preview = commands.add_parser("preview", help="print what would be sent for each finding; sends nothing")
+    preview.add_argument("files", nargs="+", metavar="FILE")
+    preview.add_argument("--format", choices=("text", "html", "json"), default="text")
+    preview.add_argument("--lang", choices=LANGUAGES, default=None, help="email language (default: LANGUAGE or en)")
+    preview.add_argument(
+        "--grouped", action="store_true", help="print the one grouped email of all the findings (a storm or a digest)"
+    )
+    preview.add_argument(
+        "--kind",
+        choices=("alerts", "digest"),
+        default=None,
+        help="with --grouped: alerts (a storm, the default) or digest",
+    )
+    args = parser.parse_args(argv)
+    if args.kind and not args.grouped:
+        parser.error("--kind needs --grouped")
+    try:
+        settings = Settings.from_env(for_delivery=False)
+        if args.lang:
+            settings = Settings(**{**settings.__dict__, "language": args.lang})
+        _print_preview(args, settings)
+    except (SettingsError, InputError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0

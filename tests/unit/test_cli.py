@@ -144,3 +144,164 @@ def test_module_entry_point_runs_without_traceback(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: ")
+
+
+# --- preview --grouped: the one email a storm or a digest makes -------------------------
+
+
+def run_grouped(capsys, *args):
+    assert main(["preview", *args, "--grouped", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    return json.loads(captured.out), captured.err
+
+
+def test_grouped_json_is_one_storm_email_of_every_finding(capsys, monkeypatch):
+    # Given two findings, one High and one Low (below the default threshold)
+    monkeypatch.delenv("NOTIFY_THRESHOLD", raising=False)
+    # When they are previewed as one grouped email
+    record, err = run_grouped(capsys, SSH, TOR)
+    # Then one record holds the storm (ALERTS) email of both, the Low one noted on stderr
+    assert set(record) >= {"subject", "text", "html"}
+    assert record["kind"] == "alerts" and record["findings"] == 2
+    assert record["subject"] == "[GuardDuty ALERTS] [SAMPLE] 2 findings: 1 HIGH, 1 LOW"
+    for finding_type in ("UnauthorizedAccess:EC2/TorClient", "UnauthorizedAccess:EC2/SSHBruteForce"):
+        assert f"== {finding_type} (1) ==" in record["text"]
+        assert finding_type in record["html"]
+    assert record["text"].index("TorClient") < record["text"].index("SSHBruteForce")  # most severe first
+    assert record["html"].count("<!DOCTYPE html>") == 1
+    assert "49514155ed6b4536b05649a87fc3c05a: included, but would NOT be sent (below_threshold)" in err
+
+
+def test_grouped_digest_kind_uses_the_digest_window(capsys, monkeypatch):
+    # Given a 30-minute digest window
+    monkeypatch.setenv("DIGEST_MINUTES", "30")
+    # When the findings are previewed as a digest
+    assert main(["preview", SSH, TOR, "--grouped", "--kind", "digest", "--format", "json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    # Then it is the digest email, naming its window
+    assert record["subject"].startswith("[GuardDuty DIGEST] [SAMPLE] 2 findings")
+    assert "30 minutes" in record["text"]
+
+
+def test_grouped_in_japanese_has_the_translated_subject(capsys):
+    # Given --lang ja
+    record, _err = run_grouped(capsys, SSH, TOR, "--lang", "ja")
+    # Then the SNS subject stays ASCII, the SES subject and the bodies are Japanese
+    assert record["subject"].isascii()
+    assert "[サンプル] 2 件: 高 1, 低 1" in record["local_subject"]
+    assert "結果 ID" in record["text"] and 'lang="ja"' in record["html"]
+
+
+def test_grouped_text_and_html_print_one_email(capsys):
+    # When the grouped email is printed as text, then as HTML
+    assert main(["preview", SSH, TOR, "--grouped"]) == 0
+    text = capsys.readouterr().out
+    assert main(["preview", SSH, TOR, "--grouped", "--format", "html"]) == 0
+    html = capsys.readouterr().out
+    # Then each is one email
+    assert text.startswith("----- one grouped email (alerts, 2 findings)\nSubject: [GuardDuty ALERTS]")
+    assert text.count("Subject:") == 1
+    assert html.startswith("<!DOCTYPE html>") and html.count("<!DOCTYPE html>") == 1
+
+
+def test_grouped_notes_when_the_notifier_would_split_it(tmp_path, capsys):
+    # Given more findings than one grouped email holds
+    from responder.routing import MAX_PER_EMAIL
+
+    event = load("events/UnauthorizedAccess_EC2_TorClient.json")
+    events = []
+    for index in range(MAX_PER_EMAIL + 1):
+        copy = json.loads(json.dumps(event))
+        copy["detail"]["id"] = f"{index:032x}"
+        events.append(copy)
+    path = tmp_path / "storm.json"
+    path.write_text(json.dumps(events))
+    # When they are previewed grouped
+    record, err = run_grouped(capsys, str(path))
+    # Then all are in the one email shown, and stderr says the notifier sends two
+    assert record["findings"] == MAX_PER_EMAIL + 1
+    assert f"at most {MAX_PER_EMAIL} per email (2 emails)" in err
+
+
+def test_grouped_without_findings_and_kind_without_grouped_fail(capsys):
+    # Given only a non-finding GuardDuty event
+    other = str(FIXTURES / "crafted/Other_MalwareProtection_ObjectScanResult.json")
+    # Then there is nothing to group: one line, exit 1
+    assert main(["preview", other, "--grouped"]) == 1
+    assert capsys.readouterr().err.endswith("error: no findings to group\n")
+    # And --kind alone is a usage error
+    with pytest.raises(SystemExit) as exit_info:
+        main(["preview", SSH, "--kind", "digest"])
+    assert exit_info.value.code == 2
+    assert "--kind needs --grouped" in capsys.readouterr().err
+
+
+# --- deeply nested JSON: one line, never a traceback ----------------------------------------
+
+
+def nested(depth: int, shape: str) -> str:
+    """JSON nested ``depth`` levels deep: bare lists, in an event's finding, in a PascalCase finding."""
+    core = "[" * depth + "]" * depth
+    if shape == "lists":
+        return core
+    if shape == "event":
+        event = load("events/UnauthorizedAccess_EC2_TorClient.json")
+        event["detail"]["service"]["additionalInfo"] = "DEEP"
+        return json.dumps(event).replace('"DEEP"', core)
+    finding = pascal(load("events/UnauthorizedAccess_EC2_TorClient.json")["detail"])
+    finding["Service"]["AdditionalInfo"] = "DEEP"
+    return json.dumps({"Findings": [finding]}).replace('"DEEP"', core)
+
+
+@pytest.mark.parametrize("depth", [600, 1_000, 5_000])
+@pytest.mark.parametrize("shape", ["lists", "event", "pascal"])
+def test_deeply_nested_input_is_refused_with_one_line(tmp_path, capsys, depth, shape):
+    # Given a file nested hundreds to thousands of levels deep
+    path = tmp_path / "deep.json"
+    path.write_text(nested(depth, shape))
+    # When it is previewed, single or grouped
+    for extra in ([], ["--grouped"]):
+        assert main(["preview", str(path), *extra]) == 1
+        err = capsys.readouterr().err
+        # Then one clear line, exit 1
+        assert err == f"error: {path}: nested more than 64 levels deep: not a GuardDuty finding\n"
+
+
+def test_deeply_nested_input_through_the_module_has_no_traceback(tmp_path):
+    # Given JSON nested 5,000 levels deep
+    path = tmp_path / "deep.json"
+    path.write_text(nested(5_000, "pascal"))
+    # When python -m responder previews it
+    result = subprocess.run(
+        [sys.executable, "-m", "responder", "preview", str(path), "--grouped"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT / "lambdas"), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    # Then one line on stderr and exit 1
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "nested more than 64 levels deep" in result.stderr
+
+
+def test_camel_keys_handles_any_depth_without_recursion():
+    # Given PascalCase keys nested 5,000 levels deep (deeper than the interpreter's stack)
+    value: object = {"Leaf": [1, {"AffectedResources": {"Keep": "x"}}]}
+    for _ in range(5_000):
+        value = {"Level": value, "Other": ["x"]}
+    # When the keys are converted
+    result = camel_keys(value)
+    # Then every level is converted, down to the leaf (map members kept as they are)
+    for _ in range(5_000):
+        assert set(result) == {"level", "other"} and result["other"] == ["x"]
+        result = result["level"]
+    assert result == {"leaf": [1, {"affectedResources": {"Keep": "x"}}]}
+
+
+def test_camel_keys_later_duplicate_wins_as_in_a_dict():
+    # Given a key and its camelCase twin (later one last)
+    # Then the later value wins, as a dict literal would have it
+    assert camel_keys({"Type": {"A": 1}, "type": {"B": 2}}) == {"type": {"b": 2}}
+    assert camel_keys({"type": [1], "Type": [2]}) == {"type": [2]}
