@@ -161,6 +161,9 @@ EN: Final[dict[str, str]] = {
     "f.console": "Open in the GuardDuty console",
     "f.docs": "AWS remediation guide",
     "l.truncated": "[truncated]",
+    # a finding that could not be shown in full (responder.degrade); no full stop, so no
+    # cleaning rule can take the text for a host name
+    "v.details_unavailable": "Details could not be shown: open this finding in the GuardDuty console",
     "l.more": "and {n} more",
     # subject words (the SES subject; the SNS subject always stays in printable ASCII)
     "s.sample": "SAMPLE",

@@ -4,6 +4,11 @@ Parsing, classification and the decisions are pure; the state store and the queu
 in are the only I/O. A finding to email goes to the immediate queue (its band is at or
 above the immediate band) or to the digest queue; ``responder.notifier`` sends from there.
 Every outcome is logged (never the raw event) and counted as a metric.
+
+The state table only refines the decision (is this update worth an email?). When it cannot
+be read or written, triage fails open: the finding is queued as if seen for the first time,
+without the table's exactly-once guard, and ``StateUnavailable`` is counted and logged. A
+retry may then queue it twice; the notifier's delivered-markers keep it to one email.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from responder.channels.ses import Pacer
 from responder.classify import Classification, classify, decide
 from responder.limits import MAX_DEPTH, too_deep
 from responder.models import Finding, GuardDutyEvent
-from responder.observability import NAMESPACE, logger, metrics
+from responder.observability import NAMESPACE, SERVICE, logger, metrics
 from responder.once import Once
 from responder.queues import SqsQueues
 from responder.render import Email, render
@@ -183,7 +188,14 @@ class Responder:
         count(c, "FindingsReceived")
         # An archived finding is published again only when it recurs: that needs the state.
         maybe_recurred = decision.reason == "archived" and self.state is not None
-        previous = self.state.get(c.finding_id) if self.state and (decision.notify or maybe_recurred) else None
+        state = self.state
+        previous: FindingState | None = None
+        if state is not None and (decision.notify or maybe_recurred):
+            try:
+                previous = state.get(c.finding_id)
+            except Exception as error:  # noqa: BLE001 (fail open: queueing matters more than the update rule)
+                self._state_unavailable(c, "get", error)
+                state = None  # neither written nor used as a guard while it fails
         if not decision.notify and previous is None:
             logger.info("finding skipped", extra={**log_fields, "reason": decision.reason, "rule": decision.detail})
             count(c, "FindingsSkipped", reason=decision.reason)
@@ -192,7 +204,7 @@ class Responder:
         renotify = timedelta(hours=self.settings.renotify_hours) if self.settings.renotify_hours else None
         update = decide_update(c, previous, now=now, renotify_after=renotify)
         if not update.notify:
-            self._remember(c, previous, now=now, notified=False)
+            self._remember(state, c, previous, now=now, notified=False)
             reason = f"update_{update.reason}"
             logger.info("finding update skipped", extra={**log_fields, "reason": reason})
             count(c, "FindingsSkipped", reason=reason)
@@ -204,29 +216,72 @@ class Responder:
         if queue_url is None:
             raise RuntimeError(f"no {where} queue configured")  # Settings.from_env requires both
         request = {"key": key, "reason": update.reason, "route": where}
-        if self.once is not None:
-            self.once.run(request, lambda: self.queues.put(queue_url, body))
-        else:
-            self.queues.put(queue_url, body)
-        self._remember(c, previous, now=now, notified=True)
+        self._queue(c, request, queue_url, body, guarded=state is not None)
+        self._remember(state, c, previous, now=now, notified=True)
         logger.info("finding queued", extra={**log_fields, "route": where, "why": update.reason})
         count(c, "FindingsQueued", route=where)
         return Outcome("queued", update.reason if update.reason != "first" else "notify", c.finding_id, where)
 
-    def _remember(self, c: Classification, previous: FindingState | None, *, now: datetime, notified: bool) -> None:
-        """Record the last email (when one was sent) and the latest occurrence seen."""
-        if self.state is None or (previous is None and not notified):
+    def _queue(self, c: Classification, request: dict[str, str], queue_url: str, body: str, *, guarded: bool) -> None:
+        """Put the message once (Powertools idempotency on the state table), or, when that table
+        is unavailable, put it anyway: a queue failure still fails the invocation."""
+        attempted = succeeded = False
+
+        def put() -> None:
+            nonlocal attempted, succeeded
+            attempted = True
+            self.queues.put(queue_url, body)
+            succeeded = True
+
+        if self.once is None or not guarded:
+            put()
             return
-        self.state.put(
-            c.finding_id,
-            FindingState(
-                band=c.band if notified or previous is None else previous.band,
-                notified_at=now if notified or previous is None else previous.notified_at,
-                first_notified_at=previous.first_notified_at if previous else now,
-                count=c.count,
-                archived=c.archived,
-            ),
-        )
+        try:
+            self.once.run(request, put)
+        except Exception as error:
+            # Imported here: loaded already by Once.run, and too heavy for the handler's import path.
+            from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
+                IdempotencyPersistenceLayerError,
+            )
+
+            if not isinstance(error, IdempotencyPersistenceLayerError) or (attempted and not succeeded):
+                raise  # the queue failed, or another invocation holds the lock: retried
+            self._state_unavailable(c, "idempotency", error)
+            if not attempted:  # the table failed before the put: the put is ours to do
+                put()
+
+    def _remember(
+        self,
+        state: StateStore | None,
+        c: Classification,
+        previous: FindingState | None,
+        *,
+        now: datetime,
+        notified: bool,
+    ) -> None:
+        """Record the last email (when one was sent) and the latest occurrence seen."""
+        if state is None or (previous is None and not notified):
+            return
+        try:
+            state.put(
+                c.finding_id,
+                FindingState(
+                    band=c.band if notified or previous is None else previous.band,
+                    notified_at=now if notified or previous is None else previous.notified_at,
+                    first_notified_at=previous.first_notified_at if previous else now,
+                    count=c.count,
+                    archived=c.archived,
+                ),
+            )
+        except Exception as error:  # noqa: BLE001 (the finding is queued; the next occurrence decides without it)
+            self._state_unavailable(c, "put", error)
+
+    @staticmethod
+    def _state_unavailable(c: Classification, operation: str, error: Exception) -> None:
+        """Logged (the error's type, never its text: it may quote the key) and counted."""
+        fields = {**log_fields_of(c), "operation": operation, "error": type(error).__name__}
+        logger.error("state table unavailable: deciding without it", extra=fields)
+        metrics.add_metric(name="StateUnavailable", unit=MetricUnit.Count, value=1)
 
 
 def log_fields_of(c: Classification) -> dict[str, Any]:
@@ -244,10 +299,21 @@ def log_fields_of(c: Classification) -> dict[str, Any]:
 
 
 def count(c: Classification, name: str, **extra: str) -> None:
+    """``name``, and ``<name>ByClass`` by band, threat purpose and ``extra`` dimensions."""
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     # Bounded dimensions: band (4 values) and known ThreatPurposes (or "Other").
-    with single_metric(name=f"{name}ByClass", unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
-        metric.add_dimension(name="Band", value=c.band)
-        metric.add_dimension(name="ThreatPurpose", value=c.purpose_key or "Other")
-        for key, value in extra.items():
-            metric.add_dimension(name=key.capitalize(), value=value)
+    dimensions = {"Band": c.band, "ThreatPurpose": c.purpose_key or "Other"}
+    emit(f"{name}ByClass", **dimensions, **{key.capitalize(): value for key, value in extra.items()})
+
+
+def emit(name: str, **dimensions: str) -> None:
+    """One count with exactly these dimensions and ``service`` (an EMF line of its own, at once).
+
+    ``service`` is set here, not taken from POWERTOOLS_SERVICE_NAME, so an alarm on these
+    dimensions matches wherever the function runs.
+    """
+    with single_metric(
+        name=name, unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions={"service": SERVICE}
+    ) as metric:
+        for key, value in dimensions.items():
+            metric.add_dimension(name=key, value=value)

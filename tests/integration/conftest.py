@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,6 +41,16 @@ def aws(aws_env: None) -> Iterator[dict[str, Any]]:
             "digest": queues["digest"],
             "dlq": queues["dlq"],
         }
+
+
+@pytest.fixture
+def logs(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """The structured log lines the Powertools logger writes."""
+    from responder.observability import logger
+
+    stream = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", stream)
+    return stream
 
 
 def queue_env(aws: dict[str, Any]) -> dict[str, str]:

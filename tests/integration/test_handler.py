@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import email
 import importlib
-import io
 import json
 import logging
 from dataclasses import dataclass
@@ -58,16 +57,6 @@ def load_handler(monkeypatch, aws, **env: str):
     import responder.handler
 
     return importlib.reload(responder.handler)
-
-
-@pytest.fixture
-def logs(monkeypatch) -> io.StringIO:
-    """The structured log lines the Powertools logger writes."""
-    from responder.observability import logger
-
-    stream = io.StringIO()
-    monkeypatch.setattr(logger.registered_handler, "stream", stream)
-    return stream
 
 
 def test_high_finding_is_queued_then_sent_on_both_channels(aws, monkeypatch, capsys, logs):

@@ -47,3 +47,20 @@ def test_inert_provider_accepts_every_call():
         return True
 
     assert asyncio.run(use_async())
+
+
+def test_a_dimensioned_count_has_exactly_its_dimensions_and_the_fixed_service(monkeypatch, capsys):
+    import json
+
+    from responder.service import emit
+
+    # Given a service name in the environment that is not ours
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "something-else")
+    # When a count is emitted with a Channel dimension
+    emit("DeliveryFailures", Channel="ses")
+    # Then its EMF line has exactly Channel and service, and service is the responder's
+    [doc] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [directive] = doc["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "GuardDutyResponder"
+    assert [sorted(names) for names in directive["Dimensions"]] == [["Channel", "service"]]
+    assert (doc["Channel"], doc["service"], doc["DeliveryFailures"]) == ("ses", "guardduty-responder", [1.0])

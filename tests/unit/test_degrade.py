@@ -1,0 +1,70 @@
+"""The minimal safe form of a finding whose details cannot be shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from responder.catalog import message
+from responder.classify import classify
+from responder.degrade import UNKNOWN, UNRECOGNISED_TYPE, minimal
+from responder.digest import render_digest
+from responder.models import GuardDutyEvent
+from responder.render import render
+from responder.settings import Settings
+from tests.conftest import minimal_event
+
+HOSTILE = "evil.example\r\nBcc: victim@example.com"
+
+
+def hostile_classification():
+    event = minimal_event(
+        "Backdoor:EC2/C&CActivity.B\r\nBcc: x",  # fails SAFE_TYPE
+        8.0,
+        id="not/a safe id",
+        accountId="acct-" + HOSTILE,
+        region="mars-" + HOSTILE,
+        title=HOSTILE,
+        description=HOSTILE,
+        service={"count": 2, "eventFirstSeen": "9999-12-31T23:59:59Z", "action": {"actionType": "BAD TYPE!"}},
+    )
+    return classify(GuardDutyEvent.model_validate(event).detail, Settings())
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_only_validated_identifiers_and_the_note_are_kept(lang):
+    # Given a finding whose identifiers all fail their patterns
+    c = minimal(hostile_classification(), lang)
+    # Then each is replaced by a placeholder, the title is the note, and no fact of the finding is left
+    assert (c.finding_type, c.finding_id, c.account_id, c.region) == (UNRECOGNISED_TYPE, UNKNOWN, UNKNOWN, UNKNOWN)
+    assert c.title == message("v.details_unavailable", lang)
+    assert c.description is c.first_seen is c.last_seen is c.resource_label is None
+    assert c.action_type == "UNKNOWN"  # hidden, without claiming the finding has no action
+    assert c.resource_facts == c.action_facts == c.evidence_facts == c.frequency_facts == ()
+    assert {fact.value for fact in c.overview} == {UNRECOGNISED_TYPE, UNKNOWN}
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_minimal_form_renders_in_both_forms_without_any_finding_value(lang):
+    # Given the minimal form of a hostile finding, in a display zone that breaks its timestamps
+    c = minimal(hostile_classification(), lang)
+    # When it is rendered as a single email and as a digest entry
+    single = render(c, lang, zone="Asia/Tokyo")
+    grouped = render_digest([(c, None)], lang=lang, zone="Asia/Tokyo")
+    # Then both show the note and nothing the finding carried
+    for email in (single, grouped):
+        for body in (email.text, email.html):
+            assert message("v.details_unavailable", lang) in body
+            assert "evil" not in body and "Bcc" not in body and "9999" not in body
+
+
+def test_valid_identifiers_and_the_console_link_are_kept():
+    # Given a finding whose identifiers are valid
+    event = minimal_event("UnauthorizedAccess:EC2/TorClient", 8.0, title=HOSTILE)
+    c = classify(GuardDutyEvent.model_validate(event).detail, Settings())
+    reduced = minimal(c, "en")
+    # Then what identifies it and the links built from validated parts stay
+    kept = ("finding_id", "finding_type", "account_id", "region", "band", "severity", "console_url", "steps")
+    assert all(getattr(reduced, name) == getattr(c, name) for name in kept)
+    assert c.console_url is not None
+    assert reduced.archive_command == c.archive_command
+    assert reduced.title != c.title
