@@ -216,15 +216,19 @@ class Responder:
         if queue_url is None:
             raise RuntimeError(f"no {where} queue configured")  # Settings.from_env requires both
         request = {"key": key, "reason": update.reason, "route": where}
-        self._queue(c, request, queue_url, body, guarded=state is not None)
+        if not self._queue(c, request, queue_url, body, guarded=state is not None):
+            state = None  # the table just failed: do not wait on it again
         self._remember(state, c, previous, now=now, notified=True)
         logger.info("finding queued", extra={**log_fields, "route": where, "why": update.reason})
         count(c, "FindingsQueued", route=where)
         return Outcome("queued", update.reason if update.reason != "first" else "notify", c.finding_id, where)
 
-    def _queue(self, c: Classification, request: dict[str, str], queue_url: str, body: str, *, guarded: bool) -> None:
+    def _queue(self, c: Classification, request: dict[str, str], queue_url: str, body: str, *, guarded: bool) -> bool:
         """Put the message once (Powertools idempotency on the state table), or, when that table
-        is unavailable, put it anyway: a queue failure still fails the invocation."""
+        is unavailable, put it anyway: a queue failure still fails the invocation.
+
+        Returns false when the table failed here.
+        """
         attempted = succeeded = False
 
         def put() -> None:
@@ -235,7 +239,7 @@ class Responder:
 
         if self.once is None or not guarded:
             put()
-            return
+            return True
         try:
             self.once.run(request, put)
         except Exception as error:
@@ -249,6 +253,8 @@ class Responder:
             self._state_unavailable(c, "idempotency", error)
             if not attempted:  # the table failed before the put: the put is ours to do
                 put()
+            return False
+        return True
 
     def _remember(
         self,

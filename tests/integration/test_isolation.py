@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
+from responder.observability import metrics
 from responder.queues import SqsQueues
 from responder.service import Responder
 from responder.settings import Settings
@@ -163,7 +164,7 @@ def test_triage_queues_when_the_state_table_is_unavailable_and_the_finding_is_em
     assert depth(aws["immediate"]) == depth(aws["dlq"]) == 0
 
 
-def test_triage_queues_when_only_the_idempotency_record_cannot_be_written(aws):
+def test_triage_queues_when_only_the_idempotency_record_cannot_be_written(aws, capsys):
     # Given state that reads fine but an exactly-once store on a table that is down
     settings = Pipeline(aws, Clock()).settings
     from responder.once import Once
@@ -171,10 +172,11 @@ def test_triage_queues_when_only_the_idempotency_record_cannot_be_written(aws):
     triage = Responder(settings, SqsQueues(), state=DynamoStateStore(aws["table"]), once=Once("no-such-table"))
     # When a finding arrives
     outcome = triage.handle(tor(), FakeContext())
-    # Then it is queued once (the put is not skipped, nor done twice) and its state recorded
+    metrics.flush_metrics()
+    # Then it is queued once (the put is neither skipped nor done twice), the outage counted once
     assert outcome.status == "queued"
     assert depth(aws["immediate"]) == 1
-    assert DynamoStateStore(aws["table"]).get("cdf9ae8187744b15aeaf17c7ef2f8a52") is not None
+    assert sum(doc.get("StateUnavailable", [0])[0] for doc in emf(capsys.readouterr().out)) == 1
 
 
 class TableGoesDownDuringThePut(SqsQueues):
@@ -195,11 +197,13 @@ def test_a_table_outage_after_the_put_neither_fails_nor_queues_twice(aws, capsys
     settings = Pipeline(aws, Clock()).settings
     triage = Responder.from_settings(settings)
     triage.queues = TableGoesDownDuringThePut(aws["table"])
-    # When a finding arrives
+    # When a finding arrives (metrics flushed as the handler's decorator does)
     outcome = triage.handle(tor(), FakeContext())
-    # Then it is queued exactly once and the invocation succeeds
+    metrics.flush_metrics()
+    # Then it is queued exactly once, the invocation succeeds, and the outage is counted once
     assert outcome.status == "queued"
     assert depth(aws["immediate"]) == 1
+    assert sum(doc.get("StateUnavailable", [0])[0] for doc in emf(capsys.readouterr().out)) == 1
 
 
 def test_a_failed_send_is_counted_per_channel_with_fixed_dimensions(aws, monkeypatch, capsys):
