@@ -2,19 +2,27 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt lambdas/requirements.txt | cksum | cut -d' ' -f1)
-EVENT ?= tests/fixtures/events/UnauthorizedAccess_EC2_SSHBruteForce.json
-FORMAT ?= text
-export PYTHONPATH := lambdas:.
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+REQUIREMENTS_SUM := $(shell cat requirements.txt requirements-dev.txt lambdas/requirements.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(REQUIREMENTS_SUM)
+# The Python minor version the functions run on, read from the one place that sets it.
+RUNTIME_VERSION := $(shell sed -n 's/^PYTHON_VERSION: Final = "\([0-9.]*\)".*/\1/p' infra/constants.py)
+$(if $(RUNTIME_VERSION),,$(error cannot read PYTHON_VERSION from infra/constants.py))
+RUNTIME_VENV := .venv$(subst .,,$(RUNTIME_VERSION))
+RUNTIME_STAMP := $(RUNTIME_VENV)/.installed-$(REQUIREMENTS_SUM)
+# An interpreter of that version: pyenv's versions directory first (pyenv's python3.X shim is on
+# the PATH but fails unless that version is selected), then python3.X on the PATH if it runs.
+# Deferred (=): only the runtime-tests target looks for it.
+RUNTIME_PYTHON = $(shell for p in $$(pyenv root 2>/dev/null)/versions/$(RUNTIME_VERSION).*/bin/python$(RUNTIME_VERSION) \
+	"$$HOME"/.pyenv/versions/$(RUNTIME_VERSION).*/bin/python$(RUNTIME_VERSION) $$(command -v python$(RUNTIME_VERSION)); do \
+	"$$p" -c $(IS_RUNTIME_VERSION) 2>/dev/null && { echo "$$p"; break; }; done)
+IS_RUNTIME_VERSION := 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(RUNTIME_VERSION)")'
 
 NODE_STAMP := node_modules/.installed
 # Synth offline-safe: no AWS credentials, no metadata lookups, no CLI notices or telemetry.
 NO_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 	AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true
 
-.PHONY: install test lint typecheck unit synth browser i18n screenshots preview bench demo demo-burst clean
+.PHONY: install test lint typecheck unit runtime-tests synth browser i18n screenshots preview bench demo demo-burst clean
 
 $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +46,28 @@ typecheck: $(STAMP)
 unit: $(STAMP) browser
 	$(PY) -m pytest --cov --cov-report=term
 
+$(RUNTIME_STAMP):
+	test -x $(RUNTIME_VENV)/bin/python || $(RUNTIME_PYTHON) -m venv $(RUNTIME_VENV)
+	$(RUNTIME_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(RUNTIME_VENV)/.installed-*
+	touch $@
+
+# The unit and integration tests again on the functions' Python version (its own venv), so the
+# package, its templates and its wheels are tested on the version that runs them. Skipped, with
+# one line saying so, where that version is not installed or is already the one of .venv.
+runtime-tests: $(STAMP)
+	@if $(PY) -c $(IS_RUNTIME_VERSION); then \
+		echo "runtime-tests: skipped, .venv already runs Python $(RUNTIME_VERSION), the function runtime"; \
+		exit 0; \
+	fi; \
+	runtime_python="$(RUNTIME_PYTHON)"; \
+	if [ -z "$$runtime_python" ]; then \
+		echo "runtime-tests: SKIPPED, no Python $(RUNTIME_VERSION) found (pyenv or PATH): tests/unit and tests/integration ran on $$($(PY) -V) only, not on the function runtime"; \
+		exit 0; \
+	fi; \
+	$(MAKE) --no-print-directory $(RUNTIME_STAMP) RUNTIME_PYTHON="$$runtime_python" && \
+	$(RUNTIME_VENV)/bin/python -m pytest -p no:cacheprovider tests/unit tests/integration
+
 # Headless Chromium for the rendering tests and screenshots (Debian packages), when missing.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # fonts-noto-cjk renders the Japanese emails (LANGUAGE=ja).
@@ -59,7 +89,7 @@ synth: $(STAMP) $(NODE_STAMP)
 	$(NO_AWS) npx cdk synth --quiet --no-notices
 	$(VENV)/bin/cfn-lint
 
-test: lint typecheck unit synth
+test: lint typecheck unit runtime-tests synth
 
 preview: $(STAMP)
 	$(PY) -m responder preview $(EVENT) --format $(FORMAT)
@@ -71,7 +101,7 @@ demo: $(STAMP) $(NODE_STAMP)
 	$(PY) -m demo $(ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules .build .pytest_cache .mypy_cache .ruff_cache .coverage out cdk.out
+	rm -rf $(VENV) $(RUNTIME_VENV) node_modules .build .pytest_cache .mypy_cache .ruff_cache .coverage out cdk.out
 
 demo-burst: $(STAMP)
 	$(PY) -m demo.burst

@@ -6,9 +6,10 @@ from typing import Final
 
 STACK_NAME: Final = "GuardDutyResponder"
 SERVICE: Final = "guardduty-responder"
+METRICS_NAMESPACE: Final = "GuardDutyResponder"  # CloudWatch namespace of the functions' own metrics
 
 # Lambda function
-PYTHON_VERSION: Final = "3.14"  # must match the runtime below (newest in aws-cdk-lib 2.275)
+PYTHON_VERSION: Final = "3.13"  # the runtime of the functions (stack.py); `make test` runs the tests on it too
 PIP_PLATFORM: Final = "manylinux2014_aarch64"  # wheels for arm64 (Graviton)
 MEMORY_MB: Final = 256  # MB; measured peak is far below, more memory means a faster CPU
 # seconds; covers botocore's standard retries (5 attempts, backoff up to 20 s) on one send

@@ -1,6 +1,7 @@
 """Resolve a fragment of the synthesized template the way CloudFormation would, for given
-parameter values: ``Ref`` (parameters are strings, as CloudFormation passes them),
-conditions, ``Fn::If``/``Equals``/``Not``/``And``/``Or``/``Join``/``Select``/``Split``.
+parameter values: ``Ref`` (parameters are strings, as CloudFormation passes them; ``AWS::NoValue``
+drops the list item or key), conditions, ``Fn::If``/``Equals``/``Not``/``And``/``Or``/``Join``/
+``Select``/``Split``, and ``Fn::GetAtt`` for the attributes given as ``"LogicalId.Attribute"``.
 
 Used by the infrastructure tests and the local demo to turn the rule's EventPattern into
 the exact pattern EventBridge receives. Anything else raises, never guesses.
@@ -48,6 +49,7 @@ def check_parameters(template: Mapping[str, Any], values: Mapping[str, Any]) -> 
 
 
 Evaluate = Callable[[Any], Any]
+_NO_VALUE = object()  # what Ref AWS::NoValue resolves to: removed from the list or object holding it
 
 # Each intrinsic: (argument, evaluate, is-condition-true) -> value.
 _INTRINSICS: dict[str, Callable[[Any, Evaluate, Callable[[str], bool]], Any]] = {
@@ -70,21 +72,31 @@ def resolve(template: Mapping[str, Any], fragment: Any, parameters: Mapping[str,
     def condition(name: str) -> bool:
         return bool(value(conditions[name]))
 
+    def reference(key: str, arg: Any) -> Any:
+        if key == "Ref" and arg == "AWS::NoValue":
+            return _NO_VALUE
+        name = arg if key == "Ref" else ".".join(arg)
+        if name not in parameters:
+            raise UnresolvableError(f"{key} {name}")
+        return parameters[name]
+
     def value(node: Any) -> Any:
         if isinstance(node, list):
-            return [value(item) for item in node]
+            return [item for item in (value(item) for item in node) if item is not _NO_VALUE]
         if not isinstance(node, dict):
             return node
         if len(node) == 1:
             ((key, arg),) = node.items()
-            if key == "Ref":
-                if arg not in parameters:
-                    raise UnresolvableError(f"Ref {arg}")
-                return parameters[arg]
+            if key in ("Ref", "Fn::GetAtt"):
+                return reference(key, arg)
             if key in _INTRINSICS:
                 return _INTRINSICS[key](arg, value, condition)
             if key.startswith("Fn::"):
                 raise UnresolvableError(key)
-        return {key: value(item) for key, item in node.items()}
+        resolved = {key: value(item) for key, item in node.items()}
+        return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
 
-    return value(fragment)
+    result = value(fragment)
+    if result is _NO_VALUE:
+        raise UnresolvableError("the whole fragment is AWS::NoValue")
+    return result

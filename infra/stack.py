@@ -59,9 +59,11 @@ class GuardDutyResponderStack(Stack):
         self._build_conditions()
         self._build_parameter_rules()
         self.key = self._build_key()
+        self.alarm_key = self._build_alarm_key()
         self.dead_letter_queue = self._build_dead_letter_queue()
         self.topic = self._build_alert_topic()
         self.alarm_topic = self._build_alarm_topic()
+        self._allow_sns_redrive(self.topic, self.alarm_topic)
         self.configuration_set = self._build_ses()
         self.state_table = self._build_state_table()
         self.immediate_queue, self.digest_queue = self._build_queues()
@@ -286,14 +288,29 @@ class GuardDutyResponderStack(Stack):
     # --- encryption, queue and topics ---------------------------------------------
 
     def _build_key(self) -> kms.Key:
-        key = kms.Key(
+        """The key of the alert topic, which carries finding data: only the notifier's role uses it."""
+        return kms.Key(
             self,
             "TopicKey",
-            description="GuardDuty Responder: encrypts the alert and alarm SNS topics",
+            description="GuardDuty Responder: encrypts the alert SNS topic (finding data)",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def _build_alarm_key(self) -> kms.Key:
+        """The alarm topic's own key, so that a disabled or broken finding-data key cannot also silence
+        the alarms that would report it. Alarm messages carry alarm names and metrics, no finding data.
+        """
+        key = kms.Key(
+            self,
+            "AlarmTopicKey",
+            description="GuardDuty Responder: encrypts the alarm SNS topic (alarm names and states only)",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
         # CloudWatch alarms publish to the encrypted alarm topic; an AWS-managed key cannot allow this.
+        # The key is created before the alarms, so their ARNs cannot be named here (a dependency
+        # cycle); the topic policy names them.
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchAlarmsToUseTheKey",
@@ -327,21 +344,23 @@ class GuardDutyResponderStack(Stack):
         )
         return queue
 
-    def _encrypted_topic(self, construct_id: str, display_name: str) -> sns.Topic:
-        return sns.Topic(self, construct_id, display_name=display_name, master_key=self.key, enforce_ssl=True)
+    def _encrypted_topic(self, construct_id: str, display_name: str, key: kms.Key) -> sns.Topic:
+        return sns.Topic(self, construct_id, display_name=display_name, master_key=key, enforce_ssl=True)
 
-    def _build_alert_topic(self) -> sns.Topic:
-        topic = self._encrypted_topic("AlertTopic", "GuardDuty findings")
-        # SNS may deliver failed email notifications to the dead-letter queue.
+    def _allow_sns_redrive(self, *topics: sns.Topic) -> None:
+        """SNS may deliver the failed email notifications of these topics to the dead-letter queue."""
         self.dead_letter_queue.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowSnsRedrive",
                 principals=[iam.ServicePrincipal("sns.amazonaws.com")],
                 actions=["sqs:SendMessage"],
                 resources=[self.dead_letter_queue.queue_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": topic.topic_arn}},
+                conditions={"ArnEquals": {"aws:SourceArn": [topic.topic_arn for topic in topics]}},
             )
         )
+
+    def _build_alert_topic(self) -> sns.Topic:
+        topic = self._encrypted_topic("AlertTopic", "GuardDuty findings", self.key)
         # One email subscription per recipient, up to MAX_SNS_SUBSCRIPTIONS: the list is padded
         # with empty entries so Fn::Select never runs past its end.
         padded = Fn.split(
@@ -366,7 +385,7 @@ class GuardDutyResponderStack(Stack):
         return topic
 
     def _build_alarm_topic(self) -> sns.Topic:
-        topic = self._encrypted_topic("AlarmTopic", "GuardDuty Responder alarms")
+        topic = self._encrypted_topic("AlarmTopic", "GuardDuty Responder alarms", self.alarm_key)
         subscription = sns.CfnSubscription(
             self,
             "AlarmSubscription",
@@ -479,7 +498,7 @@ class GuardDutyResponderStack(Stack):
             "DIGEST_QUEUE_URL": self.digest_queue.queue_url,
             "DIGEST_MINUTES": self.digest_minutes.value_as_string,
             "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
-            "POWERTOOLS_METRICS_NAMESPACE": "GuardDutyResponder",
+            "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
         }
 
     def _function(
@@ -502,7 +521,7 @@ class GuardDutyResponderStack(Stack):
             self,
             name,
             description=description,
-            runtime=lambda_.Runtime.PYTHON_3_14,
+            runtime=lambda_.Runtime.PYTHON_3_13,  # constants.PYTHON_VERSION: the wheels are built for it
             architecture=lambda_.Architecture.ARM_64,
             handler=handler,
             code=self.code,
@@ -525,12 +544,19 @@ class GuardDutyResponderStack(Stack):
                 "resource-level permissions; every other statement names its exact resources.",
             )
         )
+        latest = (
+            f"Python {constants.PYTHON_VERSION} is the newest runtime our tests run on (make test runs the unit "
+            "and integration tests on it); an untested newer runtime could fail at import, seen only as a DLQ "
+            "filling up. Supported by Lambda until its deprecation date; move with the tests."
+        )
         Validations.of(function).acknowledge(
+            Acknowledgment(id="AwsSolutions::AwsSolutions-L1", reason=latest),
+            Acknowledgment(id="Serverless::Serverless-LambdaLatestVersion", reason=latest),
             Acknowledgment(
                 id="Serverless-LambdaDLQ",
                 reason="Failed asynchronous invocations go to the SQS on-failure destination, which "
                 "keeps the event and the error; a separate function DLQ would hold the same event twice.",
-            )
+            ),
         )
         return function, role
 
@@ -581,21 +607,32 @@ class GuardDutyResponderStack(Stack):
         role.add_to_policy(
             iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self.key.key_arn])
         )
+        # In the SES sandbox SES also authorises each send against every recipient's identity, so
+        # naming only the sender's identities refuses every send there: any identity of this
+        # account, but only with the configured sender as From address.
         ses_policy = iam.Policy(
             self,
             "SesSendPolicy",
             statements=[
                 iam.PolicyStatement(
+                    sid="SendOnlyAsTheConfiguredSender",
+                    actions=["ses:SendEmail"],  # SES v2 SendEmail, Raw content included (channels/ses.py)
+                    resources=[self._ses_arn("identity/*")],
+                    conditions={"StringEquals": {"ses:FromAddress": self.sender.value_as_string}},
+                ),
+                iam.PolicyStatement(
+                    sid="SendWithTheConfigurationSet",
                     actions=["ses:SendEmail"],
-                    resources=[
-                        self._ses_arn(f"identity/{self.sender.value_as_string}"),
-                        self._ses_arn(
-                            Fn.join("", ["identity/", Fn.select(1, Fn.split("@", self.sender.value_as_string))])
-                        ),
-                        self._ses_arn(Fn.join("", ["configuration-set/", self._configuration_set_in_use()])),
-                    ],
-                )
+                    resources=[self._ses_arn(Fn.join("", ["configuration-set/", self._configuration_set_in_use()]))],
+                ),
             ],
+        )
+        Validations.of(ses_policy).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]",
+                reason="In the SES sandbox every recipient's identity is authorised too; the statement is "
+                "limited to the configured sender by the ses:FromAddress condition.",
+            )
         )
         ses_policy.attach_to_role(role)
         # Only with the SES channel (whose sender CloudFormation has checked): no SES rights otherwise.
@@ -710,19 +747,64 @@ class GuardDutyResponderStack(Stack):
                 "EventBridge gave up on findings and sent them to the dead-letter queue.",
             ),
         }
-        action = cloudwatch_actions.SnsAction(self.alarm_topic)
-        for name, (metric, description, *threshold) in metrics.items():
-            alarm = cloudwatch.Alarm(
-                self,
-                name,
-                metric=metric,
-                threshold=threshold[0] if threshold else 1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description=description,
+        alarm_arns = [self._alarm(name, *spec).alarm_arn for name, spec in metrics.items()]
+        # One alarm per channel in use on the notifier's DeliveryFailures metric: partial batch
+        # failures are retried without failing the invocation, so NotifierErrors stays silent while
+        # an SES identity or a KMS grant is broken.
+        channels = {"sns": (self.uses_sns, "SNS refused"), "ses": (self.uses_ses, "SES refused")}
+        for channel, (condition, refused) in channels.items():
+            metric = cloudwatch.Metric(
+                namespace=constants.METRICS_NAMESPACE,
+                metric_name="DeliveryFailures",
+                dimensions_map={"Channel": channel, "service": constants.SERVICE},
+                statistic="Sum",
+                period=period,
             )
-            alarm.add_alarm_action(action)
+            alarm = self._alarm(
+                f"{channel.capitalize()}DeliveryFailures",
+                metric,
+                f"An email could not be sent ({refused} it: an unverified identity, the SES sandbox, a missing "
+                "KMS grant or throttling beyond the retries); the findings stay queued and are retried; see "
+                "the notifier's logs.",
+            )
+            cfn_alarm = alarm.node.default_child
+            assert isinstance(cfn_alarm, cloudwatch.CfnAlarm)  # noqa: S101 (construct shape)
+            cfn_alarm.cfn_options.condition = condition
+            alarm_arns.append(Fn.condition_if(condition.logical_id, alarm.alarm_arn, Aws.NO_VALUE).to_string())
+        self._allow_cloudwatch_to_publish(alarm_arns)
+
+    def _alarm(self, name: str, metric: cloudwatch.IMetric, description: str, threshold: float = 1) -> cloudwatch.Alarm:
+        """An alarm on one period at or above ``threshold``, notifying the alarm topic; no data is not a breach."""
+        alarm = cloudwatch.Alarm(
+            self,
+            name,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
+        return alarm
+
+    def _allow_cloudwatch_to_publish(self, alarm_arns: list[str]) -> None:
+        """A topic policy replaces SNS's default one, which let the account's services publish: without
+        this statement every alarm action fails ("not authorized to perform SNS:Publish") unseen.
+        Only this stack's alarms, named by ARN (the topic policy is created after them).
+        """
+        self.alarm_topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisStacksAlarmsToPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.alarm_topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnEquals": {"aws:SourceArn": alarm_arns},
+                },
+            )
+        )
 
     def _build_outputs(self) -> None:
         outputs = {

@@ -13,6 +13,7 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
+from infra import constants
 from infra.app import build_app, regions_from
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,20 +101,83 @@ def test_asset_dependencies_are_complete(asset_dir):
     assert not RUNTIME_PROVIDED & set(dists), "boto3/botocore come with the runtime"
 
 
+# The function runtime, from the one place that sets it: "3.13" -> cp313 and cpython-313.
+RUNTIME = tuple(int(part) for part in constants.PYTHON_VERSION.split("."))
+CPYTHON_TAG = f"cp{RUNTIME[0]}{RUNTIME[1]}"
+NEWER, OLDER = f"cp{RUNTIME[0]}{RUNTIME[1] + 1}", f"cp{RUNTIME[0]}{RUNTIME[1] - 1}"
+EM_AARCH64 = 183  # ELF e_machine of arm64
+
+
+def _wheel_tags(info: Path) -> list[str]:
+    """The expanded tags of an installed wheel ("py2.py3-none-any" counts as py2 and py3)."""
+    tags = []
+    for line in (info / "WHEEL").read_text().splitlines():
+        if line.startswith("Tag: "):
+            pythons, abis, platforms = line.split(": ", 1)[1].split("-")
+            tags += [
+                f"{py}-{abi}-{plat}"
+                for py in pythons.split(".")
+                for abi in abis.split(".")
+                for plat in platforms.split(".")
+            ]
+    return tags
+
+
+def _runs_on_the_function(tag: str) -> bool:
+    """Pure Python 3, or CPython built for the runtime's version (or its stable ABI) on arm64 Linux."""
+    python, abi, platform = tag.split("-")
+    if abi == "none" and platform == "any":
+        return python in ("py3", CPYTHON_TAG)
+    arm64_linux = platform.startswith("manylinux") and platform.endswith("_aarch64")
+    if abi == "abi3":  # the stable ABI of any CPython 3.x not newer than the runtime
+        return arm64_linux and python.startswith("cp3") and int(python[3:]) <= RUNTIME[1]
+    return arm64_linux and python == abi == CPYTHON_TAG
+
+
+@pytest.mark.parametrize(
+    ("tag", "runs"),
+    [
+        ("py3-none-any", True),
+        (f"{CPYTHON_TAG}-{CPYTHON_TAG}-manylinux2014_aarch64", True),
+        (f"{CPYTHON_TAG}-{CPYTHON_TAG}-manylinux_2_17_aarch64", True),
+        ("cp38-abi3-manylinux2014_aarch64", True),
+        (f"{CPYTHON_TAG}-{CPYTHON_TAG}-manylinux2014_x86_64", False),  # other architecture
+        (f"{CPYTHON_TAG}-{CPYTHON_TAG}-musllinux_1_2_aarch64", False),  # other C library
+        (f"{NEWER}-{NEWER}-manylinux2014_aarch64", False),  # other Python versions
+        (f"{OLDER}-{OLDER}-manylinux2014_aarch64", False),
+        (f"{NEWER}-abi3-manylinux2014_aarch64", False),  # a stable ABI newer than the runtime
+        ("py2-none-any", False),
+    ],
+)
+def test_wheel_tag_check(tag, runs):
+    assert _runs_on_the_function(tag) is runs
+
+
 def test_asset_wheels_are_for_arm64_and_the_function_python(asset_dir):
-    for info in asset_dir.glob("*.dist-info"):
-        tags = [
-            line.split(": ", 1)[1] for line in (info / "WHEEL").read_text().splitlines() if line.startswith("Tag: ")
-        ]
-        for tag in tags:
-            python, _abi, platform = tag.split("-")
-            assert platform == "any" or platform.endswith("aarch64"), (info.name, tag)
-            assert python in ("py3", "cp314") or python.startswith("py"), (info.name, tag)
+    # Given every installed distribution of the asset
+    infos = list(asset_dir.glob("*.dist-info"))
+    assert len(infos) >= 10
+    compiled = set()
+    for info in infos:
+        # Then at least one of its wheel tags runs on the function (pip picked the wheel by them)
+        tags = _wheel_tags(info)
+        assert any(_runs_on_the_function(tag) for tag in tags), (info.name, tags)
+        if not any(tag.endswith("-none-any") for tag in tags):
+            compiled.add(info.name)
+    assert any(name.startswith("pydantic_core-") for name in compiled), compiled
+
+
+def test_asset_extensions_are_built_for_the_function_python_and_arm64(asset_dir):
+    # Given every compiled extension of the asset
     binaries = list(asset_dir.rglob("*.so"))
     assert binaries, "pydantic-core ships a compiled extension"
     for binary in binaries:
-        assert "aarch64" in binary.name or "abi3" in binary.name, binary.name
-        assert "cpython-314" in binary.name or "abi3" in binary.name, binary.name
+        # Then its name is for the runtime's CPython on arm64 Linux (or the stable ABI) ...
+        assert binary.name.endswith((f".cpython-{CPYTHON_TAG[2:]}-aarch64-linux-gnu.so", ".abi3.so")), binary.name
+        # ... and so is the file itself: a 64-bit little-endian ELF for arm64
+        header = binary.read_bytes()[:20]
+        assert header[:6] == b"\x7fELF\x02\x01", binary.name
+        assert int.from_bytes(header[18:20], "little") == EM_AARCH64, binary.name
 
 
 def test_app_entry_point_builds_the_same_app():

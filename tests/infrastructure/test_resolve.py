@@ -43,3 +43,16 @@ def test_intrinsics():
 def test_unknown_things_raise_instead_of_guessing(fragment):
     with pytest.raises(UnresolvableError):
         resolve(TEMPLATE, fragment, {"Level": "4.0"})
+
+
+def test_no_value_drops_the_item_and_get_att_reads_given_attributes():
+    # Given a list and an object with conditional items, and an attribute supplied as "Id.Attr"
+    fragment = {
+        "arns": [{"Fn::GetAtt": ["Alarm", "Arn"]}, {"Fn::If": ["NotFour", "other", {"Ref": "AWS::NoValue"}]}],
+        "maybe": {"Fn::If": ["IsFour", {"Ref": "AWS::NoValue"}, "kept"]},
+    }
+    params = {"Level": "4.0", "Alarm.Arn": "arn:alarm"}
+    # When resolved with the condition true, then false
+    # Then AWS::NoValue removes the list item or the key, as CloudFormation does
+    assert resolve(TEMPLATE, fragment, params) == {"arns": ["arn:alarm"]}
+    assert resolve(TEMPLATE, fragment, {**params, "Level": "9.0"}) == {"arns": ["arn:alarm", "other"], "maybe": "kept"}

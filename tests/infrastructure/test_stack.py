@@ -157,7 +157,8 @@ def test_cross_parameter_rules(template):
 def test_function_configuration(template, prefix, handler, reserved):
     _name, fn = named(template, "AWS::Lambda::Function", prefix)
     props = fn["Properties"]
-    assert props["Runtime"] == "python3.14"
+    # The runtime the wheels are built for and `make test` runs the tests on (3.13 through pyenv).
+    assert props["Runtime"] == f"python{constants.PYTHON_VERSION}" == "python3.13"
     assert props["Architectures"] == ["arm64"]
     assert props["Handler"] == handler
     assert props["MemorySize"] == constants.MEMORY_MB
@@ -347,13 +348,15 @@ def test_triage_may_only_log_keep_state_and_queue(template):
 def test_notifier_may_only_log_read_its_queues_and_send(template):
     by_action = role_policy(template, "NotifierRoleDefault")
     topic = next(n for n in resources(template, "AWS::SNS::Topic") if n.startswith("AlertTopic"))
-    key, _ = only(template, "AWS::KMS::Key")
+    key, _ = named(template, "AWS::KMS::Key", "TopicKey")
     immediate, _ = named(template, "AWS::SQS::Queue", "ImmediateQueue")
     digest, _ = named(template, "AWS::SQS::Queue", "DigestQueue")
     dlq, _ = named(template, "AWS::SQS::Queue", "DeadLetterQueue")
     logs_group, _ = named(template, "AWS::Logs::LogGroup", "NotifierLogs")
     assert by_action["sns:Publish"] == [{"Ref": topic}]
+    # The alert topic's key only: the alarm topic's key is CloudWatch's alone.
     assert by_action["kms:GenerateDataKey"] == [{"Fn::GetAtt": [key, "Arn"]}]
+    assert by_action["kms:Decrypt"] == [{"Fn::GetAtt": [key, "Arn"]}]
     assert by_action["logs:PutLogEvents"] == [{"Fn::GetAtt": [logs_group, "Arn"]}]
     for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage"):
         assert {json.dumps(r) for r in by_action[action]} == {
@@ -385,41 +388,79 @@ def test_state_table(t, template):
     assert (renotify["Default"], renotify["MinValue"], renotify["MaxValue"]) == ("24", 0, 8760)
 
 
-def test_ses_permission_is_scoped_to_sender_and_configuration_set_and_conditional(template):
+def _ses_statements(template):
     ses_policy = next(p for n, p in resources(template, "AWS::IAM::Policy").items() if n.startswith("SesSendPolicy"))
-    assert ses_policy["Condition"] == "UsesSes"
-    [statement] = ses_policy["Properties"]["PolicyDocument"]["Statement"]
+    assert ses_policy["Condition"] == "UsesSes"  # no SES rights without the SES channel
+    return {st["Sid"]: st for st in ses_policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+SES_PARAMS = {"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "111122223333"}
+
+
+def test_ses_permission_works_in_the_sandbox_but_only_from_the_configured_sender(template):
+    # Given an SES deploy with a sender address
+    params = {**parameter_values(template, {"SenderAddress": "gd@alerts.example.com", "Channels": "ses"}), **SES_PARAMS}
+    # When the send policy is resolved
+    statement = _ses_statements(template)["SendOnlyAsTheConfiguredSender"]
+    # Then SendEmail (SES v2, Raw content too) is allowed on every identity of the account (in the
+    # sandbox SES also authorises the send against each recipient's identity) ...
+    assert statement["Effect"] == "Allow"
     assert statement["Action"] == "ses:SendEmail"
-    params = {
-        **parameter_values(template, {"SenderAddress": "gd@alerts.example.com", "Channels": "ses"}),
-        "AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "111122223333",
-        "ConfigurationSet": "own-set",
-    }  # fmt: skip
-    arns = resolve(template, statement["Resource"], params)
-    assert arns == [
-        "arn:aws:ses:eu-west-1:111122223333:identity/gd@alerts.example.com",
-        "arn:aws:ses:eu-west-1:111122223333:identity/alerts.example.com",
-        "arn:aws:ses:eu-west-1:111122223333:configuration-set/own-set",
-    ]
+    assert resolve(template, statement["Resource"], params) == "arn:aws:ses:eu-west-1:111122223333:identity/*"
+    # ... but only with the configured sender as the From address
+    assert resolve(template, statement["Condition"], params) == {
+        "StringEquals": {"ses:FromAddress": "gd@alerts.example.com"}
+    }
+
+
+def test_ses_permission_covers_the_configuration_set_in_use(template):
+    statement = _ses_statements(template)["SendWithTheConfigurationSet"]
+    assert statement["Action"] == "ses:SendEmail"
+    for name, expected in (("", "own-set"), ("corp-mail", "corp-mail")):
+        params = {
+            **parameter_values(template, {"SenderAddress": "gd@example.com", "SesConfigurationSet": name}),
+            **SES_PARAMS,
+            "ConfigurationSet": "own-set",
+        }
+        arn = resolve(template, statement["Resource"], params)
+        assert arn == f"arn:aws:ses:eu-west-1:111122223333:configuration-set/{expected}"
+    # Nothing else in the policy: sending needs the identity statement and its From condition.
+    assert set(_ses_statements(template)) == {"SendOnlyAsTheConfiguredSender", "SendWithTheConfigurationSet"}
 
 
 # --- encryption, topics, queue -------------------------------------------------------------------
 
 
-def test_customer_managed_key_with_rotation_and_cloudwatch_access(template):
-    _name, key = only(template, "AWS::KMS::Key")
-    assert key["Properties"]["EnableKeyRotation"] is True
-    statements = key["Properties"]["KeyPolicy"]["Statement"]
-    cloudwatch = next(s for s in statements if s.get("Sid") == "AllowCloudWatchAlarmsToUseTheKey")
+def _key_statements(key):
+    return {st.get("Sid"): st for st in key["Properties"]["KeyPolicy"]["Statement"]}
+
+
+def test_alarm_topic_has_its_own_key_only_cloudwatch_may_use(template):
+    # Given the two customer-managed keys
+    keys = resources(template, "AWS::KMS::Key")
+    assert len(keys) == 2
+    _name, alert_key = named(template, "AWS::KMS::Key", "TopicKey")
+    _name, alarm_key = named(template, "AWS::KMS::Key", "AlarmTopicKey")
+    assert all(k["Properties"]["EnableKeyRotation"] is True for k in keys.values())
+    # Then CloudWatch may use the alarm key, from this account only ...
+    cloudwatch = _key_statements(alarm_key)["AllowCloudWatchAlarmsToUseTheKey"]
     assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert set(cloudwatch["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert cloudwatch["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    # ... and no service may use the finding-data key (the notifier's role has it through IAM)
+    for key in (alert_key, alarm_key):
+        services = [st for st in key["Properties"]["KeyPolicy"]["Statement"] if "Service" in st["Principal"]]
+        assert services == ([cloudwatch] if key is alarm_key else [])
 
 
-def test_topics_are_encrypted_and_ssl_only(template):
-    key, _ = only(template, "AWS::KMS::Key")
+def test_topics_are_encrypted_each_with_its_key_and_ssl_only(template):
+    # The alarm path does not depend on the key that protects finding data.
+    expected = {"AlertTopic": "TopicKey", "AlarmTopic": "AlarmTopicKey"}
     topics = resources(template, "AWS::SNS::Topic")
     assert len(topics) == 2
-    for topic in topics.values():
+    for prefix, key_prefix in expected.items():
+        _name, topic = named(template, "AWS::SNS::Topic", prefix)
+        key, _ = named(template, "AWS::KMS::Key", key_prefix)
         assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key, "Arn"]}
     policies = resources(template, "AWS::SNS::TopicPolicy").values()
     denies = [
@@ -427,6 +468,14 @@ def test_topics_are_encrypted_and_ssl_only(template):
         if s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     ]  # fmt: skip
     assert len(denies) == 2
+
+
+def test_the_logical_ids_existing_deployments_update_in_place_are_kept(template):
+    # Real users update in place: a renamed resource would be replaced (and a retained key orphaned).
+    names = set(template["Resources"])
+    for prefix in ("TopicKey", "AlertTopic", "AlarmTopic", "AlarmSubscription", "DeadLetterQueue", "SesSendPolicy"):
+        assert any(n.startswith(prefix) for n in names), prefix
+    assert "AlarmTopicKey" not in {n[: len("AlarmTopicKey")] for n in names if n.startswith("TopicKey")}
 
 
 def test_dead_letter_queue(t, template):
@@ -443,7 +492,11 @@ def test_dead_letter_queue(t, template):
     )
     principals = {json.dumps(s.get("Principal")) for s in statements if s["Effect"] == "Allow"}
     assert any("events.amazonaws.com" in p for p in principals)
-    assert any("sns.amazonaws.com" in p for p in principals)
+    # SNS redrives the failed email notifications of both topics: alerts and alarms are kept.
+    [redrive] = [s for s in statements if s.get("Principal") == {"Service": "sns.amazonaws.com"}]
+    assert redrive["Action"] == "sqs:SendMessage"
+    topics = [{"Ref": named(template, "AWS::SNS::Topic", prefix)[0]} for prefix in ("AlertTopic", "AlarmTopic")]
+    assert redrive["Condition"] == {"ArnEquals": {"aws:SourceArn": topics}}
 
 
 def test_recipient_subscriptions_are_conditional_and_redriven(template):
@@ -489,6 +542,8 @@ def test_alarms_notify_the_alarm_topic(template):
             ("AWS/Events", "FailedInvocations"),  # findings rule
             ("AWS/Events", "FailedInvocations"),  # digest schedule
             ("AWS/Events", "InvocationsSentToDlq"),
+            ("GuardDutyResponder", "DeliveryFailures"),  # sns
+            ("GuardDutyResponder", "DeliveryFailures"),  # ses
         ]
     )
     for name, alarm in alarms.items():
@@ -500,6 +555,68 @@ def test_alarms_notify_the_alarm_topic(template):
         (n, s) for n, s in resources(template, "AWS::SNS::Subscription").items() if n.startswith("AlarmSubscription")
     )
     assert subscription["Condition"] == "HasAlarmEmail"
+
+
+@pytest.mark.parametrize(("channel", "condition"), [("sns", "UsesSns"), ("ses", "UsesSes")])
+def test_a_failed_email_alarms_within_one_period_per_channel(template, channel, condition):
+    # Given the alarm of this channel (only where the channel is used)
+    _name, alarm = named(template, "AWS::CloudWatch::Alarm", f"{channel.capitalize()}DeliveryFailures")
+    assert alarm["Condition"] == condition
+    props = alarm["Properties"]
+    # Then it watches exactly the metric the notifier emits per failed send (Powertools single_metric
+    # adds the service dimension): a different dimension set would be a different metric, never alarmed
+    assert (props["Namespace"], props["MetricName"]) == (constants.METRICS_NAMESPACE, "DeliveryFailures")
+    assert sorted(props["Dimensions"], key=lambda d: d["Name"]) == [
+        {"Name": "Channel", "Value": channel},
+        {"Name": "service", "Value": constants.SERVICE},
+    ]
+    # And one failed send in one 5-minute period is enough; no data is not a breach
+    assert (props["Statistic"], props["Period"], props["EvaluationPeriods"]) == ("Sum", 300, 1)
+    assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert props["TreatMissingData"] == "notBreaching"
+    # And the functions publish into that namespace under that service name
+    _fn, function = named(template, "AWS::Lambda::Function", "Notifier")
+    env = function["Properties"]["Environment"]["Variables"]
+    assert (env["POWERTOOLS_METRICS_NAMESPACE"], env["POWERTOOLS_SERVICE_NAME"]) == (
+        props["Namespace"],
+        constants.SERVICE,
+    )
+
+
+@pytest.mark.parametrize("channels", ["sns", "ses", "sns,ses"])
+def test_alarm_topic_policy_lets_exactly_this_stacks_alarms_publish(template, channels):
+    # Given the alarm topic's policy (a topic policy replaces SNS's default one) for a deploy
+    topic, _ = named(template, "AWS::SNS::Topic", "AlarmTopic")
+    _name, policy = named(template, "AWS::SNS::TopicPolicy", "AlarmTopic")
+    assert policy["Properties"]["Topics"] == [{"Ref": topic}]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    alarms = resources(template, "AWS::CloudWatch::Alarm")
+    params = {
+        **parameter_values(template, {"Channels": channels, "SenderAddress": "gd@example.com"}),
+        "AWS::AccountId": "111122223333",
+        **{f"{name}.Arn": f"arn:aws:cloudwatch:eu-west-1:111122223333:alarm:{name}" for name in alarms},
+    }
+    # When its Allow is read for that deploy
+    [allow] = [s for s in statements if s["Effect"] == "Allow"]
+    condition = resolve(template, allow["Condition"], params)
+    # Then CloudWatch may publish to this topic ...
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish"
+    assert allow["Resource"] == {"Ref": topic}
+    # ... for this account's alarms of this stack: every alarm this deploy creates, and no other
+    created = [
+        params[f"{name}.Arn"]
+        for name, alarm in alarms.items()
+        if "Condition" not in alarm or resolve(template, {"Condition": alarm["Condition"]}, params)
+    ]
+    assert len(created) == (10 if channels == "sns,ses" else 9)
+    assert condition["StringEquals"] == {"aws:SourceAccount": "111122223333"}
+    assert sorted(condition["ArnEquals"]["aws:SourceArn"]) == sorted(created)
+    assert set(condition) == {"StringEquals", "ArnEquals"}
+    # And plain-HTTP publishing stays refused
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+    )
 
 
 def test_outputs(template):
