@@ -1,4 +1,4 @@
-"""``python -m responder``: the preview tool."""
+"""``python -m responder``: the preview tool and the deployment doctor."""
 
 import sys
 

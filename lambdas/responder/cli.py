@@ -6,6 +6,8 @@ JSON list of any of these. Settings come from the same environment variables as 
 Lambda. Bad input: exit status 1 and a one-line reason on stderr, never a traceback.
 ``--grouped`` prints the one grouped email a storm (``--kind alerts``, the default) or a
 digest (``--kind digest``) makes of all the findings given.
+
+``python -m responder doctor`` checks a deployed stack (see ``responder.doctor``).
 """
 
 from __future__ import annotations
@@ -236,7 +238,7 @@ def _print_preview(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The ``preview`` command; the exit status (0 ok, 1 bad input)."""
+    """The ``preview`` and ``doctor`` commands; the exit status (0 ok, 1 bad input or a failed check)."""
     parser = argparse.ArgumentParser(prog="python -m responder", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     preview = commands.add_parser("preview", help="print what would be sent for each finding; sends nothing")
@@ -252,7 +254,17 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="with --grouped: alerts (a storm, the default) or digest",
     )
+    doctor = commands.add_parser("doctor", help="check a deployed stack (read-only unless --send-test)")
+    doctor.add_argument("--stack-name", default="GuardDutyResponder")
+    doctor.add_argument("--region", default=None, help="default: the AWS CLI's Region (AWS_REGION, profile)")
+    doctor.add_argument(
+        "--send-test", action="store_true", help="also send one marked test alert and one test alarm (writes)"
+    )
     args = parser.parse_args(argv)
+    if args.command == "doctor":
+        from responder.doctor import run  # noqa: PLC0415 (boto3 stays off the preview's path)
+
+        return run(args.stack_name, region=args.region, send_test=args.send_test)
     if args.kind and not args.grouped:
         parser.error("--kind needs --grouped")
     try:

@@ -1,0 +1,748 @@
+"""``python -m responder doctor``: prove that a deployed stack can deliver alerts and alarms.
+
+Read-only checks, one line each: ``ok``, ``WARN`` or ``FAIL`` and the fix. Each check is a
+pure function of what the adapter (``responder.doctor_aws``) read from AWS; ``diagnose``
+runs them in order. ``--send-test`` also writes: one marked test finding on the immediate
+queue (the deployed notifier emails it) and one test alarm (ALARM, then back to OK).
+Exit status: 0 when nothing failed, 1 on any FAIL, 2 when AWS could not be asked at all
+(no credentials, no Region, endpoint unreachable).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+from uuid import uuid4
+
+if TYPE_CHECKING:
+    from responder.service import Prepared
+
+Status = Literal["ok", "WARN", "FAIL"]
+RANK: Final[dict[Status, int]] = {"ok": 0, "WARN": 1, "FAIL": 2}
+DEFAULT_STACK: Final = "GuardDutyResponder"
+# The stack's outputs (infra/stack.py, _build_outputs): every check starts from them.
+OUTPUTS: Final = (
+    "AlertTopicArn",
+    "AlarmTopicArn",
+    "FunctionName",
+    "NotifierName",
+    "ImmediateQueueUrl",
+    "DigestQueueUrl",
+    "DeadLetterQueueUrl",
+    "RuleName",
+)
+SNS_SUBSCRIPTIONS: Final = 10  # recipients subscribed to the alert topic (infra/constants.py)
+FIFTEEN_MINUTES: Final = "FIFTEEN_MINUTES"
+DELAYS: Final = {"ONE_HOUR": "1 hour", "SIX_HOURS": "6 hours"}
+QUOTA_WARNING: Final = 0.9  # share of SES's 24-hour quota used that earns a warning
+ALARM_HOLD_SECONDS: Final = 5  # seconds the test alarm stays in ALARM before going back to OK
+TEST_TYPE: Final = "Test:Notification/GuardDutyResponderDoctorTest"  # no dot: nothing in it is defanged
+TEST_ALARM: Final = "DeadLetterQueueNotEmpty"  # preferred for the test alarm: its text says what to look at
+REDEPLOY: Final = "deploy this version again (npx cdk deploy) to restore it"
+
+
+@dataclass(frozen=True)
+class Result:
+    """One check's verdict, its evidence, and what to do about it."""
+
+    check: str
+    status: Status
+    detail: str
+    fix: str | None = None
+
+    def line(self) -> str:
+        fix = f" -> fix: {self.fix}" if self.fix else ""
+        return f"{self.status:<4} {self.check}: {self.detail}{fix}"
+
+
+# --- what the adapter reads ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    name: str
+    stack_id: str  # arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>
+    status: str
+    outputs: Mapping[str, str]
+    parameters: Mapping[str, str]
+    alarm_names: tuple[str, ...]  # its AWS::CloudWatch::Alarm resources
+
+    def parameter(self, name: str, default: str = "") -> str:
+        return self.parameters.get(name, default).strip()
+
+    def listed(self, name: str) -> tuple[str, ...]:
+        """A CommaDelimitedList parameter's items."""
+        return tuple(item.strip() for item in self.parameter(name).split(",") if item.strip())
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return self.listed("Channels") or ("sns",)
+
+    @property
+    def account(self) -> str:
+        return self.stack_id.split(":")[4]
+
+    @property
+    def partition(self) -> str:
+        return self.stack_id.split(":")[1]
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    name: str
+    state: str
+    pattern: str | None
+    targets: tuple[str, ...]  # target ARNs
+
+
+@dataclass(frozen=True)
+class Subscription:
+    protocol: str
+    endpoint: str
+    pending: bool  # SNS lists it as PendingConfirmation
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    arn: str
+    policy: str | None
+    key_id: str | None  # KmsMasterKeyId
+    subscriptions: tuple[Subscription, ...]
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    key_id: str
+    state: str  # Enabled, Disabled, PendingDeletion, ...
+    aws_managed: bool
+    policy: str | None
+
+
+@dataclass(frozen=True)
+class SesAccount:
+    production: bool  # out of the sandbox
+    sending_enabled: bool
+    max_send_rate: float  # messages per second
+    max_24h: float
+    sent_24h: float
+
+
+@dataclass(frozen=True)
+class AlarmInfo:
+    name: str
+    state: str  # OK, ALARM, INSUFFICIENT_DATA
+    actions_enabled: bool
+    actions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DetectorInfo:
+    detector_id: str
+    status: str
+    frequency: str
+
+
+class Deployment(Protocol):
+    """What the checks read (and, for ``--send-test``, write); ``responder.doctor_aws`` is the real one."""
+
+    region: str
+
+    def stack(self, name: str) -> StackInfo | None: ...
+    def rule(self, name: str) -> RuleInfo: ...
+    def topic(self, arn: str) -> TopicInfo: ...
+    def key(self, key_id: str) -> KeyInfo: ...
+    def identities(self, names: Sequence[str]) -> dict[str, str]: ...
+    def ses_account(self) -> SesAccount: ...
+    def queue_depth(self, url: str) -> int: ...
+    def alarms(self, names: Sequence[str], topic_arn: str) -> list[AlarmInfo]: ...
+    def detectors(self) -> list[DetectorInfo]: ...
+    def send_message(self, queue_url: str, body: str) -> str: ...
+    def set_alarm_state(self, name: str, state: str, reason: str) -> None: ...
+
+
+# --- pure checks ---------------------------------------------------------------------------
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _worst(check: str, problems: list[tuple[Status, str, str | None]], fine: str) -> Result:
+    """One result from several findings of one check: the worst status, every detail."""
+    if not problems:
+        return Result(check, "ok", fine)
+    status = max((p[0] for p in problems), key=RANK.__getitem__)
+    fixes = [fix for _status, _detail, fix in problems if fix]
+    return Result(check, status, "; ".join(p[1] for p in problems), "; ".join(fixes) or None)
+
+
+def check_stack(stack: StackInfo | None, name: str, region: str) -> Result:
+    """The stack exists, is not failed or half-updated, and has every output the checks need."""
+    if stack is None:
+        return Result(
+            "stack",
+            "FAIL",
+            f"no stack {name} in {region}",
+            "deploy it (npx cdk deploy), or pass --stack-name and --region "
+            f"(a multi-Region deploy names each stack {DEFAULT_STACK}-<region>)",
+        )
+    missing = [output for output in OUTPUTS if not stack.outputs.get(output)]
+    events = f"aws cloudformation describe-stack-events --stack-name {stack.name}"
+    if missing:
+        return Result("stack", "FAIL", f"{stack.name} ({stack.status}) lacks outputs: {', '.join(missing)}", REDEPLOY)
+    if stack.status.endswith(("_FAILED", "ROLLBACK_COMPLETE")) and stack.status != "UPDATE_ROLLBACK_COMPLETE":
+        return Result("stack", "FAIL", f"{stack.name} is {stack.status}", f"read why ({events}), then deploy again")
+    if stack.status.endswith("_IN_PROGRESS") or stack.status == "UPDATE_ROLLBACK_COMPLETE":
+        return Result(
+            "stack", "WARN", f"{stack.name} is {stack.status} (the last change did not complete)", f"see {events}"
+        )
+    return Result("stack", "ok", f"{stack.name} is {stack.status}; its {len(OUTPUTS)} outputs resolve")
+
+
+def severity_floor(pattern: Any) -> float | None:
+    """``N`` of the pattern's ``detail.severity: [{"numeric": [">=", N]}]``, else ``None``."""
+    try:
+        [condition] = pattern["detail"]["severity"]
+        operator, floor = condition["numeric"]
+    except (KeyError, TypeError, ValueError):
+        return None
+    ok = operator == ">=" and isinstance(floor, int | float) and not isinstance(floor, bool)
+    return float(floor) if ok else None
+
+
+def check_rule(rule: RuleInfo, *, threshold: str, function_name: str) -> Result:
+    """The rule is enabled, filters at NotifyThreshold, and invokes the triage function."""
+    if rule.state != "ENABLED":
+        return Result(
+            "rule",
+            "FAIL",
+            f"{rule.name} is {rule.state}: no finding reaches the responder",
+            f"aws events enable-rule --name {rule.name}",
+        )
+    try:
+        pattern = json.loads(rule.pattern or "")
+    except ValueError:
+        pattern = None
+    floor = severity_floor(pattern)
+    ours = (
+        isinstance(pattern, dict)
+        and pattern.get("source") == ["aws.guardduty"]
+        and pattern.get("detail-type") == ["GuardDuty Finding"]
+    )
+    if not ours or floor is None:
+        return Result(
+            "rule", "FAIL", f"{rule.name}'s pattern is not the stack's (GuardDuty findings by severity)", REDEPLOY
+        )
+    try:
+        wanted = float(threshold)
+    except ValueError:
+        wanted = float("nan")
+    if floor != wanted:
+        return Result(
+            "rule",
+            "FAIL",
+            f"{rule.name} passes severity >= {floor:g} but NotifyThreshold is {threshold or '?'}",
+            REDEPLOY,
+        )
+    invoked = {target.split(":function:", 1)[-1].split(":")[0] for target in rule.targets if ":function:" in target}
+    if function_name not in invoked:
+        return Result("rule", "FAIL", f"{rule.name} does not invoke the triage function {function_name}", REDEPLOY)
+    return Result(
+        "rule", "ok", f"{rule.name} is ENABLED and passes severity >= {floor:g} (NotifyThreshold) to {function_name}"
+    )
+
+
+def check_subscriptions(check: str, topic: TopicInfo, expected: Sequence[str], *, missing_fix: str) -> Result:
+    """Someone confirmed a subscription; name those pending confirmation or missing."""
+    subscriptions = topic.subscriptions
+    confirmed = [s for s in subscriptions if not s.pending]
+    pending = sorted(s.endpoint for s in subscriptions if s.pending)
+    endpoints = {s.endpoint.lower() for s in subscriptions}
+    missing = [address for address in expected if address.lower() not in endpoints]
+    confirm = (
+        "each recipient confirms the 'AWS Notification - Subscription Confirmation' email (check spam), or "
+        f"aws sns confirm-subscription --topic-arn {topic.arn} --token <Token> --authenticate-on-unsubscribe true"
+    )
+    subscribe = f"aws sns subscribe --topic-arn {topic.arn} --protocol email --notification-endpoint <address>"
+    if not subscriptions:
+        return Result(check, "FAIL" if expected else "WARN", "nobody is subscribed: it reaches no one", missing_fix)
+    problems: list[tuple[Status, str, str | None]] = []
+    if not confirmed:
+        problems.append(
+            ("FAIL", f"none of {_count(len(subscriptions), 'subscription')} confirmed: it reaches no one", None)
+        )
+    if pending:
+        problems.append(("WARN", f"{len(pending)} pending confirmation ({', '.join(pending)})", confirm))
+    if missing:
+        problems.append(("WARN", f"not subscribed: {', '.join(missing)} (unsubscribed?)", subscribe))
+    return _worst(check, problems, f"{_count(len(confirmed), 'subscription')}, all confirmed")
+
+
+def _verified(address: str, statuses: Mapping[str, str]) -> bool:
+    domain = address.rpartition("@")[2]
+    return "Success" in (statuses.get(address), statuses.get(domain), statuses.get(domain.lower()))
+
+
+def check_sender(sender: str, statuses: Mapping[str, str], region: str) -> Result:
+    """The SES sender's address or its domain is verified in this Region."""
+    if not sender:
+        return Result("ses sender", "FAIL", "Channels includes ses but SenderAddress is empty", REDEPLOY)
+    if _verified(sender, statuses):
+        return Result("ses sender", "ok", f"{sender} is verified in {region}")
+    domain = sender.rpartition("@")[2]
+    return Result(
+        "ses sender",
+        "FAIL",
+        f"{sender} is not verified in SES in {region} (address: {statuses.get(sender, 'not set up')}, "
+        f"domain {domain}: {statuses.get(domain, 'not set up')}): SES refuses every email",
+        f"open the verification link SES emailed to {sender} (CreateSenderIdentity=yes creates the identity), "
+        f"or aws sesv2 create-email-identity --email-identity {sender}, or verify the domain",
+    )
+
+
+def check_ses_account(
+    account: SesAccount, *, configured_rate: str, recipients: Sequence[str], statuses: Mapping[str, str]
+) -> Result:
+    """Sending enabled; the sandbox and its unverified recipients; quota and rate against SesMaxSendRate."""
+    problems: list[tuple[Status, str, str | None]] = []
+    production = "request production access (SES console, Account dashboard)"
+    if not account.sending_enabled:
+        problems.append(("FAIL", "sending is paused for this account", "see the SES console, Reputation metrics"))
+    if not account.production:
+        unverified = [r for r in recipients if not _verified(r, statuses)]
+        if unverified:
+            problems.append(
+                (
+                    "FAIL",
+                    f"in the SES sandbox, recipients not verified (SES refuses them): {', '.join(unverified)}",
+                    f"verify each (aws sesv2 create-email-identity --email-identity <address>) or {production}",
+                )
+            )
+        else:
+            problems.append(
+                (
+                    "WARN",
+                    f"in the SES sandbox: verified recipients only, {account.max_24h:g} emails a day",
+                    production,
+                )
+            )
+    try:
+        rate = float(configured_rate)
+    except ValueError:
+        rate = 1.0  # the parameter's default
+    if rate > account.max_send_rate:
+        problems.append(
+            (
+                "WARN",
+                f"SesMaxSendRate {rate:g}/s is above the account's {account.max_send_rate:g}/s: "
+                "sends beyond it are throttled and retried",
+                f"npx cdk deploy --parameters SesMaxSendRate={account.max_send_rate:g}",
+            )
+        )
+    if account.max_24h > 0 and account.sent_24h >= QUOTA_WARNING * account.max_24h:
+        problems.append(
+            (
+                "WARN",
+                f"{account.sent_24h:g} of {account.max_24h:g} emails of the 24-hour quota used",
+                "request a higher sending quota (Service Quotas, Amazon SES)",
+            )
+        )
+    faster = f" (the account allows {account.max_send_rate:g}/s)" if rate < account.max_send_rate else ""
+    return _worst(
+        "ses account",
+        problems,
+        f"production access, sending enabled, SesMaxSendRate {rate:g}/s{faster}, "
+        f"{account.sent_24h:g} of {account.max_24h:g} sent in 24 hours",
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _allows(statement: Any, *, service: str, actions: Sequence[str]) -> bool:
+    """The policy statement allows ``service`` every one of ``actions`` (wildcards honoured)."""
+    if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+        return False
+    principal = statement.get("Principal")
+    everyone = principal == "*" or (isinstance(principal, dict) and "*" in _as_list(principal.get("AWS")))
+    named = isinstance(principal, dict) and service in _as_list(principal.get("Service"))
+    patterns = [str(p).lower() for p in _as_list(statement.get("Action"))]
+    granted = all(any(fnmatchcase(action.lower(), p) for p in patterns) for action in actions)
+    return (everyone or named) and granted
+
+
+def _statements(policy: str | None) -> list[Any]:
+    try:
+        document = json.loads(policy or "{}")
+    except ValueError:
+        return []
+    return _as_list(document.get("Statement", [])) if isinstance(document, dict) else []
+
+
+def _denies_always(statement: Any, action: str) -> bool:
+    """An unconditional Deny of ``action`` to everyone (a conditional one, such as the TLS Deny, does not count)."""
+    if not isinstance(statement, dict) or statement.get("Effect") != "Deny" or statement.get("Condition"):
+        return False
+    patterns = [str(p).lower() for p in _as_list(statement.get("Action"))]
+    return statement.get("Principal") in ("*", {"AWS": "*"}) and any(fnmatchcase(action, p) for p in patterns)
+
+
+def check_alarm_policy(policy: str | None) -> Result:
+    """The alarm topic's policy lets CloudWatch publish (a topic policy replaces SNS's default)."""
+    statements = _statements(policy)
+    allowed = any(_allows(s, service="cloudwatch.amazonaws.com", actions=["sns:Publish"]) for s in statements)
+    if allowed and not any(_denies_always(s, "sns:publish") for s in statements):
+        return Result("alarm topic policy", "ok", "cloudwatch.amazonaws.com may publish to the alarm topic")
+    return Result(
+        "alarm topic policy",
+        "FAIL",
+        "the alarm topic's policy does not let cloudwatch.amazonaws.com publish: every alarm action fails "
+        "(not authorized to perform SNS:Publish) and alarms reach no one",
+        REDEPLOY,
+    )
+
+
+def check_keys(alert: KeyInfo | None, alarm: KeyInfo | None) -> Result:
+    """The topics' KMS keys are enabled, and CloudWatch may use the alarm topic's key."""
+    problems: list[tuple[Status, str, str | None]] = []
+    for label, key in (("alert", alert), ("alarm", alarm)):
+        if key is not None and key.state != "Enabled":
+            fix = "aws kms cancel-key-deletion --key-id {id} && aws kms enable-key --key-id {id}"
+            fix = fix if key.state == "PendingDeletion" else "aws kms enable-key --key-id {id}"
+            problems.append(
+                (
+                    "FAIL",
+                    f"the {label} topic's KMS key {key.key_id} is {key.state}: SNS cannot encrypt, delivers nothing",
+                    fix.format(id=key.key_id),
+                )
+            )
+    if alarm is not None and alarm.aws_managed:
+        problems.append(("FAIL", "the alarm topic uses an AWS managed key, which CloudWatch cannot use", REDEPLOY))
+    elif alarm is not None and not any(
+        _allows(s, service="cloudwatch.amazonaws.com", actions=["kms:GenerateDataKey", "kms:Decrypt"])
+        for s in _statements(alarm.policy)
+    ):
+        problems.append(
+            (
+                "FAIL",
+                f"the alarm topic's key {alarm.key_id} does not let CloudWatch use it: alarm actions fail",
+                REDEPLOY,
+            )
+        )
+    used = "; CloudWatch may use the alarm topic's key" if alarm is not None else " (the alarm topic has no KMS key)"
+    return _worst("topic keys", problems, f"enabled{used}")
+
+
+def check_dead_letter_queue(depth: int) -> Result:
+    """Nothing waits in the dead-letter queue."""
+    if depth:
+        return Result(
+            "dead-letter queue",
+            "FAIL",
+            f"{_count(depth, 'message')} in the dead-letter queue (events or emails that could not be handled)",
+            "read them, fix the cause and redrive (README: The dead-letter queue)",
+        )
+    return Result("dead-letter queue", "ok", "empty")
+
+
+def check_alarms(alarms: Sequence[AlarmInfo], *, stack_alarms: Sequence[str], topic_arn: str) -> Result:
+    """No alarm of the stack is in ALARM, and each notifies the alarm topic."""
+    if not alarms:
+        return Result("alarms", "FAIL", "no alarm of this stack found", REDEPLOY)
+    problems: list[tuple[Status, str, str | None]] = []
+    firing = sorted(a.name for a in alarms if a.state == "ALARM")
+    if firing:
+        problems.append(
+            (
+                "FAIL",
+                f"in ALARM: {', '.join(firing)}",
+                "read each alarm's description (aws cloudwatch describe-alarms --state-value ALARM) "
+                "and README: Troubleshooting",
+            )
+        )
+    silent = sorted(a.name for a in alarms if not a.actions_enabled or topic_arn not in a.actions)
+    if silent:
+        problems.append(
+            (
+                "FAIL",
+                f"alarms that notify no one: {', '.join(silent)}",
+                f"aws cloudwatch enable-alarm-actions --alarm-names {' '.join(silent)}, or {REDEPLOY}",
+            )
+        )
+    return _worst("alarms", problems, f"{len(alarms)} alarms, none in ALARM, each notifies the alarm topic")
+
+
+def check_detector(detectors: Sequence[DetectorInfo], region: str) -> Result:
+    """GuardDuty is enabled here and publishes finding updates every 15 minutes."""
+    if not detectors:
+        return Result(
+            "guardduty",
+            "FAIL",
+            f"GuardDuty is not enabled in {region}: no findings are produced",
+            f"aws guardduty create-detector --enable --finding-publishing-frequency {FIFTEEN_MINUTES}",
+        )
+    detector = detectors[0]  # GuardDuty allows one detector per account and Region
+    if detector.status != "ENABLED":
+        return Result(
+            "guardduty",
+            "FAIL",
+            f"detector {detector.detector_id} is {detector.status}: no findings are produced",
+            f"aws guardduty update-detector --detector-id {detector.detector_id} --enable",
+        )
+    if detector.frequency != FIFTEEN_MINUTES:
+        delay = DELAYS.get(detector.frequency, detector.frequency)
+        return Result(
+            "guardduty",
+            "WARN",
+            f"detector {detector.detector_id} publishes finding updates every {delay}: updates and severity "
+            f"rises reach the responder up to {delay} late",
+            f"aws guardduty update-detector --detector-id {detector.detector_id} --finding-publishing-frequency "
+            f"{FIFTEEN_MINUTES} (in an organisation the delegated administrator sets it)",
+        )
+    return Result(
+        "guardduty", "ok", f"detector {detector.detector_id} is ENABLED and publishes updates every 15 minutes"
+    )
+
+
+# --- the test alert ----------------------------------------------------------------------------
+
+
+def probe_finding(stack: StackInfo, region: str, *, finding_id: str, now: datetime) -> dict[str, Any]:
+    """A clearly marked test finding (a sample, of a type no detector emits) as GuardDuty would publish it."""
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return {
+        "schemaVersion": "2.0",
+        "accountId": stack.account,
+        "region": region,
+        "partition": stack.partition,
+        "id": finding_id,
+        "arn": f"arn:{stack.partition}:guardduty:{region}:{stack.account}:detector/doctor/finding/{finding_id}",
+        "type": TEST_TYPE,
+        "severity": 8.0,
+        "title": "TEST ALERT from python -m responder doctor --send-test: no action needed",
+        "description": "Not a real finding: GuardDuty Responder's doctor queued it to prove that alerts reach you.",
+        "createdAt": stamp,
+        "updatedAt": stamp,
+        "service": {
+            "serviceName": "guardduty",
+            "count": 1,
+            "archived": False,
+            "eventFirstSeen": stamp,
+            "eventLastSeen": stamp,
+            "additionalInfo": {"sample": True, "type": "default", "value": '{"sample":true}'},
+        },
+    }
+
+
+def probe_message(stack: StackInfo, region: str, *, finding_id: str, now: datetime) -> tuple[str, Prepared]:
+    """The queue message of the test finding (what triage would queue) and its email as rendered."""
+    from responder.models import Finding  # noqa: PLC0415 (pydantic and jinja2 only with --send-test)
+    from responder.routing import delivery_key, encode  # noqa: PLC0415
+    from responder.service import prepare  # noqa: PLC0415
+    from responder.settings import Settings  # noqa: PLC0415
+    from responder.updates import UpdateDecision  # noqa: PLC0415
+
+    detail = probe_finding(stack, region, finding_id=finding_id, now=now)
+    language = stack.parameter("Language", "en")
+    prepared = prepare(Finding.model_validate(detail), Settings(language=language if language == "ja" else "en"))
+    body = encode(delivery_key(finding_id, detail["updatedAt"]), detail, UpdateDecision(True, "first", None))
+    return body, prepared
+
+
+def send_test_alert(aws: Deployment, stack: StackInfo, *, now: datetime) -> Result:
+    """Queue the test finding on the immediate queue: the deployed notifier emails it."""
+    body, prepared = probe_message(stack, aws.region, finding_id=f"doctortest{uuid4().hex}", now=now)
+    aws.send_message(stack.outputs["ImmediateQueueUrl"], body)
+    return Result(
+        "test alert",
+        "ok",
+        f"queued: expect the email '{prepared.email.display_subject}' within about a minute; if none arrives, "
+        f"read the notifier's log ({stack.outputs['NotifierName']}, 'delivery failed')",
+    )
+
+
+def send_test_alarm(
+    aws: Deployment, alarms: Sequence[AlarmInfo], stack: StackInfo, *, pause: Callable[[float], None]
+) -> Result:
+    """One alarm of the stack to ALARM (its action emails the operator), then back to OK."""
+    topic = stack.outputs["AlarmTopicArn"]
+    quiet = [a for a in alarms if a.state != "ALARM" and a.actions_enabled and topic in a.actions]
+    if not quiet:
+        return Result("test alarm", "WARN", "no alarm that notifies the alarm topic is out of ALARM: none was set")
+    alarm = next((a for a in quiet if TEST_ALARM in a.name), quiet[0])
+    reason = "Test alarm from python -m responder doctor --send-test: no action needed"
+    aws.set_alarm_state(alarm.name, "ALARM", reason)
+    pause(ALARM_HOLD_SECONDS)  # lets CloudWatch run the alarm action before the state changes back
+    aws.set_alarm_state(alarm.name, "OK", reason)
+    who = stack.parameter("AlarmEmail") or "the alarm topic's subscribers"
+    return Result(
+        "test alarm", "ok", f"{alarm.name} set to ALARM, then back to OK: expect an 'ALARM: ...' email at {who}"
+    )
+
+
+# --- running the checks --------------------------------------------------------------------
+
+
+class AwsUnavailableError(RuntimeError):
+    """AWS could not be asked at all: no credentials, no Region, the endpoint unreachable."""
+
+
+def diagnose(
+    aws: Deployment,
+    stack_name: str,
+    *,
+    send_test: bool = False,
+    guard: Callable[[str, Callable[[], Result]], Result],
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    pause: Callable[[float], None] | None = None,
+) -> list[Result]:
+    """Every check, in order. ``guard`` turns an AWS refusal of one check into its FAIL line."""
+    found: list[StackInfo | None] = []
+    first = guard("stack", lambda: check_stack(_remember(found, aws.stack(stack_name)), stack_name, aws.region))
+    results = [first]
+    stack = found[0] if found else None
+    if stack is None or any(not stack.outputs.get(output) for output in OUTPUTS):
+        return results  # every other check starts from the stack's outputs
+    out = stack.outputs
+    results.append(
+        guard(
+            "rule",
+            lambda: check_rule(
+                aws.rule(out["RuleName"]),
+                threshold=stack.parameter("NotifyThreshold", "4.0"),
+                function_name=out["FunctionName"],
+            ),
+        )
+    )
+    topics: dict[str, TopicInfo] = {}
+
+    def topic(name: str) -> TopicInfo:
+        if name not in topics:
+            topics[name] = aws.topic(out[name])
+        return topics[name]
+
+    if "sns" in stack.channels:
+        results.append(
+            guard(
+                "alert subscriptions",
+                lambda: check_subscriptions(
+                    "alert subscriptions",
+                    topic("AlertTopicArn"),
+                    stack.listed("Recipients")[:SNS_SUBSCRIPTIONS],
+                    missing_fix="npx cdk deploy --parameters Recipients=<addresses>",
+                ),
+            )
+        )
+    alarm_email = stack.parameter("AlarmEmail")
+    results.append(
+        guard(
+            "alarm subscriptions",
+            lambda: check_subscriptions(
+                "alarm subscriptions",
+                topic("AlarmTopicArn"),
+                [alarm_email] if alarm_email else [],
+                missing_fix="npx cdk deploy --parameters AlarmEmail=<operator address>",
+            ),
+        )
+    )
+    results.append(guard("alarm topic policy", lambda: check_alarm_policy(topic("AlarmTopicArn").policy)))
+    results.append(guard("topic keys", lambda: _keys(aws, topic("AlertTopicArn"), topic("AlarmTopicArn"))))
+    if "ses" in stack.channels:
+        results += _ses(aws, stack, guard)
+    results.append(guard("queues", lambda: _queues(aws, out)))
+    alarms: list[AlarmInfo] = []
+    results.append(
+        guard(
+            "alarms",
+            lambda: check_alarms(
+                _remember(alarms, aws.alarms(stack.alarm_names, out["AlarmTopicArn"])),
+                stack_alarms=stack.alarm_names,
+                topic_arn=out["AlarmTopicArn"],
+            ),
+        )
+    )
+    results.append(guard("guardduty", lambda: check_detector(aws.detectors(), aws.region)))
+    if send_test:
+        results.append(guard("test alert", lambda: send_test_alert(aws, stack, now=now())))
+        results.append(guard("test alarm", lambda: send_test_alarm(aws, alarms, stack, pause=pause or time.sleep)))
+    return results
+
+
+def _remember(into: list[Any], value: Any) -> Any:
+    """Keep what a check read, for the checks after it (``value`` a list: its items)."""
+    if isinstance(value, list):
+        into.extend(value)
+    else:
+        into.append(value)
+    return value
+
+
+def _keys(aws: Deployment, alert: TopicInfo, alarm: TopicInfo) -> Result:
+    return check_keys(
+        aws.key(alert.key_id) if alert.key_id else None,
+        aws.key(alarm.key_id) if alarm.key_id else None,
+    )
+
+
+def _ses(aws: Deployment, stack: StackInfo, guard: Callable[[str, Callable[[], Result]], Result]) -> list[Result]:
+    sender = stack.parameter("SenderAddress")
+    recipients = stack.listed("Recipients")
+    names = [sender, *recipients]
+    identities = sorted({n for name in names if name for n in (name, name.rpartition("@")[2])})
+    statuses: dict[str, str] = {}
+
+    def sender_result() -> Result:
+        statuses.update(aws.identities(identities))
+        return check_sender(sender, statuses, aws.region)
+
+    return [
+        guard("ses sender", sender_result),
+        guard(
+            "ses account",
+            lambda: check_ses_account(
+                aws.ses_account(),
+                configured_rate=stack.parameter("SesMaxSendRate", "1"),
+                recipients=recipients,
+                statuses=statuses,
+            ),
+        ),
+    ]
+
+
+def _queues(aws: Deployment, outputs: Mapping[str, str]) -> Result:
+    aws.queue_depth(outputs["ImmediateQueueUrl"])  # reachable (a deleted queue raises)
+    aws.queue_depth(outputs["DigestQueueUrl"])
+    result = check_dead_letter_queue(aws.queue_depth(outputs["DeadLetterQueueUrl"]))
+    return Result(
+        "queues", result.status, f"immediate and digest queues reachable; dead-letter queue {result.detail}", result.fix
+    )
+
+
+def report(results: Sequence[Result]) -> tuple[str, int]:
+    """The lines to print and the exit status (1 when any check failed)."""
+    counts = {status: sum(r.status == status for r in results) for status in RANK}
+    summary = f"{counts['FAIL']} FAIL, {counts['WARN']} WARN, {counts['ok']} ok"
+    return "\n".join([*(r.line() for r in results), summary]), 1 if counts["FAIL"] else 0
+
+
+def run(stack_name: str = DEFAULT_STACK, *, region: str | None = None, send_test: bool = False) -> int:
+    """The ``doctor`` command: print one line per check; the exit status (0, 1 any FAIL, 2 AWS unreachable)."""
+    from responder.doctor_aws import AwsDeployment, guard  # noqa: PLC0415 (boto3 only here)
+
+    try:
+        aws = AwsDeployment.connect(region)
+        print(f"GuardDuty Responder doctor: stack {stack_name} in {aws.region}")
+        results = diagnose(aws, stack_name, send_test=send_test, guard=guard)
+    except AwsUnavailableError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    text, status = report(results)
+    print(text)
+    return status
