@@ -15,14 +15,13 @@ from typing import Final, Literal, TypeVar
 
 from responder.catalog import message
 from responder.classify import Classification
+from responder.cleaning import shown
 from responder.i18n import translator
 from responder.render import (
     BAND_COLOURS,
     FONT_STACKS,
     LINK_COLOUR,
     Email,
-    clean,
-    defang,
     safe_local_subject,
     safe_subject,
     templates,
@@ -59,7 +58,7 @@ class Entry:
 
 @dataclass(frozen=True)
 class Group:
-    finding_type: str
+    finding_type: str  # as shown: cleaned and defanged, one line (the type is attacker-controlled)
     band: str  # the most severe band in the group
     entries: tuple[Entry, ...]
 
@@ -77,15 +76,15 @@ def _entry(c: Classification, update: UpdateDecision | None, lang: str, zone: st
         band=c.band,
         colour=BAND_COLOURS[c.band],
         severity=f"{c.severity:.1f}",
-        finding_type=defang(clean(c.finding_type, FIELD_LIMIT, marker=marker)),
-        finding_id=defang(clean(c.finding_id, FIELD_LIMIT, marker=marker)),
-        resource=defang(clean(c.resource_label or c.resource_type or "?", FIELD_LIMIT, marker=marker)),
-        account=clean(c.account_id, 20),
-        region=clean(c.region, 30),
+        finding_type=shown(c.finding_type, FIELD_LIMIT, marker=marker),
+        finding_id=shown(c.finding_id, FIELD_LIMIT, marker=marker),
+        resource=shown(c.resource_label or c.resource_type or "?", FIELD_LIMIT, marker=marker),
+        account=shown(c.account_id, 20, marker=marker),
+        region=shown(c.region, 30, marker=marker),
         first_seen=when(c.first_seen, zone) if c.first_seen else "?",
         last_seen=when(c.last_seen, zone) if c.last_seen else "?",
         count=str(c.count) if c.count is not None else "?",
-        title=defang(clean(c.title or "", FIELD_LIMIT, marker=marker)),
+        title=shown(c.title or "", FIELD_LIMIT, marker=marker),
         note=update_note(c, update, lang, zone),
         console_url=c.console_url,
         steps=specific,
@@ -98,10 +97,11 @@ def group(items: Sequence[Item], lang: str = "en", zone: str | None = None) -> l
     for item in items:
         by_type[item[0].finding_type].append(item)
     groups = []
-    for finding_type, members in by_type.items():
+    for members in by_type.values():
         members.sort(key=lambda item: (-item[0].severity, item[0].resource_label or "", item[0].finding_id))
         top = members[0][0]
-        groups.append(Group(finding_type, top.band, tuple(_entry(c, update, lang, zone) for c, update in members)))
+        entries = tuple(_entry(c, update, lang, zone) for c, update in members)
+        groups.append(Group(entries[0].finding_type, top.band, entries))
     groups.sort(key=lambda g: (-BAND_RANK[g.band], -float(g.entries[0].severity), g.finding_type))
     return groups
 

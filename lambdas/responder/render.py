@@ -1,10 +1,11 @@
 """Pure rendering: classification -> subject, plain-text body and HTML body.
 
 Safety rules live here, in one place:
-- every finding value is cleaned (control and format characters removed), bounded,
-  and defanged (IPs, domains, URL schemes) before it reaches either body;
+- every finding value goes through the one cleaning path, ``cleaning.shown`` (normalised,
+  invisible characters made visible, bounded, defanged), before it reaches the subject or
+  either body;
 - the HTML template engine escapes every value (Jinja2 autoescape on);
-- the subject is built only from validated identifiers and is printable ASCII;
+- the subject is built only from validated identifiers, defanged, and is printable ASCII;
 - the only links are the console and documentation URLs that ``classify`` builds.
 """
 
@@ -18,6 +19,12 @@ from typing import TYPE_CHECKING, Final
 
 from responder.catalog import message
 from responder.classify import SAFE_ACCOUNT, SAFE_REGION, Classification, Fact
+from responder.cleaning import (
+    INVISIBLE,
+    clean,  # noqa: F401 (re-exported: render.clean stays public)
+    defang,
+    shown,
+)
 from responder.guidance import ARCHIVE_NOTE, EXPORT_NOTE
 from responder.i18n import translator
 from responder.updates import UpdateDecision
@@ -52,38 +59,10 @@ MAX_LOCAL_SUBJECT: Final = 120  # characters of a translated (SES) subject; RFC 
 PROSE_LABELS: Final = frozenset({"f.purpose_meaning"})
 TIME_LABELS: Final = frozenset({"f.first_seen", "f.last_seen", "f.created", "f.updated"})
 
-# One pass finds every linkable thing: URL schemes, IPv4 addresses and domain names.
-# Domains need a known TLD, so finding types (AnomalousBehavior.SuccessfulLogin) stay intact.
-_LINKABLE = re.compile(
-    r"\b(?:(?P<web>(?i:http))(?P<s>(?i:s?))://"
-    r"|(?P<scheme>(?i:ftp|file|javascript|data|mailto|vbscript)):"
-    r"|(?P<ip>\d{1,3}\.\d{1,3}\.\d{1,3})\.(?P<last>\d{1,3})\b"
-    r"|(?P<domain>(?:[A-Za-z0-9-]{1,63}+\.)+(?P<tld>[A-Za-z]{2,24}+))\b)"
-)
-_IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
-# Everything _LINKABLE can match contains one of these; timestamps and versions do not.
-_LINK_HINT = re.compile(r"[A-Za-z]:|\.[A-Za-z]|\d\.\d+\.\d")
-# Generic TLDs that mail clients turn into links (every two-letter ccTLD is covered too).
-LINKIFIED_TLDS: Final = frozenset(
-    {
-        *("com", "net", "org", "info", "biz", "io", "co", "app", "dev", "xyz", "top", "online", "site"),
-        *("club", "shop", "live", "tech", "store", "cloud", "name", "pro", "mobi", "asia", "tel"),
-        *("travel", "email", "link", "click", "work", "space", "fun", "icu", "vip", "win", "bid", "loan"),
-        *("download", "stream", "zip", "mov", "onion", "local", "internal", "arpa", "gov", "edu"),
-        *("mil", "int", "aws", "amazon"),
-    }
-)
-_SPACES = re.compile(r"[ \t\r\f\v]+")
 _WHITESPACE = re.compile(r"\s+")
 _NOT_PRINTABLE_ASCII = re.compile(r"[^ -~]")
-# Unicode categories Cc, Cf, Cs and Co except tab, CR and LF (Unicode 14, as in Python 3.11):
-# controls, invisible format characters (bidi overrides, zero-width), surrogates, private use.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2"
-    "\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ud800-\uf8ff\ufeff\ufff9-\ufffb"
-    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
-    "\U000e0020-\U000e007f\U000f0000-\U000ffffd\U00100000-\U0010fffd]"
-)
+# Unicode categories Cc, Cf, Cs and Co except tab, CR and LF, from the running interpreter's tables.
+_INVISIBLE = INVISIBLE
 
 
 @dataclass(frozen=True)
@@ -98,50 +77,6 @@ class Email:
         return self.local_subject or self.subject
 
 
-def _defang_match(match: re.Match[str]) -> str:
-    if web := match["web"]:
-        return f"{web[0]}xx{web[3]}{match['s']}[://]"
-    if scheme := match["scheme"]:
-        return f"{scheme}[:]"
-    if ip := match["ip"]:
-        return f"{ip}[.]{match['last']}"
-    tld = match["tld"].lower()
-    if len(tld) == 2 or tld in LINKIFIED_TLDS:
-        return match["domain"].replace(".", "[.]")
-    return match.group(0)
-
-
-def defang(text: str, *, indicator: bool = False) -> str:
-    """Make IPs, domains and URLs unclickable: ``203.0.113[.]7``, ``evil[.]example``, ``hxxp``.
-
-    ``indicator`` values (remote IPs, queried domains) are defanged whatever their TLD.
-    """
-    if ("." not in text and ":" not in text) or (not indicator and not _LINK_HINT.search(text)):
-        return text  # nothing linkable (no scheme, dotted name or IPv4): the common case, kept cheap
-    if indicator and not _IPV4.search(text):
-        if "." in text:
-            return _LINKABLE.sub(_defang_match, text.replace(".", "\0")).replace("\0", "[.]")
-        head, sep, tail = text.rpartition(":")  # IPv6
-        return f"{head}[:]{tail}" if sep else text
-    return _LINKABLE.sub(_defang_match, text)
-
-
-def clean(value: str, limit: int, *, multiline: bool = False, marker: str = "[truncated]") -> str:
-    """Remove control, format and surrogate characters, collapse spaces, bound the length."""
-    if len(value) <= limit and value.isprintable() and "  " not in value and value.strip() == value:
-        return value  # already clean: the common case, kept cheap
-    # Bound the work first: a 256 KB field must not cost a full scan of every character.
-    truncated = len(value) > limit * 4
-    text = _INVISIBLE.sub("", value[: limit * 4] if truncated else value)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-    if not multiline:
-        text = text.replace("\n", " ")
-    text = "\n".join(line for raw in text.split("\n") if (line := _SPACES.sub(" ", raw).strip()))
-    if truncated or len(text) > limit:
-        text = text[:limit].rstrip() + " " + marker
-    return text
-
-
 def _subject_line(c: Classification, update: UpdateDecision | None, lang: str, *, band: str, limit: int) -> str:
     """``[GuardDuty <band> 8.0] Type resource account region`` from validated parts only,
     the optional parts kept in priority order while they fit in ``limit``."""
@@ -152,8 +87,10 @@ def _subject_line(c: Classification, update: UpdateDecision | None, lang: str, *
         head = f"[{message('s.sample', lang)}] " + head
     account = c.account_id if SAFE_ACCOUNT.fullmatch(c.account_id) else None
     region = c.region if SAFE_REGION.fullmatch(c.region) else None
-    kind = (c.safe_type or "UnrecognisedFindingType")[: limit - len(head) - 1]
-    optional = {"account": account, "label": c.resource_label, "region": region}
+    # Validated identifiers may still be URLs or hosts (a container named https://evil.example/x@y).
+    kind = defang(c.safe_type or "UnrecognisedFindingType")[: limit - len(head) - 1]
+    label = defang(c.resource_label) if c.resource_label else None
+    optional = {"account": account, "label": label, "region": region}
     kept: dict[str, str] = {}
     length = len(head) + 1 + len(kind)
     for name, value in optional.items():
@@ -186,8 +123,9 @@ def safe_local_subject(text: str) -> str:
 
 
 def when(value: str, zone: str | None, limit: int = 40) -> str:
-    """An ISO timestamp as published, plus the same instant in ``zone``: ``... (JST 2026-11-28 18:00)``."""
-    text = clean(value, limit)
+    """An ISO timestamp as published (cleaned and defanged), plus the same instant in ``zone``:
+    ``... (JST 2026-11-28 18:00)``."""
+    text = shown(value, limit)
     if zone is None:
         return text
     try:
@@ -235,8 +173,9 @@ def _rows(facts: tuple[Fact, ...], lang: str, limit: int, desc_limit: int, zone:
             value = when(fact.value, zone, limit)
         else:
             multiline = fact.label == "f.description"
-            value = clean(fact.value, desc_limit if multiline else limit, multiline=multiline, marker=marker)
-            value = defang(value, indicator=fact.ioc)
+            value = shown(
+                fact.value, desc_limit if multiline else limit, multiline=multiline, marker=marker, indicator=fact.ioc
+            )
         rows.append((message(fact.label, lang), value))
     return rows
 
@@ -273,7 +212,7 @@ def _context(
     if note := update_note(c, update, lang, zone):
         how_bad.append((message("f.update", lang), note))
     if c.title:
-        how_bad.append((message("f.title", lang), defang(clean(c.title, limit))))
+        how_bad.append((message("f.title", lang), shown(c.title, limit, marker=message("l.truncated", lang))))
     if c.is_sample:
         how_bad.append((message("f.sample", lang), message("v.sample", lang)))
     if c.archived:

@@ -177,8 +177,10 @@ def test_any_string_in_any_text_field_is_escaped(value):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(alphabet=st.sampled_from("ab.:/0129 -hHtTpPsSjavcriftmlo"), max_size=40))
-def test_the_cheap_pre_check_never_changes_what_defang_does(text):
-    from responder.render import _LINKABLE, _defang_match, defang
+@given(st.text(alphabet=st.sampled_from("ab.:/@0129 -hHtTpPsSjavcriftmlo\u3002\uff0e\u0430"), max_size=40))
+def test_the_cheap_pre_checks_never_change_what_defang_and_clean_do(text):
+    from responder.cleaning import _clean, _defang, clean, defang
 
-    assert defang(text) == _LINKABLE.sub(_defang_match, text)
+    assert defang(text) == _defang(text, indicator=False)
+    assert defang(text, indicator=True) == _defang(text, indicator=True)
+    assert clean(text, 30) == _clean(text, 30, multiline=False, marker="[truncated]")

@@ -236,8 +236,9 @@ def test_invisible_character_class_matches_unicode_categories():
         assert bool(_INVISIBLE.fullmatch(char)) == expected, hex(code)
 
 
-def test_clean_strips_controls_and_bidi_and_bounds():
-    assert clean("a\r\nb\tc\x00d\u202ee\u200bf", 100) == "a b cdef"
+def test_clean_marks_controls_and_bidi_and_bounds():
+    # Invisible characters are replaced by a visible marker, never silently removed (issue 10).
+    assert clean("a\r\nb\tc\x00d\u202ee\u200bf", 100) == "a b c[U+0000]d[U+202E]e[U+200B]f"
     assert clean("line1\nline2", 100, multiline=True) == "line1\nline2"
     assert clean("x" * 20, 10) == "x" * 10 + " [truncated]"
     assert clean("x" * 1_000_000, 10) == "x" * 10 + " [truncated]"

@@ -1,0 +1,290 @@
+"""Pure: the one cleaning path for every finding value an email shows.
+
+Every attacker-controlled value goes through ``shown`` (``clean`` then ``defang``) before it
+reaches a subject, a text body or an HTML body, single or grouped, in any language:
+
+1. bounded, Unicode-normalised (NFKC: a fullwidth full stop U+FF0E reads ``.``, fullwidth
+   letters read ASCII), line breaks unified (and removed where a line structure matters);
+2. every invisible character (Unicode Cc, Cf, Cs, Co except tab, CR and LF: bidi overrides,
+   zero-width characters, controls) is replaced by a visible ``[U+202E]``, never silently dropped;
+3. defanged: every URL scheme neutralised (``hxxps[://]``, ``javascript[:]``), every
+   hostname-like token ``evil[.]example`` whatever its top-level domain, a non-ASCII host shown
+   as punycode (``xn--pple-43d[.]com``), IPv4 addresses ``203.0.113[.]7``, ``x[@]y``.
+
+What stays readable, and why it is not a hostname: a dotted token whose last label cannot be a
+top-level domain (versions ``13.6``, ``/lib/libc.so.6``, timestamps, ``BitcoinTool.B``); a file
+name inside an absolute path (``/tmp/x/payload.sh``); GuardDuty's own ``Family.Mechanism`` names
+(``AnomalousBehavior.SuccessfulLogin``); EC2 instance types (``m5.large``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import cache
+from typing import Final
+
+# --- invisible characters ---------------------------------------------------------------
+
+_HIDDEN_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co"})
+_KEPT_CONTROLS: Final = "\t\n\r"  # turned into spaces or line breaks by ``clean`` itself
+_CHUNK: Final = 32  # characters checked at once by str.isprintable (C) before any per-character look-up
+
+
+class CategoryClass:
+    """Unicode Cc, Cf, Cs and Co except tab, CR and LF, from this interpreter's ``unicodedata``.
+
+    A literal class goes stale (Python 3.13's Unicode 15.1 added format characters that 3.11's
+    tables lack), and a regex class derived at import needs a look-up of all 1.1 million code
+    points (about 150 ms of CPU, half the handler's import). Every character of these categories
+    is one that ``str.isprintable`` rejects (Python: categories "Other" and "Separator"), so only
+    the rare non-printable characters are looked up, 32 characters checked at a time in C.
+    """
+
+    def fullmatch(self, text: str) -> bool:
+        """Whether ``text`` is one character of the class (as ``re.Pattern.fullmatch``)."""
+        return len(text) == 1 and _hidden(text)
+
+    def sub(self, repl: str | Callable[[str], str], text: str) -> str:
+        """``text`` with each character of the class replaced by ``repl`` (or ``repl(char)``)."""
+        if text.isprintable():
+            return text  # the common case: nothing to look up
+        replace = repl if callable(repl) else (lambda _char: repl)
+        out: list[str] = []
+        for start in range(0, len(text), _CHUNK):
+            chunk = text[start : start + _CHUNK]
+            if chunk.isprintable():
+                out.append(chunk)
+            else:
+                out.extend(replace(char) if _hidden(char) else char for char in chunk)
+        return "".join(out)
+
+
+def _hidden(char: str) -> bool:
+    return not char.isprintable() and char not in _KEPT_CONTROLS and unicodedata.category(char) in _HIDDEN_CATEGORIES
+
+
+INVISIBLE: Final = CategoryClass()
+
+
+def visible_marker(char: str) -> str:
+    """``[U+202E]``: what a removed invisible character is replaced by (language-neutral)."""
+    return f"[U+{ord(char):04X}]"
+
+
+# --- clean -------------------------------------------------------------------------------
+
+_SPACES: Final = re.compile(r"[ \t\f\v]+")
+
+
+def clean(value: str, limit: int, *, multiline: bool = False, marker: str = "[truncated]") -> str:
+    """Normalise (NFKC), mark invisible characters, unify line breaks, collapse spaces, bound.
+
+    Without ``multiline`` the result has no line break at all (CR, LF, U+2028, NEL ...).
+    """
+    if (
+        len(value) <= limit
+        and value.isprintable()
+        and "  " not in value
+        and value.strip() == value
+        and (value.isascii() or unicodedata.is_normalized("NFKC", value))
+    ):
+        return value  # already clean: the common case, kept cheap
+    return _clean(value, limit, multiline=multiline, marker=marker)
+
+
+def _clean(value: str, limit: int, *, multiline: bool, marker: str) -> str:
+    # Bound the work first: a 256 KB field must not cost a full scan of every character.
+    truncated = len(value) > limit * 4
+    text = value[: limit * 4] if truncated else value
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    text = INVISIBLE.sub(visible_marker, text)  # NEL, VT, FF and the rest become visible markers
+    if not multiline:
+        text = text.replace("\n", " ")
+    text = "\n".join(line for raw in text.split("\n") if (line := _SPACES.sub(" ", raw).strip()))
+    if truncated or len(text) > limit:
+        text = text[:limit].rstrip() + " " + marker
+    return text
+
+
+# --- defang ------------------------------------------------------------------------------
+
+# GuardDuty's own dotted names (ThreatFamilyName.DetectionMechanism, from its published finding
+# types; one-letter mechanisms such as ``BitcoinTool.B`` never look like a domain anyway). A
+# new one is shown as ``NewFamily[.]NewMechanism`` until it is added here: readable, and safe.
+GUARDDUTY_DOTTED_NAMES: Final = frozenset(
+    {
+        *("AbusedDomainRequest.Reputation", "BitcoinDomainRequest.Reputation", "DenialOfService.Dns"),
+        *("DenialOfService.Tcp", "DenialOfService.Udp", "DenialOfService.UdpOnTcpPorts"),
+        *("DenialOfService.UnusualProtocol", "InstanceCredentialExfiltration.InsideAWS"),
+        *("InstanceCredentialExfiltration.OutsideAWS", "MaliciousDomainRequest.Custom"),
+        *("MaliciousDomainRequest.Reputation", "MaliciousFileExecuted.Custom", "MaliciousIPCaller.Custom"),
+        *("MaliciousIPCaller.FailedLogin", "MaliciousIPCaller.SuccessfulLogin", "ProcessInjection.Proc"),
+        *("ProcessInjection.Ptrace", "ProcessInjection.VirtualMemoryWrite", "PromptInjection.Direct"),
+        *("ResourceCredentialExfiltration.InsideAWS", "ResourceCredentialExfiltration.OutsideAWS"),
+        *("SuspiciousDomainRequest.Reputation", "TorIPCaller.FailedLogin", "TorIPCaller.SuccessfulLogin"),
+        *("AnomalousBehavior.Delete", "AnomalousBehavior.ExecInPod", "AnomalousBehavior.FailedLogin"),
+        *("AnomalousBehavior.Permission", "AnomalousBehavior.PermissionChecked"),
+        *("AnomalousBehavior.RoleBindingCreated", "AnomalousBehavior.RoleCreated"),
+        *("AnomalousBehavior.SecretsAccessed", "AnomalousBehavior.SuccessfulBruteForce"),
+        *("AnomalousBehavior.SuccessfulLogin", "AnomalousBehavior.WorkloadDeployed", "AnomalousBehavior.Write"),
+    }
+)
+# EC2 instance types (``m5.large``, ``c6gn.16xlarge``): the size words are not top-level domains.
+_INSTANCE_TYPE: Final = re.compile(
+    r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(?:nano|micro|small|medium|large|[0-9]*xlarge|metal(?:-[0-9]+xl)?)"
+)
+# Schemes that mail clients or browsers act on without ``//``; any ``name:/`` or ``name:\`` is a scheme too.
+_OPAQUE_SCHEMES: Final = (
+    "javascript|vbscript|livescript|data|mailto|file|ftp|https?|tel|sms|callto|facetime|news|nntp|"
+    "about|blob|view-source|jar|intent|search-ms|ms-[a-z0-9-]+"
+)
+# Host label characters: ASCII letters, digits, hyphen, and every non-ASCII character that is
+# not punctuation, a separator or a control (those are masked out before matching, see _mask);
+# U+3002 is a label separator only between ASCII labels (``paypal。com``), so Japanese prose
+# (``しました。AWS``) is left alone.
+_LABEL_CHAR = r"A-Za-z0-9\-\x80-\u3001\u3003-\U0010ffff"
+_LABEL = rf"[{_LABEL_CHAR}]++"  # possessive, and a run starts only at a label's start: linear time
+_SEPARATOR = r"(?:\.|(?<=[A-Za-z0-9])\u3002(?=[A-Za-z0-9]))"
+_LINKABLE: Final = re.compile(
+    rf"(?<![A-Za-z0-9+.\-])(?P<scheme>(?i:{_OPAQUE_SCHEMES})|[A-Za-z][A-Za-z0-9+\-]+(?=:[/\\])):(?P<slashes>[/\\]*)"
+    r"|(?P<at>(?<=\S)@(?=\S))"
+    rf"|(?P<run>(?<![{_LABEL_CHAR}]){_LABEL}(?:{_SEPARATOR}{_LABEL})+)"
+)
+_SEPARATORS: Final = re.compile(r"[.\u3002]")
+_IPV4: Final = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+# A file name inside an absolute or home-relative path: the path's root (``/dir/``, ``~/``, ``./``,
+# ``C:\``, optionally after ``key=``), then directories without ``:``, ``@`` or ``//`` (a URL's
+# host, an address); never the bare root (``/evil.example``).
+_PATH_ROOT: Final = re.compile(r"(?:[\w.-]*=)?(?P<explicit>~|\.\.?|[A-Za-z]:)?[/\\]")
+_PATH_STOP: Final = re.compile(r"[:@\s]|[/\\]{2}")
+
+
+def defang(text: str, *, indicator: bool = False) -> str:
+    """Make URLs, hosts, IPs and addresses unclickable: ``hxxp[://]``, ``evil[.]example``, ``x[@]y``.
+
+    ``indicator`` values (remote IPs, queried domains) have every dot defanged, hostname-like or not.
+    """
+    if text.isascii() and "." not in text and ":" not in text and "@" not in text:
+        return text  # nothing linkable: the common case, kept cheap
+    return _defang(text, indicator=indicator)
+
+
+def _defang(text: str, *, indicator: bool) -> str:
+    if text.isascii():
+        masked = text
+    else:
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        masked = _mask(text)
+    if indicator and "." not in text and "\u3002" not in text and ":" in text:
+        head, _sep, tail = text.rpartition(":")  # IPv6: one colon defanged is enough
+        text = f"{head}[:]{tail}"
+        masked = _mask(text) if not text.isascii() else text
+    out: list[str] = []
+    end = 0
+    scheme_end = -1
+    paths: dict[int, tuple[int, int]] = {}
+    for match in _LINKABLE.finditer(masked):
+        start = match.start()
+        out.append(text[end:start])
+        # Right after a scheme comes a host, whatever its last label (hxxp[://]x[.]y).
+        out.append(_replace(match, text, paths, indicator=indicator or start == scheme_end))
+        end = match.end()
+        if match["scheme"]:
+            scheme_end = end
+    out.append(text[end:])
+    return "".join(out)
+
+
+def shown(
+    value: str, limit: int, *, multiline: bool = False, marker: str = "[truncated]", indicator: bool = False
+) -> str:
+    """The one cleaning path: ``defang(clean(value, ...))`` for every finding value displayed."""
+    return defang(clean(value, limit, multiline=multiline, marker=marker), indicator=indicator)
+
+
+def _mask(text: str) -> str:
+    """``text`` with each non-ASCII punctuation, separator or control character as NUL (same length),
+    so that ``「evil.com」`` ends its host at the bracket as a mail client's linkifier does."""
+    return "".join(
+        char
+        if char < "\x80" or char == "\u3002" or char.isalnum() or unicodedata.category(char)[0] not in "PZC"
+        else "\0"
+        for char in text
+    )
+
+
+def _replace(match: re.Match[str], text: str, paths: dict[int, tuple[int, int]], *, indicator: bool) -> str:
+    if scheme := match["scheme"]:
+        name = scheme if scheme.lower() not in ("http", "https") else f"{scheme[0]}xx{scheme[3:]}"
+        return f"{name}[:{match['slashes']}]"
+    if match["at"]:
+        return "[@]"
+    run = text[match.start() : match.end()]
+    if _IPV4.fullmatch(run):
+        head, _dot, last = run.rpartition(".")
+        return f"{head}[.]{last}"
+    labels = _SEPARATORS.split(run)
+    if not indicator and (
+        not _top_level_like(labels[-1])
+        or run in GUARDDUTY_DOTTED_NAMES
+        or _INSTANCE_TYPE.fullmatch(run)
+        or _in_path(text, match.start(), paths)
+    ):
+        return run
+    if not run.isascii():
+        labels = _punycode(labels)
+    return "[.]".join(labels)
+
+
+def _top_level_like(label: str) -> bool:
+    """Whether ``label`` could be a top-level domain: two or more letters, or punycode (``xn--``)."""
+    if label.isascii():
+        return (len(label) >= 2 and label.isalpha()) or label[:4].lower() == "xn--"
+    return len(label) >= 2 and all(unicodedata.category(char)[0] in "LM" for char in label)
+
+
+def _in_path(text: str, start: int, paths: dict[int, tuple[int, int]]) -> bool:
+    """Whether the dotted token at ``start`` is a file name inside an absolute or home-relative path.
+
+    ``paths`` caches, per whitespace-delimited token, where its directories start and end, so a
+    token of many file names costs one scan.
+    """
+    if start == 0 or text[start - 1] not in "/\\":
+        return False
+    token_start = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start), text.rfind("\t", 0, start)) + 1
+    if token_start not in paths:
+        root = _PATH_ROOT.match(text, token_start)
+        if root is None:
+            paths[token_start] = (0, -1)
+        else:
+            stop = _PATH_STOP.search(text, root.end() - 1)
+            # A bare root needs one directory before a file name: /evil.example is not a path.
+            first = root.end() if root["explicit"] else root.end() + 1
+            paths[token_start] = (first, stop.start() if stop else len(text))
+    first, end = paths[token_start]
+    return first <= start <= end
+
+
+def _punycode(labels: list[str]) -> list[str]:
+    """A non-ASCII host in its ASCII (punycode) form, as a browser would resolve it."""
+    try:
+        return _idna_encode(".".join(labels)).split(".")
+    except UnicodeError:  # idna.IDNAError is a UnicodeError: not a valid IDNA 2008 name
+        # Still shown unambiguously: each non-ASCII label in raw punycode.
+        return [label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii") for label in labels]
+
+
+@cache
+def _idna() -> Callable[[str], bytes]:
+    import idna  # noqa: PLC0415 (about 40 ms to import: loaded only when a non-ASCII host is shown)
+
+    return lambda host: idna.encode(host, uts46=True)
+
+
+def _idna_encode(host: str) -> str:
+    return _idna()(host).decode("ascii")

@@ -1,0 +1,273 @@
+"""The one cleaning path: every hostile class, in single and grouped emails, text and HTML, en and ja.
+
+Each fixture in tests/fixtures/hostile carries one class of hostile value (see the README there).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+
+from responder.classify import classify
+from responder.cleaning import GUARDDUTY_DOTTED_NAMES, clean, defang, shown
+from responder.digest import render_digest
+from responder.render import Email, render
+from responder.settings import Settings
+from tests.conftest import FIXTURES, finding_from, finding_types
+
+LANGS = ("en", "ja")
+FORMS = ("single", "grouped")
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a hostile fixture must never show, and what it must show instead (per email form)."""
+
+    forbidden: tuple[str, ...]
+    single: tuple[str, ...] = ()
+    grouped: tuple[str, ...] = ()
+    subject: tuple[str, ...] = ()  # in the ASCII subject, the translated one, and atop both bodies
+    lines: tuple[str, ...] = field(default=())  # no body line may start with these
+
+
+HOSTILE: dict[str, Expect] = {
+    "type_header_injection": Expect(
+        forbidden=("victim@", "evil.example", "http://", "\u202e", "\r"),
+        single=("Portscan Bcc: victim[@]evil[.]example [U+202E]hxxp[://]evil[.]example/x",),
+        grouped=("Portscan Bcc: victim[@]evil[.]example [U+202E]hxxp[://]evil[.]example/x",),
+        lines=("Bcc:",),
+    ),
+    "timestamps": Expect(
+        forbidden=("https://", "evil.example", "javascript:", "evil.support", "x@evil", "evil.page", "\u202e"),
+        single=(
+            "hxxps[://]evil[.]example/first",
+            "javascript[:]alert(1)",
+            "login[.]evil[.]support",
+            "x[@]evil[.]page[U+202E]",
+        ),
+        grouped=("hxxps[://]evil[.]example/first", "javascript[:]alert(1)"),
+    ),
+    "resource_container": Expect(
+        forbidden=("https://", "evil.example", "x@y"),
+        single=("hxxps[://]evil[.]example/x[@]y",),
+        grouped=("hxxps[://]evil[.]example/x[@]y",),
+        subject=("hxxps[://]evil[.]example/x[@]y",),
+    ),
+    "resource_bucket": Expect(
+        forbidden=("login.evil.example", "evil.example"),
+        single=("login[.]evil[.]example",),
+        grouped=("login[.]evil[.]example",),
+        subject=("login[.]evil[.]example",),
+    ),
+    "resource_user": Expect(
+        forbidden=("x@evil", "evil.example"),
+        single=("x[@]evil[.]example",),
+        grouped=("x[@]evil[.]example",),
+        subject=("x[@]evil[.]example",),
+    ),
+    "any_tld": Expect(
+        forbidden=("evil.support", "evil.page", "evil.security", "evil.ninja"),
+        single=("account[.]evil[.]support", "verify[.]evil[.]page", "go[.]evil[.]ninja", "c2[.]evil[.]security"),
+        grouped=("account[.]evil[.]support",),
+    ),
+    "lookalike_domains": Expect(
+        forbidden=("amazon\uff0ecom", "paypal\u3002com", "paypal\uff61com", "\uff50\uff41", "\u0430pple", "amazon.com"),
+        single=("amazon[.]com", "Log in at paypal[.]com, paypal[.]com or xn--pple-43d[.]com", "paypal[.]com"),
+        grouped=("Reset your password at amazon[.]com",),
+    ),
+    "schemes": Expect(
+        forbidden=("javascript:", "JaVaScRiPt:", "data:", "vbscript:", "file:", "ftp:", "mailto:", "http:", "https:"),
+        single=(
+            "javascript[:]alert(1)",
+            "JaVaScRiPt[:]alert(2)",
+            "data[:]text/html",
+            "vbscript[:]msgbox(1)",
+            "file[:///]etc/passwd",
+            "ftp[://]files[.]evil[.]example/x",
+            "mailto[:]victim[@]evil[.]example",
+            "HxxPS[:\\\\]evil[.]example",
+            "ssh[://]evil[.]example",
+            "ms-msdt[:/]id",
+            "Open hxxp[://]evil[.]example/login",
+        ),
+        grouped=("Open hxxp[://]evil[.]example/login",),
+    ),
+    "invisible": Expect(
+        forbidden=("\u202e", "\u200b", "\ufeff", "\u2066", "\u2069", "\U000e0041", "\x1b", "\x85", "\u200d"),
+        single=(
+            "Invoice [U+202E]gpj[.]exe",
+            "pay[U+200B]pal [U+FEFF]BOM [U+2066]isolate[U+2069] [U+E0041]tag [U+001B][31mred[U+0085]next",
+            "Get[U+200D]Object",
+            "agent[U+202E]/1.0",
+        ),
+        grouped=("Invoice [U+202E]gpj[.]exe",),
+    ),
+    "readable": Expect(
+        forbidden=("AnomalousBehavior[.]", "libc[.]so", "m5[.]large", "payload[.]sh", "13[.]6", "00[.]000Z"),
+        single=(
+            "CredentialAccess:RDS/AnomalousBehavior.SuccessfulLogin",
+            "Version 13.6 of /lib/x86_64-linux-gnu/libc.so.6 loaded",
+            "m5.large",
+            "/tmp/stage/payload.sh",  # noqa: S108 (a file path shown, not used)
+            "2026-11-20T09:50:00.000Z",
+        ),
+        grouped=(
+            "CredentialAccess:RDS/AnomalousBehavior.SuccessfulLogin",
+            "Version 13.6 of /lib/x86_64-linux-gnu/libc.so.6 loaded",
+            "2026-11-20T09:50:00.000Z",
+        ),
+        subject=("CredentialAccess:RDS/AnomalousBehavior.SuccessfulLogin",),
+    ),
+}
+
+
+def _email(name: str, form: str, lang: str) -> Email:
+    settings = Settings(language=lang)
+    c = classify(finding_from(FIXTURES / "hostile" / f"{name}.json"), settings)
+    if form == "single":
+        return render(c, lang, zone=settings.display_zone)
+    # A benign neighbour makes it a real grouped email (and checks the hostile one cannot spill over).
+    benign = classify(finding_from("events/UnauthorizedAccess_EC2_SSHBruteForce.json"), settings)
+    return render_digest([(c, None), (benign, None)], kind="ALERTS", lang=lang, zone=settings.display_zone)
+
+
+def _shown_parts(email: Email) -> list[str]:
+    """Every place of an email a reader sees, links we build removed (they are ours, not the finding's)."""
+    link = re.compile(r"https://[a-z0-9.-]*console\.aws\.amazon\.com/\S*|https://docs\.aws\.amazon\.com/\S*")
+    parts = [email.subject, email.local_subject or "", email.text, email.html]
+    return [link.sub("", part.replace("&amp;", "&")) for part in parts]
+
+
+def test_every_hostile_fixture_has_expectations():
+    # Given the fixtures folder / Then each file is checked below (a new one cannot go untested)
+    assert sorted(HOSTILE) == sorted(path.stem for path in (FIXTURES / "hostile").glob("*.json"))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_values_are_cleaned_in_every_email_form(name, form, lang):
+    # Given a finding carrying one hostile class / When it is emailed alone or grouped, en or ja
+    email = _email(name, form, lang)
+    expect = HOSTILE[name]
+    # Then nothing hostile shows in the subject, the text or the HTML ...
+    for part in _shown_parts(email):
+        for bad in expect.forbidden:
+            assert bad not in part, (bad, part[:300])
+    # ... the cleaned form shows in both bodies instead ...
+    for good in expect.single if form == "single" else expect.grouped:
+        assert good in email.text, good
+        assert good.replace("&", "&amp;") in email.html, good
+    # ... and no line is forged
+    for line in email.text.splitlines():
+        assert not line.startswith(expect.lines or ("\0",)), line
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", sorted(name for name, expect in HOSTILE.items() if expect.subject))
+def test_resource_identifiers_are_defanged_in_the_subject_and_atop_both_bodies(name, lang):
+    # Given a resource named like a URL, a host or an address / When it is emailed
+    email = _email(name, "single", lang)
+    # Then the subject stays printable ASCII within the SNS limit and shows the defanged form ...
+    assert re.fullmatch(r"[ -~]{1,99}", email.subject)
+    for good in HOSTILE[name].subject:
+        assert good in email.subject
+        # ... as do the translated subject and the top of both bodies
+        assert good in email.display_subject
+        assert email.text.splitlines()[0] == email.display_subject
+        assert f"<title>{email.display_subject}</title>" in email.html
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # hostnames and URLs: defanged whatever the top-level domain
+        ("login.evil.support", "login[.]evil[.]support"),
+        ("a.page b.security c.ninja d.zip", "a[.]page b[.]security c[.]ninja d[.]zip"),
+        ("see x/evil.com", "see x/evil[.]com"),
+        ("/paypal.com", "/paypal[.]com"),  # a bare root is not a directory
+        ("「evil.com」", "「evil[.]com」"),
+        ("http://x.y/a", "hxxp[://]x[.]y/a"),  # after a scheme comes a host, whatever its last label
+        ("\\\\server.evil.example\\share", "\\\\server[.]evil[.]example\\share"),
+        ("Recon:EC2/paypal.Direct", "Recon:EC2/paypal[.]Direct"),  # not GuardDuty's own name
+        # look-alikes: normalised (NFKC) or shown as punycode
+        ("amazon\uff0ecom", "amazon[.]com"),
+        ("paypal\u3002com", "paypal[.]com"),
+        (
+            "\uff48\uff54\uff54\uff50\uff53\uff1a\uff0f\uff0f\uff45\uff56\uff49\uff4c\uff0e\uff43\uff4f\uff4d",
+            "hxxps[://]evil[.]com",
+        ),
+        ("\u0430pple.com", "xn--pple-43d[.]com"),
+        ("b\u00fccher.example", "xn--bcher-kva[.]example"),
+        ("i\u2764.ws", "xn--i-7iq[.]ws"),
+        # schemes
+        ("JaVaScRiPt:alert(1)", "JaVaScRiPt[:]alert(1)"),
+        ("https:/evil.example", "hxxps[:/]evil[.]example"),
+        ("s3://bucket.evil.example/k", "s3[://]bucket[.]evil[.]example/k"),
+        # readable: not hostnames
+        ("UnauthorizedAccess:EC2/SSHBruteForce", "UnauthorizedAccess:EC2/SSHBruteForce"),
+        ("AnomalousBehavior.SuccessfulLogin", "AnomalousBehavior.SuccessfulLogin"),
+        ("Impact:IAMUser/PromptInjection.Direct", "Impact:IAMUser/PromptInjection.Direct"),
+        ("CryptoCurrency:EC2/BitcoinTool.B!DNS", "CryptoCurrency:EC2/BitcoinTool.B!DNS"),
+        ("/lib/libc.so.6", "/lib/libc.so.6"),
+        ("/tmp/x/payload.sh and ~/run.py and ./a.sh", "/tmp/x/payload.sh and ~/run.py and ./a.sh"),  # noqa: S108
+        ("C:\\Windows\\evil.dll", "C:\\Windows\\evil.dll"),
+        ("scriptPath=/tmp/x/evil.sh", "scriptPath=/tmp/x/evil.sh"),
+        ("m5.large c6gn.16xlarge t2.micro", "m5.large c6gn.16xlarge t2.micro"),
+        ("Python/3.11.4 Linux/5.10.186-179.751.amzn2.x86_64", "Python/3.11.4 Linux/5.10.186-179.751.amzn2.x86_64"),
+        ("2026-11-20T09:50:00.000Z", "2026-11-20T09:50:00.000Z"),
+        ("しました。AWS", "しました。AWS"),  # Japanese prose: the ideographic full stop ends a sentence
+    ],
+)
+def test_defang_tells_hostnames_and_urls_from_types_paths_and_versions(raw, expected):
+    assert defang(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "dotted", sorted({t["finding_type"].split("/")[-1].split("!")[0] for t in finding_types()} - {""})
+)
+def test_every_published_finding_type_reads_as_published(dotted):
+    # Given each finding type GuardDuty publishes / When shown / Then it is not defanged
+    full = next(t["finding_type"] for t in finding_types() if t["finding_type"].split("/")[-1].startswith(dotted))
+    assert defang(full) == full
+    if "." in dotted and len(dotted.split(".")[-1]) > 1:
+        assert dotted in GUARDDUTY_DOTTED_NAMES
+
+
+def test_invisible_characters_become_visible_markers_and_line_breaks_go():
+    # Given controls, bidi overrides, zero-width characters and every kind of line break
+    raw = "a\r\nb\x85c\u2028d\x0be\u202ef\u200bg\U000e0041h"
+    # When cleaned for one line / Then nothing is silently removed and no line break is left
+    assert clean(raw, 200) == "a b[U+0085]c d[U+000B]e[U+202E]f[U+200B]g[U+E0041]h"
+    assert clean("a\r\nb\u2029c", 200, multiline=True) == "a\nb\nc"
+
+
+def test_shown_bounds_before_defanging_so_a_marker_is_never_cut():
+    # Given a long value with a host at the cut / When shown / Then the host is defanged whole
+    assert shown("x" * 10 + " evil.example", 20) == "xxxxxxxxxx evil[.]exam [truncated]"
+    assert shown("a" * 50, 10, marker="[省略]") == "a" * 10 + " [省略]"
+
+
+def test_indicators_are_defanged_whatever_their_last_label():
+    assert defang("host.123", indicator=True) == "host[.]123"
+    assert defang("\u0430pple.internal", indicator=True) == "xn--pple-43d[.]internal"
+    assert defang("2001:db8::1", indicator=True) == "2001:db8:[:]1"
+    assert defang("203.0.113.7", indicator=True) == "203.0.113[.]7"
+
+
+def test_an_invalid_idna_name_is_still_shown_as_punycode():
+    # Given a non-ASCII host that IDNA 2008 refuses (a symbol, a too-long label)
+    assert defang("\u2603.example") == "xn--n3h[.]example"
+    assert defang("\u00e9" * 70 + ".example").startswith("xn--")
+
+
+def test_hostile_input_costs_linear_time():
+    # Given long runs that a backtracking pattern would choke on / When defanged / Then it returns fast
+    import time
+
+    for value in ("a" * 50_000 + ":", "a." * 25_000, "/a.bc" * 10_000, "\u0430" * 50_000 + ".x"):
+        start = time.perf_counter()
+        defang(value)
+        assert time.perf_counter() - start < 2.0
