@@ -626,3 +626,19 @@ def test_the_test_message_decodes_and_renders(language):
     assert "TEST ALERT" in email.text and "TEST ALERT" in email.html
     if language == "ja":
         assert email.local_subject is not None and email.local_subject.startswith("[サンプル]")
+
+
+def test_send_test_leaves_alarms_already_in_alarm_alone(cloud, capsys, monkeypatch):
+    # Given every alarm of the stack in ALARM (a real problem being worked on)
+    deploy()
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    for name in ALARMS:
+        cloudwatch.set_alarm_state(AlarmName=f"{STACK}-{name}1A2B3C-XYZ", StateValue="ALARM", StateReason="real")
+    monkeypatch.setattr("responder.doctor.time.sleep", lambda _seconds: None)
+    # When the doctor runs with --send-test
+    status, lines = doctor(capsys, "--send-test")
+    # Then no alarm is set back to OK, and the test alarm says why none was sent
+    assert lines["test alarm"].startswith("WARN test alarm: no alarm that notifies the alarm topic is out of ALARM")
+    states = {a["StateValue"] for a in cloudwatch.describe_alarms(AlarmNamePrefix=STACK)["MetricAlarms"]}
+    assert states == {"ALARM"}
+    assert status == 1  # the alarms themselves fail their check

@@ -1,0 +1,220 @@
+"""The doctor's pure checks: the verdicts moto cannot produce (stack states, policies, key kinds)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from responder.doctor import (
+    OUTPUTS,
+    AlarmInfo,
+    DetectorInfo,
+    KeyInfo,
+    Result,
+    RuleInfo,
+    SesAccount,
+    StackInfo,
+    Subscription,
+    TopicInfo,
+    check_alarm_policy,
+    check_alarms,
+    check_detector,
+    check_keys,
+    check_rule,
+    check_sender,
+    check_ses_account,
+    check_stack,
+    check_subscriptions,
+    report,
+    severity_floor,
+)
+
+TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
+FUNCTION = "GuardDutyResponder-Function-ABC"
+PATTERN = {"source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"]}
+
+
+def stack(status: str = "CREATE_COMPLETE", **outputs: str) -> StackInfo:
+    values = {name: f"value-of-{name}" for name in OUTPUTS} | outputs
+    return StackInfo("S", "arn:aws:cloudformation:us-east-1:123456789012:stack/S/1", status, values, {}, ())
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict"),
+    [
+        ("CREATE_COMPLETE", "ok"),
+        ("UPDATE_COMPLETE", "ok"),
+        ("UPDATE_IN_PROGRESS", "WARN"),
+        ("UPDATE_ROLLBACK_COMPLETE", "WARN"),
+        ("ROLLBACK_COMPLETE", "FAIL"),
+        ("UPDATE_ROLLBACK_FAILED", "FAIL"),
+        ("CREATE_FAILED", "FAIL"),
+    ],
+)
+def test_stack_status(status, verdict):
+    # Given a stack in each state moto never leaves a stack in
+    # Then the verdict follows whether it is usable
+    assert check_stack(stack(status), "S", "us-east-1").status == verdict
+
+
+def test_stack_missing_an_output_fails():
+    # Given an older stack without the rule's output
+    result = check_stack(stack(RuleName=""), "S", "us-east-1")
+    # Then the check names it and says to deploy again
+    assert (result.status, result.detail) == ("FAIL", "S (CREATE_COMPLETE) lacks outputs: RuleName")
+    assert result.fix is not None and "npx cdk deploy" in result.fix
+
+
+@pytest.mark.parametrize(
+    ("severity", "floor"),
+    [
+        ([{"numeric": [">=", 7]}], 7.0),
+        ([{"numeric": [">=", 4.5]}], 4.5),
+        ([{"numeric": [">=", True]}], None),  # a boolean is not a number
+        ([{"numeric": [">=", "4"]}], None),  # EventBridge rejects a string there
+        ([{"numeric": [">", 4]}], None),
+        ([{"numeric": [">=", 4]}, {"numeric": [">=", 7]}], None),
+        ("x", None),
+    ],
+)
+def test_severity_floor(severity, floor):
+    assert severity_floor({"detail": {"severity": severity}}) == floor
+
+
+def rule(pattern: object, targets: tuple[str, ...] = (f"arn:aws:lambda:us-east-1:1:function:{FUNCTION}",)) -> RuleInfo:
+    return RuleInfo("R", "ENABLED", json.dumps(pattern), targets)
+
+
+def test_rule_with_another_pattern_or_target_fails():
+    severity = {"detail": {"severity": [{"numeric": [">=", 4]}]}}
+    # Given the rule's pattern without the detail-type
+    result = check_rule(rule({"source": ["aws.guardduty"], **severity}), threshold="4.0", function_name=FUNCTION)
+    assert result.status == "FAIL" and "is not the stack's" in result.detail
+    # Given a rule that invokes another function (a versioned target of ours is fine)
+    other = rule({**PATTERN, **severity}, ("arn:aws:lambda:us-east-1:1:function:Other",))
+    assert check_rule(other, threshold="4.0", function_name=FUNCTION).status == "FAIL"
+    versioned = rule({**PATTERN, **severity}, (f"arn:aws:lambda:us-east-1:1:function:{FUNCTION}:live",))
+    assert check_rule(versioned, threshold="4.0", function_name=FUNCTION).status == "ok"
+    # Given a pattern that is not JSON
+    broken = RuleInfo("R", "ENABLED", "{", ())
+    assert check_rule(broken, threshold="4.0", function_name=FUNCTION).status == "FAIL"
+
+
+def policy(*statements: dict[str, object]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+TLS_DENY = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "sns:Publish",
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("document", "verdict"),
+    [
+        (policy(TLS_DENY), "FAIL"),  # what enforce_ssl alone leaves
+        (policy(TLS_DENY, {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                           "Action": "sns:Publish"}), "ok"),
+        (policy({"Effect": "Allow", "Principal": {"Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]},
+                 "Action": ["SNS:Publish"]}), "ok"),
+        # SNS's default policy: every principal of the account (AWS:SourceOwner) may publish
+        (policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["SNS:Subscribe", "SNS:Publish"],
+                 "Condition": {"StringEquals": {"AWS:SourceOwner": "123456789012"}}}), "ok"),
+        (policy({"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:*"}), "ok"),
+        (policy({"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                 "Action": "sns:Subscribe"}), "FAIL"),
+        (policy({"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish"}),
+         "FAIL"),
+        # An unconditional Deny of publishing beats any Allow
+        (policy({"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish"},
+                {"Effect": "Deny", "Principal": "*", "Action": "sns:*"}), "FAIL"),
+        (None, "FAIL"),
+        ("not json", "FAIL"),
+    ],
+)  # fmt: skip
+def test_alarm_topic_policy(document, verdict):
+    assert check_alarm_policy(document).status == verdict
+
+
+CLOUDWATCH_KEY = policy(
+    {
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+    }
+)
+
+
+def test_keys():
+    good = KeyInfo("k", "Enabled", aws_managed=False, policy=CLOUDWATCH_KEY)
+    assert check_keys(good, good).status == "ok"
+    # Given the AWS managed key on the alarm topic: CloudWatch cannot use it
+    managed = KeyInfo("aws-sns", "Enabled", aws_managed=True, policy=None)
+    assert "AWS managed key" in check_keys(good, managed).detail
+    # Given the key scheduled for deletion: the fix cancels the deletion first
+    doomed = KeyInfo("k", "PendingDeletion", aws_managed=False, policy=CLOUDWATCH_KEY)
+    result = check_keys(doomed, good)
+    assert (
+        result.status == "FAIL"
+        and result.fix == "aws kms cancel-key-deletion --key-id k && aws kms enable-key --key-id k"
+    )
+    # Given a key policy granting CloudWatch Decrypt only
+    half = policy({"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "kms:Decrypt"})
+    assert check_keys(good, KeyInfo("k", "Enabled", aws_managed=False, policy=half)).status == "FAIL"
+    # Given an alarm topic without a KMS key
+    assert check_keys(good, None).detail == "enabled (the alarm topic has no KMS key)"
+
+
+def test_alarm_of_the_stack_without_the_topic_action_fails():
+    # Given a stack alarm whose action no longer names the alarm topic (found through the stack's resources)
+    alarms = [AlarmInfo("A", "OK", True, (TOPIC,)), AlarmInfo("B", "OK", True, ())]
+    result = check_alarms(alarms, stack_alarms=["A", "B"], topic_arn=TOPIC)
+    # Then it is named as notifying no one
+    assert (result.status, result.detail) == ("FAIL", "alarms that notify no one: B")
+    assert check_alarms([], stack_alarms=[], topic_arn=TOPIC).status == "FAIL"
+
+
+def test_subscriptions_all_pending_fails_and_none_expected_warns():
+    pending = TopicInfo(TOPIC, None, None, (Subscription("email", "a@example.com", pending=True),))
+    result = check_subscriptions("x", pending, ["a@example.com"], missing_fix="f")
+    assert result.status == "FAIL" and "1 pending confirmation (a@example.com)" in result.detail
+    nobody = TopicInfo(TOPIC, None, None, ())
+    assert check_subscriptions("x", nobody, [], missing_fix="f") == Result(
+        "x", "WARN", "nobody is subscribed: it reaches no one", "f"
+    )
+    assert check_subscriptions("x", nobody, ["a@example.com"], missing_fix="f").status == "FAIL"
+
+
+def test_sender_pending_verification_fails_domain_verified_passes():
+    # Given the sender's address still pending verification (moto verifies at once)
+    result = check_sender("alerts@example.com", {"alerts@example.com": "Pending"}, "us-east-1")
+    assert result.status == "FAIL" and "(address: Pending, domain example.com: not set up)" in result.detail
+    # Given its domain verified instead
+    assert check_sender("alerts@example.com", {"example.com": "Success"}, "us-east-1").status == "ok"
+
+
+def test_ses_account_in_production_below_the_account_rate():
+    account = SesAccount(production=True, sending_enabled=True, max_send_rate=14, max_24h=50_000, sent_24h=3)
+    result = check_ses_account(account, configured_rate="1", recipients=["a@example.com"], statuses={})
+    assert result.status == "ok"
+    assert result.detail == (
+        "production access, sending enabled, SesMaxSendRate 1/s (the account allows 14/s), 3 of 50000 sent in 24 hours"
+    )
+
+
+def test_detector_one_hour_warns():
+    result = check_detector([DetectorInfo("d", "ENABLED", "ONE_HOUR")], "us-east-1")
+    assert result.status == "WARN" and "up to 1 hour late" in result.detail
+
+
+def test_report_exit_status_and_lines():
+    results = [Result("a", "ok", "fine"), Result("b", "WARN", "hm", "do x")]
+    text, status = report(results)
+    assert status == 0
+    assert text == "ok   a: fine\nWARN b: hm -> fix: do x\n0 FAIL, 1 WARN, 1 ok"
+    assert report([*results, Result("c", "FAIL", "no")])[1] == 1
