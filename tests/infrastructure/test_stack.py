@@ -583,6 +583,25 @@ def test_a_failed_email_alarms_within_one_period_per_channel(template, channel, 
     )
 
 
+@pytest.mark.parametrize("channel", ["sns", "ses"])
+def test_the_delivery_failure_alarm_watches_the_metric_the_notifier_emits(template, capsys, channel):
+    from responder.service import emit
+
+    # Given the EMF record the notifier writes for one failed send on this channel (real code)
+    capsys.readouterr()
+    emit("DeliveryFailures", Channel=channel)
+    [line] = capsys.readouterr().out.splitlines()
+    record = json.loads(line)
+    [directive] = record["_aws"]["CloudWatchMetrics"]
+    [dimension_names] = directive["Dimensions"]
+    # Then CloudWatch files it under exactly the alarm's namespace, metric and dimensions
+    _name, alarm = named(template, "AWS::CloudWatch::Alarm", f"{channel.capitalize()}DeliveryFailures")
+    props = alarm["Properties"]
+    assert directive["Namespace"] == props["Namespace"]
+    assert [m["Name"] for m in directive["Metrics"]] == [props["MetricName"]]
+    assert {name: record[name] for name in dimension_names} == {d["Name"]: d["Value"] for d in props["Dimensions"]}
+
+
 @pytest.mark.parametrize("channels", ["sns", "ses", "sns,ses"])
 def test_alarm_topic_policy_lets_exactly_this_stacks_alarms_publish(template, channels):
     # Given the alarm topic's policy (a topic policy replaces SNS's default one) for a deploy
