@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from responder.classify import classify
@@ -184,3 +184,118 @@ def test_the_cheap_pre_checks_never_change_what_defang_and_clean_do(text):
     assert defang(text) == _defang(text, indicator=False)
     assert defang(text, indicator=True) == _defang(text, indicator=True)
     assert clean(text, 30) == _clean(text, 30, multiline=False, marker="[truncated]")
+
+
+# --- the one cleaning path, through every email form (issue 10) ------------------------
+
+_FORMS = st.sampled_from([("single", "en"), ("single", "ja"), ("grouped", "en"), ("grouped", "ja")])
+_LABEL = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789"), min_size=1, max_size=8)
+_TLD = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz"), min_size=2, max_size=12)
+# Full stops a reader takes for "." (NFKC folds all but the ideographic one, which IDNA maps too).
+_DOTS = st.sampled_from([".", "\uff0e", "\u3002", "\uff61", "\u2024", "\ufe52"])
+_INVISIBLE_SAMPLE = st.sampled_from(
+    [
+        *("\x00", "\x1b", "\x7f", "\x85", "\u200b", "\u200d", "\u200e", "\u202a", "\u202e", "\u2066", "\ufeff"),
+        *("\U000e0041", "\ue000", "\U000f0000"),
+    ]
+)
+_OUR_LINKS = re.compile(r"https://[a-z0-9.-]*console\.aws\.amazon\.com/\S*|https://docs\.aws\.amazon\.com/\S*")
+_SCHEMES = st.sampled_from(["http", "https", "ftp", "javascript", "data", "vbscript", "file", "mailto", "tel"])
+
+
+def _emails(form: str, lang: str, **detail: Any) -> list[str]:
+    """The subject(s), text and HTML of a finding with ``detail`` emailed in ``form`` and ``lang``."""
+    from responder.digest import render_digest
+
+    settings_ = Settings(language=lang)
+    event = minimal_event(**detail)
+    c = classify(GuardDutyEvent.model_validate(event).detail, settings_)
+    if form == "single":
+        email = render(c, lang, zone=settings_.display_zone)
+    else:
+        email = render_digest([(c, None)], kind="DIGEST", lang=lang, zone=settings_.display_zone)
+    _assert_safe(email)
+    parts = [email.subject, email.local_subject or "", email.text, email.html]
+    return [_OUR_LINKS.sub("", part) for part in parts]  # the links we build are not finding values
+
+
+def _places(value: str) -> dict[str, Any]:
+    """The value in every displayed field that both email forms show: title, type, timestamps."""
+    return {
+        "finding_type": "Recon:EC2/" + value,
+        "title": value,
+        "service": {"eventFirstSeen": value, "eventLastSeen": value, "count": 1},
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_LABEL, min_size=1, max_size=3), _TLD, _DOTS, _FORMS)
+def test_any_hostname_whatever_its_tld_and_dots_is_defanged_everywhere(labels, tld, dot, form):
+    # Given a hostname under any TLD, written with any full stop a reader takes for "."
+    from responder.cleaning import _INSTANCE_TYPE, GUARDDUTY_DOTTED_NAMES
+
+    host = ".".join([*labels, tld])
+    assume(not _INSTANCE_TYPE.fullmatch(host) and host not in GUARDDUTY_DOTTED_NAMES)
+    written = host.replace(".", dot)
+    # When it is shown in the title, type and timestamps of a single or grouped email
+    for part in _emails(*form, **_places(f"see {written} now")):
+        # Then neither the host nor its look-alike shows; the defanged host does (in the bodies)
+        assert host not in part and written not in part
+    assert "[.]".join([*labels, tld]) in _emails(*form, **_places(f"see {written} now"))[2]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.text(st.characters(whitelist_categories=["Ll", "Lu", "Lo"], min_codepoint=0x100), min_size=1, max_size=8),
+    _TLD,
+    _FORMS,
+)
+def test_a_non_ascii_host_is_shown_as_punycode(label, tld, form):
+    # Given a host with a non-ASCII (homoglyph, IDN) label
+    import unicodedata
+
+    assume(not unicodedata.normalize("NFKC", label).isascii())
+    host = f"{label}.{tld}"
+    # When it is emailed / Then the text shows its punycode form and never the look-alike
+    parts = _emails(*form, title=f"at {host} now")
+    assert "xn--" in parts[2]
+    assert all(unicodedata.normalize("NFKC", host) not in part for part in parts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(max_size=5) | _INVISIBLE_SAMPLE, min_size=1, max_size=8), _INVISIBLE_SAMPLE, _FORMS)
+def test_invisible_characters_are_replaced_by_visible_markers_everywhere(pieces, forced, form):
+    # Given a value with invisible characters (controls, bidi, zero-width, tags, private use)
+    from responder.cleaning import INVISIBLE
+
+    value = "v" + forced + "".join(pieces)
+    parts = _emails(*form, **_places(value))
+    # When it is emailed / Then no invisible character is left anywhere, and the marker shows
+    for part in parts:
+        assert not any(INVISIBLE.fullmatch(char) for char in part if char not in "\t\n\r")
+    assert f"[U+{ord(forced):04X}]" in parts[2]
+
+
+@settings(max_examples=150, deadline=None)
+@given(_SCHEMES, st.sampled_from([":", "://", ":/", ":\\\\"]), st.randoms(use_true_random=False), _FORMS)
+def test_every_scheme_is_neutralised_in_any_case(scheme, separator, rnd, form):
+    # Given a URL with a scheme in random letter case
+    written = "".join(c.upper() if rnd.random() < 0.5 else c for c in scheme)
+    value = f"go {written}{separator}x1.example/p"
+    # When it is emailed / Then no live scheme is left (hxxp[://], javascript[:] ...)
+    for part in _emails(*form, **_places(value)):
+        assert not re.search(rf"(?i)(?<![a-z0-9+.-]){scheme}:", part), part[:200]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["\r\n", "\n", "\r", "\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\r\r\n"]),
+    st.text(max_size=10),
+    _FORMS,
+)
+def test_no_line_break_in_a_displayed_value_can_forge_a_line(newline, filler, form):
+    # Given a type, title and timestamps that try to start a header-like line
+    value = f"x{filler}{newline}Bcc: victim@example.com"
+    # When emailed / Then no line of the text body starts with the forged header
+    text = _emails(*form, **_places(value))[2]
+    assert not any(line.lstrip().startswith("Bcc:") for line in text.splitlines())
