@@ -642,3 +642,21 @@ def test_send_test_leaves_alarms_already_in_alarm_alone(cloud, capsys, monkeypat
     states = {a["StateValue"] for a in cloudwatch.describe_alarms(AlarmNamePrefix=STACK)["MetricAlarms"]}
     assert states == {"ALARM"}
     assert status == 1  # the alarms themselves fail their check
+
+
+def test_expired_credentials_stop_every_check_with_one_line(cloud, capsys, monkeypatch):
+    # Given credentials AWS refuses (expired session; moto accepts any, so AWS's answer is raised by botocore)
+    from botocore.exceptions import ClientError
+
+    from responder.doctor_aws import AwsDeployment
+
+    def expired(_self: Any, _name: str) -> Any:
+        raise ClientError({"Error": {"Code": "ExpiredToken", "Message": "expired"}}, "DescribeStacks")
+
+    monkeypatch.setattr(AwsDeployment, "stack", expired)
+    # When the doctor runs
+    assert main(["doctor", "--region", REGION]) == 2
+    # Then one line says so, and no check line is printed
+    captured = capsys.readouterr()
+    assert captured.err == "error: AWS refused the credentials (ExpiredToken): refresh them (aws sso login)\n"
+    assert captured.out.count("\n") == 1  # the header only
