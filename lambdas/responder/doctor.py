@@ -196,7 +196,8 @@ def check_stack(stack: StackInfo | None, name: str, region: str) -> Result:
     events = f"aws cloudformation describe-stack-events --stack-name {stack.name}"
     if missing:
         return Result("stack", "FAIL", f"{stack.name} ({stack.status}) lacks outputs: {', '.join(missing)}", REDEPLOY)
-    if stack.status.endswith(("_FAILED", "ROLLBACK_COMPLETE")) and stack.status != "UPDATE_ROLLBACK_COMPLETE":
+    failed = stack.status.endswith(("_FAILED", "ROLLBACK_COMPLETE")) and stack.status != "UPDATE_ROLLBACK_COMPLETE"
+    if failed or stack.status.startswith("DELETE"):
         return Result("stack", "FAIL", f"{stack.name} is {stack.status}", f"read why ({events}), then deploy again")
     if stack.status.endswith("_IN_PROGRESS") or stack.status == "UPDATE_ROLLBACK_COMPLETE":
         return Result(
@@ -292,7 +293,12 @@ def _verified(address: str, statuses: Mapping[str, str]) -> bool:
 def check_sender(sender: str, statuses: Mapping[str, str], region: str) -> Result:
     """The SES sender's address or its domain is verified in this Region."""
     if not sender:
-        return Result("ses sender", "FAIL", "Channels includes ses but SenderAddress is empty", REDEPLOY)
+        return Result(
+            "ses sender",
+            "FAIL",
+            "Channels includes ses but SenderAddress is empty",
+            "npx cdk deploy --parameters SenderAddress=<verified address>",
+        )
     if _verified(sender, statuses):
         return Result("ses sender", "ok", f"{sender} is verified in {region}")
     domain = sender.rpartition("@")[2]

@@ -50,6 +50,7 @@ def stack(status: str = "CREATE_COMPLETE", **outputs: str) -> StackInfo:
         ("ROLLBACK_COMPLETE", "FAIL"),
         ("UPDATE_ROLLBACK_FAILED", "FAIL"),
         ("CREATE_FAILED", "FAIL"),
+        ("DELETE_IN_PROGRESS", "FAIL"),
     ],
 )
 def test_stack_status(status, verdict):
@@ -190,7 +191,9 @@ def test_subscriptions_all_pending_fails_and_none_expected_warns():
     assert check_subscriptions("x", nobody, ["a@example.com"], missing_fix="f").status == "FAIL"
 
 
-def test_sender_pending_verification_fails_domain_verified_passes():
+def test_sender_missing_pending_or_verified_by_domain():
+    # Given the ses channel without a sender (the template rule refuses it; an edited stack may not)
+    assert check_sender("", {}, "us-east-1").fix == "npx cdk deploy --parameters SenderAddress=<verified address>"
     # Given the sender's address still pending verification (moto verifies at once)
     result = check_sender("alerts@example.com", {"alerts@example.com": "Pending"}, "us-east-1")
     assert result.status == "FAIL" and "(address: Pending, domain example.com: not set up)" in result.detail
