@@ -22,7 +22,7 @@ NODE_STAMP := node_modules/.installed
 NO_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 	AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true
 
-.PHONY: install test lint typecheck unit runtime-tests synth browser i18n screenshots preview bench demo demo-burst clean
+.PHONY: install test lint typecheck unit runtime-tests synth browser i18n screenshots preview bench demo demo-burst doctor clean
 
 $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -105,3 +105,7 @@ clean:
 
 demo-burst: $(STAMP)
 	$(PY) -m demo.burst
+
+# Checks a deployed stack with read-only calls (README: After deploying); ARGS=--send-test sends a test alert and alarm.
+doctor: $(STAMP)
+	$(PY) -m responder doctor $(ARGS)
