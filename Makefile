@@ -17,6 +17,12 @@ RUNTIME_PYTHON = $(shell for p in $$(pyenv root 2>/dev/null)/versions/$(RUNTIME_
 	"$$p" -c $(IS_RUNTIME_VERSION) 2>/dev/null && { echo "$$p"; break; }; done)
 IS_RUNTIME_VERSION := 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(RUNTIME_VERSION)")'
 
+EVENT ?= tests/fixtures/events/UnauthorizedAccess_EC2_SSHBruteForce.json
+FORMAT ?= text
+export PYTHONPATH := lambdas:.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+
 NODE_STAMP := node_modules/.installed
 # Synth offline-safe: no AWS credentials, no metadata lookups, no CLI notices or telemetry.
 NO_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
