@@ -751,8 +751,14 @@ class GuardDutyResponderStack(Stack):
         # One alarm per channel in use on the notifier's DeliveryFailures metric: partial batch
         # failures are retried without failing the invocation, so NotifierErrors stays silent while
         # an SES identity or a KMS grant is broken.
-        channels = {"sns": (self.uses_sns, "SNS refused"), "ses": (self.uses_ses, "SES refused")}
-        for channel, (condition, refused) in channels.items():
+        channels = {
+            "sns": (self.uses_sns, "SNS refused the publish: the alert topic's KMS key disabled or not granted"),
+            "ses": (
+                self.uses_ses,
+                "SES refused the send: an unverified sender, or a recipient not verified in the sandbox",
+            ),
+        }
+        for channel, (condition, cause) in channels.items():
             metric = cloudwatch.Metric(
                 namespace=constants.METRICS_NAMESPACE,
                 metric_name="DeliveryFailures",
@@ -763,9 +769,8 @@ class GuardDutyResponderStack(Stack):
             alarm = self._alarm(
                 f"{channel.capitalize()}DeliveryFailures",
                 metric,
-                f"An email could not be sent ({refused} it: an unverified identity, the SES sandbox, a missing "
-                "KMS grant or throttling beyond the retries); the findings stay queued and are retried; see "
-                "the notifier's logs.",
+                f"An email could not be sent ({cause}, or throttling beyond the retries); the findings stay "
+                "queued and are retried; see the notifier's logs.",
             )
             cfn_alarm = alarm.node.default_child
             assert isinstance(cfn_alarm, cloudwatch.CfnAlarm)  # noqa: S101 (construct shape)
