@@ -48,8 +48,8 @@ class CategoryClass:
 
     def sub(self, repl: str | Callable[[str], str], text: str) -> str:
         """``text`` with each character of the class replaced by ``repl`` (or ``repl(char)``)."""
-        if text.isprintable():
-            return text  # the common case: nothing to look up
+        if text.isprintable() or text.replace("\n", "").replace("\t", "").replace("\r", "").isprintable():
+            return text  # the common cases (one line, or lines and tabs only): nothing to look up
         replace = repl if callable(repl) else (lambda _char: repl)
         out: list[str] = []
         for start in range(0, len(text), _CHUNK):
@@ -139,23 +139,42 @@ _INSTANCE_TYPE: Final = re.compile(
 )
 # Schemes that mail clients or browsers act on without ``//``; any ``name:/`` or ``name:\`` is a scheme too.
 _OPAQUE_SCHEMES: Final = (
-    "javascript|vbscript|livescript|data|mailto|file|ftp|https?|tel|sms|callto|facetime|news|nntp|"
-    "about|blob|view-source|jar|intent|search-ms|ms-[a-z0-9-]+"
+    *("javascript", "vbscript", "livescript", "data", "mailto", "file", "ftp", "https", "http", "tel"),
+    *("sms", "callto", "facetime", "news", "nntp", "about", "blob", "view-source", "jar", "intent"),
+    *("search-ms", r"ms-[a-z0-9\-]+"),
 )
+# Lower-case literals, each its own branch: the regex engine skips a branch on its first letter.
+_OPAQUE: Final = "|".join(_OPAQUE_SCHEMES)
 # Host label characters: ASCII letters, digits, hyphen, and every non-ASCII character that is
-# not punctuation, a separator or a control (those are masked out before matching, see _mask);
+# not punctuation, a separator or a control (those are masked out before matching, see _key);
 # U+3002 is a label separator only between ASCII labels (``paypal。com``), so Japanese prose
-# (``しました。AWS``) is left alone.
-_LABEL_CHAR = r"A-Za-z0-9\-\x80-\u3001\u3003-\U0010ffff"
-_LABEL = rf"[{_LABEL_CHAR}]++"  # possessive, and a run starts only at a label's start: linear time
-_SEPARATOR = r"(?:\.|(?<=[A-Za-z0-9])\u3002(?=[A-Za-z0-9]))"
-_LINKABLE: Final = re.compile(
-    rf"(?<![A-Za-z0-9+.\-])(?P<scheme>(?i:{_OPAQUE_SCHEMES})|[A-Za-z][A-Za-z0-9+\-]+(?=:[/\\])):(?P<slashes>[/\\]*)"
-    r"|(?P<at>(?<=\S)@(?=\S))"
-    rf"|(?P<run>(?<![{_LABEL_CHAR}]){_LABEL}(?:{_SEPARATOR}{_LABEL})+)"
-)
+# (``しました。AWS``) is left alone. Matching runs on a lower-cased key of the text: same length.
+_LABEL_CHAR = r"a-z0-9\-\x80-\u3001\u3003-\U0010ffff"
+_SEPARATOR = r"(?:\.|(?<=[a-z0-9])\u3002(?=[a-z0-9]))"
+
+
+def _linkable(label_char: str, separator: str) -> re.Pattern[str]:
+    """One pass over the key: a scheme, an IPv4 address, a dotted run (a hostname, or a version,
+    path, type ...: ``_replace`` decides), an address's @."""
+    label = rf"[{label_char}]++"  # possessive, and a match starts only at a word's start: linear time
+    return re.compile(
+        rf"(?<![{label_char}])(?:"  # inside a word nothing starts: the cheap test at most positions
+        rf"(?<![+.])(?P<scheme>(?:{_OPAQUE})(?=:)|[a-z][a-z0-9+\-]++(?=:[/\\])):(?P<slashes>[/\\]*)"
+        rf"|(?<!\.)(?P<ip>\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}})\.(?P<last>\d{{1,3}})"
+        rf"(?![{label_char}]|{separator}[{label_char}])"
+        rf"|(?P<run>{label}(?:{separator}{label})+)"
+        r")|(?P<at>(?<=\S)@(?=\S))"
+    )
+
+
+_LINKABLE: Final = _linkable(_LABEL_CHAR, _SEPARATOR)
+_LINKABLE_ASCII: Final = _linkable(r"a-z0-9\-", r"\.")  # the same for ASCII text, with smaller classes: faster
+# Everything _LINKABLE changes in ASCII text contains one of these: an address, a slashed
+# scheme, a dot before a letter (a last label that could be a top-level domain) or before an
+# IPv4 address's digits, an opaque scheme. Timestamps, versions and finding types have none.
+_DOTTED_HINT: Final = re.compile(r"\.(?:[A-Za-z]|\d{1,3}\.\d)")
+_OPAQUE_HINT: Final = re.compile(rf"(?:{_OPAQUE}):")
 _SEPARATORS: Final = re.compile(r"[.\u3002]")
-_IPV4: Final = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
 # A file name inside an absolute or home-relative path: the path's root (``/dir/``, ``~/``, ``./``,
 # ``C:\``, optionally after ``key=``), then directories without ``:``, ``@`` or ``//`` (a URL's
 # host, an address); never the bare root (``/evil.example``).
@@ -168,30 +187,40 @@ def defang(text: str, *, indicator: bool = False) -> str:
 
     ``indicator`` values (remote IPs, queried domains) have every dot defanged, hostname-like or not.
     """
-    if text.isascii() and "." not in text and ":" not in text and "@" not in text:
-        return text  # nothing linkable: the common case, kept cheap
+    if text.isascii():
+        if "." not in text and ":" not in text and "@" not in text:
+            return text  # nothing linkable (identifiers, names, words): the common case, kept cheap
+        if not indicator and not _may_link(text):
+            return text  # types, timestamps, versions, prose
     return _defang(text, indicator=indicator)
 
 
+def _may_link(text: str) -> bool:
+    """A cheap superset of what ``_defang`` changes in ASCII text (C-level checks first)."""
+    if "@" in text or ":/" in text or ":\\" in text:
+        return True
+    if "." in text and _DOTTED_HINT.search(text):
+        return True
+    return ":" in text and _OPAQUE_HINT.search(text.lower()) is not None
+
+
 def _defang(text: str, *, indicator: bool) -> str:
-    if text.isascii():
-        masked = text
-    else:
-        if not unicodedata.is_normalized("NFKC", text):
-            text = unicodedata.normalize("NFKC", text)
-        masked = _mask(text)
+    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
     if indicator and "." not in text and "\u3002" not in text and ":" in text:
         head, _sep, tail = text.rpartition(":")  # IPv6: one colon defanged is enough
         text = f"{head}[:]{tail}"
-        masked = _mask(text) if not text.isascii() else text
+    if text.isascii():
+        key, pattern = text.lower(), _LINKABLE_ASCII
+    else:
+        key, pattern = _key(text), _LINKABLE
     out: list[str] = []
     end = 0
-    scheme_end = -1
+    scheme_end = -1  # right after a scheme comes a host, whatever its last label (hxxp[://]x[.]y)
     paths: dict[int, tuple[int, int]] = {}
-    for match in _LINKABLE.finditer(masked):
+    for match in pattern.finditer(key):  # matched on the key, replaced in the text
         start = match.start()
         out.append(text[end:start])
-        # Right after a scheme comes a host, whatever its last label (hxxp[://]x[.]y).
         out.append(_replace(match, text, paths, indicator=indicator or start == scheme_end))
         end = match.end()
         if match["scheme"]:
@@ -200,45 +229,61 @@ def _defang(text: str, *, indicator: bool) -> str:
     return "".join(out)
 
 
-def shown(
-    value: str, limit: int, *, multiline: bool = False, marker: str = "[truncated]", indicator: bool = False
-) -> str:
-    """The one cleaning path: ``defang(clean(value, ...))`` for every finding value displayed."""
-    return defang(clean(value, limit, multiline=multiline, marker=marker), indicator=indicator)
-
-
-def _mask(text: str) -> str:
-    """``text`` with each non-ASCII punctuation, separator or control character as NUL (same length),
-    so that ``「evil.com」`` ends its host at the bracket as a mail client's linkifier does."""
+def _key(text: str) -> str:
+    """``text`` to match on (same length): ASCII lower-cased, each non-ASCII punctuation, separator
+    or control character as NUL, so that ``「evil.com」`` ends its host at the bracket as a mail
+    client's linkifier does."""
     return "".join(
-        char
-        if char < "\x80" or char == "\u3002" or char.isalnum() or unicodedata.category(char)[0] not in "PZC"
+        char.lower()
+        if char < "\x80"
+        else char
+        if char == "\u3002" or char.isalnum() or unicodedata.category(char)[0] not in "PZC"
         else "\0"
         for char in text
     )
 
 
 def _replace(match: re.Match[str], text: str, paths: dict[int, tuple[int, int]], *, indicator: bool) -> str:
-    if scheme := match["scheme"]:
-        name = scheme if scheme.lower() not in ("http", "https") else f"{scheme[0]}xx{scheme[3:]}"
+    start, end = match.span()
+    if match["scheme"]:
+        scheme = text[start : start + len(match["scheme"])]
+        name = f"{scheme[0]}xx{scheme[3:]}" if match["scheme"] in ("http", "https") else scheme
         return f"{name}[:{match['slashes']}]"
+    if match["ip"]:
+        head, _dot, last = text[start:end].rpartition(".")
+        return f"{head}[.]{last}"
     if match["at"]:
         return "[@]"
-    run = text[match.start() : match.end()]
-    if _IPV4.fullmatch(run):
-        head, _dot, last = run.rpartition(".")
-        return f"{head}[.]{last}"
+    run = text[start:end]
     labels = _SEPARATORS.split(run)
     if not indicator and (
         not _top_level_like(labels[-1])
         or run in GUARDDUTY_DOTTED_NAMES
         or _INSTANCE_TYPE.fullmatch(run)
-        or _in_path(text, match.start(), paths)
+        or _in_path(text, start, paths)
     ):
         return run
     if not run.isascii():
         labels = _punycode(labels)
     return "[.]".join(labels)
+
+
+def shown(
+    value: str, limit: int, *, multiline: bool = False, marker: str = "[truncated]", indicator: bool = False
+) -> str:
+    """The one cleaning path: ``defang(clean(value, ...))`` for every finding value displayed."""
+    if (
+        len(value) <= limit
+        and value.isascii()
+        and "." not in value
+        and ":" not in value
+        and "@" not in value
+        and value.isprintable()
+        and "  " not in value
+        and value.strip() == value
+    ):
+        return value  # a clean identifier or word: nothing to clean or defang (most values)
+    return defang(clean(value, limit, multiline=multiline, marker=marker), indicator=indicator)
 
 
 def _top_level_like(label: str) -> bool:
