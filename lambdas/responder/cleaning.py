@@ -145,6 +145,7 @@ _OPAQUE_SCHEMES: Final = (
 )
 # Lower-case literals, each its own branch: the regex engine skips a branch on its first letter.
 _OPAQUE: Final = "|".join(_OPAQUE_SCHEMES)
+_OPAQUE_FIRST: Final = "".join(sorted({scheme[0] for scheme in _OPAQUE_SCHEMES}))
 # Host label characters: ASCII letters, digits, hyphen, and every non-ASCII character that is
 # not punctuation, a separator or a control (those are masked out before matching, see _key);
 # U+3002 is a label separator only between ASCII labels (``paypal。com``), so Japanese prose
@@ -158,8 +159,10 @@ def _linkable(label_char: str, separator: str) -> re.Pattern[str]:
     path, type ...: ``_replace`` decides), an address's @."""
     label = rf"[{label_char}]++"  # possessive, and a match starts only at a word's start: linear time
     return re.compile(
-        rf"(?<![{label_char}])(?:"  # inside a word nothing starts: the cheap test at most positions
-        rf"(?<![+.])(?P<scheme>(?:{_OPAQUE})(?=:)|[a-z][a-z0-9+\-]++(?=:[/\\])):(?P<slashes>[/\\]*)"
+        # Only at a word's start: cheap tests that fail at spaces, punctuation and inside words.
+        rf"(?=[{label_char}])(?<![{label_char}])(?:"
+        rf"(?<![+.])(?P<scheme>(?=[{_OPAQUE_FIRST}])(?:{_OPAQUE})(?=:)|[a-z][a-z0-9+\-]++(?=:[/\\])):"
+        r"(?P<slashes>[/\\]*)"
         rf"|(?<!\.)(?P<ip>\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}})\.(?P<last>\d{{1,3}})"
         rf"(?![{label_char}]|{separator}[{label_char}])"
         rf"|(?P<run>{label}(?:{separator}{label})+)"
@@ -175,6 +178,8 @@ _LINKABLE_ASCII: Final = _linkable(r"a-z0-9\-", r"\.")  # the same for ASCII tex
 _DOTTED_HINT: Final = re.compile(r"\.(?:[A-Za-z]|\d{1,3}\.\d)")
 _OPAQUE_HINT: Final = re.compile(rf"(?:{_OPAQUE}):")
 _SEPARATORS: Final = re.compile(r"[.\u3002]")
+_IPV4_LIST: Final = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}(?:, \d{1,3}(?:\.\d{1,3}){3})*")
+_IPV4_LAST_DOT: Final = re.compile(r"(\d{1,3}\.\d{1,3}\.\d{1,3})\.(\d{1,3})")
 # A file name inside an absolute or home-relative path: the path's root (``/dir/``, ``~/``, ``./``,
 # ``C:\``, optionally after ``key=``), then directories without ``:``, ``@`` or ``//`` (a URL's
 # host, an address); never the bare root (``/evil.example``).
@@ -190,6 +195,8 @@ def defang(text: str, *, indicator: bool = False) -> str:
     if text.isascii():
         if "." not in text and ":" not in text and "@" not in text:
             return text  # nothing linkable (identifiers, names, words): the common case, kept cheap
+        if _IPV4_LIST.fullmatch(text):
+            return _IPV4_LAST_DOT.sub(r"\1[.]\2", text)  # IP addresses, the commonest indicator: kept cheap
         if not indicator and not _may_link(text):
             return text  # types, timestamps, versions, prose
     return _defang(text, indicator=indicator)
