@@ -1,8 +1,9 @@
 """Pure triage of a finding: band, parsed type, action, resource, evidence, steps, links.
 
 No I/O. Values copied from the finding stay raw here (they are attacker-influenced);
-``render`` cleans, bounds, defangs and escapes them. Only the identifiers that pass a
-strict pattern (``SAFE_*``) are used to build subjects, commands and links.
+``render`` sends each through the one cleaning path (``cleaning.shown``) and escapes it.
+Only the identifiers that pass a strict pattern (``SAFE_*``) are used to build subjects,
+commands and links (and they are defanged too: a valid container name can be a URL).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class TypeParts:
 
 
 class Fact(NamedTuple):
-    """One labelled value for the email. ``ioc`` values are defanged when rendered."""
+    """One labelled value for the email. Every value is cleaned and defanged when rendered;
+    ``ioc`` values (indicators) have every dot defanged, hostname-like or not."""
 
     label: str  # catalogue key
     value: str
