@@ -300,3 +300,36 @@ def test_no_line_break_in_a_displayed_value_can_forge_a_line(newline, filler, fo
     # When emailed / Then no line of the text body starts with the forged header
     text = _emails(*form, **_places(value))[2]
     assert not any(line.lstrip().startswith("Bcc:") for line in text.splitlines())
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(_LABEL, min_size=1, max_size=3),
+    _TLD,
+    st.sampled_from(["{host}", "x@{host}", "https://{host}/x@y", "ftp://{host}", "{host}:443"]),
+    st.sampled_from(["bucket", "user", "container"]),
+    st.sampled_from(["en", "ja"]),
+)
+def test_a_resource_named_like_a_host_url_or_address_is_defanged_in_the_subject(labels, tld, shape, kind, lang):
+    # Given a resource whose valid identifier is a host, an address or a URL
+    from responder.cleaning import _INSTANCE_TYPE
+
+    host = ".".join([*labels, tld])
+    assume(not _INSTANCE_TYPE.fullmatch(host))
+    name = shape.format(host=host)
+    resource = {
+        "bucket": {"resourceType": "S3Bucket", "s3BucketDetails": [{"name": name}]},
+        "user": {"resourceType": "AccessKey", "accessKeyDetails": {"userName": name}},
+        "container": {"resourceType": "Container", "containerDetails": {"name": name}},
+    }[kind]
+    settings_ = Settings(language=lang)
+    event = minimal_event("Recon:EC2/Portscan", resource=resource)
+    email = render(classify(GuardDutyEvent.model_validate(event).detail, settings_), lang)
+    # When emailed / Then the subject (and the top of both bodies) never shows it live, and
+    # shows it defanged when it fits (optional parts are kept while the subject has room)
+    assert re.fullmatch(r"[ -~]{1,99}", email.subject)
+    defanged = "[.]".join([*labels, tld])
+    for top in (email.subject, email.display_subject, email.text.splitlines()[0]):
+        assert host not in top and "://" not in top.replace("[://]", "") and "@" not in top.replace("[@]", "")
+        assert defanged in top or len(email.subject) + len(defanged) > 80
+    assert defanged in email.text
