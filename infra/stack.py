@@ -550,8 +550,8 @@ class GuardDutyResponderStack(Stack):
             "filling up. Supported by Lambda until its deprecation date; move with the tests."
         )
         Validations.of(function).acknowledge(
-            Acknowledgment(id="AwsSolutions::AwsSolutions-L1", reason=latest),
-            Acknowledgment(id="Serverless::Serverless-LambdaLatestVersion", reason=latest),
+            Acknowledgment(id="AwsSolutions-L1", reason=latest),
+            Acknowledgment(id="Serverless-LambdaLatestVersion", reason=latest),
             Acknowledgment(
                 id="Serverless-LambdaDLQ",
                 reason="Failed asynchronous invocations go to the SQS on-failure destination, which "
@@ -595,7 +595,7 @@ class GuardDutyResponderStack(Stack):
         )
         Validations.of(function).acknowledge(
             Acknowledgment(
-                id="Serverless::Serverless-LambdaEventSourceMappingDestination",
+                id="Serverless-LambdaEventSourceMappingDestination",
                 reason="SQS event sources take no on-failure destination (that is for streams); the "
                 "immediate queue's redrive policy moves a message that failed 5 receives to the "
                 "dead-letter queue, whose depth is alarmed.",
