@@ -20,11 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from responder.doctor import DEFAULT_STACK  # its checks and boto3 load only with the doctor command
 from responder.i18n import LANGUAGES
 from responder.limits import MAX_DEPTH, too_deep
 from responder.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from responder.classify import Classification
     from responder.service import Prepared
 
 # Map-valued members whose keys are data, not field names: leave them as they are.
@@ -122,7 +124,7 @@ def _load(path: str) -> Any:
 
 def prepared(paths: list[str], settings: Settings) -> list[Prepared]:
     """Every finding in the files, classified, decided and rendered as the Lambda would."""
-    from responder.service import InvalidEventError, parse_event, prepare  # noqa: PLC0415
+    from responder.service import InvalidEventError, UnrenderableError, parse_event, prepare  # noqa: PLC0415
 
     findings = []
     for path in paths:
@@ -134,14 +136,33 @@ def prepared(paths: list[str], settings: Settings) -> list[Prepared]:
                     print(f"{path}: ignored {str(event.get('detail-type'))[:80]!r} (not a finding)", file=sys.stderr)
                     continue
                 findings.append(prepare(parsed.detail, settings))
-        except (InputError, InvalidEventError) as error:
+        except (InputError, InvalidEventError, UnrenderableError) as error:
             raise InputError(f"{path}: {error}") from None
     return findings
 
 
 def preview_records(paths: list[str], settings: Settings) -> list[dict[str, Any]]:
     """One record per finding in the files (the ``--format json`` contract)."""
-    return [_record(p) for p in prepared(paths, settings)]
+    findings = prepared(paths, settings)
+    for p in findings:
+        if p.degraded:
+            _note_degraded(p.classification, p.degraded)
+    return [_record(p) for p in findings]
+
+
+def _label(c: Classification) -> str:
+    """The finding's id for a terminal line: only a validated one (the id is attacker-controlled)."""
+    from responder.classify import SAFE_ID  # noqa: PLC0415 (loaded already: it classified c)
+
+    return c.finding_id if SAFE_ID.fullmatch(c.finding_id) else "(a finding with an invalid id)"
+
+
+def _note_degraded(c: Classification, error: str) -> None:
+    print(
+        f"{_label(c)}: its details could not be shown ({error}): "
+        "shown in its minimal form, as the notifier would send it",
+        file=sys.stderr,
+    )
 
 
 def _record(p: Prepared) -> dict[str, Any]:
@@ -169,6 +190,7 @@ def _record(p: Prepared) -> dict[str, Any]:
         "subject": p.email.subject,
         "text": p.email.text,
         "html": p.email.html,
+        "degraded": p.degraded,
         "steps": list(c.steps),
         "console_url": c.console_url,
         "docs_url": c.docs_url,
@@ -179,9 +201,11 @@ def grouped_record(paths: list[str], settings: Settings, *, kind: str) -> dict[s
     """The one grouped email (``kind`` ALERTS: a storm; DIGEST: the digest) of every finding given.
 
     Every finding is included, even one the Lambda would not email (noted on stderr), so
-    any grouped form can be reviewed; the notifier splits more than ``MAX_PER_EMAIL``.
+    any grouped form can be reviewed; the notifier splits more than ``MAX_PER_EMAIL``. It is
+    rendered as the notifier renders it (``degrade.compose``): a finding whose details cannot
+    be shown there appears in its minimal form (noted on stderr).
     """
-    from responder.digest import render_digest  # noqa: PLC0415
+    from responder.degrade import compose  # noqa: PLC0415
     from responder.routing import MAX_PER_EMAIL  # noqa: PLC0415
 
     findings = prepared(paths, settings)
@@ -189,22 +213,35 @@ def grouped_record(paths: list[str], settings: Settings, *, kind: str) -> dict[s
         raise InputError("no findings to group")
     for p in findings:
         if not p.notify:
-            print(f"{p.classification.finding_id[:80]}: included, but would NOT be sent ({p.reason})", file=sys.stderr)
+            print(f"{_label(p.classification)}: included, but would NOT be sent ({p.reason})", file=sys.stderr)
     if len(findings) > MAX_PER_EMAIL:
         emails = -(-len(findings) // MAX_PER_EMAIL)
         print(f"{len(findings)} findings: the notifier sends at most {MAX_PER_EMAIL} per email ({emails} emails); "
               "shown as one", file=sys.stderr)  # fmt: skip
-    email = render_digest(
-        [(p.classification, None) for p in findings],  # None: each one's first email, not an update
+    composed = compose(
+        findings,
+        lambda p: (p.classification, None),  # None: each one's first email, not an update
         kind="DIGEST" if kind == "digest" else "ALERTS",
+        lone_in_full=False,  # the grouped form even of one finding, to review it
         lang=settings.language,
-        minutes=settings.digest_minutes,
         zone=settings.display_zone,
+        minutes=settings.digest_minutes,
     )
+    for part in composed.lost:
+        print(f"{_label(part.c)}: left out: cannot be rendered, not even without its details ({part.error})",
+              file=sys.stderr)  # fmt: skip
+    if len(composed.emails) != 1:
+        # None rendered, or (no known input does this) each alone but not together: the
+        # notifier then sends one email per finding, which the plain preview shows.
+        raise InputError("these findings cannot be rendered as one grouped email")
+    [(shown, email)] = composed.emails
+    for part in shown:
+        if part.error:
+            _note_degraded(part.c, part.error)
     return {
         "kind": kind,
-        "findings": len(findings),
-        "ids": [p.classification.finding_id for p in findings],
+        "findings": len(shown),
+        "ids": [part.item.classification.finding_id for part in shown],
         "subject": email.subject,
         "local_subject": email.local_subject,
         "text": email.text,
@@ -255,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         help="with --grouped: alerts (a storm, the default) or digest",
     )
     doctor = commands.add_parser("doctor", help="check a deployed stack (read-only unless --send-test)")
-    doctor.add_argument("--stack-name", default="GuardDutyResponder")
+    doctor.add_argument("--stack-name", default=DEFAULT_STACK)
     doctor.add_argument("--region", default=None, help="default: the AWS CLI's Region (AWS_REGION, profile)")
     doctor.add_argument(
         "--send-test", action="store_true", help="also send one marked test alert and one test alarm (writes)"

@@ -7,12 +7,17 @@ with what was validated only (band, severity, type, finding id, account, Region,
 and commands built from validated parts, the response steps, which are our own text) and a
 line saying its details could not be shown. Nothing else from the finding is kept, so the
 minimal form renders through the normal templates with nothing left to fail.
+
+``compose`` is the one place that decides what an email shows when rendering fails: the
+notifier, ``service.prepare`` and the preview all call it, so the preview shows exactly
+what the notifier sends.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Final
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Final, Generic, TypeVar
 
 from responder.catalog import message
 from responder.classify import (
@@ -23,6 +28,9 @@ from responder.classify import (
     Fact,
     parse_type,
 )
+from responder.digest import Item, Kind, render_digest
+from responder.render import Email, render
+from responder.updates import UpdateDecision
 
 UNKNOWN: Final = "?"  # a required identifier that did not pass its pattern (the digest's "absent" mark)
 UNRECOGNISED_TYPE: Final = "UnrecognisedFindingType"  # as in the subject of a type that did not validate
@@ -63,3 +71,103 @@ def minimal(c: Classification, lang: str) -> Classification:
         evidence_facts=(),
         frequency_facts=(),
     )
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Shown(Generic[T]):
+    """One finding as an email shows it: ``c`` is its own classification or its minimal form."""
+
+    item: T  # the caller's own record of the finding (a queue entry, a prepared finding)
+    c: Classification
+    update: UpdateDecision | None
+    error: str | None = None  # why its details are not shown: the type of the exception rendering raised
+
+
+@dataclass(frozen=True)
+class Composed(Generic[T]):
+    """The emails of some findings, each with the findings it shows, and the findings that
+    could not be rendered even in their minimal form (``error`` says why)."""
+
+    emails: list[tuple[list[Shown[T]], Email]]
+    lost: list[Shown[T]]
+
+
+@dataclass(frozen=True)
+class _Style:
+    kind: Kind
+    lone_in_full: bool
+    lang: str
+    zone: str | None
+    minutes: int
+
+
+def compose(
+    items: Sequence[T],
+    view: Callable[[T], Item],
+    *,
+    kind: Kind,
+    lone_in_full: bool,
+    lang: str,
+    zone: str | None,
+    minutes: int = 60,
+) -> Composed[T]:
+    """The email(s) of ``items``: normally one; a finding that breaks rendering never costs the others.
+
+    ``view`` gives each item's classification and update. One finding alone gets its full
+    email when ``lone_in_full`` (an immediate finding), otherwise the findings share one
+    grouped email of ``kind``. If that render raises, each finding is rendered alone in the
+    same form: one that fails is shown in its minimal form, and is ``lost`` if even that
+    fails. Should every finding render alone but not all together (no input is known to do
+    this: the grouped email combines them only by sorting and counting), each goes out alone
+    in the form just proven to render, so nothing is lost.
+    """
+    style = _Style(kind, lone_in_full, lang, zone, minutes)
+    return _compose([Shown(item, *view(item)) for item in items], style)
+
+
+def _compose(parts: list[Shown[T]], style: _Style) -> Composed[T]:
+    if not parts:
+        return Composed([], [])
+    grouped = not (style.lone_in_full and len(parts) == 1)
+    together = _attempt(parts, style, grouped=grouped)
+    if isinstance(together, Email):
+        return Composed([(parts, together)], [])
+    alone: list[tuple[Shown[T], Email]] = []
+    lost: list[Shown[T]] = []
+    for part in parts:
+        email = together if len(parts) == 1 else _attempt([part], style, grouped=grouped)
+        if isinstance(email, Exception):
+            error = part.error or type(email).__name__
+            reduced = replace(part, c=minimal(part.c, style.lang), error=error)
+            email = _attempt([reduced], style, grouped=grouped)
+            if isinstance(email, Exception):
+                lost.append(replace(part, error=error))
+                continue
+            part = reduced  # noqa: PLW2901 (the finding as it is shown from here on)
+        alone.append((part, email))
+    shown = [part for part, _email in alone]
+    if lost:
+        # Fewer findings may change the form (a lone immediate one gets its full email).
+        rest = _compose(shown, style)
+        return Composed(rest.emails, lost + rest.lost)
+    if len(shown) > 1 and any(part.error for part in shown):
+        together = _attempt(shown, style, grouped=grouped)
+        if isinstance(together, Email):
+            return Composed([(shown, together)], [])
+    # One finding, or several that render alone but not together: one email each, as proven.
+    return Composed([([part], email) for part, email in alone], [])
+
+
+def _attempt(parts: list[Shown[T]], style: _Style, *, grouped: bool) -> Email | Exception:
+    """The email of ``parts`` in that form, or the exception rendering it raised."""
+    try:
+        if not grouped:
+            [only] = parts
+            return render(only.c, style.lang, only.update, zone=style.zone)
+        items = [(part.c, part.update) for part in parts]
+        return render_digest(items, kind=style.kind, lang=style.lang, minutes=style.minutes, zone=style.zone)
+    except Exception as error:  # noqa: BLE001 (a finding's value broke rendering: the caller finds which)
+        return error

@@ -11,11 +11,16 @@ Each channel's send of an email is a Powertools idempotent function (a retry of 
 batch does not resend on the channel that succeeded), and each finding occurrence delivered
 on a channel is marked, so an SQS redelivery in another batch is not emailed twice.
 
-One finding never sinks the others: when an email cannot be rendered, each of its findings
-is rendered alone in the form it takes there, and one that fails is shown in its minimal
-safe form (``responder.degrade``: validated identifiers, links and "details could not be
-shown"), counted (``FindingsDegraded``) and logged; one that fails even so is left out of
-the email and retried (``FindingsNotRendered``), the others go out.
+One finding never sinks the others (``responder.degrade.compose``, which the preview uses
+too): when an email cannot be rendered, each of its findings is rendered alone in the form
+it takes there, and one that fails is shown in its minimal safe form (validated
+identifiers, links and "details could not be shown"), counted (``FindingsDegraded``) and
+logged; one that fails even so is left out of the email and retried
+(``FindingsNotRendered``), the others go out.
+
+``DeliveryFailures`` (per channel, alarmed) counts a channel's refusal only. When the
+state table fails around a send (delivered-markers, exactly-once records), the email is
+retried and ``StateUnavailable`` is counted instead.
 """
 
 from __future__ import annotations
@@ -30,13 +35,13 @@ from pydantic import ValidationError
 
 from responder.channels import Channel, DeliveryError
 from responder.classify import Classification, classify
-from responder.degrade import minimal
-from responder.digest import Kind, batches, render_digest
+from responder.degrade import Shown, compose
+from responder.digest import Kind, batches
 from responder.models import Finding
 from responder.observability import logger, metrics
 from responder.once import Once
 from responder.queues import Message, SqsQueues
-from responder.render import Email, render
+from responder.render import Email
 from responder.routing import MAX_PER_EMAIL, InvalidMessageError, Queued, decode
 from responder.service import build_channels, count, durable, emit, log_fields_of, validation_summary
 from responder.settings import Settings
@@ -179,130 +184,150 @@ class Notifier:
         emails: list[tuple[list[Ready], Email]] = []
         unrendered: list[Ready] = []
         for group in batches(ready, size=MAX_PER_EMAIL, severity=lambda r: r.c.severity):
-            shown, email, lost = self._render(group, kind)
+            composed, lost = self._render(group, kind)
+            emails += composed
             unrendered += lost
-            if email is not None:
-                emails.append((shown, email))
         return emails, unrendered
 
-    def _render(self, group: list[Ready], kind: Kind) -> tuple[list[Ready], Email | None, list[Ready]]:
-        """The email of ``group``: (the findings in it, the email, the findings left out).
+    def _render(self, group: list[Ready], kind: Kind) -> tuple[list[tuple[list[Ready], Email]], list[Ready]]:
+        """The email(s) of ``group`` (``degrade.compose``: normally one) and the findings left out.
 
-        Normally one render. If it raises, each finding is rendered alone in the form it takes
-        in this email; one that fails is replaced by its minimal form, and left out if even
-        that fails, so a finding's bad value only ever costs that finding its details.
+        A lone immediate finding gets its full email; anything else is grouped. A finding shown
+        in its minimal form is logged and counted (``FindingsDegraded``) once, one left out is
+        logged and counted (``FindingsNotRendered``) and retried.
         """
-        try:
-            return group, self._email(group, kind), []
-        except Exception as error:  # noqa: BLE001 (a finding's value broke rendering: find which, below)
-            fields = {"kind": kind, "findings": len(group), "error": type(error).__name__}
-            logger.warning("email could not be rendered; rendering its findings one by one", extra=fields)
-        grouped = self._grouped(group, kind)
-        shown: list[Ready] = []
-        lost: list[Ready] = []
-        for r in group:
-            if (failure := self._render_error([r], kind, grouped=grouped)) is None:
-                shown.append(r)
-                continue
-            reduced = replace(r, c=minimal(r.c, self.settings.language), degraded=True)
-            fields = {**log_fields_of(reduced.c), "kind": kind, "error": type(failure).__name__}
-            if self._render_error([reduced], kind, grouped=grouped) is None:
-                shown.append(reduced)
-                logger.warning("finding shown without its details", extra=fields)
-                count(reduced.c, "FindingsDegraded")
-            else:
-                lost.append(r)
-                logger.error("finding could not be rendered", extra=fields)
-                count(reduced.c, "FindingsNotRendered")
-        if len(shown) < len(group):
-            if not shown:
-                return [], None, lost
-            # Fewer findings may change the email's form (a lone immediate one is emailed in full).
-            shown, email, more = self._render(shown, kind)
-            return shown, email, lost + more
-        try:
-            return shown, self._email(shown, kind), []
-        except Exception as error:  # noqa: BLE001 (each renders alone, not together: no one finding to blame)
-            logger.error("email could not be rendered", extra={"kind": kind, "error": type(error).__name__})
-            for r in shown:
-                count(r.c, "FindingsNotRendered")
-            return [], None, shown
-
-    @staticmethod
-    def _grouped(group: list[Ready], kind: Kind) -> bool:
-        """A lone immediate finding gets its full email; anything else is grouped."""
-        return not (kind == "ALERTS" and len(group) == 1)
-
-    def _render_error(self, group: list[Ready], kind: Kind, *, grouped: bool) -> Exception | None:
-        """The exception rendering ``group`` in that form raises, if any."""
-        try:
-            self._email(group, kind, grouped=grouped)
-        except Exception as error:  # noqa: BLE001 (the caller decides what a failure costs)
-            return error
-        return None
-
-    def _email(self, group: list[Ready], kind: Kind, *, grouped: bool | None = None) -> Email:
-        """The full email of a lone immediate finding, otherwise the grouped one."""
         settings = self.settings
-        if not (self._grouped(group, kind) if grouped is None else grouped):
-            [only] = group
-            return render(only.c, settings.language, only.queued.update, zone=settings.display_zone)
-        items = [(r.c, r.queued.update) for r in group]
-        return render_digest(
-            items, kind=kind, lang=settings.language, minutes=settings.digest_minutes, zone=settings.display_zone
+        composed = compose(
+            group,
+            lambda r: (r.c, r.queued.update),
+            kind=kind,
+            lone_in_full=kind == "ALERTS",
+            lang=settings.language,
+            zone=settings.display_zone,
+            minutes=settings.digest_minutes,
         )
+        emails = [([self._shown(part, kind) for part in parts], email) for parts, email in composed.emails]
+        for part in composed.lost:
+            logger.error(
+                "finding could not be rendered", extra={**log_fields_of(part.c), "kind": kind, "error": part.error}
+            )
+            count(part.c, "FindingsNotRendered")
+        if len(emails) > 1:
+            # Each finding renders alone but not with the others: no known input does this.
+            logger.error(
+                "findings could not be rendered together: one email each", extra={"kind": kind, "emails": len(emails)}
+            )
+        return emails, [part.item for part in composed.lost]
+
+    def _shown(self, part: Shown[Ready], kind: Kind) -> Ready:
+        """The queue entry as its email shows it; a finding newly reduced to its minimal form is logged and counted."""
+        if part.error is None:
+            return part.item
+        if not part.item.degraded:  # not already reduced in an earlier render of this run
+            fields = {**log_fields_of(part.c), "kind": kind, "error": part.error}
+            logger.warning("finding shown without its details", extra=fields)
+            count(part.c, "FindingsDegraded")
+        return replace(part.item, c=part.c, degraded=True)
 
     def _send(self, group: list[Ready], email: Email, *, kind: Kind) -> set[str]:
         """Send on every channel what it has not delivered yet; the keys not delivered everywhere."""
         undelivered: set[str] = set()
         keys = [r.queued.key for r in group]
         for channel in self.channels:
-            sent: list[Ready] = []
             try:
                 done = self.state.delivered(channel.name, keys) if self.state else set()
-                pending = [r for r in group if r.queued.key not in done]
-                if not pending:
-                    continue
-                sent, message = pending, email
-                if len(pending) < len(group):
-                    # A retry after a partial send: the email without what this channel already delivered.
-                    sent, rendered, lost = self._render(pending, kind)
-                    undelivered |= {r.queued.key for r in lost}
-                    if rendered is None:
-                        continue
-                    message = rendered
-                self._once(channel, message, [r.queued.key for r in sent])
-                if self.state:
-                    self.state.mark_delivered(channel.name, [r.queued.key for r in sent])
-            except Exception as error:  # noqa: BLE001 (every channel gets its chance; failures are retried)
+            except Exception as error:  # noqa: BLE001 (retried: without the markers a send could repeat)
+                _state_unavailable(channel, kind, "delivered", error)
                 undelivered |= set(keys)
-                logger.error(
-                    "delivery failed",
-                    extra={
-                        "channel": channel.name,
-                        "kind": kind,
-                        "findings": len(sent),
-                        "error": type(error).__name__,
-                        "detail": str(error)[:300],
-                    },
-                )
-                # Per channel, for the alarm that says which channel cannot send.
-                emit("DeliveryFailures", Channel=channel.name)
                 continue
-            metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
-            for r in sent:
-                count(r.c, "FindingsEmailed", channel=channel.name)
-                fields = {**log_fields_of(r.c), "channel": channel.name, "kind": kind, "degraded": r.degraded}
-                logger.info("finding emailed", extra=fields)
+            pending = [r for r in group if r.queued.key not in done]
+            outgoing = [(group, email)]
+            if len(pending) < len(group):
+                # A retry after a partial send: the email without what this channel already delivered.
+                outgoing, lost = self._render(pending, kind) if pending else ([], [])
+                undelivered |= {r.queued.key for r in lost}
+            for sent, message in outgoing:
+                undelivered |= self._deliver(channel, sent, message, kind=kind)
         return undelivered
 
-    def _once(self, channel: Channel, email: Email, keys: Sequence[str]) -> None:
-        send: Callable[[], list[str]] = lambda: channel.send(email)  # noqa: E731
+    def _deliver(self, channel: Channel, sent: list[Ready], email: Email, *, kind: Kind) -> set[str]:
+        """One email on one channel, then its findings marked delivered; the keys to retry.
+
+        ``DeliveryFailures`` (the per-channel alarm) counts only the channel's own refusal; a
+        state-table failure counts ``StateUnavailable`` and is retried like one.
+        """
+        keys = [r.queued.key for r in sent]
+        refused: list[Exception] = []
+
+        def send() -> list[str]:
+            try:
+                return channel.send(email)
+            except Exception as error:
+                refused.append(error)
+                raise
+
+        try:
+            self._once(channel, send, keys)
+        except Exception as error:  # noqa: BLE001 (every channel gets its chance; failures are retried)
+            if refused:
+                _refused(channel, kind, len(sent), refused[0])
+            elif _is_state_error(error):
+                _state_unavailable(channel, kind, "once", error)
+            else:  # e.g. another invocation is sending this email right now
+                logger.warning(
+                    "email not sent: retried",
+                    extra={"channel": channel.name, "kind": kind, "error": type(error).__name__},
+                )
+            return set(keys)
+        metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
+        for r in sent:
+            count(r.c, "FindingsEmailed", channel=channel.name)
+            fields = {**log_fields_of(r.c), "channel": channel.name, "kind": kind, "degraded": r.degraded}
+            logger.info("finding emailed", extra=fields)
+        if self.state:
+            try:
+                self.state.mark_delivered(channel.name, keys)
+            except Exception as error:  # noqa: BLE001 (sent, but unmarked: retried, as before the markers)
+                _state_unavailable(channel, kind, "mark_delivered", error)
+                return set(keys)
+        return set()
+
+    def _once(self, channel: Channel, send: Callable[[], list[str]], keys: Sequence[str]) -> None:
         if self.once is None:
             send()
             return
         digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
         self.once.run({"email": digest, "channel": channel.name}, send)
+
+
+def _refused(channel: Channel, kind: Kind, findings: int, error: Exception) -> None:
+    """The channel refused the email: logged, and counted per channel for its alarm."""
+    fields = {
+        "channel": channel.name,
+        "kind": kind,
+        "findings": findings,
+        "error": type(error).__name__,
+        "detail": str(error)[:300],
+    }
+    logger.error("delivery failed", extra=fields)
+    emit("DeliveryFailures", Channel=channel.name)
+
+
+def _state_unavailable(channel: Channel, kind: Kind, operation: str, error: Exception) -> None:
+    """The state table failed around a send: logged (the error's type, never its text) and counted."""
+    fields = {"channel": channel.name, "kind": kind, "operation": operation, "error": type(error).__name__}
+    logger.error("state table unavailable: email retried", extra=fields)
+    metrics.add_metric(name="StateUnavailable", unit=MetricUnit.Count, value=1)
+
+
+def _is_state_error(error: Exception) -> bool:
+    """Whether exactly-once bookkeeping failed on the table (not a lock held by another invocation)."""
+    # Imported here: loaded already by Once.run, and too heavy for the handler's import path.
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
+        IdempotencyPersistenceLayerError,
+    )
+
+    return isinstance(error, IdempotencyPersistenceLayerError)
 
 
 def _unique(read: list[tuple[str, Queued, Classification]]) -> list[Ready]:

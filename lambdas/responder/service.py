@@ -24,12 +24,13 @@ from pydantic import ValidationError
 from responder.channels import Channel, SesChannel, SnsChannel
 from responder.channels.ses import Pacer
 from responder.classify import Classification, classify, decide
+from responder.degrade import compose
 from responder.limits import MAX_DEPTH, too_deep
 from responder.models import Finding, GuardDutyEvent
 from responder.observability import NAMESPACE, SERVICE, logger, metrics
 from responder.once import Once
 from responder.queues import SqsQueues
-from responder.render import Email, render
+from responder.render import Email
 from responder.routing import delivery_key, encode, route
 from responder.settings import Settings
 from responder.state import DynamoStateStore, StateStore
@@ -100,14 +101,39 @@ class Prepared:
     reason: str
     detail: str | None
     email: Email
+    degraded: str | None = None  # the email shows the minimal form: why (the type of the rendering error)
+
+
+class UnrenderableError(ValueError):
+    """Not even the minimal form of the finding could be rendered (the notifier retries such a finding)."""
 
 
 def prepare(finding: Finding, settings: Settings) -> Prepared:
-    """Pure: classify, decide and render one finding (the preview tool's contract too)."""
+    """Pure: classify, decide and render one finding as its email alone (the preview tool's contract too).
+
+    Rendered through ``degrade.compose``, as the notifier renders it: a finding whose details
+    cannot be shown gets its minimal form (``degraded`` says so).
+
+    Raises
+    ------
+    UnrenderableError
+        When even the minimal form cannot be rendered.
+    """
     classification = classify(finding, settings)
     decision = decide(classification, settings)
-    email = render(classification, settings.language, zone=settings.display_zone)
-    return Prepared(classification, decision.notify, decision.reason, decision.detail, email)
+    composed = compose(
+        [classification],
+        lambda c: (c, None),
+        kind="ALERTS",
+        lone_in_full=True,
+        lang=settings.language,
+        zone=settings.display_zone,
+        minutes=settings.digest_minutes,
+    )
+    if composed.lost:
+        raise UnrenderableError(f"cannot be rendered, not even without its details ({composed.lost[0].error})")
+    [([shown], email)] = composed.emails
+    return Prepared(classification, decision.notify, decision.reason, decision.detail, email, shown.error)
 
 
 @dataclass

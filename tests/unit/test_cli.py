@@ -305,3 +305,93 @@ def test_camel_keys_later_duplicate_wins_as_in_a_dict():
     # Then the later value wins, as a dict literal would have it
     assert camel_keys({"Type": {"A": 1}, "type": {"B": 2}}) == {"type": {"b": 2}}
     assert camel_keys({"type": [1], "Type": [2]}) == {"type": [2]}
+
+
+# --- a finding that cannot be rendered: previewed as the notifier sends it ------------------
+
+POISON = str(FIXTURES / "unrenderable/Backdoor_EC2_OutOfRangeTimestamps.json")
+POISON_ID = "p0" * 16
+NOTE = {"en": "Details could not be shown", "ja": "詳細を表示できませんでした"}
+FORMS = {"single": [], "grouped": ["--grouped"], "digest": ["--grouped", "--kind", "digest"]}
+
+
+def in_display_zone(monkeypatch, lang):
+    """English shows a display zone only when one is set; Japanese shows Asia/Tokyo by default."""
+    monkeypatch.delenv("DISPLAY_TIMEZONE", raising=False)
+    if lang == "en":
+        monkeypatch.setenv("DISPLAY_TIMEZONE", "Asia/Tokyo")
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_finding_that_cannot_be_rendered_is_previewed_minimal_beside_the_other(capsys, monkeypatch, lang, form):
+    # Given the poison finding (its timestamps overflow in a display zone) and a benign one
+    in_display_zone(monkeypatch, lang)
+    # When they are previewed in each form
+    assert main(["preview", POISON, TOR, "--lang", lang, *FORMS[form]]) == 0
+    captured = capsys.readouterr()
+    # Then the poison finding shows as the minimal alert, the benign one in full, and stderr says so
+    assert captured.out.count(NOTE[lang]) == 1
+    assert "Poison title with its own words" not in captured.out and "9999-12-31" not in captured.out
+    assert POISON_ID in captured.out
+    assert "The EC2 instance i-99999999 is communicating with a Tor entry node." in captured.out
+    assert captured.err == (
+        f"{POISON_ID}: its details could not be shown (OverflowError): "
+        "shown in its minimal form, as the notifier would send it\n"
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_finding_that_cannot_be_rendered_is_marked_in_the_json_records(capsys, monkeypatch, lang):
+    # Given the poison finding and a benign one, in a display zone
+    in_display_zone(monkeypatch, lang)
+    # When they are previewed as JSON
+    poison, benign = run_json(capsys, POISON, TOR, "--lang", lang)
+    # Then the record names why its details are not shown; the benign one is shown in full
+    assert (poison["id"], poison["degraded"], poison["notify"]) == (POISON_ID, "OverflowError", True)
+    assert NOTE[lang] in poison["text"] and NOTE[lang] in poison["html"]
+    assert benign["degraded"] is None and NOTE[lang] not in benign["text"]
+
+
+def test_without_a_display_zone_the_same_finding_is_shown_in_full(capsys, monkeypatch):
+    # Given English and no display zone: the timestamps are shown in UTC only, which works
+    monkeypatch.delenv("DISPLAY_TIMEZONE", raising=False)
+    # When the poison finding is previewed
+    [record] = run_json(capsys, POISON, "--lang", "en")
+    # Then nothing is degraded: only a finding that really fails is reduced
+    assert record["degraded"] is None
+    assert "Poison title with its own words" in record["text"]
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_finding_that_cannot_be_rendered_gives_no_traceback_through_the_module(form):
+    # Given python -m responder in Japanese (display zone Asia/Tokyo)
+    # When the poison finding is previewed in each form
+    result = subprocess.run(
+        [sys.executable, "-m", "responder", "preview", POISON, "--lang", "ja", *FORMS[form]],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT / "lambdas"), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    # Then it exits 0 with the minimal alert and one note, no traceback
+    assert result.returncode == 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "OverflowError" in result.stderr
+    assert NOTE["ja"] in result.stdout
+
+
+def test_doctor_defaults_to_the_doctor_modules_stack_name(aws_env, capsys):
+    # Given an account (moto) without any stack
+    from moto import mock_aws
+
+    from responder.doctor import DEFAULT_STACK
+
+    with mock_aws():
+        # When doctor runs without --stack-name
+        status = main(["doctor", "--region", "us-east-1"])
+    # Then it looked for the stack the doctor module names by default
+    assert status == 1
+    assert f"FAIL stack: no stack {DEFAULT_STACK} in us-east-1" in capsys.readouterr().out
