@@ -5,24 +5,31 @@ from __future__ import annotations
 
 import email
 import json
+from dataclasses import replace
 from email.policy import default
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from responder.channels import SnsChannel
+from responder.cli import grouped_record, preview_records
+from responder.notifier import Notifier
 from responder.observability import metrics
+from responder.once import Once
 from responder.queues import SqsQueues
-from responder.service import Responder
+from responder.service import Responder, build_channels
 from responder.settings import Settings
 from responder.state import DynamoStateStore
-from tests.conftest import minimal_event
+from tests.conftest import load, minimal_event
 from tests.integration.conftest import REGION, SCHEDULED_EVENT, depth, ses_messages, sns_messages
 from tests.integration.test_handler import FakeContext, load_handler
 from tests.integration.test_noise import Clock, Pipeline, tor
 
 # Shown in a display time zone, the year 9999 overflows: astimezone raises OverflowError.
 OUT_OF_RANGE = "9999-12-31T23:59:59Z"
+POISON_FIXTURE = "unrenderable/Backdoor_EC2_OutOfRangeTimestamps.json"
 POISON_ID = "p0" * 16
 BENIGN_ID = "b1" * 16
 POISON_ACCOUNT, POISON_REGION = "210987654321", "eu-west-1"
@@ -34,18 +41,10 @@ LANGUAGES = [("en", {"time_zone": "Asia/Tokyo"}), ("ja", {})]
 
 
 def poison(severity: float = 8.0) -> dict[str, Any]:
-    """A finding whose timestamps cannot be shown in a display time zone."""
-    return minimal_event(
-        "Backdoor:EC2/C&CActivity.B",
-        severity,
-        id=POISON_ID,
-        accountId=POISON_ACCOUNT,
-        region=POISON_REGION,
-        title=POISON_TITLE,
-        createdAt=OUT_OF_RANGE,
-        updatedAt=OUT_OF_RANGE,
-        service={"count": 1, "archived": False, "eventFirstSeen": OUT_OF_RANGE, "eventLastSeen": OUT_OF_RANGE},
-    )
+    """A finding whose timestamps cannot be shown in a display time zone (the preview tests' fixture)."""
+    event = load(POISON_FIXTURE)
+    event["detail"]["severity"] = severity
+    return event
 
 
 def benign(severity: float = 8.0) -> dict[str, Any]:
@@ -106,6 +105,32 @@ def test_a_poison_finding_in_an_immediate_batch_goes_out_minimal_and_the_other_i
     [line] = [json.loads(raw) for raw in logs.getvalue().splitlines() if "without its details" in raw]
     assert (line["finding_id"], line["error"]) == (POISON_ID, "OverflowError")
     assert "9999" not in logs.getvalue() and POISON_TITLE not in logs.getvalue()
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["storm", "alone"])
+@pytest.mark.parametrize("language", LANGUAGES, ids=["en", "ja"])
+def test_the_preview_shows_exactly_what_the_notifier_sends(aws, tmp_path, capsys, language, together):
+    lang, zone = language
+    # Given the poison finding, with a benign one (a storm) or alone, also as files for the preview
+    events = [poison(), benign()] if together else [poison()]
+    paths = []
+    for index, event in enumerate(events):
+        paths.append(str(tmp_path / f"{index}.json"))
+        Path(paths[-1]).write_text(json.dumps(event))
+    # When the notifier emails them as one immediate batch
+    run = Pipeline(aws, Clock(), language=lang, **zone)
+    for event in events:
+        run.handle(event)
+    run.send()
+    [(subject, text)] = sns_messages(aws["topic_arn"])
+    # Then preview --grouped shows the storm email, the plain preview the lone one, exactly as sent
+    if together:
+        record = grouped_record(paths, run.settings, kind="alerts")
+    else:
+        [record] = preview_records(paths, run.settings)
+        assert record["degraded"] == "OverflowError"
+    assert (record["subject"], record["text"]) == (subject, text)
+    assert capsys.readouterr().err.count("its details could not be shown (OverflowError)") == 1
 
 
 @pytest.mark.parametrize(("lang", "zone"), LANGUAGES)
@@ -225,6 +250,123 @@ def test_a_failed_send_is_counted_per_channel_with_fixed_dimensions(aws, monkeyp
     assert (doc["Channel"], doc["service"], doc["DeliveryFailures"]) == ("ses", "guardduty-responder", [1.0])
 
 
+def delivery_failures(docs: list[dict[str, Any]]) -> list[str]:
+    """The Channel of every DeliveryFailures count (the per-channel alarms' metric)."""
+    return [doc["Channel"] for doc in docs if "DeliveryFailures" in doc]
+
+
+def state_unavailable(docs: list[dict[str, Any]]) -> int:
+    return sum(sum(doc.get("StateUnavailable", [])) for doc in docs)
+
+
+def test_a_refusing_sns_topic_is_counted_as_an_sns_delivery_failure(aws, capsys, logs):
+    # Given an SNS topic that does not exist (deleted, or a wrong ARN), SES working
+    missing = aws["topic_arn"].replace("guardduty-alerts", "no-such-topic")
+    run = Pipeline(aws, Clock(), topic_arn=missing)
+    run.handle(tor())
+    capsys.readouterr()
+    # When the notifier handles the batch (metrics flushed as the handler's decorator does)
+    run.mapping.poll(run.notifier.handle, FakeContext())
+    metrics.flush_metrics()
+    # Then one DeliveryFailures count names the sns channel, and nothing blames the state table
+    docs = emf(capsys.readouterr().out)
+    assert delivery_failures(docs) == ["sns"]
+    assert state_unavailable(docs) == 0
+    [line] = [json.loads(raw) for raw in logs.getvalue().splitlines() if "delivery failed" in raw]
+    assert (line["channel"], line["error"]) == ("sns", "NotFoundException")
+    # ... SES delivered, and the message waits for a retry of SNS
+    assert len(ses_messages()) == 1
+    assert run.mapping.stats.failed_records == 1
+    assert depth(aws["immediate"]) == 1
+
+
+def test_a_missing_state_table_in_the_notifier_is_state_unavailable_not_a_delivery_failure(aws, capsys, logs):
+    # Given a finding queued by triage, and a notifier whose state table does not exist
+    run = Pipeline(aws, Clock())
+    run.handle(tor())
+    notifier = Notifier.from_settings(replace(run.settings, state_table="no-such-table"))
+    capsys.readouterr()
+    # When the notifier handles the batch
+    run.mapping.poll(notifier.handle, FakeContext())
+    metrics.flush_metrics()
+    # Then no channel is blamed: StateUnavailable is counted once per channel, logged without the error's text
+    docs = emf(capsys.readouterr().out)
+    assert delivery_failures(docs) == []
+    assert state_unavailable(docs) == 2
+    lines = [json.loads(raw) for raw in logs.getvalue().splitlines() if "state table unavailable" in raw]
+    assert [(line["channel"], line["operation"], line["error"]) for line in lines] == [
+        ("sns", "delivered", "ResourceNotFoundException"),
+        ("ses", "delivered", "ResourceNotFoundException"),
+    ]
+    assert "no-such-table" not in logs.getvalue()
+    # ... nothing is sent without the delivered-markers, and the message is retried as before
+    assert emails(aws["topic_arn"]) == []
+    assert run.mapping.stats.failed_records == 1
+    assert depth(aws["immediate"]) == 1
+    # ... and once the table answers, the retry emails it once per channel
+    run.send()
+    assert len(emails(aws["topic_arn"])) == 2
+    assert depth(aws["immediate"]) == depth(aws["dlq"]) == 0
+
+
+def test_an_exactly_once_table_that_fails_before_the_send_is_state_unavailable(aws, capsys, logs):
+    # Given delivered-markers that answer, but exactly-once records on a table that does not exist
+    run = Pipeline(aws, Clock())
+    run.handle(tor())
+    notifier = Notifier(
+        run.settings,
+        build_channels(run.settings),
+        SqsQueues(),
+        state=DynamoStateStore(aws["table"]),
+        once=Once("no-such-table"),
+    )
+    capsys.readouterr()
+    # When the notifier handles the batch
+    run.mapping.poll(notifier.handle, FakeContext())
+    metrics.flush_metrics()
+    # Then nothing is sent, no channel is blamed, and the message is retried
+    docs = emf(capsys.readouterr().out)
+    assert delivery_failures(docs) == []
+    assert state_unavailable(docs) == 2
+    lines = [json.loads(raw) for raw in logs.getvalue().splitlines() if "state table unavailable" in raw]
+    assert [(line["channel"], line["operation"]) for line in lines] == [("sns", "once"), ("ses", "once")]
+    assert emails(aws["topic_arn"]) == []
+    assert run.mapping.stats.failed_records == 1
+
+
+class TableGoesDownDuringTheSend(SnsChannel):
+    """The real SNS channel; the state table is deleted right after the email is published."""
+
+    def __init__(self, topic_arn: str, table: str) -> None:
+        super().__init__(topic_arn)
+        self.table = table
+
+    def send(self, email: Any) -> list[str]:
+        message_ids = super().send(email)
+        boto3.client("dynamodb", region_name=REGION).delete_table(TableName=self.table)
+        return message_ids
+
+
+def test_a_table_outage_after_the_send_is_state_unavailable_and_retried(aws, capsys, logs):
+    # Given the SNS channel, and the state table going down once the email is published
+    run = Pipeline(aws, Clock(), channels=("sns",))
+    run.handle(tor())
+    channel = TableGoesDownDuringTheSend(aws["topic_arn"], aws["table"])
+    notifier = Notifier(run.settings, [channel], SqsQueues(), state=DynamoStateStore(aws["table"]))
+    capsys.readouterr()
+    # When the notifier handles the batch
+    run.mapping.poll(notifier.handle, FakeContext())
+    metrics.flush_metrics()
+    # Then the email went out, the unmarked delivery is StateUnavailable (not SNS's failure) and retried
+    assert len(sns_messages(aws["topic_arn"])) == 1
+    docs = emf(capsys.readouterr().out)
+    assert delivery_failures(docs) == []
+    assert state_unavailable(docs) == 1
+    [line] = [json.loads(raw) for raw in logs.getvalue().splitlines() if "state table unavailable" in raw]
+    assert (line["channel"], line["operation"]) == ("sns", "mark_delivered")
+    assert run.mapping.stats.failed_records == 1
+
+
 def test_the_poison_finding_really_cannot_be_rendered_in_a_display_zone():
     # Guard for the tests above: they show isolation only while this finding breaks rendering.
     # If rendering learns to show such timestamps, pick another poison for them.
@@ -233,7 +375,9 @@ def test_the_poison_finding_really_cannot_be_rendered_in_a_display_zone():
     from responder.render import render
 
     settings = Settings(time_zone="Asia/Tokyo")
-    c = classify(GuardDutyEvent.model_validate(poison()).detail, settings)
+    event = poison()
+    assert event["detail"]["service"]["eventFirstSeen"] == event["detail"]["updatedAt"] == OUT_OF_RANGE
+    c = classify(GuardDutyEvent.model_validate(event).detail, settings)
     with pytest.raises(OverflowError):
         render(c, "en", zone=settings.display_zone)
     assert POISON_TITLE in render(c, "en", zone=None).text
