@@ -6,12 +6,12 @@ import pytest
 
 from responder.catalog import message
 from responder.classify import classify
-from responder.degrade import UNKNOWN, UNRECOGNISED_TYPE, minimal
+from responder.degrade import UNKNOWN, UNRECOGNISED_TYPE, Composed, Shown, compose, minimal
 from responder.digest import render_digest
 from responder.models import GuardDutyEvent
 from responder.render import render
 from responder.settings import Settings
-from tests.conftest import minimal_event
+from tests.conftest import finding_from, minimal_event
 
 HOSTILE = "evil.example\r\nBcc: victim@example.com"
 
@@ -68,3 +68,66 @@ def test_valid_identifiers_and_the_console_link_are_kept():
     assert c.console_url is not None
     assert reduced.archive_command == c.archive_command
     assert reduced.title != c.title
+
+
+# --- compose: the one place that decides what an email shows when rendering fails -----------
+
+POISON = "unrenderable/Backdoor_EC2_OutOfRangeTimestamps.json"
+TOR = "events/UnauthorizedAccess_EC2_TorClient.json"
+STYLE = {"lang": "en", "zone": "Asia/Tokyo", "minutes": 30}
+
+
+def findings(*paths):
+    """(name, classification) per fixture: the item a caller keeps is its own record."""
+    return [(path, classify(finding_from(path), Settings())) for path in paths]
+
+
+def view(item):
+    return item[1], None
+
+
+def test_compose_renders_a_healthy_group_as_the_grouped_email_itself():
+    # Given two findings that render
+    items = findings(TOR, "events/UnauthorizedAccess_EC2_SSHBruteForce.json")
+    # When they are composed as a storm
+    composed = compose(items, view, kind="ALERTS", lone_in_full=True, **STYLE)
+    # Then it is exactly the grouped email, with each item as given and nothing degraded or lost
+    [(shown, email)] = composed.emails
+    assert email == render_digest([view(item) for item in items], kind="ALERTS", **STYLE)
+    assert [part.item for part in shown] == items and all(part.error is None for part in shown)
+    assert composed.lost == []
+
+
+@pytest.mark.parametrize("kind", ["ALERTS", "DIGEST"])
+def test_compose_shows_a_poison_finding_minimal_in_the_email_of_the_others(kind):
+    # Given a finding whose timestamps overflow in the display zone, with a benign one
+    items = findings(POISON, TOR)
+    # When they are composed
+    composed = compose(items, view, kind=kind, lone_in_full=True, **STYLE)
+    # Then one email holds both: the poison one in its minimal form (and why), the other in full
+    [(shown, email)] = composed.emails
+    poison, benign = sorted(shown, key=lambda part: part.item[0] != POISON)
+    assert (poison.item, poison.error, poison.c) == (items[0], "OverflowError", minimal(items[0][1], "en"))
+    assert (benign.item, benign.error, benign.c) == (items[1], None, items[1][1])
+    assert email == render_digest([(poison.c, None), (benign.c, None)], kind=kind, **STYLE)
+    assert email.text.count(message("v.details_unavailable", "en")) == 1
+    assert composed.lost == []
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_compose_gives_a_lone_poison_finding_its_minimal_full_email(lang):
+    # Given the poison finding alone, as an immediate finding (its full email) and in a digest
+    [item] = findings(POISON)
+    style = {**STYLE, "lang": lang}
+    full = compose([item], view, kind="ALERTS", lone_in_full=True, **style)
+    grouped = compose([item], view, kind="DIGEST", lone_in_full=False, **style)
+    # Then each is the minimal form in that email's form
+    reduced = minimal(item[1], lang)
+    assert full.emails == [([Shown(item, reduced, None, "OverflowError")], render(reduced, lang, zone="Asia/Tokyo"))]
+    [(_shown, email)] = grouped.emails
+    assert email == render_digest([(reduced, None)], kind="DIGEST", **style)
+    assert message("v.details_unavailable", lang) in email.text
+
+
+def test_compose_of_nothing_is_no_email():
+    assert compose([], view, kind="DIGEST", lone_in_full=False, **STYLE) == Composed([], [])
