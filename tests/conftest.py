@@ -1,10 +1,11 @@
-"""Shared fixtures: the bundled events, settings, and a safe fake AWS environment."""
+"""Shared fixtures: the bundled events, settings, a safe fake AWS environment, and botocore hooks."""
 
 from __future__ import annotations
 
 import copy
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +78,45 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+class BotocoreHooks:
+    """Handlers on the event system of every botocore session created after they are added (as moto
+    adds its own): AWS answers moto cannot give, such as a refused permission, raised as ClientError
+    by botocore itself (so the adapter code under test runs unchanged), and the parameters of calls.
+    ``service`` is the hyphenated service id of botocore's event names (``guardduty``, ``cloudwatch``).
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._monkeypatch = monkeypatch
+
+    def _add(self, event: str, handler: Callable[..., Any]) -> None:
+        import botocore.handlers
+
+        handlers = [*botocore.handlers.BUILTIN_HANDLERS, (event, handler)]
+        self._monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", handlers)
+
+    def refuse(self, service: str, operation: str, code: str, message: str = "refused", status: int = 400) -> None:
+        """Every later ``operation`` call is answered with AWS's error ``code`` instead of being sent."""
+        from botocore.awsrequest import AWSResponse
+
+        def answer(**_kwargs: Any) -> tuple[AWSResponse, dict[str, Any]]:
+            error = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
+            return AWSResponse(f"https://{service}.amazonaws.com/", status, {}, None), error
+
+        self._add(f"before-call.{service}.{operation}", answer)
+
+    def record(self, service: str, operation: str) -> list[dict[str, Any]]:
+        """The parameters of every later ``operation`` call, as the caller passed them."""
+        calls: list[dict[str, Any]] = []
+
+        def keep(params: dict[str, Any], **_kwargs: Any) -> None:
+            calls.append(copy.deepcopy(params))
+
+        self._add(f"before-parameter-build.{service}.{operation}", keep)
+        return calls
+
+
+@pytest.fixture
+def botocore_hooks(monkeypatch: pytest.MonkeyPatch) -> BotocoreHooks:
+    return BotocoreHooks(monkeypatch)

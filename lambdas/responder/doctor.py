@@ -11,13 +11,13 @@ Exit status: 0 when nothing failed, 1 on any FAIL, 2 when AWS could not be asked
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeVar
 from uuid import uuid4
 
 if TYPE_CHECKING:
@@ -37,19 +37,35 @@ OUTPUTS: Final = (
     "DeadLetterQueueUrl",
     "RuleName",
 )
-SNS_SUBSCRIPTIONS: Final = 10  # recipients subscribed to the alert topic (infra/constants.py)
+SNS_SUBSCRIPTIONS: Final = 10  # recipients subscribed to the alert topic (infra.constants.MAX_SNS_SUBSCRIPTIONS)
+CLOUDWATCH: Final = "cloudwatch.amazonaws.com"
 FIFTEEN_MINUTES: Final = "FIFTEEN_MINUTES"
 DELAYS: Final = {"ONE_HOUR": "1 hour", "SIX_HOURS": "6 hours"}
 QUOTA_WARNING: Final = 0.9  # share of SES's 24-hour quota used that earns a warning
 ALARM_HOLD_SECONDS: Final = 5  # seconds the test alarm stays in ALARM before going back to OK
 TEST_TYPE: Final = "Test:Notification/GuardDutyResponderDoctorTest"  # no dot: nothing in it is defanged
 TEST_ALARM: Final = "DeadLetterQueueNotEmpty"  # preferred for the test alarm: its text says what to look at
-REDEPLOY: Final = "deploy this version again (npx cdk deploy) to restore it"
+# A plain deploy of an unchanged template changes nothing: a drift-aware change set also puts back
+# what was changed or deleted outside CloudFormation (the CDK CLI pinned in package.json has it).
+REDEPLOY: Final = "npx cdk deploy --revert-drift (a plain deploy leaves changes made outside CloudFormation)"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one check found, and what to do about it; ``named`` makes it that check's line."""
+
+    status: Status
+    detail: str
+    fix: str | None = None
+
+    def named(self, check: str) -> Result:
+        return Result(check, self.status, self.detail, self.fix)
 
 
 @dataclass(frozen=True)
 class Result:
-    """One check's verdict, its evidence, and what to do about it."""
+    """One check's line: its name, its verdict, the evidence and the fix."""
 
     check: str
     status: Status
@@ -136,6 +152,7 @@ class SesAccount:
 @dataclass(frozen=True)
 class AlarmInfo:
     name: str
+    arn: str  # what CloudWatch gives SNS as aws:SourceArn when the alarm publishes
     state: str  # OK, ALARM, INSUFFICIENT_DATA
     actions_enabled: bool
     actions: tuple[str, ...]
@@ -173,37 +190,43 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _worst(check: str, problems: list[tuple[Status, str, str | None]], fine: str) -> Result:
-    """One result from several findings of one check: the worst status, every detail."""
+Problem = tuple[Status, str, str | None]  # (status, detail, fix) of one thing a check found
+
+
+def _worst(problems: list[Problem], fine: str) -> Verdict:
+    """One verdict from several findings of one check: the worst status, every detail."""
     if not problems:
-        return Result(check, "ok", fine)
+        return Verdict("ok", fine)
     status = max((p[0] for p in problems), key=RANK.__getitem__)
     fixes = [fix for _status, _detail, fix in problems if fix]
-    return Result(check, status, "; ".join(p[1] for p in problems), "; ".join(fixes) or None)
+    return Verdict(status, "; ".join(p[1] for p in problems), "; ".join(fixes) or None)
 
 
-def check_stack(stack: StackInfo | None, name: str, region: str) -> Result:
+def missing_outputs(stack: StackInfo) -> list[str]:
+    """The outputs the checks start from that the stack lacks."""
+    return [output for output in OUTPUTS if not stack.outputs.get(output)]
+
+
+def check_stack(stack: StackInfo | None, name: str, region: str) -> Verdict:
     """The stack exists, is not failed or half-updated, and has every output the checks need."""
     if stack is None:
-        return Result(
-            "stack",
+        return Verdict(
             "FAIL",
             f"no stack {name} in {region}",
             "deploy it (npx cdk deploy), or pass --stack-name and --region "
             f"(a multi-Region deploy names each stack {DEFAULT_STACK}-<region>)",
         )
-    missing = [output for output in OUTPUTS if not stack.outputs.get(output)]
-    events = f"aws cloudformation describe-stack-events --stack-name {stack.name}"
-    if missing:
-        return Result("stack", "FAIL", f"{stack.name} ({stack.status}) lacks outputs: {', '.join(missing)}", REDEPLOY)
-    failed = stack.status.endswith(("_FAILED", "ROLLBACK_COMPLETE")) and stack.status != "UPDATE_ROLLBACK_COMPLETE"
-    if failed or stack.status.startswith("DELETE"):
-        return Result("stack", "FAIL", f"{stack.name} is {stack.status}", f"read why ({events}), then deploy again")
-    if stack.status.endswith("_IN_PROGRESS") or stack.status == "UPDATE_ROLLBACK_COMPLETE":
-        return Result(
-            "stack", "WARN", f"{stack.name} is {stack.status} (the last change did not complete)", f"see {events}"
-        )
-    return Result("stack", "ok", f"{stack.name} is {stack.status}; its {len(OUTPUTS)} outputs resolve")
+    status, events = stack.status, f"aws cloudformation describe-stack-events --stack-name {stack.name}"
+    # The status first: a failed or rolled-back stack also lacks outputs, and that is not its problem.
+    failed = status.endswith(("_FAILED", "ROLLBACK_COMPLETE")) and status != "UPDATE_ROLLBACK_COMPLETE"
+    if failed or status.startswith("DELETE"):
+        return Verdict("FAIL", f"{stack.name} is {status}", f"read why ({events}), then deploy again")
+    if missing := missing_outputs(stack):
+        fix = f"wait until it completes ({events})" if status.endswith("_IN_PROGRESS") else REDEPLOY
+        return Verdict("FAIL", f"{stack.name} ({status}) lacks outputs: {', '.join(missing)}", fix)
+    if status.endswith("_IN_PROGRESS") or status == "UPDATE_ROLLBACK_COMPLETE":
+        return Verdict("WARN", f"{stack.name} is {status} (the last change did not complete)", f"see {events}")
+    return Verdict("ok", f"{stack.name} is {status}; its {len(OUTPUTS)} outputs resolve")
 
 
 def severity_floor(pattern: Any) -> float | None:
@@ -217,11 +240,10 @@ def severity_floor(pattern: Any) -> float | None:
     return float(floor) if ok else None
 
 
-def check_rule(rule: RuleInfo, *, threshold: str, function_name: str) -> Result:
+def check_rule(rule: RuleInfo, *, threshold: str, function_name: str) -> Verdict:
     """The rule is enabled, filters at NotifyThreshold, and invokes the triage function."""
     if rule.state != "ENABLED":
-        return Result(
-            "rule",
+        return Verdict(
             "FAIL",
             f"{rule.name} is {rule.state}: no finding reaches the responder",
             f"aws events enable-rule --name {rule.name}",
@@ -237,29 +259,26 @@ def check_rule(rule: RuleInfo, *, threshold: str, function_name: str) -> Result:
         and pattern.get("detail-type") == ["GuardDuty Finding"]
     )
     if not ours or floor is None:
-        return Result(
-            "rule", "FAIL", f"{rule.name}'s pattern is not the stack's (GuardDuty findings by severity)", REDEPLOY
-        )
+        return Verdict("FAIL", f"{rule.name}'s pattern is not the stack's (GuardDuty findings by severity)", REDEPLOY)
     try:
         wanted = float(threshold)
     except ValueError:
         wanted = float("nan")
     if floor != wanted:
-        return Result(
-            "rule",
+        return Verdict(
             "FAIL",
             f"{rule.name} passes severity >= {floor:g} but NotifyThreshold is {threshold or '?'}",
             REDEPLOY,
         )
     invoked = {target.split(":function:", 1)[-1].split(":")[0] for target in rule.targets if ":function:" in target}
     if function_name not in invoked:
-        return Result("rule", "FAIL", f"{rule.name} does not invoke the triage function {function_name}", REDEPLOY)
-    return Result(
-        "rule", "ok", f"{rule.name} is ENABLED and passes severity >= {floor:g} (NotifyThreshold) to {function_name}"
+        return Verdict("FAIL", f"{rule.name} does not invoke the triage function {function_name}", REDEPLOY)
+    return Verdict(
+        "ok", f"{rule.name} is ENABLED and passes severity >= {floor:g} (NotifyThreshold) to {function_name}"
     )
 
 
-def check_subscriptions(check: str, topic: TopicInfo, expected: Sequence[str], *, missing_fix: str) -> Result:
+def check_subscriptions(topic: TopicInfo, expected: Sequence[str], *, missing_fix: str) -> Verdict:
     """Someone confirmed a subscription; name those pending confirmation or missing."""
     subscriptions = topic.subscriptions
     confirmed = [s for s in subscriptions if not s.pending]
@@ -272,8 +291,8 @@ def check_subscriptions(check: str, topic: TopicInfo, expected: Sequence[str], *
     )
     subscribe = f"aws sns subscribe --topic-arn {topic.arn} --protocol email --notification-endpoint <address>"
     if not subscriptions:
-        return Result(check, "FAIL" if expected else "WARN", "nobody is subscribed: it reaches no one", missing_fix)
-    problems: list[tuple[Status, str, str | None]] = []
+        return Verdict("FAIL" if expected else "WARN", "nobody is subscribed: it reaches no one", missing_fix)
+    problems: list[Problem] = []
     if not confirmed:
         problems.append(
             ("FAIL", f"none of {_count(len(subscriptions), 'subscription')} confirmed: it reaches no one", None)
@@ -282,7 +301,7 @@ def check_subscriptions(check: str, topic: TopicInfo, expected: Sequence[str], *
         problems.append(("WARN", f"{len(pending)} pending confirmation ({', '.join(pending)})", confirm))
     if missing:
         problems.append(("WARN", f"not subscribed: {', '.join(missing)} (unsubscribed?)", subscribe))
-    return _worst(check, problems, f"{_count(len(confirmed), 'subscription')}, all confirmed")
+    return _worst(problems, f"{_count(len(confirmed), 'subscription')}, all confirmed")
 
 
 def _verified(address: str, statuses: Mapping[str, str]) -> bool:
@@ -290,20 +309,18 @@ def _verified(address: str, statuses: Mapping[str, str]) -> bool:
     return "Success" in (statuses.get(address), statuses.get(domain), statuses.get(domain.lower()))
 
 
-def check_sender(sender: str, statuses: Mapping[str, str], region: str) -> Result:
+def check_sender(sender: str, statuses: Mapping[str, str], region: str) -> Verdict:
     """The SES sender's address or its domain is verified in this Region."""
     if not sender:
-        return Result(
-            "ses sender",
+        return Verdict(
             "FAIL",
             "Channels includes ses but SenderAddress is empty",
             "npx cdk deploy --parameters SenderAddress=<verified address>",
         )
     if _verified(sender, statuses):
-        return Result("ses sender", "ok", f"{sender} is verified in {region}")
+        return Verdict("ok", f"{sender} is verified in {region}")
     domain = sender.rpartition("@")[2]
-    return Result(
-        "ses sender",
+    return Verdict(
         "FAIL",
         f"{sender} is not verified in SES in {region} (address: {statuses.get(sender, 'not set up')}, "
         f"domain {domain}: {statuses.get(domain, 'not set up')}): SES refuses every email",
@@ -314,9 +331,9 @@ def check_sender(sender: str, statuses: Mapping[str, str], region: str) -> Resul
 
 def check_ses_account(
     account: SesAccount, *, configured_rate: str, recipients: Sequence[str], statuses: Mapping[str, str]
-) -> Result:
+) -> Verdict:
     """Sending enabled; the sandbox and its unverified recipients; quota and rate against SesMaxSendRate."""
-    problems: list[tuple[Status, str, str | None]] = []
+    problems: list[Problem] = []
     production = "request production access (SES console, Account dashboard)"
     if not account.sending_enabled:
         problems.append(("FAIL", "sending is paused for this account", "see the SES console, Reputation metrics"))
@@ -361,7 +378,6 @@ def check_ses_account(
         )
     faster = f" (the account allows {account.max_send_rate:g}/s)" if rate < account.max_send_rate else ""
     return _worst(
-        "ses account",
         problems,
         f"production access, sending enabled, SesMaxSendRate {rate:g}/s{faster}, "
         f"{account.sent_24h:g} of {account.max_24h:g} sent in 24 hours",
@@ -372,16 +388,8 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _allows(statement: Any, *, service: str, actions: Sequence[str]) -> bool:
-    """The policy statement allows ``service`` every one of ``actions`` (wildcards honoured)."""
-    if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
-        return False
-    principal = statement.get("Principal")
-    everyone = principal == "*" or (isinstance(principal, dict) and "*" in _as_list(principal.get("AWS")))
-    named = isinstance(principal, dict) and service in _as_list(principal.get("Service"))
-    patterns = [str(p).lower() for p in _as_list(statement.get("Action"))]
-    granted = all(any(fnmatchcase(action.lower(), p) for p in patterns) for action in actions)
-    return (everyone or named) and granted
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)  # a JSON false is the string "false"
 
 
 def _statements(policy: str | None) -> list[Any]:
@@ -392,32 +400,129 @@ def _statements(policy: str | None) -> list[Any]:
     return _as_list(document.get("Statement", [])) if isinstance(document, dict) else []
 
 
-def _denies_always(statement: Any, action: str) -> bool:
-    """An unconditional Deny of ``action`` to everyone (a conditional one, such as the TLS Deny, does not count)."""
-    if not isinstance(statement, dict) or statement.get("Effect") != "Deny" or statement.get("Condition"):
+def _wildcard(value: str, pattern: str, *, ignore_case: bool = False) -> bool:
+    """IAM's match: ``*`` any run of characters, ``?`` one character, nothing else special."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.DOTALL | (re.IGNORECASE if ignore_case else 0)) is not None
+
+
+def _arn_like(value: str, pattern: str) -> bool:
+    """IAM's ArnEquals and ArnLike: each of the six colon-separated parts matched on its own."""
+    parts, wanted = value.split(":", 5), pattern.split(":", 5)
+    return len(parts) == len(wanted) == 6 and all(_wildcard(p, w) for p, w in zip(parts, wanted, strict=True))
+
+
+# The condition operators the doctor evaluates: those the stack's policies use, and their wildcard forms.
+OPERATORS: Final[dict[str, Callable[[str, str], bool]]] = {
+    "StringEquals": lambda value, wanted: value == wanted,
+    "StringLike": _wildcard,
+    "ArnEquals": _arn_like,
+    "ArnLike": _arn_like,
+    "Bool": lambda value, wanted: value == wanted.lower(),
+}
+
+
+def _holds(condition: Any, context: Mapping[str, str]) -> bool:
+    """Every condition of a statement holds for a request with ``context`` (keys in lower case, as IAM
+    compares them). One the doctor cannot evaluate (another operator, or a key not in ``context``)
+    does not hold: an Allow it guards is not counted as allowing, a Deny not as denying.
+    """
+    if condition is None:
+        return True
+    if not isinstance(condition, dict):
         return False
-    patterns = [str(p).lower() for p in _as_list(statement.get("Action"))]
-    return statement.get("Principal") in ("*", {"AWS": "*"}) and any(fnmatchcase(action, p) for p in patterns)
+    for operator, tests in condition.items():
+        compare = OPERATORS.get(operator)
+        if compare is None or not isinstance(tests, dict):
+            return False
+        for key, wanted in tests.items():
+            value = context.get(str(key).lower())
+            if value is None or not any(compare(value, _text(w)) for w in _as_list(wanted)):
+                return False
+    return True
 
 
-def check_alarm_policy(policy: str | None) -> Result:
-    """The alarm topic's policy lets CloudWatch publish (a topic policy replaces SNS's default)."""
-    statements = _statements(policy)
-    allowed = any(_allows(s, service="cloudwatch.amazonaws.com", actions=["sns:Publish"]) for s in statements)
-    if allowed and not any(_denies_always(s, "sns:publish") for s in statements):
-        return Result("alarm topic policy", "ok", "cloudwatch.amazonaws.com may publish to the alarm topic")
-    return Result(
-        "alarm topic policy",
-        "FAIL",
-        "the alarm topic's policy does not let cloudwatch.amazonaws.com publish: every alarm action fails "
-        "(not authorized to perform SNS:Publish) and alarms reach no one",
-        REDEPLOY,
+def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
+    """The statement's Action names ``action`` (IAM action names ignore case; wildcards honoured)."""
+    return any(_wildcard(action, _text(p), ignore_case=True) for p in _as_list(statement.get("Action")))
+
+
+def _applies(statement: Any, effect: str, *, action: str, resource: str | None, context: Mapping[str, str]) -> bool:
+    """The statement has ``effect`` on CloudWatch's ``action`` on ``resource`` (``None``: any) in ``context``."""
+    if not isinstance(statement, dict) or statement.get("Effect") != effect:
+        return False
+    principal = statement.get("Principal")
+    named = isinstance(principal, dict) and (
+        "*" in _as_list(principal.get("AWS")) or CLOUDWATCH in _as_list(principal.get("Service"))
+    )
+    resources = _as_list(statement.get("Resource", "*"))
+    return (
+        (principal == "*" or named)
+        and _action_matches(statement, action)
+        and (resource is None or any(_wildcard(resource, _text(r)) for r in resources))
+        and _holds(statement.get("Condition"), context)
     )
 
 
-def check_keys(alert: KeyInfo | None, alarm: KeyInfo | None) -> Result:
+def _permits(policy: str | None, *, action: str, resource: str | None, context: Mapping[str, str]) -> bool:
+    """The policy lets CloudWatch do ``action``: a statement allows it and none denies it (a Deny wins)."""
+    statements = _statements(policy)
+
+    def any_with(effect: str) -> bool:
+        return any(_applies(s, effect, action=action, resource=resource, context=context) for s in statements)
+
+    return any_with("Allow") and not any_with("Deny")
+
+
+def cloudwatch_request(account: str, alarm_arn: str | None = None) -> dict[str, str]:
+    """What SNS and KMS know of CloudWatch's request when an alarm of ``account`` acts (TLS, as it always is)."""
+    context = {"aws:sourceaccount": account, "aws:sourceowner": account, "aws:securetransport": "true"}
+    return context | ({"aws:sourcearn": alarm_arn} if alarm_arn else {})
+
+
+def check_alarm_policy(
+    policy: str | None, *, topic_arn: str, account: str, alarms: Sequence[AlarmInfo], stack_alarms: Collection[str]
+) -> Verdict:
+    """CloudWatch may publish to the alarm topic for every alarm that notifies it.
+
+    A topic policy replaces SNS's default; the stack's admits only its own alarms, by ``aws:SourceArn``
+    and ``aws:SourceAccount``, so any other alarm pointed at the topic is refused.
+    """
+    publishing = [a for a in alarms if topic_arn in a.actions]
+    if not publishing:
+        return Verdict("WARN", "no alarm notifies the alarm topic: nothing to check its policy against (see alarms)")
+    refused = [
+        a.name
+        for a in publishing
+        if not _permits(policy, action="sns:Publish", resource=topic_arn, context=cloudwatch_request(account, a.arn))
+    ]
+    ours = sorted(name for name in refused if name in stack_alarms)
+    others = sorted(name for name in refused if name not in stack_alarms)
+    problems: list[Problem] = []
+    if ours:
+        problems.append(
+            (
+                "FAIL",
+                f"the alarm topic's policy does not let {CLOUDWATCH} publish for the stack's alarms "
+                f"{', '.join(ours)}: their actions fail (not authorized to perform SNS:Publish) and they reach no one",
+                REDEPLOY,
+            )
+        )
+    if others:
+        problems.append(
+            (
+                "FAIL",
+                f"alarms not of this stack notify the alarm topic, whose policy refuses them: {', '.join(others)}",
+                "point them at a topic of your own (the stack's topic admits only the stack's alarms)",
+            )
+        )
+    count = _count(len(publishing), "alarm")
+    return _worst(problems, f"{CLOUDWATCH} may publish for every alarm that notifies the alarm topic ({count})")
+
+
+def check_keys(alert: KeyInfo | None, alarm: KeyInfo | None, *, account: str) -> Verdict:
     """The topics' KMS keys are enabled, and CloudWatch may use the alarm topic's key."""
-    problems: list[tuple[Status, str, str | None]] = []
+    problems: list[Problem] = []
     for label, key in (("alert", alert), ("alarm", alarm)):
         if key is not None and key.state != "Enabled":
             fix = "aws kms cancel-key-deletion --key-id {id} && aws kms enable-key --key-id {id}"
@@ -431,9 +536,9 @@ def check_keys(alert: KeyInfo | None, alarm: KeyInfo | None) -> Result:
             )
     if alarm is not None and alarm.aws_managed:
         problems.append(("FAIL", "the alarm topic uses an AWS managed key, which CloudWatch cannot use", REDEPLOY))
-    elif alarm is not None and not any(
-        _allows(s, service="cloudwatch.amazonaws.com", actions=["kms:GenerateDataKey", "kms:Decrypt"])
-        for s in _statements(alarm.policy)
+    elif alarm is not None and not all(
+        _permits(alarm.policy, action=action, resource=None, context=cloudwatch_request(account))
+        for action in ("kms:GenerateDataKey", "kms:Decrypt")
     ):
         problems.append(
             (
@@ -443,26 +548,30 @@ def check_keys(alert: KeyInfo | None, alarm: KeyInfo | None) -> Result:
             )
         )
     used = "; CloudWatch may use the alarm topic's key" if alarm is not None else " (the alarm topic has no KMS key)"
-    return _worst("topic keys", problems, f"enabled{used}")
+    return _worst(problems, f"enabled{used}")
 
 
-def check_dead_letter_queue(depth: int) -> Result:
+def check_dead_letter_queue(depth: int) -> Verdict:
     """Nothing waits in the dead-letter queue."""
     if depth:
-        return Result(
-            "dead-letter queue",
+        return Verdict(
             "FAIL",
             f"{_count(depth, 'message')} in the dead-letter queue (events or emails that could not be handled)",
             "read them, fix the cause and redrive (README: The dead-letter queue)",
         )
-    return Result("dead-letter queue", "ok", "empty")
+    return Verdict("ok", "empty")
 
 
-def check_alarms(alarms: Sequence[AlarmInfo], *, stack_alarms: Sequence[str], topic_arn: str) -> Result:
-    """No alarm of the stack is in ALARM, and each notifies the alarm topic."""
-    if not alarms:
-        return Result("alarms", "FAIL", "no alarm of this stack found", REDEPLOY)
-    problems: list[tuple[Status, str, str | None]] = []
+def check_alarms(alarms: Sequence[AlarmInfo], *, stack_alarms: Sequence[str], topic_arn: str) -> Verdict:
+    """Every alarm the stack lists still exists, none is in ALARM, and each notifies the alarm topic."""
+    found = {a.name for a in alarms}
+    deleted = sorted(name for name in stack_alarms if name not in found)
+    if not alarms and not deleted:
+        return Verdict("FAIL", "no alarm of this stack found", REDEPLOY)
+    problems: list[Problem] = []
+    if deleted:
+        # CloudFormation still lists them: someone deleted them in CloudWatch, and nothing watches those metrics.
+        problems.append(("FAIL", f"alarms of the stack deleted outside CloudFormation: {', '.join(deleted)}", REDEPLOY))
     firing = sorted(a.name for a in alarms if a.state == "ALARM")
     if firing:
         problems.append(
@@ -482,39 +591,34 @@ def check_alarms(alarms: Sequence[AlarmInfo], *, stack_alarms: Sequence[str], to
                 f"aws cloudwatch enable-alarm-actions --alarm-names {' '.join(silent)}, or {REDEPLOY}",
             )
         )
-    return _worst("alarms", problems, f"{len(alarms)} alarms, none in ALARM, each notifies the alarm topic")
+    return _worst(problems, f"{_count(len(alarms), 'alarm')}, none in ALARM, each notifies the alarm topic")
 
 
-def check_detector(detectors: Sequence[DetectorInfo], region: str) -> Result:
+def check_detector(detectors: Sequence[DetectorInfo], region: str) -> Verdict:
     """GuardDuty is enabled here and publishes finding updates every 15 minutes."""
     if not detectors:
-        return Result(
-            "guardduty",
+        return Verdict(
             "FAIL",
             f"GuardDuty is not enabled in {region}: no findings are produced",
             f"aws guardduty create-detector --enable --finding-publishing-frequency {FIFTEEN_MINUTES}",
         )
     detector = detectors[0]  # GuardDuty allows one detector per account and Region
     if detector.status != "ENABLED":
-        return Result(
-            "guardduty",
+        return Verdict(
             "FAIL",
             f"detector {detector.detector_id} is {detector.status}: no findings are produced",
             f"aws guardduty update-detector --detector-id {detector.detector_id} --enable",
         )
     if detector.frequency != FIFTEEN_MINUTES:
         delay = DELAYS.get(detector.frequency, detector.frequency)
-        return Result(
-            "guardduty",
+        return Verdict(
             "WARN",
             f"detector {detector.detector_id} publishes finding updates every {delay}: updates and severity "
             f"rises reach the responder up to {delay} late",
             f"aws guardduty update-detector --detector-id {detector.detector_id} --finding-publishing-frequency "
             f"{FIFTEEN_MINUTES} (in an organisation the delegated administrator sets it)",
         )
-    return Result(
-        "guardduty", "ok", f"detector {detector.detector_id} is ENABLED and publishes updates every 15 minutes"
-    )
+    return Verdict("ok", f"detector {detector.detector_id} is ENABLED and publishes updates every 15 minutes")
 
 
 # --- the test alert ----------------------------------------------------------------------------
@@ -562,12 +666,11 @@ def probe_message(stack: StackInfo, region: str, *, finding_id: str, now: dateti
     return body, prepared
 
 
-def send_test_alert(aws: Deployment, stack: StackInfo, *, now: datetime) -> Result:
+def send_test_alert(aws: Deployment, stack: StackInfo, *, now: datetime) -> Verdict:
     """Queue the test finding on the immediate queue: the deployed notifier emails it."""
     body, prepared = probe_message(stack, aws.region, finding_id=f"doctortest{uuid4().hex}", now=now)
     aws.send_message(stack.outputs["ImmediateQueueUrl"], body)
-    return Result(
-        "test alert",
+    return Verdict(
         "ok",
         f"queued: expect the email '{prepared.email.display_subject}' within about a minute; if none arrives, "
         f"read the notifier's log ({stack.outputs['NotifierName']}, 'delivery failed')",
@@ -576,21 +679,19 @@ def send_test_alert(aws: Deployment, stack: StackInfo, *, now: datetime) -> Resu
 
 def send_test_alarm(
     aws: Deployment, alarms: Sequence[AlarmInfo], stack: StackInfo, *, pause: Callable[[float], None]
-) -> Result:
+) -> Verdict:
     """One alarm of the stack to ALARM (its action emails the operator), then back to OK."""
     topic = stack.outputs["AlarmTopicArn"]
     quiet = [a for a in alarms if a.state != "ALARM" and a.actions_enabled and topic in a.actions]
     if not quiet:
-        return Result("test alarm", "WARN", "no alarm that notifies the alarm topic is out of ALARM: none was set")
+        return Verdict("WARN", "no alarm that notifies the alarm topic is out of ALARM: none was set")
     alarm = next((a for a in quiet if TEST_ALARM in a.name), quiet[0])
     reason = "Test alarm from python -m responder doctor --send-test: no action needed"
     aws.set_alarm_state(alarm.name, "ALARM", reason)
     pause(ALARM_HOLD_SECONDS)  # lets CloudWatch run the alarm action before the state changes back
     aws.set_alarm_state(alarm.name, "OK", reason)
     who = stack.parameter("AlarmEmail") or "the alarm topic's subscribers"
-    return Result(
-        "test alarm", "ok", f"{alarm.name} set to ALARM, then back to OK: expect an 'ALARM: ...' email at {who}"
-    )
+    return Verdict("ok", f"{alarm.name} set to ALARM, then back to OK: expect an 'ALARM: ...' email at {who}")
 
 
 # --- running the checks --------------------------------------------------------------------
@@ -600,25 +701,36 @@ class AwsUnavailableError(RuntimeError):
     """AWS could not be asked at all: no credentials, no Region, the endpoint unreachable."""
 
 
+Guard = Callable[[str, Callable[[], Verdict]], Result]  # runs one named check (responder.doctor_aws.guard)
+
+
 def diagnose(
     aws: Deployment,
     stack_name: str,
     *,
     send_test: bool = False,
-    guard: Callable[[str, Callable[[], Result]], Result],
+    guard: Guard,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     pause: Callable[[float], None] | None = None,
 ) -> list[Result]:
     """Every check, in order. ``guard`` turns an AWS refusal of one check into its FAIL line."""
     found: list[StackInfo | None] = []
-    first = guard("stack", lambda: check_stack(_remember(found, aws.stack(stack_name)), stack_name, aws.region))
-    results = [first]
+
+    def stack_check() -> Verdict:
+        found.append(aws.stack(stack_name))
+        return check_stack(found[0], stack_name, aws.region)
+
+    first = guard("stack", stack_check)
     stack = found[0] if found else None
-    if stack is None or any(not stack.outputs.get(output) for output in OUTPUTS):
-        return results  # every other check starts from the stack's outputs
+    if stack is None or missing_outputs(stack):
+        return [first]  # every other check starts from the stack's outputs
     out = stack.outputs
-    results.append(
-        guard(
+    alert_topic = _once(lambda: aws.topic(out["AlertTopicArn"]))
+    alarm_topic = _once(lambda: aws.topic(out["AlarmTopicArn"]))
+    alarms = _once(lambda: aws.alarms(stack.alarm_names, out["AlarmTopicArn"]))
+    alarm_email = stack.parameter("AlarmEmail")
+    checks: list[tuple[str, Callable[[], Verdict]]] = [
+        (
             "rule",
             lambda: check_rule(
                 aws.rule(out["RuleName"]),
@@ -626,108 +738,105 @@ def diagnose(
                 function_name=out["FunctionName"],
             ),
         )
-    )
-    topics: dict[str, TopicInfo] = {}
-
-    def topic(name: str) -> TopicInfo:
-        if name not in topics:
-            topics[name] = aws.topic(out[name])
-        return topics[name]
-
+    ]
     if "sns" in stack.channels:
-        results.append(
-            guard(
+        checks.append(
+            (
                 "alert subscriptions",
                 lambda: check_subscriptions(
-                    "alert subscriptions",
-                    topic("AlertTopicArn"),
+                    alert_topic(),
                     stack.listed("Recipients")[:SNS_SUBSCRIPTIONS],
                     missing_fix="npx cdk deploy --parameters Recipients=<addresses>",
                 ),
             )
         )
-    alarm_email = stack.parameter("AlarmEmail")
-    results.append(
-        guard(
+    checks += [
+        (
             "alarm subscriptions",
             lambda: check_subscriptions(
-                "alarm subscriptions",
-                topic("AlarmTopicArn"),
+                alarm_topic(),
                 [alarm_email] if alarm_email else [],
                 missing_fix="npx cdk deploy --parameters AlarmEmail=<operator address>",
             ),
-        )
-    )
-    results.append(guard("alarm topic policy", lambda: check_alarm_policy(topic("AlarmTopicArn").policy)))
-    results.append(guard("topic keys", lambda: _keys(aws, topic("AlertTopicArn"), topic("AlarmTopicArn"))))
-    if "ses" in stack.channels:
-        results += _ses(aws, stack, guard)
-    results.append(guard("queues", lambda: _queues(aws, out)))
-    alarms: list[AlarmInfo] = []
-    results.append(
-        guard(
-            "alarms",
-            lambda: check_alarms(
-                _remember(alarms, aws.alarms(stack.alarm_names, out["AlarmTopicArn"])),
-                stack_alarms=stack.alarm_names,
+        ),
+        (
+            "alarm topic policy",
+            lambda: check_alarm_policy(
+                alarm_topic().policy,
                 topic_arn=out["AlarmTopicArn"],
+                account=stack.account,
+                alarms=alarms(),
+                stack_alarms=stack.alarm_names,
             ),
-        )
-    )
-    results.append(guard("guardduty", lambda: check_detector(aws.detectors(), aws.region)))
+        ),
+        ("topic keys", lambda: _keys(aws, alert_topic(), alarm_topic(), account=stack.account)),
+    ]
+    if "ses" in stack.channels:
+        checks += _ses(aws, stack)
+    checks += [
+        ("queues", lambda: _queues(aws, out)),
+        (
+            "alarms",
+            lambda: check_alarms(alarms(), stack_alarms=stack.alarm_names, topic_arn=out["AlarmTopicArn"]),
+        ),
+        ("guardduty", lambda: check_detector(aws.detectors(), aws.region)),
+    ]
     if send_test:
-        results.append(guard("test alert", lambda: send_test_alert(aws, stack, now=now())))
-        results.append(guard("test alarm", lambda: send_test_alarm(aws, alarms, stack, pause=pause or time.sleep)))
-    return results
+        checks += [
+            ("test alert", lambda: send_test_alert(aws, stack, now=now())),
+            ("test alarm", lambda: send_test_alarm(aws, alarms(), stack, pause=pause or time.sleep)),
+        ]
+    return [first, *(guard(name, run) for name, run in checks)]
 
 
-def _remember(into: list[Any], value: Any) -> Any:
-    """Keep what a check read, for the checks after it (``value`` a list: its items)."""
-    if isinstance(value, list):
-        into.extend(value)
-    else:
-        into.append(value)
-    return value
+def _once(read: Callable[[], T]) -> Callable[[], T]:
+    """``read``, called at most once: the checks that need the same answer share it. A call that raised
+    is not kept, so each check that needs it reports the refusal on its own line.
+    """
+    kept: list[T] = []
+
+    def cached() -> T:
+        if not kept:
+            kept.append(read())
+        return kept[0]
+
+    return cached
 
 
-def _keys(aws: Deployment, alert: TopicInfo, alarm: TopicInfo) -> Result:
+def _keys(aws: Deployment, alert: TopicInfo, alarm: TopicInfo, *, account: str) -> Verdict:
     return check_keys(
         aws.key(alert.key_id) if alert.key_id else None,
         aws.key(alarm.key_id) if alarm.key_id else None,
+        account=account,
     )
 
 
-def _ses(aws: Deployment, stack: StackInfo, guard: Callable[[str, Callable[[], Result]], Result]) -> list[Result]:
+def _ses(aws: Deployment, stack: StackInfo) -> list[tuple[str, Callable[[], Verdict]]]:
     sender = stack.parameter("SenderAddress")
     recipients = stack.listed("Recipients")
     names = [sender, *recipients]
     identities = sorted({n for name in names if name for n in (name, name.rpartition("@")[2])})
-    statuses: dict[str, str] = {}
-
-    def sender_result() -> Result:
-        statuses.update(aws.identities(identities))
-        return check_sender(sender, statuses, aws.region)
-
+    statuses = _once(lambda: aws.identities(identities))
     return [
-        guard("ses sender", sender_result),
-        guard(
+        ("ses sender", lambda: check_sender(sender, statuses(), aws.region)),
+        (
             "ses account",
             lambda: check_ses_account(
                 aws.ses_account(),
                 configured_rate=stack.parameter("SesMaxSendRate", "1"),
                 recipients=recipients,
-                statuses=statuses,
+                statuses=statuses(),
             ),
         ),
     ]
 
 
-def _queues(aws: Deployment, outputs: Mapping[str, str]) -> Result:
+def _queues(aws: Deployment, outputs: Mapping[str, str]) -> Verdict:
     aws.queue_depth(outputs["ImmediateQueueUrl"])  # reachable (a deleted queue raises)
     aws.queue_depth(outputs["DigestQueueUrl"])
     result = check_dead_letter_queue(aws.queue_depth(outputs["DeadLetterQueueUrl"]))
-    return Result(
-        "queues", result.status, f"immediate and digest queues reachable; dead-letter queue {result.detail}", result.fix
+    return Verdict(
+        result.status, f"immediate and digest queues reachable; dead-letter queue {result.detail}", result.fix
     )
 
 

@@ -31,6 +31,7 @@ from responder.doctor import (
     StackInfo,
     Subscription,
     TopicInfo,
+    Verdict,
 )
 
 MAX_ATTEMPTS: Final = 3  # attempts per call, the first included: a doctor should answer quickly
@@ -52,12 +53,15 @@ DENIED_CODES: Final = frozenset(
     {"AccessDenied", "AccessDeniedException", "AuthorizationError", "AuthorizationErrorException"}
 )
 PERMISSIONS_FIX: Final = "grant the operator the read-only permissions in README (After deploying: doctor)"
+# Without AlarmTypes, DescribeAlarms lists metric alarms only; a composite alarm can notify the topic too.
+ALARM_TYPES: Final = ["MetricAlarm", "CompositeAlarm"]
+ALARM_NAMES_PER_CALL: Final = 100  # DescribeAlarms takes at most 100 AlarmNames
 
 
-def guard(check: str, run: Callable[[], Result]) -> Result:
+def guard(check: str, run: Callable[[], Verdict]) -> Result:
     """Run one check; an AWS refusal becomes its FAIL line, a dead connection stops every check."""
     try:
-        return run()
+        return run().named(check)
     except ClientError as error:
         code = str(error.response.get("Error", {}).get("Code", "Unknown"))
         if code in CREDENTIAL_CODES:
@@ -188,17 +192,31 @@ class AwsDeployment:
         return sum(int(attributes.get(name, 0)) for name in names)
 
     def alarms(self, names: Sequence[str], topic_arn: str) -> list[AlarmInfo]:
-        """The stack's alarms, and any other alarm that notifies its alarm topic."""
-        wanted = set(names)
-        found = []
-        for page in self._client("cloudwatch").get_paginator("describe_alarms").paginate():
-            for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
-                actions = tuple(alarm.get("AlarmActions", []))
-                if alarm["AlarmName"] in wanted or topic_arn in actions:
-                    found.append(
-                        AlarmInfo(alarm["AlarmName"], alarm["StateValue"], bool(alarm.get("ActionsEnabled")), actions)
+        """The stack's alarms (by name), and any other alarm, metric or composite, that notifies its alarm topic."""
+        queries: list[dict[str, Any]] = [
+            {"AlarmNames": list(names[start : start + ALARM_NAMES_PER_CALL])}
+            for start in range(0, len(names), ALARM_NAMES_PER_CALL)
+        ]
+        queries.append({"ActionPrefix": topic_arn})
+        paginator = self._client("cloudwatch").get_paginator("describe_alarms")
+        found: dict[str, AlarmInfo] = {}
+        for query in queries:
+            for page in paginator.paginate(AlarmTypes=ALARM_TYPES, **query):
+                for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
+                    actions = tuple(alarm.get("AlarmActions", []))
+                    if "ActionPrefix" in query and topic_arn not in actions:
+                        continue  # a prefix: the topic "alarms" also matches "alarms-other"
+                    found.setdefault(
+                        alarm["AlarmName"],
+                        AlarmInfo(
+                            alarm["AlarmName"],
+                            alarm.get("AlarmArn", ""),
+                            alarm["StateValue"],
+                            bool(alarm.get("ActionsEnabled")),
+                            actions,
+                        ),
                     )
-        return found
+        return list(found.values())
 
     def detectors(self) -> list[DetectorInfo]:
         guardduty = self._client("guardduty")

@@ -1,11 +1,15 @@
 """``python -m responder doctor`` against a deployed-like stack in moto: every FAIL path moto can produce.
 
-The stack is created with CloudFormation in moto (topics, key, queues and rule, with the real
-stack's outputs and parameters); what moto's CloudFormation cannot create (the alarm topic's
-policy, email subscriptions, alarms, the detector, SES identities) is created with boto3 the
-way the deployed stack has it. moto 5.2 lacks SES's GetAccount: the ``ses_account`` fixture
-answers it with the shape AWS documents. moto confirms every subscription at once: a pending
-one is made by marking it in moto's SNS backend, as AWS lists it.
+The stack is created with CloudFormation in moto (the two topic keys, topics, queues and rule,
+with the real stack's outputs and parameters). What moto's CloudFormation cannot create is
+created with boto3 the way the deployed stack has it: the alarms (AWS::CloudWatch::Alarm, from
+the template's own definitions, then listed among the stack's resources in moto's CloudFormation
+backend, where ListStackResources finds them as it finds CloudFormation's), the alarm topic's
+policy (the TLS Deny and CloudWatch's Allow for the stack's account and alarm ARNs), email
+subscriptions, the detector and SES identities. moto 5.2 lacks SES's GetAccount: the
+``ses_account`` fixture answers it with the shape AWS documents. moto confirms every
+subscription at once: a pending one is made by marking it in moto's SNS backend, as AWS lists
+it. AWS refusals moto cannot produce are answered through botocore (``botocore_hooks``).
 """
 
 from __future__ import annotations
@@ -33,9 +37,19 @@ RECIPIENTS = "secops@example.com,oncall@example.org"
 OPERATOR = "ops@example.com"
 FUNCTION = "GuardDutyResponder-Function1A2B3C-XYZ"
 ALARMS = ("DeadLetterQueueNotEmpty", "FunctionErrors", "NotifierErrors")
+OTHER_ACCOUNT = "210987654321"
+
+# moto's CloudFormation warns for each resource type it skips (the alarms, created by deploy()).
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..CloudWatch..Alarm")
 
 
-def key_policy(*, cloudwatch: bool = True) -> dict[str, Any]:
+def alarm_name(logical_id: str) -> str:
+    """The name CloudFormation gives an alarm of the stack."""
+    return f"{STACK}-{logical_id}1A2B3C-XYZ"
+
+
+def key_policy(*, cloudwatch: bool = True, account: str = DEFAULT_ACCOUNT_ID) -> dict[str, Any]:
+    """A topic key's policy: the account's root and, for the alarm topic's key, CloudWatch from ``account``."""
     statements = [
         {
             "Effect": "Allow",
@@ -52,6 +66,7 @@ def key_policy(*, cloudwatch: bool = True) -> dict[str, Any]:
                 "Principal": {"Service": "cloudwatch.amazonaws.com"},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                 "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
@@ -60,7 +75,6 @@ def key_policy(*, cloudwatch: bool = True) -> dict[str, Any]:
 def template(*, floor: float = 4) -> dict[str, Any]:
     """The deployed stack's shape: its parameters, the resources moto can create, its outputs."""
     queue = {"Type": "AWS::SQS::Queue"}
-    topic = {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": {"Ref": "TopicKey"}}}
     function_arn = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:{FUNCTION}"
     text = {"Type": "String", "Default": ""}
     return {
@@ -75,10 +89,15 @@ def template(*, floor: float = 4) -> dict[str, Any]:
             "Language": {"Type": "String", "Default": "en"},
         },
         "Resources": {
-            # A JSON string: moto stores an object as it is and then cannot serve it.
-            "TopicKey": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": json.dumps(key_policy())}},
-            "AlertTopic": topic,
-            "AlarmTopic": topic,
+            # Key policies as JSON strings: moto stores an object as it is and then cannot serve it.
+            # The alert topic's key protects finding data; the alarm topic has its own, which CloudWatch may use.
+            "TopicKey": {
+                "Type": "AWS::KMS::Key",
+                "Properties": {"KeyPolicy": json.dumps(key_policy(cloudwatch=False))},
+            },
+            "AlarmTopicKey": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": json.dumps(key_policy())}},
+            "AlertTopic": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": {"Ref": "TopicKey"}}},
+            "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": {"Ref": "AlarmTopicKey"}}},
             "DeadLetterQueue": queue,
             "ImmediateQueue": queue,
             "DigestQueue": queue,
@@ -94,6 +113,23 @@ def template(*, floor: float = 4) -> dict[str, Any]:
                     "Targets": [{"Id": "Target0", "Arn": function_arn}],
                 },
             },
+            **{
+                name: {
+                    "Type": "AWS::CloudWatch::Alarm",
+                    "Properties": {
+                        "Namespace": "AWS/SQS",
+                        "MetricName": "ApproximateNumberOfMessagesVisible",
+                        "Statistic": "Maximum",
+                        "Period": 300,
+                        "EvaluationPeriods": 1,
+                        "Threshold": 1,
+                        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                        "TreatMissingData": "notBreaching",
+                        "AlarmActions": [{"Ref": "AlarmTopic"}],
+                    },
+                }
+                for name in ALARMS
+            },
         },
         "Outputs": {
             "AlertTopicArn": {"Value": {"Ref": "AlertTopic"}},
@@ -108,8 +144,10 @@ def template(*, floor: float = 4) -> dict[str, Any]:
     }
 
 
-def alarm_topic_policy(topic_arn: str, *, cloudwatch: bool = True) -> str:
-    """The stack's alarm topic policy: the TLS Deny (enforce_ssl) and, fixed, the CloudWatch Allow."""
+def alarm_topic_policy(
+    topic_arn: str, alarm_arns: list[str], *, cloudwatch: bool = True, account: str = DEFAULT_ACCOUNT_ID
+) -> str:
+    """The stack's alarm topic policy: the TLS Deny (enforce_ssl) and CloudWatch's Allow for its alarms."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": "AllowPublishThroughSSLOnly",
@@ -123,50 +161,70 @@ def alarm_topic_policy(topic_arn: str, *, cloudwatch: bool = True) -> str:
     if cloudwatch:
         statements.append(
             {
-                "Sid": "AllowCloudWatchAlarms",
+                "Sid": "AllowThisStacksAlarmsToPublish",
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudwatch.amazonaws.com"},
                 "Action": "sns:Publish",
                 "Resource": topic_arn,
-                "Condition": {"StringEquals": {"aws:SourceAccount": DEFAULT_ACCOUNT_ID}},
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "ArnEquals": {"aws:SourceArn": alarm_arns},
+                },
             }
         )
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def create_stack_alarms(body: dict[str, Any], alarm_topic: str) -> list[str]:
+    """Create the template's alarms as CloudFormation would (moto's CloudFormation skips them) and
+    list them among the stack's resources in moto, as CloudFormation lists its own; their ARNs.
+    """
+    from moto.cloudformation.models import cloudformation_backends
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    [stack] = [s for s in cloudformation_backends[DEFAULT_ACCOUNT_ID][REGION].stacks.values() if s.name == STACK]
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    arns = []
+    for logical_id, resource in body["Resources"].items():
+        if resource["Type"] != "AWS::CloudWatch::Alarm":
+            continue
+        name = alarm_name(logical_id)
+        cloudwatch.put_metric_alarm(AlarmName=name, **{**resource["Properties"], "AlarmActions": [alarm_topic]})
+        alarm = cloudwatch_backends[DEFAULT_ACCOUNT_ID][REGION].alarms[name]
+        alarm.cf_resource_type, alarm.logical_resource_id, alarm.physical_resource_id = (
+            resource["Type"],
+            logical_id,
+            name,
+        )
+        stack.resource_map._parsed_resources[logical_id] = alarm
+        arns.append(alarm.alarm_arn)
+    return arns
 
 
 def deploy(parameters: dict[str, str] | None = None, *, floor: float = 4) -> dict[str, str]:
     """Create the deployed-like stack; return its outputs."""
     cloudformation = boto3.client("cloudformation", region_name=REGION)
     values = {"Recipients": RECIPIENTS, "AlarmEmail": OPERATOR, **(parameters or {})}
+    body = template(floor=floor)
     cloudformation.create_stack(
         StackName=STACK,
-        TemplateBody=json.dumps(template(floor=floor)),
+        TemplateBody=json.dumps(body),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
     )
     [stack] = cloudformation.describe_stacks(StackName=STACK)["Stacks"]
     out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    alarm_arns = create_stack_alarms(body, out["AlarmTopicArn"])
     sns = boto3.client("sns", region_name=REGION)
     sns.set_topic_attributes(
-        TopicArn=out["AlarmTopicArn"], AttributeName="Policy", AttributeValue=alarm_topic_policy(out["AlarmTopicArn"])
+        TopicArn=out["AlarmTopicArn"],
+        AttributeName="Policy",
+        AttributeValue=alarm_topic_policy(out["AlarmTopicArn"], alarm_arns),
     )
     if "sns" in values.get("Channels", "sns"):
         for address in RECIPIENTS.split(","):
             sns.subscribe(TopicArn=out["AlertTopicArn"], Protocol="email", Endpoint=address)
     if values["AlarmEmail"]:
         sns.subscribe(TopicArn=out["AlarmTopicArn"], Protocol="email", Endpoint=values["AlarmEmail"])
-    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
-    for name in ALARMS:
-        cloudwatch.put_metric_alarm(
-            AlarmName=f"{STACK}-{name}1A2B3C-XYZ",
-            Namespace="AWS/SQS",
-            MetricName="ApproximateNumberOfMessagesVisible",
-            Statistic="Maximum",
-            Period=300,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            AlarmActions=[out["AlarmTopicArn"]],
-        )
     boto3.client("guardduty", region_name=REGION).create_detector(
         Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES"
     )
@@ -232,6 +290,7 @@ def test_a_healthy_deployment_passes_every_check(cloud, capsys):
     assert status == 0
     assert "passes severity >= 4 (NotifyThreshold) to " + FUNCTION in lines["rule"]
     assert "3 alarms, none in ALARM" in lines["alarms"]
+    assert lines["alarm topic policy"].endswith("every alarm that notifies the alarm topic (3 alarms)")
 
 
 def test_ses_channel_checks_sender_and_account(cloud, capsys, ses_account):
@@ -371,36 +430,150 @@ def test_ses_sending_paused_fails(cloud, capsys, ses_account):
     assert status == 1
 
 
-def test_alarm_topic_policy_without_cloudwatch_fails(cloud, capsys):
-    # Given the alarm topic policy as enforce_ssl alone leaves it: the TLS Deny only
-    out = deploy()
+def stack_alarm_arns() -> list[str]:
+    alarms = boto3.client("cloudwatch", region_name=REGION).describe_alarms(AlarmNamePrefix=STACK)["MetricAlarms"]
+    return [alarm["AlarmArn"] for alarm in alarms]
+
+
+def set_alarm_topic_policy(out: dict[str, str], document: str) -> None:
     boto3.client("sns", region_name=REGION).set_topic_attributes(
-        TopicArn=out["AlarmTopicArn"],
-        AttributeName="Policy",
-        AttributeValue=alarm_topic_policy(out["AlarmTopicArn"], cloudwatch=False),
+        TopicArn=out["AlarmTopicArn"], AttributeName="Policy", AttributeValue=document
     )
-    # Then the policy check fails: alarms reach no one
+
+
+EVERY_ALARM = ", ".join(sorted(map(alarm_name, ALARMS)))
+
+
+@pytest.mark.parametrize(
+    ("policy", "refused"),
+    [
+        pytest.param(
+            lambda topic, arns: alarm_topic_policy(topic, arns, cloudwatch=False), EVERY_ALARM, id="tls-deny-only"
+        ),
+        pytest.param(
+            lambda topic, arns: alarm_topic_policy(topic, arns, account=OTHER_ACCOUNT), EVERY_ALARM, id="other-account"
+        ),
+        pytest.param(
+            lambda topic, arns: alarm_topic_policy(topic, arns[1:]),
+            alarm_name("DeadLetterQueueNotEmpty"),
+            id="an-alarm-left-out",
+        ),
+    ],
+)
+def test_alarm_topic_policy_that_refuses_the_stacks_alarms_fails(cloud, capsys, policy, refused):
+    # Given the alarm topic policy as enforce_ssl alone leaves it, or CloudWatch allowed only for
+    # another account, or for the stack's alarm ARNs but the first (DeadLetterQueueNotEmpty)
+    out = deploy()
+    set_alarm_topic_policy(out, policy(out["AlarmTopicArn"], sorted(stack_alarm_arns())))
+    # When the doctor checks
     status, lines = doctor(capsys)
-    assert lines["alarm topic policy"].startswith(
-        "FAIL alarm topic policy: the alarm topic's policy does not let cloudwatch.amazonaws.com publish"
+    # Then the policy check fails, naming exactly the alarms whose actions SNS refuses
+    assert lines["alarm topic policy"] == (
+        "FAIL alarm topic policy: the alarm topic's policy does not let cloudwatch.amazonaws.com publish for "
+        f"the stack's alarms {refused}: their actions fail (not authorized to perform SNS:Publish) and they "
+        "reach no one -> fix: npx cdk deploy --revert-drift (a plain deploy leaves changes made outside "
+        "CloudFormation)"
+    )
+    assert status == 1
+
+
+def test_alarms_not_of_the_stack_that_notify_its_topic_are_named_as_refused(cloud, capsys):
+    # Given, besides the stack's alarms, a metric alarm and a composite alarm of the operator's own
+    # whose actions notify the stack's alarm topic (whose policy admits only the stack's alarms),
+    # and one that notifies a topic whose ARN merely starts with the alarm topic's
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    out = deploy()
+    topic = out["AlarmTopicArn"]
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    for name, action in (("MyCpuHigh", topic), ("MyOtherTopic", topic + "-other")):
+        cloudwatch.put_metric_alarm(
+            AlarmName=name,
+            Namespace="AWS/EC2",
+            MetricName="CPUUtilization",
+            Statistic="Average",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=90,
+            ComparisonOperator="GreaterThanThreshold",
+            AlarmActions=[action],
+        )
+    # moto lacks PutCompositeAlarm: its backend creates the composite as its PutMetricAlarm does with AlarmRule
+    cloudwatch_backends[DEFAULT_ACCOUNT_ID][REGION].put_metric_alarm(
+        name="MyComposite",
+        namespace="",
+        metric_name="",
+        comparison_operator="",
+        evaluation_periods=0,
+        period=0,
+        threshold=0,
+        statistic="",
+        description="",
+        dimensions=[],
+        alarm_actions=[topic],
+        rule='ALARM("MyCpuHigh")',
+    )
+    # When the doctor checks
+    status, lines = doctor(capsys)
+    # Then the policy check names both of them as refused, with what to do; the stack's own pass
+    line = lines["alarm topic policy"]
+    assert line == (
+        "FAIL alarm topic policy: alarms not of this stack notify the alarm topic, whose policy refuses them: "
+        "MyComposite, MyCpuHigh -> fix: point them at a topic of your own (the stack's topic admits only the "
+        "stack's alarms)"
+    )
+    # And the alarms check counts them with the stack's, but not the alarm of the other topic
+    assert "5 alarms, none in ALARM" in lines["alarms"]
+    assert status == 1
+
+
+def test_alarm_deleted_outside_cloudformation_fails(cloud, capsys):
+    # Given one of the stack's alarms deleted in CloudWatch (CloudFormation still lists it)
+    deploy()
+    boto3.client("cloudwatch", region_name=REGION).delete_alarms(AlarmNames=[alarm_name("FunctionErrors")])
+    # When the doctor checks
+    status, lines = doctor(capsys)
+    # Then the alarms check names it, with the deploy that restores it
+    assert lines["alarms"] == (
+        f"FAIL alarms: alarms of the stack deleted outside CloudFormation: {alarm_name('FunctionErrors')} -> fix: "
+        "npx cdk deploy --revert-drift (a plain deploy leaves changes made outside CloudFormation)"
     )
     assert status == 1
 
 
 def test_disabled_key_and_key_policy_without_cloudwatch_fail(cloud, capsys):
-    # Given the topics' key disabled, its policy without CloudWatch
+    # Given the alert topic's key disabled, and the alarm topic's own key with a policy without CloudWatch
     out = deploy()
     sns = boto3.client("sns", region_name=REGION)
-    key_id = sns.get_topic_attributes(TopicArn=out["AlarmTopicArn"])["Attributes"]["KmsMasterKeyId"]
+    alert_key, alarm_key = (
+        sns.get_topic_attributes(TopicArn=out[name])["Attributes"]["KmsMasterKeyId"]
+        for name in ("AlertTopicArn", "AlarmTopicArn")
+    )
+    assert alert_key != alarm_key
     kms = boto3.client("kms", region_name=REGION)
-    kms.disable_key(KeyId=key_id)
-    kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(key_policy(cloudwatch=False)))
-    # Then the key check fails on both
+    kms.disable_key(KeyId=alert_key)
+    kms.put_key_policy(KeyId=alarm_key, PolicyName="default", Policy=json.dumps(key_policy(cloudwatch=False)))
+    # Then the key check fails on both, naming each key
     status, lines = doctor(capsys)
     line = lines["topic keys"]
-    assert line.startswith("FAIL topic keys: the alert topic's KMS key ")
-    assert "is Disabled: SNS cannot encrypt" in line and "aws kms enable-key --key-id" in line
-    assert "does not let CloudWatch use it" in line
+    assert line.startswith(f"FAIL topic keys: the alert topic's KMS key {alert_key} is Disabled: SNS cannot encrypt")
+    assert f"aws kms enable-key --key-id {alert_key}" in line
+    assert f"the alarm topic's key {alarm_key} does not let CloudWatch use it" in line
+    assert status == 1
+
+
+def test_alarm_key_policy_for_another_account_fails(cloud, capsys):
+    # Given the alarm topic's key letting CloudWatch in only for requests from another account
+    out = deploy()
+    sns = boto3.client("sns", region_name=REGION)
+    alarm_key = sns.get_topic_attributes(TopicArn=out["AlarmTopicArn"])["Attributes"]["KmsMasterKeyId"]
+    policy = json.dumps(key_policy(account=OTHER_ACCOUNT))
+    boto3.client("kms", region_name=REGION).put_key_policy(KeyId=alarm_key, PolicyName="default", Policy=policy)
+    # Then the key check fails: CloudWatch's requests for this account's alarms are refused
+    status, lines = doctor(capsys)
+    assert lines["topic keys"].startswith(
+        f"FAIL topic keys: the alarm topic's key {alarm_key} does not let CloudWatch use it"
+    )
     assert status == 1
 
 
@@ -531,17 +704,10 @@ def test_unreachable_endpoint_is_one_line(tmp_path):
     assert result.stderr.count("\n") == 1
 
 
-def test_refused_permission_is_that_checks_fail(cloud, capsys, monkeypatch):
+def test_refused_permission_is_that_checks_fail(cloud, capsys, botocore_hooks):
     # Given an operator without guardduty:ListDetectors (moto enforces no IAM: AWS's answer, raised by botocore)
-    from botocore.exceptions import ClientError
-
-    from responder.doctor_aws import AwsDeployment
-
-    def refused(_self: Any) -> Any:
-        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "ListDetectors")
-
     deploy()
-    monkeypatch.setattr(AwsDeployment, "detectors", refused)
+    botocore_hooks.refuse("guardduty", "ListDetectors", "AccessDeniedException", status=403)
     # Then only that check fails, with the permissions to grant
     status, lines = doctor(capsys)
     assert lines["guardduty"] == (
@@ -644,19 +810,41 @@ def test_send_test_leaves_alarms_already_in_alarm_alone(cloud, capsys, monkeypat
     assert status == 1  # the alarms themselves fail their check
 
 
-def test_expired_credentials_stop_every_check_with_one_line(cloud, capsys, monkeypatch):
+def test_expired_credentials_stop_every_check_with_one_line(cloud, capsys, botocore_hooks):
     # Given credentials AWS refuses (expired session; moto accepts any, so AWS's answer is raised by botocore)
-    from botocore.exceptions import ClientError
-
-    from responder.doctor_aws import AwsDeployment
-
-    def expired(_self: Any, _name: str) -> Any:
-        raise ClientError({"Error": {"Code": "ExpiredToken", "Message": "expired"}}, "DescribeStacks")
-
-    monkeypatch.setattr(AwsDeployment, "stack", expired)
+    deploy()
+    botocore_hooks.refuse("cloudformation", "DescribeStacks", "ExpiredToken", "The security token has expired", 403)
     # When the doctor runs
     assert main(["doctor", "--region", REGION]) == 2
     # Then one line says so, and no check line is printed
     captured = capsys.readouterr()
     assert captured.err == "error: AWS refused the credentials (ExpiredToken): refresh them (aws sso login)\n"
     assert captured.out.count("\n") == 1  # the header only
+
+
+def test_alarms_are_asked_for_by_name_and_by_action_metric_and_composite(cloud, botocore_hooks):
+    # Given 150 alarms of a stack, an alarm of another stack, and a composite alarm on the alarm topic
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    from responder.doctor_aws import AwsDeployment
+
+    topic = boto3.client("sns", region_name=REGION).create_topic(Name="alarms")["TopicArn"]
+    names = [f"{STACK}-Alarm{index}" for index in range(150)]
+    backend = cloudwatch_backends[DEFAULT_ACCOUNT_ID][REGION]
+    for name, actions in [*((name, [topic]) for name in names), ("SomeoneElses", [])]:
+        backend.put_metric_alarm(name, "N", "M", "GreaterThanThreshold", 1, 60, 1.0, "Sum", "", [], actions)
+    # moto lacks PutCompositeAlarm: its backend creates the composite as its PutMetricAlarm does with AlarmRule
+    backend.put_metric_alarm("Composite", "", "", "", 0, 0, 0.0, "", "", [], [topic], rule='ALARM("x")')
+    calls = botocore_hooks.record("cloudwatch", "DescribeAlarms")
+    # When the adapter reads the stack's alarms
+    found = AwsDeployment.connect(REGION).alarms(names, topic)
+    # Then it has every one of them and the composite, not the other stack's
+    assert sorted(a.name for a in found) == sorted([*names, "Composite"])
+    [composite] = [a for a in found if a.name == "Composite"]
+    assert composite.arn == f"arn:aws:cloudwatch:{REGION}:{DEFAULT_ACCOUNT_ID}:alarm:Composite"
+    # And it asked by name, at most 100 a call, and by the topic's action, each time for both alarm types
+    # (without AlarmTypes AWS lists metric alarms only), never for every alarm of the account
+    assert [sorted(call) for call in calls] == [["AlarmNames", "AlarmTypes"]] * 2 + [["ActionPrefix", "AlarmTypes"]]
+    assert [len(call["AlarmNames"]) for call in calls[:2]] == [100, 50]
+    assert calls[2]["ActionPrefix"] == topic
+    assert all(call["AlarmTypes"] == ["MetricAlarm", "CompositeAlarm"] for call in calls)

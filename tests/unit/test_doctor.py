@@ -17,6 +17,7 @@ from responder.doctor import (
     StackInfo,
     Subscription,
     TopicInfo,
+    Verdict,
     check_alarm_policy,
     check_alarms,
     check_detector,
@@ -30,7 +31,10 @@ from responder.doctor import (
     severity_floor,
 )
 
-TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
+ACCOUNT = "123456789012"
+TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:alarms"
+ALARM_A = f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:A"
+ALARM_B = f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:B"
 FUNCTION = "GuardDutyResponder-Function-ABC"
 PATTERN = {"source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"]}
 
@@ -65,6 +69,20 @@ def test_stack_missing_an_output_fails():
     # Then the check names it and says to deploy again
     assert (result.status, result.detail) == ("FAIL", "S (CREATE_COMPLETE) lacks outputs: RuleName")
     assert result.fix is not None and "npx cdk deploy" in result.fix
+
+
+def test_a_failed_stack_is_reported_by_its_status_not_its_missing_outputs():
+    # Given a stack whose creation rolled back: CloudFormation deleted its resources, it has no outputs
+    result = check_stack(stack("ROLLBACK_COMPLETE", **dict.fromkeys(OUTPUTS, "")), "S", "us-east-1")
+    # Then the check says it rolled back, and where to read why
+    assert result == Verdict(
+        "FAIL",
+        "S is ROLLBACK_COMPLETE",
+        "read why (aws cloudformation describe-stack-events --stack-name S), then deploy again",
+    )
+    # Given a stack still being created (no outputs yet): the fix is to wait, not to deploy again
+    creating = check_stack(stack("CREATE_IN_PROGRESS", **dict.fromkeys(OUTPUTS, "")), "S", "us-east-1")
+    assert creating.status == "FAIL" and creating.fix is not None and creating.fix.startswith("wait until it completes")
 
 
 @pytest.mark.parametrize(
@@ -112,83 +130,143 @@ TLS_DENY = {
     "Action": "sns:Publish",
     "Condition": {"Bool": {"aws:SecureTransport": "false"}},
 }
+CLOUDWATCH = {"Service": "cloudwatch.amazonaws.com"}
+
+
+def allow(condition: dict[str, object] | None = None, **fields: object) -> dict[str, object]:
+    """CloudWatch's Allow to publish to the alarm topic, as the stack writes it, with ``condition``."""
+    statement = {"Effect": "Allow", "Principal": CLOUDWATCH, "Action": "sns:Publish", "Resource": TOPIC, **fields}
+    return statement | ({"Condition": condition} if condition else {})
+
+
+THE_STACKS = {"StringEquals": {"aws:SourceAccount": ACCOUNT}, "ArnEquals": {"aws:SourceArn": [ALARM_A, ALARM_B]}}
 
 
 @pytest.mark.parametrize(
     ("document", "verdict"),
     [
         (policy(TLS_DENY), "FAIL"),  # what enforce_ssl alone leaves
-        (policy(TLS_DENY, {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                           "Action": "sns:Publish"}), "ok"),
-        (policy({"Effect": "Allow", "Principal": {"Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]},
-                 "Action": ["SNS:Publish"]}), "ok"),
+        (policy(TLS_DENY, allow()), "ok"),
+        (policy(TLS_DENY, allow(THE_STACKS)), "ok"),  # the deployed shape
+        (policy(allow({"StringEquals": {"aws:SourceAccount": "210987654321"}})), "FAIL"),  # another account
+        (policy(allow({"ArnEquals": {"aws:SourceArn": ALARM_B}})), "FAIL"),  # another alarm
+        (policy(allow({"ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:*:{ACCOUNT}:alarm:*"}})), "ok"),
+        (policy(allow({"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:*:210987654321:alarm:*"}})), "FAIL"),
+        (policy(allow({"StringLike": {"aws:SourceArn": f"*:{ACCOUNT}:alarm:A"}})), "ok"),
+        (policy(allow({"StringEquals": {"aws:SourceAccount": ACCOUNT}, "ArnEquals": {"aws:SourceArn": ALARM_B}})),
+         "FAIL"),  # every operator must hold
+        (policy(allow({"NumericLessThan": {"aws:SourceAccount": 2}})), "FAIL"),  # not evaluated: not proven
+        (policy(allow(Resource=f"{TOPIC}-other")), "FAIL"),
+        (policy(allow(Principal={"Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]},
+                      Action=["SNS:Publish"])), "ok"),
         # SNS's default policy: every principal of the account (AWS:SourceOwner) may publish
         (policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["SNS:Subscribe", "SNS:Publish"],
-                 "Condition": {"StringEquals": {"AWS:SourceOwner": "123456789012"}}}), "ok"),
-        (policy({"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:*"}), "ok"),
-        (policy({"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                 "Action": "sns:Subscribe"}), "FAIL"),
-        (policy({"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish"}),
-         "FAIL"),
-        # An unconditional Deny of publishing beats any Allow
-        (policy({"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish"},
-                {"Effect": "Deny", "Principal": "*", "Action": "sns:*"}), "FAIL"),
+                 "Resource": TOPIC, "Condition": {"StringEquals": {"AWS:SourceOwner": ACCOUNT}}}), "ok"),
+        (policy(allow(Action="sns:*")), "ok"),
+        (policy(allow(Action="sns:Subscribe")), "FAIL"),
+        (policy(allow(Principal={"Service": "events.amazonaws.com"})), "FAIL"),
+        # A Deny that applies beats any Allow: unconditional, or for this alarm
+        (policy(allow(), {"Effect": "Deny", "Principal": "*", "Action": "sns:*"}), "FAIL"),
+        (policy(allow(), {"Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+                          "Condition": {"ArnEquals": {"aws:SourceArn": ALARM_A}}}), "FAIL"),
         (None, "FAIL"),
         ("not json", "FAIL"),
     ],
 )  # fmt: skip
-def test_alarm_topic_policy(document, verdict):
-    assert check_alarm_policy(document).status == verdict
+def test_alarm_topic_policy_for_the_stacks_alarm(document, verdict):
+    # Given alarm A of the stack, which notifies the alarm topic, and the topic's policy
+    alarms = [AlarmInfo("A", ALARM_A, "OK", True, (TOPIC,))]
+    # Then the check passes only when SNS would let CloudWatch publish for A
+    result = check_alarm_policy(document, topic_arn=TOPIC, account=ACCOUNT, alarms=alarms, stack_alarms=["A"])
+    assert result.status == verdict
 
 
-CLOUDWATCH_KEY = policy(
-    {
-        "Effect": "Allow",
-        "Principal": {"Service": "cloudwatch.amazonaws.com"},
-        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-        "Resource": "*",
-    }
-)
+def test_alarm_topic_policy_names_every_alarm_it_refuses():
+    # Given the deployed policy (alarms A and B), a stack alarm C it leaves out, an alarm of the
+    # operator's own on the topic, and a stack alarm that notifies another topic
+    alarms = [
+        AlarmInfo("A", ALARM_A, "OK", True, (TOPIC,)),
+        AlarmInfo("C", ALARM_A.replace(":A", ":C"), "OK", True, (TOPIC,)),
+        AlarmInfo("Mine", ALARM_A.replace(":A", ":Mine"), "OK", True, (TOPIC,)),
+        AlarmInfo("Elsewhere", ALARM_A.replace(":A", ":Elsewhere"), "OK", True, ("arn:aws:sns:::other",)),
+    ]
+    document = policy(TLS_DENY, allow(THE_STACKS))
+    # When the policy is checked for them
+    result = check_alarm_policy(
+        document, topic_arn=TOPIC, account=ACCOUNT, alarms=alarms, stack_alarms=["A", "C", "Elsewhere"]
+    )
+    # Then C and Mine are named, each with its own fix; the alarm of another topic is not the policy's concern
+    assert result.status == "FAIL"
+    assert result.detail.startswith("the alarm topic's policy does not let cloudwatch.amazonaws.com publish for ")
+    assert "the stack's alarms C: " in result.detail and "refuses them: Mine" in result.detail
+    assert "Elsewhere" not in result.detail and "A," not in result.detail
+    assert result.fix is not None and "--revert-drift" in result.fix and "a topic of your own" in result.fix
+    # Given no alarm that notifies the topic: nothing to check the policy against (the alarms check fails)
+    assert check_alarm_policy(document, topic_arn=TOPIC, account=ACCOUNT, alarms=[], stack_alarms=[]).status == "WARN"
+
+
+def key_policy(account: str = ACCOUNT, actions: object = ("kms:Decrypt", "kms:GenerateDataKey*")) -> str:
+    """The alarm topic key's CloudWatch statement as the stack writes it, for requests from ``account``."""
+    return policy(
+        {
+            "Effect": "Allow",
+            "Principal": CLOUDWATCH,
+            "Action": list(actions) if isinstance(actions, tuple) else actions,
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+        }
+    )
 
 
 def test_keys():
-    good = KeyInfo("k", "Enabled", aws_managed=False, policy=CLOUDWATCH_KEY)
-    assert check_keys(good, good).status == "ok"
+    good = KeyInfo("k", "Enabled", aws_managed=False, policy=key_policy())
+    assert check_keys(good, good, account=ACCOUNT).status == "ok"
     # Given the AWS managed key on the alarm topic: CloudWatch cannot use it
     managed = KeyInfo("aws-sns", "Enabled", aws_managed=True, policy=None)
-    assert "AWS managed key" in check_keys(good, managed).detail
+    assert "AWS managed key" in check_keys(good, managed, account=ACCOUNT).detail
     # Given the key scheduled for deletion: the fix cancels the deletion first
-    doomed = KeyInfo("k", "PendingDeletion", aws_managed=False, policy=CLOUDWATCH_KEY)
-    result = check_keys(doomed, good)
+    doomed = KeyInfo("k", "PendingDeletion", aws_managed=False, policy=key_policy())
+    result = check_keys(doomed, good, account=ACCOUNT)
     assert (
         result.status == "FAIL"
         and result.fix == "aws kms cancel-key-deletion --key-id k && aws kms enable-key --key-id k"
     )
-    # Given a key policy granting CloudWatch Decrypt only
-    half = policy({"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "kms:Decrypt"})
-    assert check_keys(good, KeyInfo("k", "Enabled", aws_managed=False, policy=half)).status == "FAIL"
+    # Given a key policy granting CloudWatch Decrypt only, or only for another account's requests
+    for document in (key_policy(actions="kms:Decrypt"), key_policy(account="210987654321")):
+        alarm_key = KeyInfo("k", "Enabled", aws_managed=False, policy=document)
+        assert check_keys(good, alarm_key, account=ACCOUNT).status == "FAIL"
     # Given an alarm topic without a KMS key
-    assert check_keys(good, None).detail == "enabled (the alarm topic has no KMS key)"
+    assert check_keys(good, None, account=ACCOUNT).detail == "enabled (the alarm topic has no KMS key)"
 
 
-def test_alarm_of_the_stack_without_the_topic_action_fails():
+def test_alarm_of_the_stack_without_the_topic_action_or_deleted_fails():
     # Given a stack alarm whose action no longer names the alarm topic (found through the stack's resources)
-    alarms = [AlarmInfo("A", "OK", True, (TOPIC,)), AlarmInfo("B", "OK", True, ())]
+    alarms = [AlarmInfo("A", ALARM_A, "OK", True, (TOPIC,)), AlarmInfo("B", ALARM_B, "OK", True, ())]
     result = check_alarms(alarms, stack_alarms=["A", "B"], topic_arn=TOPIC)
     # Then it is named as notifying no one
     assert (result.status, result.detail) == ("FAIL", "alarms that notify no one: B")
     assert check_alarms([], stack_alarms=[], topic_arn=TOPIC).status == "FAIL"
+    # Given a stack alarm that CloudWatch no longer has (deleted outside CloudFormation)
+    result = check_alarms(alarms[:1], stack_alarms=["A", "B"], topic_arn=TOPIC)
+    # Then it is named as deleted, with the deploy that puts it back
+    assert (result.status, result.detail) == ("FAIL", "alarms of the stack deleted outside CloudFormation: B")
+    assert result.fix is not None and result.fix.startswith("npx cdk deploy --revert-drift")
+    assert check_alarms([], stack_alarms=["A"], topic_arn=TOPIC).detail.endswith("deleted outside CloudFormation: A")
+    # Given one alarm, healthy: counted in the singular
+    assert check_alarms(alarms[:1], stack_alarms=["A"], topic_arn=TOPIC) == Verdict(
+        "ok", "1 alarm, none in ALARM, each notifies the alarm topic"
+    )
 
 
 def test_subscriptions_all_pending_fails_and_none_expected_warns():
     pending = TopicInfo(TOPIC, None, None, (Subscription("email", "a@example.com", pending=True),))
-    result = check_subscriptions("x", pending, ["a@example.com"], missing_fix="f")
+    result = check_subscriptions(pending, ["a@example.com"], missing_fix="f")
     assert result.status == "FAIL" and "1 pending confirmation (a@example.com)" in result.detail
     nobody = TopicInfo(TOPIC, None, None, ())
-    assert check_subscriptions("x", nobody, [], missing_fix="f") == Result(
-        "x", "WARN", "nobody is subscribed: it reaches no one", "f"
+    assert check_subscriptions(nobody, [], missing_fix="f") == Verdict(
+        "WARN", "nobody is subscribed: it reaches no one", "f"
     )
-    assert check_subscriptions("x", nobody, ["a@example.com"], missing_fix="f").status == "FAIL"
+    assert check_subscriptions(nobody, ["a@example.com"], missing_fix="f").status == "FAIL"
 
 
 def test_sender_missing_pending_or_verified_by_domain():
