@@ -228,8 +228,8 @@ def grouped_record(paths: list[str], settings: Settings, *, kind: str) -> dict[s
         minutes=settings.digest_minutes,
     )
     for part in composed.lost:
-        print(f"{_label(part.c)}: left out: cannot be rendered, not even without its details ({part.error})",
-              file=sys.stderr)  # fmt: skip
+        label = _label(part.item.classification)
+        print(f"{label}: left out: cannot be rendered, not even without its details ({part.error})", file=sys.stderr)
     if len(composed.emails) != 1:
         # None rendered, or (no known input does this) each alone but not together: the
         # notifier then sends one email per finding, which the plain preview shows.
@@ -237,7 +237,7 @@ def grouped_record(paths: list[str], settings: Settings, *, kind: str) -> dict[s
     [(shown, email)] = composed.emails
     for part in shown:
         if part.error:
-            _note_degraded(part.c, part.error)
+            _note_degraded(part.item.classification, part.error)
     return {
         "kind": kind,
         "findings": len(shown),

@@ -273,8 +273,8 @@ class Notifier:
                 _refused(channel, kind, len(sent), refused[0])
             elif _is_state_error(error):
                 _state_unavailable(channel, kind, "once", error)
-            else:  # e.g. another invocation is sending this email right now
-                logger.warning(
+            else:  # e.g. another invocation holds this email's lock: neither the channel's fault nor the table's
+                logger.error(
                     "email not sent: retried",
                     extra={"channel": channel.name, "kind": kind, "error": type(error).__name__},
                 )
