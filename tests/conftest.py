@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,10 +16,24 @@ import pytest
 from responder.models import Finding, GuardDutyEvent
 from responder.settings import Settings
 
+ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE_EVENTS = sorted((FIXTURES / "events").glob("*.json"))
 CRAFTED_EVENTS = sorted((FIXTURES / "crafted").glob("*.json"))
 FINDING_EVENTS = SAMPLE_EVENTS + [p for p in CRAFTED_EVENTS if not p.name.startswith("Other_")]
+
+
+def run_responder(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m responder ARGS`` as a user runs it: a fresh process with a bare environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "responder", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT / "lambdas"), "PATH": "/usr/bin:/bin", **(env or {})},
+        check=False,
+        timeout=120,
+    )
 
 
 def load(path: Path | str) -> dict[str, Any]:

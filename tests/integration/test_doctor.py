@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from responder.cli import main
 from responder.doctor import probe_message
+from tests.conftest import run_responder
 from tests.integration.conftest import REGION, SENDER, depth, mapping, sns_messages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -645,15 +645,7 @@ def test_detector_missing_disabled_or_slow(cloud, capsys, setup, expected):
 
 
 def run_module(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "responder", "doctor", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT / "lambdas"), "PATH": "/usr/bin:/bin", **env},
-        check=False,
-        timeout=120,
-    )
+    return run_responder("doctor", *args, env=env)
 
 
 def no_files(tmp_path: Path) -> dict[str, str]:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from responder.cli import camel_keys, main
-from tests.conftest import FIXTURES, load
+from tests.conftest import FIXTURES, load, run_responder
 
 ROOT = Path(__file__).resolve().parents[2]
 SSH = str(FIXTURES / "events/UnauthorizedAccess_EC2_SSHBruteForce.json")
@@ -133,14 +131,7 @@ def test_invalid_finding_and_bad_settings(capsys, monkeypatch):
 def test_module_entry_point_runs_without_traceback(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("[")
-    result = subprocess.run(
-        [sys.executable, "-m", "responder", "preview", str(bad)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT / "lambdas"), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    result = run_responder("preview", str(bad))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: ")
@@ -272,14 +263,7 @@ def test_deeply_nested_input_through_the_module_has_no_traceback(tmp_path):
     path = tmp_path / "deep.json"
     path.write_text(nested(5_000, "pascal"))
     # When python -m responder previews it
-    result = subprocess.run(
-        [sys.executable, "-m", "responder", "preview", str(path), "--grouped"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT / "lambdas"), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    result = run_responder("preview", str(path), "--grouped")
     # Then one line on stderr and exit 1
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -368,14 +352,7 @@ def test_without_a_display_zone_the_same_finding_is_shown_in_full(capsys, monkey
 def test_a_finding_that_cannot_be_rendered_gives_no_traceback_through_the_module(form):
     # Given python -m responder in Japanese (display zone Asia/Tokyo)
     # When the poison finding is previewed in each form
-    result = subprocess.run(
-        [sys.executable, "-m", "responder", "preview", POISON, "--lang", "ja", *FORMS[form]],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT / "lambdas"), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    result = run_responder("preview", POISON, "--lang", "ja", *FORMS[form])
     # Then it exits 0 with the minimal alert and one note, no traceback
     assert result.returncode == 0
     assert "Traceback" not in result.stderr
