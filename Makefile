@@ -28,7 +28,7 @@ NODE_STAMP := node_modules/.installed
 NO_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 	AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true
 
-.PHONY: install test lint typecheck unit runtime-tests synth browser i18n screenshots preview bench demo demo-burst doctor clean
+.PHONY: install test lint typecheck unit runtime-tests synth browser i18n screenshots preview golden bench demo demo-burst doctor clean
 
 $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -99,6 +99,10 @@ test: lint typecheck unit runtime-tests synth
 
 preview: $(STAMP)
 	$(PY) -m responder preview $(EVENT) --format $(FORMAT)
+
+# Rewrites tests/golden/emails/ to the emails rendered now: only when an email is meant to change.
+golden: $(STAMP)
+	$(PY) -m tests.golden
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py
