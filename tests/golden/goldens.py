@@ -4,14 +4,16 @@ The emails come from the preview tool's own functions (``responder.cli.prepared`
 finding's single email, through ``service.prepare`` and its minimal-form fallback;
 ``responder.cli.grouped_record`` for the grouped storm and digest email, through
 ``degrade.compose``), so they are exactly what ``python -m responder preview`` prints and
-the notifier sends. ``rendered()`` renders them and writes nothing; ``stored()`` reads the
-committed copies under ``emails/``; ``refresh()`` (``make golden``) rewrites those copies
-on purpose. The only place that names the product's API: adapt it here if that moves.
+the notifier sends. ``render_all()`` renders them and writes nothing (``rendered()``: the
+same, once); ``stored()`` reads the committed copies under ``emails/``; ``refresh()`` (``make
+golden``) rewrites those copies on purpose. This module is the only place the goldens name
+the product's API: if the preview's functions or the settings move, adapt the imports and
+``settings_for`` here, and the stored emails must still pass unchanged.
 
 Layout, one email per stem: ``emails/<lang>/<fixture dir>/<fixture stem>.subject`` (the
 ASCII subject), ``.local-subject`` (the subject in the email's language, Japanese only),
 ``.txt`` and ``.html``; ``emails/<lang>/grouped/{alerts,digest}.*`` for the grouped emails.
-Each file holds the exact string, UTF-8, nothing added (no final newline).
+Each file holds the exact string, UTF-8, nothing added (no final newline of ours).
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def _files(name: str, *, subject: str, local_subject: str | None, text: str, htm
     return {f"{name}{part}": content.encode("utf-8") for part, content in parts.items() if content is not None}
 
 
-def _render() -> dict[str, bytes]:
+def render_all() -> dict[str, bytes]:
+    """Every golden file as the product renders it now (relative path -> bytes); writes nothing."""
     files: dict[str, bytes] = {}
     paths = fixture_paths()
     with _product_defaults():
@@ -109,11 +112,8 @@ def _render() -> dict[str, bytes]:
 
 @cache
 def rendered() -> dict[str, bytes]:
-    """Every golden file as the product renders it now (relative path -> bytes); writes nothing.
-
-    Cached: rendering is pure, and the tests compare many files of one rendering.
-    """
-    return _render()
+    """``render_all()``, once: rendering is pure, and the tests compare many files of one rendering."""
+    return render_all()
 
 
 def stored(root: Path = EMAILS) -> dict[str, bytes]:
@@ -128,7 +128,7 @@ def email(files: dict[str, bytes], name: str) -> dict[str, bytes]:
 
 def refresh(root: Path = EMAILS) -> dict[str, list[str]]:
     """Rewrite ``root`` to the emails rendered now; the paths added, changed and removed."""
-    new, old = _render(), stored(root)
+    new, old = render_all(), stored(root)
     for name in old.keys() - new.keys():
         (root / name).unlink()
     for name, content in new.items():

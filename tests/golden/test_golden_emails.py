@@ -17,9 +17,9 @@ from tests.golden.goldens import (
     GROUPED,
     KINDS,
     LANGUAGES,
-    _render,
     email,
     fixture_paths,
+    render_all,
     rendered,
     stem,
     stored,
@@ -35,12 +35,14 @@ def differences(expected: dict[str, bytes], actual: dict[str, bytes]) -> list[st
     for name in sorted(expected.keys() & actual.keys()):
         if expected[name] != actual[name]:
             diff = difflib.unified_diff(
-                expected[name].decode("utf-8", "backslashreplace").splitlines(keepends=True),
-                actual[name].decode("utf-8", "backslashreplace").splitlines(keepends=True),
+                # split, not splitlines: a lost or added final newline shows as a line of its own
+                expected[name].decode("utf-8", "backslashreplace").split("\n"),
+                actual[name].decode("utf-8", "backslashreplace").split("\n"),
                 f"stored/{name}",
                 f"rendered/{name}",
+                lineterm="",
             )
-            problems.append("".join(list(diff)[:40]))
+            problems.append("\n".join(list(diff)[:40]))
     return problems
 
 
@@ -104,7 +106,7 @@ def test_goldens_do_not_depend_on_the_callers_environment(
         monkeypatch.setenv(name, value)
     # When the emails are rendered again
     # Then they are the same bytes as the stored goldens
-    assert_same(goldens, _render())
+    assert_same(goldens, render_all())
 
 
 def test_a_one_character_change_is_caught(tmp_path: Path) -> None:
