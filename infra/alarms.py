@@ -1,0 +1,154 @@
+"""Alarms: one per way the responder can fail unseen, all to the alarm topic, which only they may use."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import constants
+from infra.flags import Named, attach, only_if
+
+
+class Alarms:
+    """Builds its resources into ``scope`` (the responder), like every part: see ``infra.responder``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        alarm_topic: sns.Topic,
+        dead_letter_queue: sqs.Queue,
+        immediate_queue: sqs.Queue,
+        triage: lambda_.Function,
+        notifier: lambda_.Function,
+        rule: events.IRule,
+        digest_schedule: events.IRule,
+        channels: dict[str, Named],
+    ) -> None:
+        self._scope = scope
+        self._alarm_topic = alarm_topic
+        period = Duration.minutes(constants.ALARM_PERIOD_MINUTES)
+
+        def events_metric(rule: events.IRule, metric_name: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace="AWS/Events",
+                metric_name=metric_name,
+                statistic="Sum",
+                dimensions_map={"RuleName": rule.rule_name},
+                period=period,
+            )
+
+        alarms: dict[str, tuple[cloudwatch.IMetric, str] | tuple[cloudwatch.IMetric, str, float]] = {
+            "DeadLetterQueueNotEmpty": (
+                dead_letter_queue.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum"),
+                "Events or emails the responder could not handle are waiting in the dead-letter queue.",
+            ),
+            "FunctionErrors": (
+                triage.metric_errors(period=period, statistic="Sum"),
+                "The triage function failed (a malformed event, or the state table or a queue refused); see its logs.",
+            ),
+            "FunctionThrottles": (
+                triage.metric_throttles(period=period, statistic="Sum"),
+                "The triage function was throttled (a finding storm); events wait and are retried.",
+            ),
+            "NotifierErrors": (
+                notifier.metric_errors(period=period, statistic="Sum"),
+                "The notifier failed (SES or SNS refused an email, or a digest could not be sent); "
+                "the findings stay queued and are retried; see its logs.",
+            ),
+            "ImmediateQueueDelayed": (
+                immediate_queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
+                "A finding to email at once has waited 5 minutes or more in the immediate queue.",
+                constants.IMMEDIATE_QUEUE_DELAYED_SECONDS,
+            ),
+            "DigestScheduleFailedInvocations": (
+                events_metric(digest_schedule, "FailedInvocations"),
+                "EventBridge could not start the digest run.",
+            ),
+            "RuleFailedInvocations": (
+                events_metric(rule, "FailedInvocations"),
+                "EventBridge could not hand findings to the function.",
+            ),
+            "RuleDeadLetterInvocations": (
+                events_metric(rule, "InvocationsSentToDlq"),
+                "EventBridge gave up on findings and sent them to the dead-letter queue.",
+            ),
+        }
+        alarm_arns = [self._alarm(name, *spec).alarm_arn for name, spec in alarms.items()]
+        alarm_arns += self._delivery_failure_alarms(channels, period)
+        self._allow_cloudwatch_to_publish(alarm_arns)
+
+    def _delivery_failure_alarms(self, channels: dict[str, Named], period: Duration) -> list[str]:
+        """One alarm per channel in use on the notifier's DeliveryFailures metric: partial batch
+        failures are retried without failing the invocation, so NotifierErrors stays silent while
+        an SES identity or a KMS grant is broken. Returns the ARNs of those that exist.
+        """
+        causes = {
+            "sns": "SNS refused the publish: the alert topic's KMS key disabled or not granted",
+            "ses": "SES refused the send: an unverified sender, or a recipient not verified in the sandbox",
+        }
+        arns = []
+        for channel, cause in causes.items():
+            uses = channels[channel]
+            if uses is False:
+                continue
+            metric = cloudwatch.Metric(
+                namespace=constants.METRICS_NAMESPACE,
+                metric_name="DeliveryFailures",
+                dimensions_map={"Channel": channel, "service": constants.SERVICE},
+                statistic="Sum",
+                period=period,
+            )
+            alarm = self._alarm(
+                f"{channel.capitalize()}DeliveryFailures",
+                metric,
+                f"An email could not be sent ({cause}, or throttling beyond the retries); the findings stay "
+                "queued and are retried; see the notifier's logs.",
+            )
+            attach(cast(cloudwatch.CfnAlarm, alarm.node.default_child), uses)
+            arn = only_if(uses, alarm.alarm_arn)
+            if arn is not None:
+                arns.append(arn)
+        return arns
+
+    def _alarm(self, name: str, metric: cloudwatch.IMetric, description: str, threshold: float = 1) -> cloudwatch.Alarm:
+        """An alarm on one period at or above ``threshold``, notifying the alarm topic; no data is not a breach."""
+        alarm = cloudwatch.Alarm(
+            self._scope,
+            name,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self._alarm_topic))
+        return alarm
+
+    def _allow_cloudwatch_to_publish(self, alarm_arns: list[str]) -> None:
+        """A topic policy replaces SNS's default one, which let the account's services publish: without
+        this statement every alarm action fails ("not authorized to perform SNS:Publish") unseen.
+        Only these alarms, named by ARN (the topic policy is created after them).
+        """
+        self._alarm_topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisStacksAlarmsToPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self._alarm_topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnEquals": {"aws:SourceArn": alarm_arns},
+                },
+            )
+        )

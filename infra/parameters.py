@@ -1,0 +1,367 @@
+"""Every stack parameter, declared once: name, type, default, constraints, environment variable, text.
+
+The deployable stack derives its CfnParameters and cross-parameter rules from ``PARAMETERS`` and
+``REQUIREMENTS``; ``GuardDutyResponder`` takes one keyword per parameter (``NotifyThreshold`` ->
+``notify_threshold``) and checks plain values against the same constraints; the functions'
+environment is built from ``Parameter.env``; the README's "Stack parameters" table is
+``markdown_table()`` (``.venv/bin/python -m infra.parameters`` prints it; a test compares).
+
+No CDK import here: the table is plain data, cheap to read from tests and tools.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from infra import constants
+
+Kind = Literal["String", "Number", "CommaDelimitedList"]
+
+# An address the functions' settings accept too (lambdas/responder/settings.py `_EMAIL`), and no more:
+# a local part of 1 to 64 characters not starting or ending with a dot; a domain of labels of 1 to
+# 63 letters, digits or inner hyphens (so no empty label: `a@b..com` is refused) and a TLD of letters.
+# No look-arounds: CloudFormation evaluates AllowedPattern with Java's regex engine, the tests with
+# Python's, and this subset means the same in both.
+EMAIL: Final = (
+    r"[A-Za-z0-9_%+-]([A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+# Every character Python's str.strip() removes (str.isspace()), written out: the functions strip
+# values, so a tag key made only of these would be empty for them. Java's \s covers fewer of them.
+WHITESPACE: Final = r"\t\n\x0b\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One stack parameter and everything derived from it."""
+
+    name: str  # the CloudFormation parameter (and its logical ID)
+    kind: Kind
+    description: str  # CloudFormation's Description (shown in the console)
+    doc: str  # the README table's "meaning" column
+    default: str | None = None  # None: the deploy must give a value
+    allowed_values: tuple[str, ...] = ()
+    pattern: str | None = None  # the whole AllowedPattern, anchors included
+    constraint: str | None = None  # ConstraintDescription
+    min_value: float | None = None
+    max_value: float | None = None
+    env: str | None = None  # the functions' environment variable; None: the stack alone uses it
+    allowed_doc: str | None = None  # the README's "allowed" column where the constraints do not say it well
+
+    @property
+    def prop(self) -> str:
+        """The keyword of ``GuardDutyResponder``: ``NotifyThreshold`` -> ``notify_threshold``."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.name).lower()
+
+    def to_text(self, value: object) -> str | list[str]:
+        """A plain Python value as CloudFormation would pass it (``True`` -> ``"true"``, 7 -> ``"7.0"``)."""
+        if self.kind == "CommaDelimitedList":
+            if isinstance(value, str) or not isinstance(value, Sequence):
+                raise ValueError(f"{self.prop}: a list of strings, not {type(value).__name__}")
+            return [str(item) for item in value]
+        if isinstance(value, bool):
+            choices = {("true", "false"): ("true", "false"), ("yes", "no"): ("yes", "no")}
+            if self.allowed_values not in choices:
+                raise ValueError(f"{self.prop}: not a yes/no parameter")
+            return choices[self.allowed_values][0 if value else 1]
+        if self.kind == "Number" and isinstance(value, int | float):
+            # "7" would not be one of NotifyThreshold's allowed "7.0": take the allowed spelling.
+            spelled = [v for v in self.allowed_values if float(v) == value]
+            return spelled[0] if spelled else str(value)
+        if not isinstance(value, str):
+            raise ValueError(f"{self.prop}: expected a {self.kind} value, not {type(value).__name__}")
+        return value
+
+    def refusal(self, value: str | list[str]) -> str | None:
+        """Why CloudFormation would refuse ``value`` for this parameter, or None."""
+        for item in value if isinstance(value, list) else [value]:
+            if self.allowed_values and item not in self.allowed_values:
+                return f"{self.prop}: {item!r} is not one of {', '.join(self.allowed_values)}"
+            if self.pattern is not None and not re.fullmatch(self.pattern, item):
+                return f"{self.prop}: {item[:80]!r} is not {self.constraint}"
+            if self.kind == "Number":
+                try:
+                    number = float(item)
+                except ValueError:
+                    return f"{self.prop}: {item[:40]!r} is not a number"
+                low = -math.inf if self.min_value is None else self.min_value
+                high = math.inf if self.max_value is None else self.max_value
+                if not low <= number <= high:
+                    return f"{self.prop}: {item} is outside {self.range_text}"
+        return None
+
+    @property
+    def range_text(self) -> str:
+        return f"{_number(self.min_value)}-{_number(self.max_value)}"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A cross-parameter rule: when ``parameter`` has one of ``values``, ``needs`` must not be empty."""
+
+    rule_id: str  # the logical ID of the template rule
+    parameter: str
+    values: tuple[str, ...]
+    needs: str
+    message: str
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else str(value)  # 1.0 for a score, 10000 for a count: as declared
+
+
+def choice(name: str, *, default: str, values: Sequence[str], description: str, doc: str, env: str | None) -> Parameter:
+    """A String parameter with a fixed set of values."""
+    return Parameter(name, "String", description, doc, default=default, allowed_values=tuple(values), env=env)
+
+
+def optional(
+    name: str, *, pattern: str, what: str, description: str, doc: str, env: str | None, allowed_doc: str | None = None
+) -> Parameter:
+    """A String parameter that is empty by default or matches ``pattern``."""
+    return Parameter(
+        name, "String", description, doc, default="", pattern=f"^$|^{pattern}$", constraint=f"empty, or {what}",
+        env=env, allowed_doc=allowed_doc or what,
+    )  # fmt: skip
+
+
+def score(name: str, *, default: str, low: float, high: float, text: str, doc: str, env: str) -> Parameter:
+    """A severity boundary; the bands' ranges are disjoint, so the bands always stay in order."""
+    return Parameter(
+        name, "Number", f"{text} From {low} to {high}; the ranges keep the bands in order.", doc, default=default,
+        min_value=low, max_value=high, env=env,
+    )  # fmt: skip
+
+
+def number(name: str, *, default: str, low: int, high: int, description: str, doc: str, env: str) -> Parameter:
+    """A Number parameter within ``low`` and ``high``."""
+    return Parameter(name, "Number", description, doc, default=default, min_value=low, max_value=high, env=env)
+
+
+# In template order (the console lists them in this order too).
+PARAMETERS: Final[tuple[Parameter, ...]] = (
+    Parameter(
+        "NotifyThreshold",
+        "Number",
+        "Findings with a lower severity are not emailed (the rule filters them out). "
+        "4.0 = Medium and above, 7.0 = High and above, 9.0 = Critical only.",
+        "lowest severity emailed; the EventBridge rule drops the rest before they reach the function",
+        default="4.0",
+        allowed_values=constants.THRESHOLD_VALUES,
+        env="NOTIFY_THRESHOLD",
+        allowed_doc=f"`{constants.THRESHOLD_VALUES[0]}` ... `{constants.THRESHOLD_VALUES[-1]}` (whole numbers)",
+    ),
+    score(
+        "BandMediumMin",
+        default="4.0", low=1.0, high=5.9,
+        text="Lowest severity of the Medium band.",
+        doc="lowest severity of Medium",
+        env="BAND_MEDIUM_MIN",
+    ),
+    score(
+        "BandHighMin",
+        default="7.0", low=6.0, high=8.4,
+        text="Lowest severity of the High band.",
+        doc="lowest severity of High",
+        env="BAND_HIGH_MIN",
+    ),
+    score(
+        "BandCriticalMin",
+        default="9.0", low=8.5, high=10.0,
+        text="Lowest severity of the Critical band.",
+        doc="lowest severity of Critical",
+        env="BAND_CRITICAL_MIN",
+    ),
+    choice(
+        "Channels",
+        default="sns", values=["sns", "ses", "sns,ses"],
+        description="sns: plain-text email through the SNS topic; ses: HTML and text email through "
+        "Amazon SES (needs SenderAddress); sns,ses: both.",
+        doc="how alerts are sent",
+        env="CHANNELS",
+    ),
+    Parameter(
+        "Recipients",
+        "CommaDelimitedList",
+        f"Who receives the alerts. With sns, the first {constants.MAX_SNS_SUBSCRIPTIONS} "
+        "get an SNS email subscription (each must confirm it); with ses, all of them.",
+        f"SES recipients (all, 50 per message); SNS email subscriptions (the first {constants.MAX_SNS_SUBSCRIPTIONS})",
+        pattern=f"^{EMAIL}$",
+        constraint="a comma-separated list of email addresses",
+        env="SES_RECIPIENTS",
+        allowed_doc="email addresses, comma-separated",
+    ),
+    optional(
+        "SenderAddress",
+        pattern=EMAIL, what="one email address",
+        description="SES sender (From) address; its address or domain must be verified in SES.",
+        doc="SES From address (required when `Channels` includes `ses`)",
+        env="SES_SENDER",
+    ),
+    number(
+        "SesMaxSendRate",
+        default="1", low=1, high=10000,
+        description="Your account's SES maximum send rate, in messages per second (SES console, "
+        "Account dashboard; the sandbox allows 1). The notifier paces its SES emails to it.",
+        doc="your account's SES maximum send rate (messages per second; the sandbox allows 1, see the SES "
+        "console's account dashboard); the notifier paces its SES messages to it",
+        env="SES_MAX_SEND_RATE",
+    ),
+    choice(
+        "CreateSenderIdentity",
+        default="no", values=["yes", "no"],
+        description="yes: create the SES email identity for SenderAddress (SES then emails a verification link "
+        "to it).",
+        doc="create the SES identity for the sender",
+        env=None,
+    ),
+    optional(
+        "SesConfigurationSet",
+        pattern="[A-Za-z0-9_-]{1,64}", what="an SES configuration set name",
+        description="Existing SES configuration set to send with; empty uses the one this stack "
+        "creates (TLS required, no open or click tracking).",
+        doc="send with your own configuration set instead of the stack's",
+        env="SES_CONFIGURATION_SET",  # empty: the responder fills in the configuration set it creates
+    ),
+    choice(
+        "IncludeSampleFindings",
+        default="true", values=["true", "false"],
+        description="Email GuardDuty sample findings (marked [SAMPLE]).",
+        doc="email GuardDuty sample findings (marked `[SAMPLE]`)",
+        env="INCLUDE_SAMPLES",
+    ),
+    choice(
+        "Language",
+        default="en", values=["en", "ja"],
+        description="Email language: en (English) or ja (Japanese, 日本語).",
+        doc="email language (English, Japanese)",
+        env="LANGUAGE",
+    ),
+    optional(
+        "DisplayTimeZone",
+        pattern="[A-Za-z][A-Za-z0-9_+-]{0,30}(/[A-Za-z0-9_+-]{1,30}){0,2}",
+        what="an IANA time zone such as Asia/Tokyo",
+        description="Time zone shown next to UTC for the timestamps in emails (IANA name, e.g. Asia/Tokyo); "
+        "empty: Asia/Tokyo (JST) for ja, UTC only for en.",
+        doc="shown next to UTC for every timestamp in the emails; empty: `Asia/Tokyo` (JST) for `ja`, UTC only "
+        "for `en`",
+        env="DISPLAY_TIMEZONE",
+        allowed_doc="an IANA time zone, e.g. `Asia/Tokyo`",
+    ),
+    Parameter(
+        "SuppressFindingTypes",
+        "CommaDelimitedList",
+        "Finding types not to email, as glob patterns (e.g. Recon:EC2/PortProbe*). Each "
+        "suppressed finding is logged with the rule and counted.",
+        "findings not to email, e.g. `Recon:EC2/PortProbe*`",
+        default="",
+        pattern="^$|^[A-Za-z0-9:/._!&*?-]{1,120}$",
+        constraint="finding types or glob patterns such as Recon:EC2/PortProbe*",
+        env="SUPPRESS_FINDING_TYPES",
+        allowed_doc="finding types or glob patterns, comma-separated",
+    ),
+    Parameter(
+        "SuppressAccounts",
+        "CommaDelimitedList",
+        "Account ids whose findings are not emailed (logged and counted).",
+        "accounts whose findings are not emailed",
+        default="",
+        pattern=r"^$|^\d{12}$",
+        constraint="12-digit account ids",
+        env="SUPPRESS_ACCOUNTS",
+        allowed_doc="12-digit account ids, comma-separated",
+    ),
+    optional(
+        "SuppressTag",
+        # The key starts with a character the functions do not strip, so it is never empty for them.
+        pattern=rf"[^=,{WHITESPACE}][^=,\r\n]{{0,127}}=[^,\r\n]{{0,256}}",
+        what="key=value",
+        description="Resource tag (key=value) that silences findings on the resources carrying it.",
+        doc="findings on resources carrying this tag are not emailed",
+        env="SUPPRESS_TAG",
+        allowed_doc="`key=value`",
+    ),
+    number(
+        "RenotifyHours",
+        default="24", low=0, high=8760,
+        description="An update of a finding already emailed is emailed again when its band rises, or "
+        "when this many hours have passed since the last email about it (0 = never).",
+        doc="an unchanged finding still being republished is emailed again after this many hours since the last "
+        "email (0 = never)",
+        env="RENOTIFY_HOURS",
+    ),
+    choice(
+        "ImmediateBand",
+        default="High", values=["Low", "Medium", "High", "Critical"],
+        description="Findings in this band and above are emailed within about a minute (several arriving "
+        "together are grouped); lower ones go into the periodic digest.",
+        doc="this band and above are emailed within about a minute (grouped when several arrive together); "
+        "lower bands go into the digest",
+        env="IMMEDIATE_BAND",
+    ),
+    number(
+        "DigestMinutes",
+        default="60", low=5, high=1440,
+        description="Minutes between digest emails of the findings below ImmediateBand (5 to 1440); "
+        "no email when there is nothing new.",
+        doc="minutes between digest emails of the findings below `ImmediateBand` (no email when there is "
+        "nothing new)",
+        env="DIGEST_MINUTES",
+    ),
+    optional(
+        "AlarmEmail",
+        pattern=EMAIL, what="one email address",
+        description="Operator address subscribed to the alarm topic (dead-letter queue, errors, throttles).",
+        doc="operator subscribed to the alarm topic",
+        env=None,
+    ),
+)  # fmt: skip
+
+BY_NAME: Final = {parameter.name: parameter for parameter in PARAMETERS}
+
+REQUIREMENTS: Final = (
+    Requirement("SesNeedsSender", "Channels", ("ses", "sns,ses"), "SenderAddress",
+                "Channels includes ses: set SenderAddress."),
+    Requirement("IdentityNeedsSender", "CreateSenderIdentity", ("yes",), "SenderAddress",
+                "CreateSenderIdentity is yes: set SenderAddress."),
+)  # fmt: skip
+
+
+def unmet_requirements(values: Mapping[str, str | None]) -> list[str]:
+    """The messages of the requirements broken by ``values`` (parameter name -> text; None: not
+    known before the deploy, so not checked here).
+    """
+    return [
+        rule.message
+        for rule in REQUIREMENTS
+        if values.get(rule.parameter) in rule.values and values.get(rule.needs) == ""
+    ]
+
+
+def _allowed_doc(parameter: Parameter) -> str:
+    if parameter.allowed_doc:
+        return parameter.allowed_doc
+    if parameter.allowed_values:
+        return ", ".join(f"`{value}`" for value in parameter.allowed_values)
+    return parameter.range_text
+
+
+def _default_doc(parameter: Parameter) -> str:
+    return {None: "(required)", "": "empty"}.get(parameter.default, f"`{parameter.default}`")
+
+
+def markdown_table() -> str:
+    """The README's "Stack parameters" table."""
+    rows = ["| parameter | default | allowed | meaning |", "| --- | --- | --- | --- |"]
+    rows += [
+        f"| `{p.name}` | {_default_doc(p)} | {_allowed_doc(p)} | {p.doc} |" for p in PARAMETERS
+    ]  # fmt: skip
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")  # the table to paste into the README

@@ -1,0 +1,114 @@
+"""``GuardDutyResponder``: the whole responder as one construct, for this app's stack or your own.
+
+Its parts (``infra/queues.py``, ``alerting.py``, ``functions.py``, ``triggers.py``, ``alarms.py``)
+each own one concern, and each builds its resources directly into the responder's scope rather
+than into a construct of its own: a nested construct would add its id to every logical ID, so
+``cdk deploy`` of this version would replace the state table, the topics (subscriptions to
+confirm again) and the retained keys of an existing deployment. The deployable stack places the
+responder under the id ``Default``, which CDK leaves out of logical IDs: every resource keeps the
+ID it had when the stack built it directly. In your own stack, give it any id: two responders
+get distinct logical IDs, each prefixed by its id.
+"""
+
+from __future__ import annotations
+
+from typing import Unpack
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import constants
+from infra.alarms import Alarms
+from infra.alerting import Alerting
+from infra.flags import any_of, equals, named
+from infra.functions import Functions
+from infra.props import ResponderProps, Values, environment, values_from
+from infra.queues import QueuesAndState
+from infra.triggers import Triggers
+
+
+class GuardDutyResponder(Construct):
+    """EventBridge rule -> triage Lambda -> SQS (immediate | digest) -> notifier Lambda -> SNS and/or SES.
+
+    Parameters
+    ----------
+    scope, construct_id
+        Where it goes, as for any construct.
+    **props
+        One keyword per stack parameter (``recipients`` for ``Recipients``, ``notify_threshold`` for
+        ``NotifyThreshold``, ...; see ``ResponderProps`` and the README), each a plain value or a
+        token. Plain values are checked now against the parameter's constraints (``ValueError``);
+        decisions on plain values are made at synth time, on tokens by CloudFormation conditions.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, **props: Unpack[ResponderProps]) -> None:
+        super().__init__(scope, construct_id)
+        values = values_from(props)
+        channels = values.text("Channels")
+        uses = {
+            "sns": named(self, "UsesSns", any_of(equals(channels, "sns"), equals(channels, "sns,ses"))),
+            "ses": named(self, "UsesSes", any_of(equals(channels, "ses"), equals(channels, "sns,ses"))),
+        }
+        queues = QueuesAndState(self)
+        alerting = Alerting(self, values=values, uses_sns=uses["sns"], dead_letter_queue=queues.dead_letter_queue)
+        queues.allow_sns_redrive(alerting.topic, alerting.alarm_topic)
+        functions = Functions(
+            self,
+            environment=_environment(values, queues, alerting),
+            queues=queues,
+            alerting=alerting,
+            sender=values.text("SenderAddress"),
+            uses_ses=uses["ses"],
+        )
+        triggers = Triggers(
+            self,
+            threshold=values.text("NotifyThreshold"),
+            digest_minutes=values.text("DigestMinutes"),
+            triage=functions.triage,
+            notifier=functions.notifier,
+            dead_letter_queue=queues.dead_letter_queue,
+        )
+        Alarms(
+            self,
+            alarm_topic=alerting.alarm_topic,
+            dead_letter_queue=queues.dead_letter_queue,
+            immediate_queue=queues.immediate_queue,
+            triage=functions.triage,
+            notifier=functions.notifier,
+            rule=triggers.rule,
+            digest_schedule=triggers.digest_schedule,
+            channels=uses,
+        )
+        self.topic: sns.Topic = alerting.topic
+        self.alarm_topic: sns.Topic = alerting.alarm_topic
+        self.key: kms.Key = alerting.key
+        self.alarm_key: kms.Key = alerting.alarm_key
+        self.function: lambda_.Function = functions.triage
+        self.notifier: lambda_.Function = functions.notifier
+        self.immediate_queue: sqs.Queue = queues.immediate_queue
+        self.digest_queue: sqs.Queue = queues.digest_queue
+        self.dead_letter_queue: sqs.Queue = queues.dead_letter_queue
+        self.state_table: dynamodb.Table = queues.state_table
+        self.rule: events.Rule = triggers.rule
+        self.digest_schedule: events.Rule = triggers.digest_schedule
+
+
+def _environment(values: Values, queues: QueuesAndState, alerting: Alerting) -> dict[str, str]:
+    """Both functions read the same validated settings (responder/settings.py): the parameters'
+    variables (``Parameter.env``) and the names of what the responder built.
+    """
+    return {
+        **environment(values),
+        "SES_CONFIGURATION_SET": alerting.configuration_set_in_use,
+        "TOPIC_ARN": alerting.topic.topic_arn,
+        "STATE_TABLE": queues.state_table.table_name,
+        "IMMEDIATE_QUEUE_URL": queues.immediate_queue.queue_url,
+        "DIGEST_QUEUE_URL": queues.digest_queue.queue_url,
+        "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
+        "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
+    }
