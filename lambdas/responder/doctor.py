@@ -14,7 +14,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeVar
@@ -412,71 +412,162 @@ def _arn_like(value: str, pattern: str) -> bool:
     return len(parts) == len(wanted) == 6 and all(_wildcard(p, w) for p, w in zip(parts, wanted, strict=True))
 
 
-# The condition operators the doctor evaluates: those the stack's policies use, and their wildcard forms.
-OPERATORS: Final[dict[str, Callable[[str, str], bool]]] = {
-    "StringEquals": lambda value, wanted: value == wanted,
-    "StringLike": _wildcard,
-    "ArnEquals": _arn_like,
-    "ArnLike": _arn_like,
-    "Bool": lambda value, wanted: value == wanted.lower(),
+# What the doctor can tell of a statement or one of its parts: True, False, or None when it cannot
+# evaluate it (an operator or a condition key it does not know, a policy variable, a malformed element).
+Truth = bool | None
+
+
+def _all(truths: Iterable[Truth]) -> Truth:
+    """Kleene's AND: one part that certainly does not hold decides; otherwise one unknown part leaves it unknown."""
+    seen = list(truths)
+    return False if False in seen else None if None in seen else True
+
+
+# The condition operators the doctor evaluates (their ...IfExists forms too): the comparison, and
+# whether the operator negates it (a negated operator holds when no listed value matches).
+OPERATORS: Final[dict[str, tuple[Callable[[str, str], bool], bool]]] = {
+    "StringEquals": (lambda value, wanted: value == wanted, False),
+    "StringNotEquals": (lambda value, wanted: value == wanted, True),
+    "StringEqualsIgnoreCase": (lambda value, wanted: value.casefold() == wanted.casefold(), False),
+    "StringNotEqualsIgnoreCase": (lambda value, wanted: value.casefold() == wanted.casefold(), True),
+    "StringLike": (_wildcard, False),
+    "StringNotLike": (_wildcard, True),
+    "ArnEquals": (_arn_like, False),
+    "ArnLike": (_arn_like, False),
+    "ArnNotEquals": (_arn_like, True),
+    "ArnNotLike": (_arn_like, True),
+    "Bool": (lambda value, wanted: value == wanted.lower(), False),
 }
 
 
-def _holds(condition: Any, context: Mapping[str, str]) -> bool:
+def _test(operator: str, key: str, wanted: Any, context: Mapping[str, str]) -> Truth:
+    """One condition key's test. ``context`` holds every key the doctor knows, each present in the
+    request; any other key may be present or not, so a test of it (``Null`` included) is unknown.
+    """
+    value = context.get(key.lower())
+    values = [_text(w) for w in _as_list(wanted)]
+    if value is None or any("${" in w for w in values):  # policy variables are not resolved here
+        return None
+    if operator == "Null":  # "true": the key is absent; every known key is present
+        return False if values == ["true"] else True if values == ["false"] else None
+    compare, negated = OPERATORS.get(operator.removesuffix("IfExists"), (None, False))
+    if compare is None:
+        return None
+    return any(compare(value, w) for w in values) != negated
+
+
+def _holds(condition: Any, context: Mapping[str, str]) -> Truth:
     """Every condition of a statement holds for a request with ``context`` (keys in lower case, as IAM
-    compares them). One the doctor cannot evaluate (another operator, or a key not in ``context``)
-    does not hold: an Allow it guards is not counted as allowing, a Deny not as denying.
+    compares them); None when one the doctor cannot evaluate decides it.
     """
     if condition is None:
         return True
     if not isinstance(condition, dict):
-        return False
+        return None
+    truths: list[Truth] = []
     for operator, tests in condition.items():
-        compare = OPERATORS.get(operator)
-        if compare is None or not isinstance(tests, dict):
-            return False
-        for key, wanted in tests.items():
-            value = context.get(str(key).lower())
-            if value is None or not any(compare(value, _text(w)) for w in _as_list(wanted)):
-                return False
-    return True
+        if not isinstance(tests, dict):
+            truths.append(None)  # malformed: SNS and KMS refuse to store it, so this is unexpected
+            continue
+        truths.extend(_test(operator, str(key), wanted, context) for key, wanted in tests.items())
+    return _all(truths)
 
 
-def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
-    """The statement's Action names ``action`` (IAM action names ignore case; wildcards honoured)."""
-    return any(_wildcard(action, _text(p), ignore_case=True) for p in _as_list(statement.get("Action")))
+def _names_cloudwatch(principal: Any) -> Truth:
+    """A Principal element includes CloudWatch's service principal (``*`` includes everyone)."""
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return None
+    return "*" in _as_list(principal.get("AWS")) or CLOUDWATCH in _as_list(principal.get("Service"))
 
 
-def _applies(statement: Any, effect: str, *, action: str, resource: str | None, context: Mapping[str, str]) -> bool:
-    """The statement has ``effect`` on CloudWatch's ``action`` on ``resource`` (``None``: any) in ``context``."""
+def _principal(statement: Mapping[str, Any]) -> Truth:
+    """The statement's Principal names CloudWatch, or its NotPrincipal leaves CloudWatch out."""
+    if "Principal" in statement:
+        return _names_cloudwatch(statement["Principal"])
+    named = _names_cloudwatch(statement["NotPrincipal"]) if "NotPrincipal" in statement else None
+    return None if named is None else not named
+
+
+def _listed(statement: Mapping[str, Any], element: str, value: str, *, ignore_case: bool = False) -> Truth:
+    """``value`` is named by the statement's ``element`` (Action, Resource) or left out by its Not form."""
+    for name, negated in ((element, False), (f"Not{element}", True)):
+        if name in statement:
+            named = any(_wildcard(value, _text(p), ignore_case=ignore_case) for p in _as_list(statement[name]))
+            return named != negated
+    return None
+
+
+def _applies(statement: Any, effect: str, *, action: str, resource: str | None, context: Mapping[str, str]) -> Truth:
+    """The statement has ``effect`` on CloudWatch's ``action`` on ``resource`` in ``context``.
+
+    ``resource`` None is the key a key policy belongs to, which its ``Resource`` (always ``*``) names
+    and a ``NotResource`` may or may not; a statement without either names every resource.
+    """
     if not isinstance(statement, dict) or statement.get("Effect") != effect:
         return False
-    principal = statement.get("Principal")
-    named = isinstance(principal, dict) and (
-        "*" in _as_list(principal.get("AWS")) or CLOUDWATCH in _as_list(principal.get("Service"))
-    )
-    resources = _as_list(statement.get("Resource", "*"))
-    return (
-        (principal == "*" or named)
-        and _action_matches(statement, action)
-        and (resource is None or any(_wildcard(resource, _text(r)) for r in resources))
-        and _holds(statement.get("Condition"), context)
+    if resource is None:
+        on_resource: Truth = None if "NotResource" in statement else True
+    elif "Resource" in statement or "NotResource" in statement:
+        on_resource = _listed(statement, "Resource", resource)
+    else:
+        on_resource = True
+    return _all(
+        (
+            _principal(statement),
+            _listed(statement, "Action", action, ignore_case=True),  # IAM action names ignore case
+            on_resource,
+            _holds(statement.get("Condition"), context),
+        )
     )
 
 
-def _permits(policy: str | None, *, action: str, resource: str | None, context: Mapping[str, str]) -> bool:
-    """The policy lets CloudWatch do ``action``: a statement allows it and none denies it (a Deny wins)."""
+def _sid(statement: Any, position: int) -> str:
+    """How the operator finds a statement: its Sid (printable, bounded), else its position."""
+    sid = statement.get("Sid") if isinstance(statement, dict) else None
+    shown = "".join(c for c in sid if c.isprintable())[:64] if isinstance(sid, str) else ""
+    return shown or f"statement {position}"
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a policy does to one CloudWatch request."""
+
+    allowed: bool  # an Allow certainly applies and no Deny certainly does
+    unsure: tuple[str, ...]  # the Deny statements that may apply but cannot be evaluated, by Sid
+
+
+def _permits(policy: str | None, *, action: str, resource: str | None, context: Mapping[str, str]) -> Access:
+    """Whether the policy lets CloudWatch do ``action``: an Allow that applies and no Deny (a Deny wins).
+
+    Only what can be evaluated counts: an Allow that may apply does not allow; a Deny that may apply is
+    named in ``unsure``, never ignored.
+    """
     statements = _statements(policy)
 
-    def any_with(effect: str) -> bool:
-        return any(_applies(s, effect, action=action, resource=resource, context=context) for s in statements)
+    def truths(effect: str) -> list[Truth]:
+        return [_applies(s, effect, action=action, resource=resource, context=context) for s in statements]
 
-    return any_with("Allow") and not any_with("Deny")
+    denies = truths("Deny")
+    allowed = True in truths("Allow") and True not in denies
+    unsure = tuple(_sid(s, i) for i, (s, t) in enumerate(zip(statements, denies, strict=True), 1) if t is None)
+    return Access(allowed, unsure)
+
+
+def _unsure(sids: Iterable[str]) -> str:
+    """The unevaluated Deny statements, each once, in policy order."""
+    return ", ".join(dict.fromkeys(sids))
 
 
 def cloudwatch_request(account: str, alarm_arn: str | None = None) -> dict[str, str]:
     """What SNS and KMS know of CloudWatch's request when an alarm of ``account`` acts (TLS, as it always is)."""
-    context = {"aws:sourceaccount": account, "aws:sourceowner": account, "aws:securetransport": "true"}
+    context = {
+        "aws:sourceaccount": account,
+        "aws:sourceowner": account,
+        "aws:securetransport": "true",
+        "aws:principalservicename": CLOUDWATCH,
+    }
     return context | ({"aws:sourcearn": alarm_arn} if alarm_arn else {})
 
 
@@ -491,11 +582,12 @@ def check_alarm_policy(
     publishing = [a for a in alarms if topic_arn in a.actions]
     if not publishing:
         return Verdict("WARN", "no alarm notifies the alarm topic: nothing to check its policy against (see alarms)")
-    refused = [
-        a.name
+    access = {
+        a.name: _permits(policy, action="sns:Publish", resource=topic_arn, context=cloudwatch_request(account, a.arn))
         for a in publishing
-        if not _permits(policy, action="sns:Publish", resource=topic_arn, context=cloudwatch_request(account, a.arn))
-    ]
+    }
+    refused = [name for name, a in access.items() if not a.allowed]
+    unsure = {name: a.unsure for name, a in access.items() if a.allowed and a.unsure}
     ours = sorted(name for name in refused if name in stack_alarms)
     others = sorted(name for name in refused if name not in stack_alarms)
     problems: list[Problem] = []
@@ -514,6 +606,16 @@ def check_alarm_policy(
                 "FAIL",
                 f"alarms not of this stack notify the alarm topic, whose policy refuses them: {', '.join(others)}",
                 "point them at a topic of your own (the stack's topic admits only the stack's alarms)",
+            )
+        )
+    if unsure:
+        problems.append(
+            (
+                "WARN",
+                f"the alarm topic's policy lets {CLOUDWATCH} publish, but Deny statements the doctor cannot "
+                f"evaluate may refuse it: {_unsure(sid for sids in unsure.values() for sid in sids)}",
+                f"check that they do not apply to {CLOUDWATCH} publishing with aws:SourceAccount {account} and "
+                f"aws:SourceArn of the alarms ({', '.join(sorted(unsure))}); otherwise alarm actions fail",
             )
         )
     count = _count(len(publishing), "alarm")
@@ -536,17 +638,29 @@ def check_keys(alert: KeyInfo | None, alarm: KeyInfo | None, *, account: str) ->
             )
     if alarm is not None and alarm.aws_managed:
         problems.append(("FAIL", "the alarm topic uses an AWS managed key, which CloudWatch cannot use", REDEPLOY))
-    elif alarm is not None and not all(
-        _permits(alarm.policy, action=action, resource=None, context=cloudwatch_request(account))
-        for action in ("kms:GenerateDataKey", "kms:Decrypt")
-    ):
-        problems.append(
-            (
-                "FAIL",
-                f"the alarm topic's key {alarm.key_id} does not let CloudWatch use it: alarm actions fail",
-                REDEPLOY,
+    elif alarm is not None:
+        access = [
+            _permits(alarm.policy, action=action, resource=None, context=cloudwatch_request(account))
+            for action in ("kms:GenerateDataKey", "kms:Decrypt")
+        ]
+        if not all(a.allowed for a in access):
+            problems.append(
+                (
+                    "FAIL",
+                    f"the alarm topic's key {alarm.key_id} does not let CloudWatch use it: alarm actions fail",
+                    REDEPLOY,
+                )
             )
-        )
+        elif unsure := _unsure(sid for a in access for sid in a.unsure):
+            problems.append(
+                (
+                    "WARN",
+                    f"the alarm topic's key {alarm.key_id} lets CloudWatch use it, but Deny statements the "
+                    f"doctor cannot evaluate may refuse it: {unsure}",
+                    f"check that they do not apply to {CLOUDWATCH} using the key (kms:GenerateDataKey, "
+                    f"kms:Decrypt) with aws:SourceAccount {account}; otherwise alarm actions fail",
+                )
+            )
     used = "; CloudWatch may use the alarm topic's key" if alarm is not None else " (the alarm topic has no KMS key)"
     return _worst(problems, f"enabled{used}")
 

@@ -444,6 +444,13 @@ def set_alarm_topic_policy(out: dict[str, str], document: str) -> None:
 EVERY_ALARM = ", ".join(sorted(map(alarm_name, ALARMS)))
 
 
+def with_deny(topic_arn: str, document: str, condition: dict[str, Any], sid: str = "Guard") -> str:
+    """``document`` with a Deny of publishing to ``topic_arn`` for everyone under ``condition`` appended."""
+    policy = json.loads(document)
+    deny = {"Sid": sid, "Effect": "Deny", "Principal": "*", "Action": "sns:Publish", "Resource": topic_arn}
+    return json.dumps(policy | {"Statement": [*policy["Statement"], deny | {"Condition": condition}]})
+
+
 @pytest.mark.parametrize(
     ("policy", "refused"),
     [
@@ -458,11 +465,19 @@ EVERY_ALARM = ", ".join(sorted(map(alarm_name, ALARMS)))
             alarm_name("DeadLetterQueueNotEmpty"),
             id="an-alarm-left-out",
         ),
+        pytest.param(
+            lambda topic, arns: with_deny(
+                topic, alarm_topic_policy(topic, arns), {"StringNotEquals": {"aws:SourceAccount": OTHER_ACCOUNT}}
+            ),
+            EVERY_ALARM,
+            id="deny-all-but-another-account",
+        ),
     ],
 )
 def test_alarm_topic_policy_that_refuses_the_stacks_alarms_fails(cloud, capsys, policy, refused):
     # Given the alarm topic policy as enforce_ssl alone leaves it, or CloudWatch allowed only for
-    # another account, or for the stack's alarm ARNs but the first (DeadLetterQueueNotEmpty)
+    # another account, or for the stack's alarm ARNs but the first (DeadLetterQueueNotEmpty), or
+    # the deployed policy with a Deny of every request not from another account
     out = deploy()
     set_alarm_topic_policy(out, policy(out["AlarmTopicArn"], sorted(stack_alarm_arns())))
     # When the doctor checks
@@ -475,6 +490,23 @@ def test_alarm_topic_policy_that_refuses_the_stacks_alarms_fails(cloud, capsys, 
         "CloudFormation)"
     )
     assert status == 1
+
+
+def test_alarm_topic_policy_with_a_deny_it_cannot_evaluate_warns(cloud, capsys):
+    # Given the deployed alarm topic policy with a Deny on a condition key the doctor does not know
+    out = deploy()
+    document = alarm_topic_policy(out["AlarmTopicArn"], sorted(stack_alarm_arns()))
+    set_alarm_topic_policy(
+        out, with_deny(out["AlarmTopicArn"], document, {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}, "OrgOnly")
+    )
+    # When the doctor checks
+    status, lines = doctor(capsys)
+    # Then the policy check warns, naming that Deny: it may refuse CloudWatch, so it is never ok
+    assert lines["alarm topic policy"].startswith(
+        "WARN alarm topic policy: the alarm topic's policy lets cloudwatch.amazonaws.com publish, but Deny "
+        "statements the doctor cannot evaluate may refuse it: OrgOnly -> fix: check that they do not apply"
+    )
+    assert status == 0
 
 
 def test_alarms_not_of_the_stack_that_notify_its_topic_are_named_as_refused(cloud, capsys):

@@ -139,6 +139,14 @@ def allow(condition: dict[str, object] | None = None, **fields: object) -> dict[
     return statement | ({"Condition": condition} if condition else {})
 
 
+def deny(condition: dict[str, object] | None = None, **fields: object) -> dict[str, object]:
+    """A Deny of publishing to the alarm topic for everyone, with ``condition``; a field given None is left out."""
+    statement = {"Sid": "Guard", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish", "Resource": TOPIC}
+    statement = {k: v for k, v in (statement | fields).items() if v is not None}
+    return statement | ({"Condition": condition} if condition else {})
+
+
+OTHER = "999999999999"
 THE_STACKS = {"StringEquals": {"aws:SourceAccount": ACCOUNT}, "ArnEquals": {"aws:SourceArn": [ALARM_A, ALARM_B]}}
 
 
@@ -169,6 +177,40 @@ THE_STACKS = {"StringEquals": {"aws:SourceAccount": ACCOUNT}, "ArnEquals": {"aws
         (policy(allow(), {"Effect": "Deny", "Principal": "*", "Action": "sns:*"}), "FAIL"),
         (policy(allow(), {"Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
                           "Condition": {"ArnEquals": {"aws:SourceArn": ALARM_A}}}), "FAIL"),
+        # The negated forms are evaluated: a Deny that refuses every request but those of another account,
+        # another alarm, another principal, another action or another resource refuses this one
+        (policy(allow(), deny({"StringNotEquals": {"aws:SourceAccount": OTHER}})), "FAIL"),
+        (policy(allow(), deny({"StringNotEqualsIfExists": {"aws:SourceAccount": OTHER}})), "FAIL"),
+        (policy(allow(), deny({"StringNotLike": {"aws:SourceArn": "*:alarm:B"}})), "FAIL"),
+        (policy(allow(), deny({"ArnNotEquals": {"aws:SourceArn": [ALARM_B, f"{ALARM_B}2"]}})), "FAIL"),
+        (policy(allow(), deny({"ArnNotLike": {"aws:SourceArn": f"arn:aws:cloudwatch:*:{OTHER}:alarm:*"}})), "FAIL"),
+        (policy(allow(), deny({"StringNotEquals": {"aws:PrincipalServiceName": "events.amazonaws.com"}})), "FAIL"),
+        (policy(allow(), deny({"Null": {"aws:SourceArn": "false"}})), "FAIL"),  # the key is present
+        (policy(allow(), deny(Principal=None, NotPrincipal={"AWS": f"arn:aws:iam::{ACCOUNT}:root"})), "FAIL"),
+        (policy(allow(), deny(Action=None, NotAction="sns:Subscribe")), "FAIL"),
+        (policy(allow(), deny(Resource=None, NotResource=f"{TOPIC}-other")), "FAIL"),
+        # ... and a Deny whose negation excludes CloudWatch's request does not refuse it
+        (policy(allow(), deny({"StringNotEquals": {"aws:SourceAccount": ACCOUNT}})), "ok"),
+        (policy(allow(), deny({"StringNotEqualsIfExists": {"aws:SourceAccount": [OTHER, ACCOUNT]}})), "ok"),
+        (policy(allow(), deny({"ArnNotLike": {"aws:SourceArn": f"arn:aws:cloudwatch:*:{ACCOUNT}:alarm:*"}})), "ok"),
+        (policy(allow(), deny({"Null": {"aws:SourceArn": "true"}})), "ok"),  # the key is present
+        (policy(allow(), deny({"Bool": {"aws:SecureTransport": "false"}})), "ok"),
+        (policy(allow(), deny(Principal=None, NotPrincipal=CLOUDWATCH)), "ok"),
+        (policy(allow(), deny(Action=None, NotAction=["sns:Publish"])), "ok"),
+        (policy(allow(), deny(Resource=None, NotResource=TOPIC)), "ok"),
+        (policy(allow(), deny(Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:root"})), "ok"),  # not CloudWatch
+        # A negated Allow is evaluated too: it allows CloudWatch's request unless it excludes it
+        (policy(allow({"StringNotEquals": {"aws:SourceAccount": OTHER}})), "ok"),
+        (policy(allow({"ArnNotEquals": {"aws:SourceArn": ALARM_A}})), "FAIL"),
+        # A Deny that may apply but cannot be evaluated is a warning, never ok (an Allow such is not allowing)
+        (policy(allow(), deny({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}})), "WARN"),
+        (policy(allow(), deny({"NumericLessThan": {"aws:SourceAccount": 2}})), "WARN"),
+        (policy(allow(), deny({"StringNotEquals": {"aws:SourceAccount": "${aws:PrincipalAccount}"}})), "WARN"),
+        (policy(allow(), deny({"ForAnyValue:StringEquals": {"aws:TagKeys": "x"}})), "WARN"),
+        (policy(allow(), deny(Principal=None)), "WARN"),  # neither Principal nor NotPrincipal
+        (policy(allow({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}})), "FAIL"),
+        # A Deny that cannot be evaluated in one element but excludes the request in another does not apply
+        (policy(allow(), deny({"NumericLessThan": {"aws:SourceAccount": 2}}, Action="sns:Subscribe")), "ok"),
         (None, "FAIL"),
         ("not json", "FAIL"),
     ],
@@ -205,6 +247,36 @@ def test_alarm_topic_policy_names_every_alarm_it_refuses():
     assert check_alarm_policy(document, topic_arn=TOPIC, account=ACCOUNT, alarms=[], stack_alarms=[]).status == "WARN"
 
 
+def test_alarm_topic_policy_names_each_deny_it_cannot_evaluate():
+    # Given the deployed policy with two Deny statements the doctor cannot evaluate (one without a Sid),
+    # and one it can, which does not apply to CloudWatch's request
+    alarms = [AlarmInfo("A", ALARM_A, "OK", True, (TOPIC,)), AlarmInfo("B", ALARM_B, "OK", True, (TOPIC,))]
+    unknown = {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}
+    document = policy(
+        TLS_DENY,
+        allow(THE_STACKS),
+        deny(unknown, Sid="OrgOnly"),
+        deny(unknown, Sid=None),
+        deny(Sid="Evaluated", Principal=None, NotPrincipal=CLOUDWATCH),
+    )
+    # When the policy is checked
+    result = check_alarm_policy(document, topic_arn=TOPIC, account=ACCOUNT, alarms=alarms, stack_alarms=["A", "B"])
+    # Then it warns, naming each such Deny by its Sid (or its position), once, and what to check
+    assert result == Verdict(
+        "WARN",
+        "the alarm topic's policy lets cloudwatch.amazonaws.com publish, but Deny statements the doctor "
+        "cannot evaluate may refuse it: OrgOnly, statement 4",
+        "check that they do not apply to cloudwatch.amazonaws.com publishing with aws:SourceAccount "
+        f"{ACCOUNT} and aws:SourceArn of the alarms (A, B); otherwise alarm actions fail",
+    )
+    # Given a Deny that certainly applies as well: the refusal wins
+    refused = policy(allow(), deny(unknown), deny(Principal=None, NotPrincipal={"AWS": f"arn:aws:iam::{ACCOUNT}:root"}))
+    assert (
+        check_alarm_policy(refused, topic_arn=TOPIC, account=ACCOUNT, alarms=alarms, stack_alarms=["A", "B"]).status
+        == "FAIL"
+    )
+
+
 def key_policy(account: str = ACCOUNT, actions: object = ("kms:Decrypt", "kms:GenerateDataKey*")) -> str:
     """The alarm topic key's CloudWatch statement as the stack writes it, for requests from ``account``."""
     return policy(
@@ -235,6 +307,25 @@ def test_keys():
     for document in (key_policy(actions="kms:Decrypt"), key_policy(account="210987654321")):
         alarm_key = KeyInfo("k", "Enabled", aws_managed=False, policy=document)
         assert check_keys(good, alarm_key, account=ACCOUNT).status == "FAIL"
+    # Given the key's Deny statements: the evaluated ones that apply refuse, one not evaluated warns by its Sid
+    base = json.loads(key_policy())["Statement"]
+    key_deny = {"Sid": "KeyGuard", "Effect": "Deny", "Resource": "*"}
+    for extra, verdict in (
+        ({"Principal": "*", "Action": "kms:*", "Condition": {"StringNotEquals": {"aws:SourceAccount": OTHER}}}, "FAIL"),
+        ({"NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*"}, "FAIL"),
+        ({"Principal": "*", "NotAction": "kms:ScheduleKeyDeletion"}, "FAIL"),
+        ({"Principal": "*", "NotAction": "kms:*"}, "ok"),
+        ({"Principal": "*", "Action": "kms:*", "Condition": {"StringNotEquals": {"aws:SourceAccount": ACCOUNT}}}, "ok"),
+        # CloudWatch's alarm ARN is not known for the key: a condition on it cannot be evaluated
+        (
+            {"Principal": "*", "Action": "kms:*", "Condition": {"ArnNotLike": {"aws:SourceArn": "arn:*:alarm:*"}}},
+            "WARN",
+        ),
+    ):
+        alarm_key = KeyInfo("k", "Enabled", aws_managed=False, policy=policy(*base, key_deny | extra))
+        result = check_keys(good, alarm_key, account=ACCOUNT)
+        assert result.status == verdict, extra
+        assert ("KeyGuard" in result.detail) == (verdict == "WARN")
     # Given an alarm topic without a KMS key
     assert check_keys(good, None, account=ACCOUNT).detail == "enabled (the alarm topic has no KMS key)"
 
