@@ -4,8 +4,7 @@ Plain values are checked at synth time against the parameter's own constraints a
 (``infra.parameters``), so a construct user gets the deploy-time refusal of the stack, earlier.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: TypedDict reads Required[...] at runtime (required keys).
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Required, TypedDict

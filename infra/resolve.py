@@ -1,7 +1,7 @@
 """Resolve a fragment of the synthesized template the way CloudFormation would, for given
 parameter values: ``Ref`` (parameters are strings, as CloudFormation passes them; ``AWS::NoValue``
 drops the list item or key), conditions, ``Fn::If``/``Equals``/``Not``/``And``/``Or``/``Join``/
-``Select``/``Split``, and ``Fn::GetAtt`` for the attributes given as ``"LogicalId.Attribute"``.
+``Select``/``Split``/``Contains`` (rules), and ``Fn::GetAtt`` for the attributes given as ``"LogicalId.Attribute"``.
 
 Used by the infrastructure tests and the local demo to turn the rule's EventPattern into
 the exact pattern EventBridge receives. Anything else raises, never guesses.
@@ -43,9 +43,28 @@ def check_parameters(template: Mapping[str, Any], values: Mapping[str, Any]) -> 
                 raise UnresolvableError(f"parameter {name}: {item!r} is not one of {spec['AllowedValues']}")
             if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], item):
                 raise UnresolvableError(f"parameter {name}: {item!r} does not match {spec['AllowedPattern']}")
-            low, high = float(spec.get("MinValue", "-inf")), float(spec.get("MaxValue", "inf"))
-            if not low <= float(item) <= high if ("MinValue" in spec or "MaxValue" in spec) else False:
-                raise UnresolvableError(f"parameter {name}: {item} is outside {low}-{high}")
+            if spec.get("Type") == "Number":
+                _check_number(name, spec, item)
+
+
+def _check_number(name: str, spec: Mapping[str, Any], item: str) -> None:
+    try:
+        number = float(item)
+    except ValueError:
+        raise UnresolvableError(f"parameter {name}: {item!r} is not a number") from None
+    low, high = float(spec.get("MinValue", "-inf")), float(spec.get("MaxValue", "inf"))
+    if not low <= number <= high:
+        raise UnresolvableError(f"parameter {name}: {item} is outside {low}-{high}")
+
+
+def check_rules(template: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """Refuse values the template's rules refuse (each assertion, where its rule's condition holds)."""
+    for name, rule in template.get("Rules", {}).items():
+        if "RuleCondition" in rule and not resolve(template, rule["RuleCondition"], values):
+            continue
+        for assertion in rule["Assertions"]:
+            if not resolve(template, assertion["Assert"], values):
+                raise UnresolvableError(f"rule {name}: {assertion.get('AssertDescription', 'assertion failed')}")
 
 
 Evaluate = Callable[[Any], Any]
@@ -62,6 +81,7 @@ _INTRINSICS: dict[str, Callable[[Any, Evaluate, Callable[[str], bool]], Any]] = 
     "Fn::Join": lambda arg, value, condition: str(arg[0]).join(str(item) for item in value(arg[1])),
     "Fn::Select": lambda arg, value, condition: value(arg[1])[int(value(arg[0]))],
     "Fn::Split": lambda arg, value, condition: str(value(arg[1])).split(str(arg[0])),
+    "Fn::Contains": lambda arg, value, condition: value(arg[1]) in value(arg[0]),  # rules only
 }
 
 

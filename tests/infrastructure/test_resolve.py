@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.resolve import UnresolvableError, parameter_values, resolve
+from infra.resolve import UnresolvableError, check_parameters, check_rules, parameter_values, resolve
 
 TEMPLATE = {
     "Parameters": {
@@ -56,3 +56,31 @@ def test_no_value_drops_the_item_and_get_att_reads_given_attributes():
     # Then AWS::NoValue removes the list item or the key, as CloudFormation does
     assert resolve(TEMPLATE, fragment, params) == {"arns": ["arn:alarm"]}
     assert resolve(TEMPLATE, fragment, {**params, "Level": "9.0"}) == {"arns": ["arn:alarm", "other"], "maybe": "kept"}
+
+
+def test_rules_are_checked_where_their_condition_holds():
+    # Given a rule: when Mode is one of two values, Name must not be empty
+    template = {
+        "Parameters": {"Mode": {"Type": "String", "Default": "a"}, "Name": {"Type": "String", "Default": ""}},
+        "Rules": {
+            "NeedsName": {
+                "RuleCondition": {"Fn::Contains": [["b", "c"], {"Ref": "Mode"}]},
+                "Assertions": [
+                    {"Assert": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Name"}, ""]}]}, "AssertDescription": "set Name"}
+                ],
+            }
+        },
+    }
+    # Then it holds outside its condition, and refuses inside it until Name is given
+    check_rules(template, parameter_values(template))
+    with pytest.raises(UnresolvableError, match="set Name"):
+        check_rules(template, parameter_values(template, {"Mode": "c"}))
+    check_rules(template, parameter_values(template, {"Mode": "c", "Name": "x"}))
+
+
+@pytest.mark.parametrize("value", ["abc", "nan", "11", "-1"])
+def test_a_number_parameter_refuses_what_is_not_a_number_in_its_range(value):
+    template = {"Parameters": {"N": {"Type": "Number", "Default": "1", "MinValue": 0, "MaxValue": 10}}}
+    check_parameters(template, parameter_values(template))
+    with pytest.raises(UnresolvableError):
+        check_parameters(template, parameter_values(template, {"N": value}))

@@ -1,0 +1,201 @@
+"""The contract between the stack's parameters and the functions' settings: every value
+CloudFormation accepts for a parameter (its allowed values, range boundaries, pattern examples,
+under the template's rules) gives an environment the functions' settings accept, so a deploy that
+succeeds never leaves a function failing at every cold start. Said the other way: what the
+settings refuse, CloudFormation refuses.
+
+Both sides are the real ones: the synthesized template's constraints and rules evaluated as
+CloudFormation would (infra/resolve.py), and `responder.settings.Settings` reading the
+environment the template gives each function, resolved for those parameter values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra import constants
+from infra.parameters import PARAMETERS
+from infra.resolve import UnresolvableError, check_parameters, check_rules, parameter_values, resolve
+from responder.settings import Settings, SettingsError
+
+ACCOUNT = "123456789012"
+# A deploy CloudFormation accepts; each case changes some of it.
+BASE = {"Recipients": "secops@example.com", "SenderAddress": "guardduty@example.com"}
+
+EMAILS = [
+    "a@example.com", "first.last+tag@mail.example.co.jp", "o'brien@example.ie", "a_b%c-d@x-y.example.org",
+    "a" * 64 + "@example.com", "a@" + "b" * 63 + ".com", "a@xn--fiq228c.jp",
+    "a@b..com", "a@.example.com", "a@example.com.", "a" * 65 + "@example.com", "a@" + "b" * 64 + ".com",
+    ".a@example.com", "a..b@example.com", "a@example", "a@x.c", "Alerts <a@example.com>", "a b@example.com",
+    "a@example.com\nBcc: b@example.com", "ü@example.com", "a@[192.0.2.1]", "a@-x.example.com",
+]  # fmt: skip
+# Values to try beyond those the template itself names (allowed values, range boundaries).
+CANDIDATES: dict[str, list[str]] = {
+    "NotifyThreshold": ["4", "0.5", "10.0", "abc"],
+    "Channels": ["SNS", "email", "ses,sns", ""],
+    "Recipients": [*EMAILS, "a@example.com,b@example.org", ",".join(f"r{i}@example.com" for i in range(12)),
+                   "a@example.com,a@b..com", "", " a@example.com"],
+    "SenderAddress": ["", *EMAILS],
+    "SesMaxSendRate": ["2.5", "0.5"],
+    "CreateSenderIdentity": ["YES", "true"],
+    "SesConfigurationSet": ["", "a", "security-mail_1", "x" * 64, "x" * 65, "bad name", "a.b"],
+    "IncludeSampleFindings": ["yes", "1", "maybe", "TRUE"],
+    "Language": ["fr", "EN", "jp"],
+    "DisplayTimeZone": ["", "UTC", "Asia/Tokyo", "America/Argentina/Buenos_Aires", "Etc/GMT+9", "Europe/Paris",
+                        "Asia Tokyo", "../etc", "Asia/", "/Tokyo", "a" * 32],
+    "SuppressFindingTypes": ["", "Recon:EC2/PortProbe*", "Recon:EC2/PortProbe*,Recon:EC2/Portscan", "x" * 120,
+                             "x" * 121, "Recon EC2", "<b>", "a,,b"],
+    "SuppressAccounts": ["", ACCOUNT, f"{ACCOUNT},210987654321", "12345", "1234567890123", "12345678901a"],
+    "SuppressTag": ["", "guardduty=quiet", "scanner=", "環境=本番", "k" * 128 + "=v", "k=" + "v" * 256,
+                    "k =v", "k= v ", " =x", "\u3000=x", "\t=x", "\x1c=x", "novalue", "a=b,c=d", "=x", "k\n=v",
+                    "k" * 129 + "=v", "k=" + "v" * 257],
+    "RenotifyHours": ["0.5", "-1"],
+    "ImmediateBand": ["high", "Urgent"],
+    "DigestMinutes": ["7.5", "4.9"],
+    "AlarmEmail": ["", *EMAILS],
+}  # fmt: skip
+# A value CloudFormation accepts and the function refuses, that no pattern can refuse: a
+# well-formed name that is not in the time zone database. Fixing it needs a settings change
+# (see the report): the pattern cannot know the database, and a list of every zone as
+# AllowedValues would tie the template to the deploying machine's tzdata.
+KNOWN_GAPS = {("DisplayTimeZone", "Mars/Olympus"), ("DisplayTimeZone", "Asia/Atlantis")}
+
+
+def _numbers(spec: dict[str, Any]) -> list[str]:
+    low, high = float(spec["MinValue"]), float(spec["MaxValue"])
+    step = 0.1 if not (low.is_integer() and high.is_integer()) else 1
+    values = [low, high, (low + high) / 2, low - step, high + step]
+    return [f"{value:g}" if float(value).is_integer() else f"{value:.1f}" for value in values]
+
+
+def _cases(template: dict[str, Any]) -> list[tuple[str, str]]:
+    cases = []
+    for name, spec in template["Parameters"].items():
+        if name == "BootstrapVersion":
+            continue
+        values = list(spec.get("AllowedValues", []))
+        if "MinValue" in spec:
+            values += _numbers(spec)
+        values += CANDIDATES.get(name, [])
+        cases += [(name, value) for value in dict.fromkeys(values)]
+    return cases
+
+
+def _cloudformation_accepts(template: dict[str, Any], overrides: dict[str, str]) -> bool:
+    values = parameter_values(template, {**BASE, **overrides})
+    try:
+        check_parameters(template, values)
+        check_rules(template, values)
+    except UnresolvableError:
+        return False
+    return True
+
+
+def _environments(template: dict[str, Any], overrides: dict[str, str]) -> list[dict[str, str]]:
+    """Each function's environment as CloudFormation would set it for these parameter values."""
+    resources = template["Resources"]
+
+    def logical_id(kind: str, prefix: str) -> str:
+        [name] = [n for n, r in resources.items() if r["Type"] == kind and n.startswith(prefix)]
+        return name
+
+    refs = {
+        **parameter_values(template, {**BASE, **overrides}),
+        logical_id("AWS::SNS::Topic", "AlertTopic"): f"arn:aws:sns:us-east-1:{ACCOUNT}:GuardDutyResponder-AlertTopic",
+        logical_id("AWS::DynamoDB::Table", "StateTable"): "GuardDutyResponder-StateTable",
+        logical_id("AWS::SQS::Queue", "ImmediateQueue"): f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/Immediate",
+        logical_id("AWS::SQS::Queue", "DigestQueue"): f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/Digest",
+        "ConfigurationSet": "GuardDutyResponder-ConfigurationSet",
+    }
+    functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+    return [
+        {key: str(resolve(template, value, refs)) for key, value in f["Properties"]["Environment"]["Variables"].items()}
+        for f in functions
+    ]
+
+
+def _settings_accept(template: dict[str, Any], overrides: dict[str, str]) -> bool:
+    try:
+        for environment in _environments(template, overrides):
+            Settings.from_env(environment)
+    except SettingsError:
+        return False
+    return True
+
+
+def test_every_value_cloudformation_accepts_is_accepted_by_the_functions(template):
+    # Given every parameter's allowed values, range boundaries and pattern examples, each on a good deploy
+    violations, accepted, refused = [], set(), set()
+    for name, value in _cases(template):
+        if (name, value) in KNOWN_GAPS:
+            continue
+        # When CloudFormation accepts the deploy
+        if not _cloudformation_accepts(template, {name: value}):
+            refused.add(name)
+            continue
+        accepted.add(name)
+        # Then both functions start with the environment it gives them
+        if not _settings_accept(template, {name: value}):
+            violations.append((name, value))
+    assert not violations
+    # And the cases reach every parameter on both sides of its constraints
+    parameters = {p.name for p in PARAMETERS}
+    assert accepted == parameters
+    assert refused == parameters
+
+
+def test_what_the_functions_refuse_cloudformation_refuses(template):
+    # Given the values the functions' settings refuse (the same cases, seen from the other side)
+    refused_by_settings = [
+        (name, value)
+        for name, value in _cases(template)
+        if (name, value) not in KNOWN_GAPS and not _settings_accept(template, {name: value})
+    ]
+    # Then CloudFormation refuses every one of them (a@b..com, " =x", 65-character local parts ...)
+    assert refused_by_settings
+    assert not [case for case in refused_by_settings if _cloudformation_accepts(template, dict([case]))]
+    assert ("SenderAddress", "a@b..com") in refused_by_settings
+    assert ("SuppressTag", " =x") in refused_by_settings
+
+
+@pytest.mark.parametrize("channels", ["sns", "ses", "sns,ses"])
+@pytest.mark.parametrize("sender", ["", "guardduty@example.com"])
+@pytest.mark.parametrize("identity", ["yes", "no"])
+def test_channel_sender_and_identity_combinations(template, channels, sender, identity):
+    # Given a combination of the parameters the template's rules tie together
+    overrides = {"Channels": channels, "SenderAddress": sender, "CreateSenderIdentity": identity}
+    # Then CloudFormation accepts it only where the functions do (ses needs a sender, as SES_SENDER)
+    if _cloudformation_accepts(template, overrides):
+        assert _settings_accept(template, overrides)
+    else:
+        assert sender == ""
+
+
+@pytest.mark.parametrize(
+    "bands",
+    [("1.0", "6.0", "8.5"), ("5.9", "6.0", "8.5"), ("5.9", "8.4", "8.5"), ("4.0", "7.0", "10.0"), ("1", "6", "10")],
+)
+def test_every_band_combination_cloudformation_accepts_stays_in_order(template, bands):
+    # Given band boundaries at the corners of their ranges
+    overrides = dict(zip(("BandMediumMin", "BandHighMin", "BandCriticalMin"), bands, strict=True))
+    # Then CloudFormation accepts them and the functions do too (the ranges are disjoint)
+    assert _cloudformation_accepts(template, overrides)
+    assert _settings_accept(template, overrides)
+
+
+def test_every_threshold_cloudformation_accepts_is_a_rule_floor(template):
+    # Given each threshold value the parameter allows
+    for value in constants.THRESHOLD_VALUES:
+        # Then the functions take it as their own threshold too
+        [triage, notifier] = _environments(template, {"NotifyThreshold": value})
+        assert Settings.from_env(triage).threshold == Settings.from_env(notifier).threshold == float(value)
+
+
+@pytest.mark.parametrize(("name", "value"), sorted(KNOWN_GAPS))
+@pytest.mark.xfail(strict=True, reason="a well-formed unknown time zone passes the pattern; the settings refuse it")
+def test_known_gap_an_unknown_time_zone(template, name, value):
+    # Given a time zone name of the right shape that is not in the time zone database
+    # Then CloudFormation would have to refuse it, as the functions do (it does not: see KNOWN_GAPS)
+    assert _cloudformation_accepts(template, {name: value}) == _settings_accept(template, {name: value})
