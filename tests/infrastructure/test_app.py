@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import email.parser
+import json
 import re
 import sys
 from pathlib import Path
@@ -37,6 +38,19 @@ def test_regions_context_gives_one_stack_per_region():
         ("GuardDutyResponder-us-east-1", "us-east-1"),
         ("GuardDutyResponder-eu-west-1", "eu-west-1"),
     ]
+
+
+def test_a_stack_deployed_to_a_region_passes_the_nag_packs(monkeypatch):
+    # Given the stack of one Region and account (`cdk deploy -c regions=...` with the CLI's account)
+    monkeypatch.setenv("CDK_DEFAULT_ACCOUNT", "111122223333")
+    app = build_app({"regions": "eu-west-1"})
+    # When it is synthesized with cdk-nag attached (a finding raises ValidationFailed)
+    template = Template.from_stack(app.node.find_child("GuardDutyResponder-eu-west-1"))
+    # Then the SES policy names that Region and account, and its identity/* acknowledgment matched them
+    statements = template.find_resources("AWS::IAM::Policy", {"Condition": "UsesSes"})
+    [policy] = statements.values()
+    resources = [json.dumps(s["Resource"]) for s in policy["Properties"]["PolicyDocument"]["Statement"]]
+    assert any(":ses:eu-west-1:111122223333:identity/*" in resource for resource in resources)
 
 
 def test_without_regions_the_stack_is_environment_agnostic():

@@ -1,0 +1,173 @@
+"""GuardDutyResponder inside someone else's stack: plain values, no CfnParameters, cdk-nag attached,
+and two of them side by side.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, CfnParameter, Stack, Validations
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
+from infra import GuardDutyResponder
+from infra.resolve import resolve
+from responder.settings import Settings
+
+
+def _app() -> App:
+    app = App()
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    return app
+
+
+@pytest.fixture(scope="module")
+def foreign() -> dict[str, Any]:
+    # Given a team's own stack holding two responders built from plain values, cdk-nag attached
+    app = _app()
+    stack = Stack(app, "SecurityTooling")
+    GuardDutyResponder(stack, "Responder", recipients=["secops@example.com", "oncall@example.com"])
+    GuardDutyResponder(
+        stack,
+        "JapanResponder",
+        recipients=["soc@example.jp"],
+        channels="sns,ses",
+        sender_address="guardduty@example.jp",
+        notify_threshold=7,
+        language="ja",
+        include_sample_findings=False,
+        suppress_accounts=["123456789012"],
+        digest_minutes=30,
+        alarm_email="ops@example.jp",
+    )
+    # When it is synthesized (a cdk-nag finding would raise here)
+    assembly = app.synth()
+    return json.loads(Path(assembly.get_stack_by_name("SecurityTooling").template_full_path).read_text())
+
+
+def _of(template: dict[str, Any], kind: str, prefix: str) -> dict[str, dict[str, Any]]:
+    return {n: r for n, r in template["Resources"].items() if r["Type"] == kind and n.startswith(prefix)}
+
+
+def _function(template: dict[str, Any], prefix: str) -> dict[str, Any]:
+    [function] = _of(template, "AWS::Lambda::Function", prefix).values()
+    return function
+
+
+def test_both_responders_are_complete_and_apart(foreign):
+    # Then each responder has its own copy of every key resource, logical IDs prefixed by its id
+    for prefix in ("Responder", "JapanResponder"):
+        counts = {
+            kind: len(_of(foreign, kind, prefix))
+            for kind in (
+                "AWS::Lambda::Function", "AWS::DynamoDB::Table", "AWS::SNS::Topic", "AWS::KMS::Key",
+                "AWS::SQS::Queue", "AWS::Events::Rule", "AWS::Logs::LogGroup", "AWS::Lambda::EventSourceMapping",
+            )
+        }  # fmt: skip
+        assert counts == {
+            "AWS::Lambda::Function": 2, "AWS::DynamoDB::Table": 1, "AWS::SNS::Topic": 2, "AWS::KMS::Key": 2,
+            "AWS::SQS::Queue": 3, "AWS::Events::Rule": 2, "AWS::Logs::LogGroup": 2,
+            "AWS::Lambda::EventSourceMapping": 1,
+        }, prefix  # fmt: skip
+    # And plain values need no parameter, condition or rule of the user's stack
+    assert set(foreign.get("Parameters", {})) <= {"BootstrapVersion"}
+    assert "Conditions" not in foreign
+    assert set(foreign.get("Rules", {})) <= {"CheckBootstrapVersion"}
+
+
+def test_decisions_on_plain_values_are_made_at_synth_time(foreign):
+    # Given the first responder (defaults: sns only, threshold 4.0) and the second (sns,ses, 7, alarm email)
+    # Then each recipient gets an unconditional SNS subscription, and only the operator's alarm address is added
+    assert len(_of(foreign, "AWS::SNS::Subscription", "ResponderRecipientSubscription")) == 2
+    assert not _of(foreign, "AWS::SNS::Subscription", "ResponderAlarmSubscription")
+    assert len(_of(foreign, "AWS::SNS::Subscription", "JapanResponder")) == 2
+    # And SES rights and the SES alarm exist only where ses is a channel
+    assert not _of(foreign, "AWS::IAM::Policy", "ResponderSesSendPolicy")
+    assert _of(foreign, "AWS::IAM::Policy", "JapanResponderSesSendPolicy")
+    assert not _of(foreign, "AWS::CloudWatch::Alarm", "ResponderSesDeliveryFailures")
+    assert _of(foreign, "AWS::CloudWatch::Alarm", "JapanResponderSesDeliveryFailures")
+    # And the rule's floor is the literal threshold
+    for prefix, floor in (("ResponderFindingsRule", 4), ("JapanResponderFindingsRule", 7)):
+        [rule] = _of(foreign, "AWS::Events::Rule", prefix).values()
+        assert rule["Properties"]["EventPattern"]["detail"] == {"severity": [{"numeric": [">=", floor]}]}
+    [schedule] = _of(foreign, "AWS::Events::Rule", "JapanResponderDigestSchedule").values()
+    assert schedule["Properties"]["ScheduleExpression"] == "rate(30 minutes)"
+
+
+def test_the_functions_accept_the_environment_built_from_plain_values(foreign):
+    # Given the second responder's notifier environment, resolved as CloudFormation would
+    env = _function(foreign, "JapanResponderNotifier")["Properties"]["Environment"]["Variables"]
+    refs = {name: f"https://sqs.us-east-1.amazonaws.com/123456789012/{name}" for name in foreign["Resources"]}
+    [topic] = _of(foreign, "AWS::SNS::Topic", "JapanResponderAlertTopic")
+    refs[topic] = "arn:aws:sns:us-east-1:123456789012:alerts"
+    [table] = _of(foreign, "AWS::DynamoDB::Table", "JapanResponder")
+    refs[table] = "responder-state"
+    [config_set] = _of(foreign, "AWS::SES::ConfigurationSet", "JapanResponder")
+    refs[config_set] = "responder-mail"
+    resolved = {key: str(resolve(foreign, value, refs)) for key, value in env.items()}
+    # Then the real settings read the plain values
+    settings = Settings.from_env(resolved)
+    assert settings.channels == ("sns", "ses")
+    assert settings.threshold == 7.0
+    assert settings.language == "ja"
+    assert settings.include_samples is False
+    assert settings.suppress_accounts == ("123456789012",)
+    assert settings.digest_minutes == 30
+    assert settings.configuration_set == "responder-mail"
+
+
+@pytest.mark.parametrize(
+    ("props", "error", "message"),
+    [
+        ({"recipients": ["a@b..com"]}, ValueError, "recipients"),
+        ({"recipients": ["a@example.com"], "channels": "ses"}, ValueError, "set SenderAddress"),
+        ({"recipients": ["a@example.com"], "create_sender_identity": True}, ValueError, "set SenderAddress"),
+        ({"recipients": ["a@example.com"], "notify_threshold": 4.5}, ValueError, "notify_threshold"),
+        ({"recipients": ["a@example.com"], "digest_minutes": 2}, ValueError, "digest_minutes"),
+        ({"recipients": ["a@example.com"], "suppress_tag": " =x"}, ValueError, "suppress_tag"),
+        ({"recipients": "a@example.com"}, ValueError, "list"),
+        ({"recipients": ["a@example.com"], "recipient": ["b@example.com"]}, TypeError, "recipient"),
+        ({}, TypeError, "recipients"),
+    ],
+)
+def test_plain_values_are_refused_at_synth_as_the_deploy_would(props, error, message):
+    # Given props CloudFormation would refuse as parameters (or that are not props at all)
+    stack = Stack(App(), "Mistakes")
+    # Then the construct refuses them before anything is built
+    with pytest.raises(error, match=message):
+        GuardDutyResponder(stack, "Responder", **props)
+
+
+def test_tokens_become_conditions_named_under_the_construct():
+    # Given a user's own parameter for the channels and the threshold
+    app = _app()
+    stack = Stack(app, "WithParameters")
+    channels = CfnParameter(stack, "MyChannels", default="sns", allowed_values=["sns", "ses", "sns,ses"])
+    threshold = CfnParameter(stack, "MyThreshold", type="Number", default="7.0")
+    sender = CfnParameter(stack, "MySender", default="guardduty@example.com")
+    GuardDutyResponder(
+        stack,
+        "Responder",
+        recipients=["secops@example.com"],
+        channels=channels.value_as_string,
+        notify_threshold=threshold.value_as_number,
+        sender_address=sender.value_as_string,
+    )
+    template = json.loads(Path(app.synth().get_stack_by_name("WithParameters").template_full_path).read_text())
+    # Then CloudFormation decides them, with conditions prefixed by the construct's id
+    conditions = set(template["Conditions"])
+    assert {"UsesSns", "UsesSes", "ThresholdIs70"}.isdisjoint(conditions)
+    assert any(name.startswith("ResponderUsesSes") for name in conditions)
+    assert any(name.startswith("ResponderThresholdIs70") for name in conditions)
+    [policy] = _of(template, "AWS::IAM::Policy", "ResponderSesSendPolicy").values()
+    assert policy["Condition"].startswith("ResponderUsesSes")
+    # And the threshold reaches the rule as a number and the function as the parameter
+    [rule] = _of(template, "AWS::Events::Rule", "ResponderFindingsRule").values()
+    values = {"MyChannels": "sns", "MyThreshold": "7.0", "MySender": "guardduty@example.com"}
+    assert resolve(template, rule["Properties"]["EventPattern"], values)["detail"] == {
+        "severity": [{"numeric": [">=", 7.0]}]
+    }
+    env = _function(template, "ResponderNotifier")["Properties"]["Environment"]["Variables"]
+    assert env["NOTIFY_THRESHOLD"] == {"Ref": "MyThreshold"}
