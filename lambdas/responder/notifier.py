@@ -48,6 +48,8 @@ from responder.settings import Settings
 from responder.state import StateStore
 
 SCHEDULED: Final = ("aws.events", "Scheduled Event")
+# The digest schedule's input (the stack's schedule target), the event ``SCHEDULED`` recognises.
+SCHEDULED_EVENT: Final[dict[str, str]] = {"source": SCHEDULED[0], "detail-type": SCHEDULED[1]}
 DIGEST_LIMIT: Final = 2_000  # findings read per digest run; the rest wait for the next run
 VISIBILITY_MARGIN: Final = 60  # seconds a received digest message stays hidden beyond the function's run
 
