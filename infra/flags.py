@@ -54,8 +54,10 @@ def all_of(*flags: Flag) -> Flag:
 
 
 def named(scope: Construct, logical_id: str, flag: Flag) -> Named:
-    """A decided flag as it is; an undecided one as the condition ``logical_id`` in ``scope``."""
-    return flag if isinstance(flag, bool) else CfnCondition(scope, logical_id, expression=_expression(flag))
+    """A decided flag or an existing condition as it is; an expression as the condition ``logical_id``."""
+    if isinstance(flag, bool | CfnCondition):
+        return flag
+    return CfnCondition(scope, logical_id, expression=_expression(flag))
 
 
 def attach(resource: CfnResource, flag: Named) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from aws_cdk import CfnElement, CfnParameter, CfnRule, CfnRuleAssertion, Fn
+from aws_cdk import CfnParameter, CfnRule, CfnRuleAssertion, Fn
 from constructs import Construct
 
 from infra.parameters import PARAMETERS, REQUIREMENTS, Parameter
@@ -39,7 +39,7 @@ class StackParameters(Construct):
                 rule_condition=applies,
                 assertions=[CfnRuleAssertion(assert_=given, assert_description=requirement.message)],
             )
-            _named(rule, requirement.rule_id)
+            rule.override_logical_id(requirement.rule_id)
 
     def props(self) -> ResponderProps:
         """The responder's props, each the reference to its parameter."""
@@ -67,9 +67,5 @@ def _parameter(scope: Construct, parameter: Parameter) -> CfnParameter:
         min_value=parameter.min_value,
         max_value=parameter.max_value,
     )
-    _named(cfn, parameter.name)
+    cfn.override_logical_id(parameter.name)  # the name users pass: --parameters NotifyThreshold=7.0
     return cfn
-
-
-def _named(element: CfnElement, logical_id: str) -> None:
-    element.override_logical_id(logical_id)

@@ -163,6 +163,10 @@ def test_tokens_become_conditions_named_under_the_construct():
     assert any(name.startswith("ResponderThresholdIs70") for name in conditions)
     [policy] = _of(template, "AWS::IAM::Policy", "ResponderSesSendPolicy").values()
     assert policy["Condition"].startswith("ResponderUsesSes")
+    # And a plain recipient's subscription depends on the channel's condition alone
+    [subscription] = _of(template, "AWS::SNS::Subscription", "ResponderRecipientSubscription").values()
+    assert subscription["Condition"].startswith("ResponderUsesSns")
+    assert not [name for name in conditions if "SubscribesRecipient" in name]
     # And the threshold reaches the rule as a number and the function as the parameter
     [rule] = _of(template, "AWS::Events::Rule", "ResponderFindingsRule").values()
     values = {"MyChannels": "sns", "MyThreshold": "7.0", "MySender": "guardduty@example.com"}
