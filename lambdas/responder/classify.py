@@ -46,6 +46,10 @@ SAFE_ACCOUNT: Final = re.compile(r"^\d{12}$")
 SAFE_REGION: Final = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 SAFE_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,300}$")
 SAFE_RESOURCE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+=,/-]{0,79}$")
+# Runtime context keys whose value is a file path (shown like the executable's path).
+PATH_CONTEXT_KEYS: Final = frozenset(
+    {"scriptPath", "libraryPath", "releaseAgentPath", "mountSource", "mountTarget", "threatFilePath", "filePath"}
+)
 KNOWN_DIRECTIONS: Final = ("INBOUND", "OUTBOUND", "UNKNOWN")
 CONSOLE_HOSTS: Final[dict[str, str]] = {
     "aws": "console.aws.amazon.com",
@@ -65,12 +69,14 @@ class TypeParts:
 
 class Fact(NamedTuple):
     """One labelled value for the email. Every value is cleaned and defanged when rendered;
-    ``ioc`` values (indicators) have every dot defanged, hostname-like or not."""
+    ``ioc`` values (indicators) have every dot defanged, hostname-like or not; only ``path``
+    values (a list of file paths) keep the file name after a directory readable."""
 
     label: str  # catalogue key
     value: str
     ioc: bool = False
     translate: bool = False  # value is a catalogue key (yes/no, direction, role)
+    path: bool = False  # value is one or more file paths (``, ``-separated)
 
 
 class Msg(str):
@@ -295,15 +301,15 @@ def classify(finding: Finding, settings: Settings) -> Classification:
 # --- helpers -------------------------------------------------------------------
 
 
-def _facts(*pairs: tuple[str, object], ioc: tuple[str, ...] = ()) -> tuple[Fact, ...]:
-    """Facts for the pairs whose value is present; labels in ``ioc`` are indicators."""
+def _facts(*pairs: tuple[str, object], ioc: tuple[str, ...] = (), paths: tuple[str, ...] = ()) -> tuple[Fact, ...]:
+    """Facts for the pairs whose value is present; labels in ``ioc`` are indicators, in ``paths`` file paths."""
     out = []
     for label, value in pairs:
         kind = type(value)  # exact types: this runs for every field of every finding
         if value is None or value == "":
             continue
         if kind is str:
-            out.append(Fact(label, value, label in ioc, False))  # type: ignore[arg-type]
+            out.append(Fact(label, value, label in ioc, False, label in paths))  # type: ignore[arg-type]
         elif kind is Msg:
             out.append(Fact(label, str(value), False, True))
         elif kind is bool:
@@ -314,9 +320,9 @@ def _facts(*pairs: tuple[str, object], ioc: tuple[str, ...] = ()) -> tuple[Fact,
                 continue
             shown = ", ".join(str(item) for item in items[:MAX_LIST_ITEMS])
             extra = len(items) - MAX_LIST_ITEMS
-            out.append(Fact(label, shown + (f" (+{extra})" if extra > 0 else ""), label in ioc, False))
+            out.append(Fact(label, shown + (f" (+{extra})" if extra > 0 else ""), label in ioc, False, label in paths))
         else:
-            out.append(Fact(label, str(value), label in ioc, False))
+            out.append(Fact(label, str(value), label in ioc, False, label in paths))
     return tuple(out)
 
 
@@ -471,11 +477,16 @@ def _evidence_facts(service: Service) -> tuple[Fact, ...]:
                 ("f.executable_sha256", proc.executable_sha256),
                 ("f.process_user", proc.user),
                 ("f.lineage", lineage),
+                paths=("f.executable", "f.lineage"),
             )
         ctx = runtime.context
         if ctx is not None:
             shown = {k: v for k, v in ctx.model_dump(exclude_none=True, by_alias=True).items() if isinstance(v, str)}
-            facts += _facts(("f.runtime_context", [f"{k}={v}" for k, v in shown.items()]))
+            # Path-valued keys (scriptPath ...) apart from the rest (a command line is not a path).
+            files = [f"{k}={v}" for k, v in shown.items() if k in PATH_CONTEXT_KEYS]
+            others = [f"{k}={v}" for k, v in shown.items() if k not in PATH_CONTEXT_KEYS]
+            facts += _facts(("f.runtime_context", files), paths=("f.runtime_context",))
+            facts += _facts(("f.runtime_context", others))
     sequence = service.detection.sequence if service.detection else None
     if sequence is not None:
         facts += _facts(
@@ -548,6 +559,7 @@ def _resource_facts(resource: Resource, role: str | None) -> tuple[Fact, ...]:
         facts += _facts(
             ("f.bucket", f"{bucket.name} ({bucket.type})" if bucket.type else bucket.name),
             ("f.object", [o.key for o in bucket.s3_object_details or [] if o.key]),
+            paths=("f.object",),  # a key is a path from its bucket's root
         )
     if (eks := resource.eks_cluster_details) is not None:
         facts += _facts(("f.eks_cluster", eks.name or eks.arn))

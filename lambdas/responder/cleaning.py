@@ -19,7 +19,9 @@ name inside an absolute path (``/tmp/x/payload.sh``); GuardDuty's own ``Family.M
 
 from __future__ import annotations
 
+import bisect
 import re
+import sys
 import unicodedata
 from collections.abc import Callable
 from functools import cache
@@ -134,6 +136,8 @@ GUARDDUTY_DOTTED_NAMES: Final = frozenset(
     }
 )
 # EC2 instance types (``m5.large``, ``c6gn.16xlarge``): the size words are not top-level domains.
+# Only short runs are tried: the pattern backtracks, so a long run would cost quadratic time.
+_MAX_INSTANCE_TYPE: Final = 32
 _INSTANCE_TYPE: Final = re.compile(
     r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(?:nano|micro|small|medium|large|[0-9]*xlarge|metal(?:-[0-9]+xl)?)"
 )
@@ -180,17 +184,20 @@ _OPAQUE_HINT: Final = re.compile(rf"(?:{_OPAQUE}):")
 _SEPARATORS: Final = re.compile(r"[.\u3002]")
 _IPV4_LIST: Final = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}(?:, \d{1,3}(?:\.\d{1,3}){3})*")
 _IPV4_LAST_DOT: Final = re.compile(r"(\d{1,3}\.\d{1,3}\.\d{1,3})\.(\d{1,3})")
-# A file name inside an absolute or home-relative path: the path's root (``/dir/``, ``~/``, ``./``,
-# ``C:\``, optionally after ``key=``), then directories without ``:``, ``@`` or ``//`` (a URL's
-# host, an address); never the bare root (``/evil.example``).
-_PATH_ROOT: Final = re.compile(r"(?:[\w.-]*=)?(?P<explicit>~|\.\.?|[A-Za-z]:)?[/\\]")
-_PATH_STOP: Final = re.compile(r"[:@\s]|[/\\]{2}")
+# A path fact (``paths=True``: executable, parent processes, object keys, script paths) is a
+# list of paths (``, ``-separated); in each, only the last component may stay readable, and only
+# below one directory: a root (``/``, ``~/``, ``./``, ``../``, ``C:\``) is not one.
+_PATH_ITEMS: Final = re.compile(r"(?:[^,]|,(?! ))+")
+_PATH_ROOT_ONLY: Final = re.compile(r"\s*(?:~|\.{1,2}|[A-Za-z]:)?[/\\]*")
+_FILE_NAME_STOP: Final = re.compile(r"[\s:@]")
 
 
-def defang(text: str, *, indicator: bool = False) -> str:
+def defang(text: str, *, indicator: bool = False, paths: bool = False, finding_type: bool = False) -> str:
     """Make URLs, hosts, IPs and addresses unclickable: ``hxxp[://]``, ``evil[.]example``, ``x[@]y``.
 
     ``indicator`` values (remote IPs, queried domains) have every dot defanged, hostname-like or not.
+    ``paths``: the value is a path fact (a list of paths), whose file names may stay readable.
+    ``finding_type``: the value is a finding type, whose GuardDuty ``Family.Mechanism`` stays readable.
     """
     if text.isascii():
         if "." not in text and ":" not in text and "@" not in text:
@@ -199,7 +206,7 @@ def defang(text: str, *, indicator: bool = False) -> str:
             return _IPV4_LAST_DOT.sub(r"\1[.]\2", text)  # IP addresses, the commonest indicator: kept cheap
         if not indicator and not _may_link(text):
             return text  # types, timestamps, versions, prose
-    return _defang(text, indicator=indicator)
+    return _defang(text, indicator=indicator, paths=paths, finding_type=finding_type)
 
 
 def _may_link(text: str) -> bool:
@@ -211,7 +218,7 @@ def _may_link(text: str) -> bool:
     return ":" in text and _OPAQUE_HINT.search(text.lower()) is not None
 
 
-def _defang(text: str, *, indicator: bool) -> str:
+def _defang(text: str, *, indicator: bool, paths: bool = False, finding_type: bool = False) -> str:
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     if indicator and "." not in text and "\u3002" not in text and ":" in text:
@@ -221,19 +228,50 @@ def _defang(text: str, *, indicator: bool) -> str:
         key, pattern = text.lower(), _LINKABLE_ASCII
     else:
         key, pattern = _key(text), _LINKABLE
+    readable = _file_names(text) if paths else []
     out: list[str] = []
     end = 0
     scheme_end = -1  # right after a scheme comes a host, whatever its last label (hxxp[://]x[.]y)
-    paths: dict[int, tuple[int, int]] = {}
     for match in pattern.finditer(key):  # matched on the key, replaced in the text
         start = match.start()
         out.append(text[end:start])
-        out.append(_replace(match, text, paths, indicator=indicator or start == scheme_end))
+        in_file_name = bool(readable) and _within(readable, start)
+        out.append(
+            _replace(
+                match,
+                text,
+                indicator=indicator or start == scheme_end,
+                in_file_name=in_file_name,
+                finding_type=finding_type,
+            )
+        )
         end = match.end()
         if match["scheme"]:
             scheme_end = end
     out.append(text[end:])
     return "".join(out)
+
+
+def _file_names(text: str) -> list[tuple[int, int]]:
+    """Where the file names of a path fact's paths are: one linear pass over ``text``."""
+    spans = []
+    for item in _PATH_ITEMS.finditer(text):
+        first, end = item.span()
+        last = max(text.rfind("/", first, end), text.rfind("\\", first, end))
+        if last < 0:
+            continue  # a bare name: no directory
+        root = _PATH_ROOT_ONLY.match(text, first, last)
+        if root is None or root.end() >= last:
+            continue  # only a root before the name (/x.sh, ./x.sh, ~/x.sh, C:/x.sh): no directory
+        stop = _FILE_NAME_STOP.search(text, last, end)  # a space, an address's @, a port's colon
+        spans.append((last + 1, stop.start() if stop else end))
+    return spans
+
+
+def _within(spans: list[tuple[int, int]], position: int) -> bool:
+    """Whether ``position`` falls in one of the ordered, disjoint ``spans``."""
+    index = bisect.bisect_right(spans, (position, sys.maxsize)) - 1
+    return index >= 0 and spans[index][0] <= position < spans[index][1]
 
 
 def _key(text: str) -> str:
@@ -250,7 +288,7 @@ def _key(text: str) -> str:
     )
 
 
-def _replace(match: re.Match[str], text: str, paths: dict[int, tuple[int, int]], *, indicator: bool) -> str:
+def _replace(match: re.Match[str], text: str, *, indicator: bool, in_file_name: bool, finding_type: bool) -> str:
     start, end = match.span()
     if match["scheme"]:
         scheme = text[start : start + len(match["scheme"])]
@@ -265,9 +303,9 @@ def _replace(match: re.Match[str], text: str, paths: dict[int, tuple[int, int]],
     labels = _SEPARATORS.split(run)
     if not indicator and (
         not _top_level_like(labels[-1])
-        or run in GUARDDUTY_DOTTED_NAMES
-        or _INSTANCE_TYPE.fullmatch(run)
-        or _in_path(text, start, paths)
+        or (finding_type and run in GUARDDUTY_DOTTED_NAMES)
+        or (len(run) <= _MAX_INSTANCE_TYPE and _INSTANCE_TYPE.fullmatch(run))
+        or (in_file_name and run[:4].lower() != "www.")
     ):
         return run
     if not run.isascii():
@@ -276,9 +314,20 @@ def _replace(match: re.Match[str], text: str, paths: dict[int, tuple[int, int]],
 
 
 def shown(
-    value: str, limit: int, *, multiline: bool = False, marker: str = "[truncated]", indicator: bool = False
+    value: str,
+    limit: int,
+    *,
+    multiline: bool = False,
+    marker: str = "[truncated]",
+    indicator: bool = False,
+    paths: bool = False,
+    finding_type: bool = False,
 ) -> str:
-    """The one cleaning path: ``defang(clean(value, ...))`` for every finding value displayed."""
+    """The one cleaning path: ``defang(clean(value, ...))`` for every finding value displayed.
+
+    Only a path fact (``paths``) keeps its file names readable, and only a finding type
+    (``finding_type``) GuardDuty's own dotted names: never a subject's label, a title or prose.
+    """
     if (
         len(value) <= limit
         and value.isascii()
@@ -290,7 +339,8 @@ def shown(
         and value.strip() == value
     ):
         return value  # a clean identifier or word: nothing to clean or defang (most values)
-    return defang(clean(value, limit, multiline=multiline, marker=marker), indicator=indicator)
+    cleaned = clean(value, limit, multiline=multiline, marker=marker)
+    return defang(cleaned, indicator=indicator, paths=paths, finding_type=finding_type)
 
 
 def _top_level_like(label: str) -> bool:
@@ -298,28 +348,6 @@ def _top_level_like(label: str) -> bool:
     if label.isascii():
         return (len(label) >= 2 and label.isalpha()) or label[:4].lower() == "xn--"
     return len(label) >= 2 and all(unicodedata.category(char)[0] in "LM" for char in label)
-
-
-def _in_path(text: str, start: int, paths: dict[int, tuple[int, int]]) -> bool:
-    """Whether the dotted token at ``start`` is a file name inside an absolute or home-relative path.
-
-    ``paths`` caches, per whitespace-delimited token, where its directories start and end, so a
-    token of many file names costs one scan.
-    """
-    if start == 0 or text[start - 1] not in "/\\":
-        return False
-    token_start = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start), text.rfind("\t", 0, start)) + 1
-    if token_start not in paths:
-        root = _PATH_ROOT.match(text, token_start)
-        if root is None:
-            paths[token_start] = (0, -1)
-        else:
-            stop = _PATH_STOP.search(text, root.end() - 1)
-            # A bare root needs one directory before a file name: /evil.example is not a path.
-            first = root.end() if root["explicit"] else root.end() + 1
-            paths[token_start] = (first, stop.start() if stop else len(text))
-    first, end = paths[token_start]
-    return first <= start <= end
 
 
 def _punycode(labels: list[str]) -> list[str]:

@@ -76,7 +76,7 @@ def _entry(c: Classification, update: UpdateDecision | None, lang: str, zone: st
         band=c.band,
         colour=BAND_COLOURS[c.band],
         severity=f"{c.severity:.1f}",
-        finding_type=shown(c.finding_type, FIELD_LIMIT, marker=marker),
+        finding_type=shown(c.finding_type, FIELD_LIMIT, marker=marker, finding_type=True),
         finding_id=shown(c.finding_id, FIELD_LIMIT, marker=marker),
         resource=shown(c.resource_label or c.resource_type or "?", FIELD_LIMIT, marker=marker),
         account=shown(c.account_id, 20, marker=marker),

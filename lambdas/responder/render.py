@@ -21,8 +21,8 @@ from responder.catalog import message
 from responder.classify import SAFE_ACCOUNT, SAFE_REGION, Classification, Fact
 from responder.cleaning import (
     INVISIBLE,
-    clean,  # noqa: F401 (re-exported: render.clean stays public)
-    defang,
+    clean,  # noqa: F401 (re-exported: tests/unit/test_i18n.py imports it from here)
+    defang,  # noqa: F401 (re-exported: tests/unit/test_i18n.py imports it from here)
     shown,
 )
 from responder.guidance import ARCHIVE_NOTE, EXPORT_NOTE
@@ -58,6 +58,8 @@ MAX_LOCAL_SUBJECT: Final = 120  # characters of a translated (SES) subject; RFC 
 # Facts whose value is an English sentence of ours (translated), and timestamps (shown in two zones).
 PROSE_LABELS: Final = frozenset({"f.purpose_meaning"})
 TIME_LABELS: Final = frozenset({"f.first_seen", "f.last_seen", "f.created", "f.updated"})
+# The finding type: GuardDuty's own dotted names in it stay readable (``AnomalousBehavior.Write``).
+TYPE_LABELS: Final = frozenset({"f.type"})
 
 _WHITESPACE = re.compile(r"\s+")
 _NOT_PRINTABLE_ASCII = re.compile(r"[^ -~]")
@@ -87,9 +89,10 @@ def _subject_line(c: Classification, update: UpdateDecision | None, lang: str, *
         head = f"[{message('s.sample', lang)}] " + head
     account = c.account_id if SAFE_ACCOUNT.fullmatch(c.account_id) else None
     region = c.region if SAFE_REGION.fullmatch(c.region) else None
-    # Validated identifiers may still be URLs or hosts (a container named https://evil.example/x@y).
-    kind = defang(c.safe_type or "UnrecognisedFindingType")[: limit - len(head) - 1]
-    label = defang(c.resource_label) if c.resource_label else None
+    # Validated identifiers may still be URLs, hosts or path-shaped (a container named
+    # https://evil.example/x@y, a type ./login.example): the one cleaning path, no path exemption.
+    kind = shown(c.safe_type or "UnrecognisedFindingType", MAX_SUBJECT, finding_type=True)[: limit - len(head) - 1]
+    label = shown(c.resource_label, MAX_SUBJECT) if c.resource_label else None
     optional = {"account": account, "label": label, "region": region}
     kept: dict[str, str] = {}
     length = len(head) + 1 + len(kind)
@@ -174,7 +177,13 @@ def _rows(facts: tuple[Fact, ...], lang: str, limit: int, desc_limit: int, zone:
         else:
             multiline = fact.label == "f.description"
             value = shown(
-                fact.value, desc_limit if multiline else limit, multiline=multiline, marker=marker, indicator=fact.ioc
+                fact.value,
+                desc_limit if multiline else limit,
+                multiline=multiline,
+                marker=marker,
+                indicator=fact.ioc,
+                paths=fact.path,
+                finding_type=fact.label in TYPE_LABELS,
             )
         rows.append((message(fact.label, lang), value))
     return rows
@@ -286,11 +295,11 @@ def render(
     text_template, html_template = templates()
     subj = subject(c, update)
     local = local_subject(c, lang, update)
-    shown = local or subj
+    heading = local or subj
     for limit, desc_limit in FIELD_LIMITS:
         context = _context(c, lang, limit, desc_limit, update, zone=zone)
-        text = text_template.render(subject=shown, **context)
+        text = text_template.render(subject=heading, **context)
         if len(text.encode("utf-8")) <= MAX_TEXT_BYTES:
             break
-    html = html_template.render(subject=shown, **context)
+    html = html_template.render(subject=heading, **context)
     return Email(subject=subj, text=text, html=html, local_subject=local)

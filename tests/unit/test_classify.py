@@ -359,6 +359,42 @@ def test_findings_without_action_show_their_evidence():
     assert facts(s3_object, "resource_facts")["f.object"] == "incoming/invoice.pdf.exe"
 
 
+def test_path_facts_are_marked_and_nothing_else_is():
+    # Given a runtime finding with an executable, parent processes, a script path and a command
+    # line, and an S3 finding with an object key
+    event = minimal_event(
+        "Execution:Runtime/ReverseShell",
+        service={
+            "detectorId": "abcdef0123456789abcdef0123456789",
+            "runtimeDetails": {
+                "process": {
+                    "name": "sh",
+                    "executablePath": "/bin/sh",
+                    "lineage": [{"executablePath": "/usr/bin/node"}],
+                },
+                "context": {"scriptPath": "/opt/x/run.sh", "commandLineExample": "sh /opt/x/run.sh"},
+            },
+        },
+        resource={
+            "resourceType": "S3Bucket",
+            "s3BucketDetails": [{"name": "b", "s3ObjectDetails": [{"key": "a/b.pdf"}]}],
+        },
+    )
+    c = classify_event(event)
+    # When classified / Then exactly the path facts are marked as paths (only their file
+    # names may stay readable); the command line is a runtime context fact of its own, unmarked
+    marked = [(f.label, f.value) for f in (*c.evidence_facts, *c.resource_facts, *c.overview) if f.path]
+    assert marked == [
+        ("f.executable", "/bin/sh"),
+        ("f.lineage", "/usr/bin/node"),
+        ("f.runtime_context", "scriptPath=/opt/x/run.sh"),
+        ("f.object", "a/b.pdf"),
+    ]
+    assert ("f.runtime_context", "commandLineExample=sh /opt/x/run.sh", False) in [
+        (f.label, f.value, f.path) for f in c.evidence_facts
+    ]
+
+
 # --- resource --------------------------------------------------------------------
 
 

@@ -104,6 +104,31 @@ HOSTILE: dict[str, Expect] = {
         ),
         grouped=("Invoice [U+202E]gpj[.]exe",),
     ),
+    "path_shaped": Expect(
+        # Only the file name of a path fact (executable, lineage, object key, script path) is
+        # left readable, never the type, the resource label, a title or a description.
+        forbidden=(
+            *("login.microsoftonline.com", "paypal.com", "www.evil.com", "evil.page", "www.evil.net"),
+            *("login.evil.example", "evil.support"),
+        ),
+        single=(
+            "./login[.]microsoftonline[.]com",
+            "Visit ./paypal[.]com now",
+            "see /x/www[.]evil[.]com/login or ~/evil[.]page and C:/www[.]evil[.]net",
+            "C:/www[.]evil[.]com",
+            "a=/x/login[.]evil[.]example",
+            "/opt/www[.]evil[.]com/x",
+            "./evil[.]support",
+        ),
+        grouped=("./login[.]microsoftonline[.]com", "C:/www[.]evil[.]com", "Visit ./paypal[.]com now"),
+        subject=("./login[.]microsoftonline[.]com", "C:/www[.]evil[.]com"),
+    ),
+    "path_resource": Expect(
+        forbidden=("login.microsoftonline.com",),
+        single=("a=/x/login[.]microsoftonline[.]com",),
+        grouped=("a=/x/login[.]microsoftonline[.]com",),
+        subject=("a=/x/login[.]microsoftonline[.]com",),
+    ),
     "readable": Expect(
         forbidden=("AnomalousBehavior[.]", "libc[.]so", "m5[.]large", "payload[.]sh", "13[.]6", "00[.]000Z"),
         single=(
@@ -208,13 +233,20 @@ def test_resource_identifiers_are_defanged_in_the_subject_and_atop_both_bodies(n
         ("s3://bucket.evil.example/k", "s3[://]bucket[.]evil[.]example/k"),
         # readable: not hostnames
         ("UnauthorizedAccess:EC2/SSHBruteForce", "UnauthorizedAccess:EC2/SSHBruteForce"),
-        ("AnomalousBehavior.SuccessfulLogin", "AnomalousBehavior.SuccessfulLogin"),
-        ("Impact:IAMUser/PromptInjection.Direct", "Impact:IAMUser/PromptInjection.Direct"),
+        # GuardDuty's own dotted names are readable in a finding type only (.direct is a real TLD)
+        ("PromptInjection.Direct or AnomalousBehavior.Write", "PromptInjection[.]Direct or AnomalousBehavior[.]Write"),
         ("CryptoCurrency:EC2/BitcoinTool.B!DNS", "CryptoCurrency:EC2/BitcoinTool.B!DNS"),
         ("/lib/libc.so.6", "/lib/libc.so.6"),
-        ("/tmp/x/payload.sh and ~/run.py and ./a.sh", "/tmp/x/payload.sh and ~/run.py and ./a.sh"),  # noqa: S108
-        ("C:\\Windows\\evil.dll", "C:\\Windows\\evil.dll"),
-        ("scriptPath=/tmp/x/evil.sh", "scriptPath=/tmp/x/evil.sh"),
+        # a value that is not a path fact gets no path exemption, whatever its shape
+        ("/tmp/x/payload.sh and ~/run.py and ./a.sh", "/tmp/x/payload[.]sh and ~/run[.]py and ./a[.]sh"),  # noqa: S108
+        ("C:\\Windows\\evil.dll", "C:\\Windows\\evil[.]dll"),
+        ("scriptPath=/tmp/x/evil.sh", "scriptPath=/tmp/x/evil[.]sh"),
+        ("./login.microsoftonline.com", "./login[.]microsoftonline[.]com"),
+        ("C:/www.evil.com a=/x/login.evil.example", "C:/www[.]evil[.]com a=/x/login[.]evil[.]example"),
+        (
+            "Visit ./paypal.com now, see /x/www.evil.com/login",
+            "Visit ./paypal[.]com now, see /x/www[.]evil[.]com/login",
+        ),
         ("m5.large c6gn.16xlarge t2.micro", "m5.large c6gn.16xlarge t2.micro"),
         ("Python/3.11.4 Linux/5.10.186-179.751.amzn2.x86_64", "Python/3.11.4 Linux/5.10.186-179.751.amzn2.x86_64"),
         ("2026-11-20T09:50:00.000Z", "2026-11-20T09:50:00.000Z"),
@@ -226,12 +258,46 @@ def test_defang_tells_hostnames_and_urls_from_types_paths_and_versions(raw, expe
 
 
 @pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # the file name of a path with at least one directory stays readable ...
+        ("/tmp/x/payload.sh", "/tmp/x/payload.sh"),  # noqa: S108
+        ("C:\\Windows\\evil.dll", "C:\\Windows\\evil.dll"),
+        ("./x/a.sh, ~/bin/run.py, ../lib/x.so", "./x/a.sh, ~/bin/run.py, ../lib/x.so"),
+        ("scriptPath=/tmp/x/evil.sh", "scriptPath=/tmp/x/evil.sh"),
+        ("uploads/invoice.pdf", "uploads/invoice.pdf"),  # an S3 object key: rooted at its bucket
+        # ... never a directory, a name without one, a www host, or a host before whitespace
+        ("/tmp/www.evil.com/x", "/tmp/www[.]evil[.]com/x"),  # noqa: S108
+        ("./a.sh, ~/run.py, /evil.page, C:/www.evil.com", "./a[.]sh, ~/run[.]py, /evil[.]page, C:/www[.]evil[.]com"),
+        ("/srv/www.evil.com", "/srv/www[.]evil[.]com"),
+        ("/tmp/x/a.sh evil.page", "/tmp/x/a.sh evil[.]page"),  # noqa: S108
+        ("evil.page/x/y.sh", "evil[.]page/x/y.sh"),
+        ("/x/https://evil.page/a.sh", "/x/hxxps[://]evil[.]page/a.sh"),
+    ],
+)
+def test_only_a_path_facts_file_name_is_left_readable(raw, expected):
+    # Given a path fact (executable, lineage, object key, script path) / When shown
+    # Then its last component is readable and every other hostname-like part defanged
+    assert defang(raw, paths=True) == expected
+    assert shown(raw, 200, paths=True) == expected
+
+
+def test_the_subject_type_and_label_get_no_path_exemption():
+    # Given a type and a resource label shaped like paths ending in a host
+    event = finding_from(FIXTURES / "hostile" / "path_shaped.json")
+    email = render(classify(event, Settings()))
+    # When emailed / Then the subject shows both defanged
+    assert email.subject.startswith("[GuardDuty MEDIUM 5.0] ./login[.]microsoftonline[.]com C:/www[.]evil[.]com ")
+
+
+@pytest.mark.parametrize(
     "dotted", sorted({t["finding_type"].split("/")[-1].split("!")[0] for t in finding_types()} - {""})
 )
 def test_every_published_finding_type_reads_as_published(dotted):
     # Given each finding type GuardDuty publishes / When shown / Then it is not defanged
     full = next(t["finding_type"] for t in finding_types() if t["finding_type"].split("/")[-1].startswith(dotted))
-    assert defang(full) == full
+    assert defang(full, finding_type=True) == full
+    assert shown(full, 200, finding_type=True) == full
     if "." in dotted and len(dotted.split(".")[-1]) > 1:
         assert dotted in GUARDDUTY_DOTTED_NAMES
 

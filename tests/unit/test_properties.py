@@ -130,7 +130,7 @@ findings = st.fixed_dictionaries(
 
 
 def _assert_safe(email) -> None:
-    assert re.fullmatch(r"[ -~]{0,99}", email.subject), email.subject
+    assert re.fullmatch(r"[ -~]{1,99}", email.subject), email.subject
     assert MARKER not in email.html
     assert len(email.text.encode("utf-8")) <= MAX_TEXT_BYTES
 
@@ -306,7 +306,12 @@ def test_no_line_break_in_a_displayed_value_can_forge_a_line(newline, filler, fo
 @given(
     st.lists(_LABEL, min_size=1, max_size=3),
     _TLD,
-    st.sampled_from(["{host}", "x@{host}", "https://{host}/x@y", "ftp://{host}", "{host}:443"]),
+    st.sampled_from(
+        [
+            *("{host}", "x@{host}", "https://{host}/x@y", "ftp://{host}", "{host}:443"),
+            *("C:/{host}", "a=/x/{host}", "x/{host}", "a/./{host}"),  # shaped like paths
+        ]
+    ),
     st.sampled_from(["bucket", "user", "container"]),
     st.sampled_from(["en", "ja"]),
 )
@@ -333,3 +338,27 @@ def test_a_resource_named_like_a_host_url_or_address_is_defanged_in_the_subject(
         assert host not in top and "://" not in top.replace("[://]", "") and "@" not in top.replace("[@]", "")
         assert defanged in top or len(email.subject) + len(defanged) > 80
     assert defanged in email.text
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(_LABEL, min_size=1, max_size=3),
+    _TLD,
+    st.sampled_from(["./", "~/", "C:/", "a=/x/", "Recon:EC2/x/", "/opt/x/", "../", "x/./"]),
+    _FORMS,
+)
+def test_a_type_shaped_like_a_path_never_shows_a_live_host(labels, tld, prefix, form):
+    # Given a finding type shaped like a path that ends in a host (no path exemption for types)
+    from responder.cleaning import _INSTANCE_TYPE, GUARDDUTY_DOTTED_NAMES
+
+    host = ".".join([*labels, tld])
+    assume(not _INSTANCE_TYPE.fullmatch(host) and host not in GUARDDUTY_DOTTED_NAMES)
+    finding_type = prefix + host
+    # When emailed alone or grouped, en or ja
+    parts = _emails(*form, finding_type=finding_type)
+    # Then the host is never live in the subject(s) or either body, and shows defanged in the text
+    for part in parts:
+        assert host not in part, part[:300]
+    assert prefix + "[.]".join([*labels, tld]) in parts[2]
+    if form[0] == "single" and re.fullmatch(r"[A-Za-z0-9:/._!&-]{1,100}", finding_type):
+        assert prefix + "[.]".join([*labels, tld]) in parts[0]  # the subject shows the type defanged

@@ -211,7 +211,7 @@ def test_html_is_self_contained_table_layout():
         ("HTTPS://A.COM", False, "HxxPS[://]A[.]COM"),
         ("javascript:alert(1)", False, "javascript[:]alert(1)"),
         ("2001:db8::1", True, "2001:db8:[:]1"),
-        ("AnomalousBehavior.SuccessfulLogin", False, "AnomalousBehavior.SuccessfulLogin"),
+        ("AnomalousBehavior.SuccessfulLogin", False, "AnomalousBehavior[.]SuccessfulLogin"),  # not a type: defanged
         ("m3.xlarge", False, "m3.xlarge"),
         ("2025-08-22T01:40:09.000Z", False, "2025-08-22T01:40:09.000Z"),
         ("version 13.6", False, "version 13.6"),
