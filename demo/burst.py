@@ -20,11 +20,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from demo.run import FIXTURES, Result, log, run
+from demo.report import Result
+from demo.run import FIXTURES, log, run
+from infra.parameters import BY_NAME
 
 TYPES = FIXTURES / "finding-types.tsv"
 SEVERITY = {"Critical": 9.0, "High": 8.0, "Medium": 5.0, "Low": 2.0}
-THRESHOLD = 4.0
+THRESHOLD = float(str(BY_NAME["NotifyThreshold"].default))  # the stack's default NotifyThreshold
 UPDATED_TYPES = (  # republished later: one rises from Medium to High, two stay the same
     "Recon:EC2/Portscan",
     "UnauthorizedAccess:IAMUser/TorIPCaller",

@@ -16,9 +16,8 @@ from typing import Any
 
 import boto3
 
+from infra.constants import QUEUE_MAX_RECEIVES  # the stack's redrive policy
 from responder.queues import Message, SqsQueues
-
-MAX_RECEIVES = 5  # the stack's redrive policy (infra/constants.py QUEUE_MAX_RECEIVES)
 
 
 @dataclass
@@ -53,7 +52,7 @@ class EventSourceMapping:
         for message in messages:
             count = self.stats.receives.get(message.message_id, 0) + 1
             self.stats.receives[message.message_id] = count
-            if count > MAX_RECEIVES:  # the redrive policy
+            if count > QUEUE_MAX_RECEIVES:  # the redrive policy
                 self.sqs.send_message(QueueUrl=self.dlq_url, MessageBody=message.body)
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message.receipt_handle)
                 self.stats.dead_lettered += 1

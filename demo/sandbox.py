@@ -38,7 +38,8 @@ class SesSandbox:
     def install(self) -> None:
         """On a fresh default boto3 session: every client the functions create from now on."""
         boto3.setup_default_session()
-        boto3.DEFAULT_SESSION.events.register("before-send.sesv2.SendEmail", self._before_send)  # type: ignore[union-attr]
+        # A before-send handler may return a response (botocore then skips the request); the stubs say None.
+        boto3.DEFAULT_SESSION.events.register("before-send.sesv2.SendEmail", self._before_send)  # type: ignore[union-attr,arg-type]
 
     @staticmethod
     def uninstall() -> None:
@@ -50,7 +51,7 @@ class SesSandbox:
             if self.last_accepted is not None and now - self.last_accepted < self.interval * (1 - TOLERANCE):
                 self.throttled += 1
                 headers = {"x-amzn-ErrorType": "TooManyRequestsException", "Content-Type": "application/json"}
-                return AWSResponse(request.url, 429, headers, _Raw(BODY))
+                return AWSResponse(request.url, 429, headers, _Raw(BODY))  # type: ignore[arg-type]  # any mapping does
             self.last_accepted = now
             self.accepted += 1
             return None  # sent to the emulator
