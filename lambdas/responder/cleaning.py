@@ -141,11 +141,12 @@ _MAX_INSTANCE_TYPE: Final = 32
 _INSTANCE_TYPE: Final = re.compile(
     r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(?:nano|micro|small|medium|large|[0-9]*xlarge|metal(?:-[0-9]+xl)?)"
 )
-# Schemes that mail clients or browsers act on without ``//``; any ``name:/`` or ``name:\`` is a scheme too.
+# Schemes that mail clients or browsers act on without ``//`` (and http, https, ftp, whose
+# ``hxxp`` form readers know); any ``:`` before ``/`` or ``\`` is neutralised wherever it is.
 _OPAQUE_SCHEMES: Final = (
     *("javascript", "vbscript", "livescript", "data", "mailto", "file", "ftp", "https", "http", "tel"),
     *("sms", "callto", "facetime", "news", "nntp", "about", "blob", "view-source", "jar", "intent"),
-    *("search-ms", r"ms-[a-z0-9\-]+"),
+    *("search-ms", r"ms-[a-z0-9\-]{1,64}+"),  # bounded: tried at many positions, it must stay linear
 )
 # Lower-case literals, each its own branch: the regex engine skips a branch on its first letter.
 _OPAQUE: Final = "|".join(_OPAQUE_SCHEMES)
@@ -159,18 +160,22 @@ _SEPARATOR = r"(?:\.|(?<=[a-z0-9])\u3002(?=[a-z0-9]))"
 
 
 def _linkable(label_char: str, separator: str) -> re.Pattern[str]:
-    """One pass over the key: a scheme, an IPv4 address, a dotted run (a hostname, or a version,
-    path, type ...: ``_replace`` decides), an address's @."""
+    """One pass over the key: a scheme, a ``:`` before a slash, a UNC path's ``\\\\``, an IPv4
+    address, a dotted run (a hostname, or a version, path, type ...: ``_replace`` decides), an
+    address's @."""
     label = rf"[{label_char}]++"  # possessive, and a match starts only at a word's start: linear time
     return re.compile(
+        # A known scheme wherever it starts, unless inside a word of letters (``metadata:``):
+        # ``+javascript:``, ``1https://`` and ``.http://`` are schemes to a linkifier.
+        rf"(?=[{_OPAQUE_FIRST}])(?<![a-z])(?P<scheme>{_OPAQUE})(?=:):(?P<slashes>[/\\]*)"
         # Only at a word's start: cheap tests that fail at spaces, punctuation and inside words.
-        rf"(?=[{label_char}])(?<![{label_char}])(?:"
-        rf"(?<![+.])(?P<scheme>(?=[{_OPAQUE_FIRST}])(?:{_OPAQUE})(?=:)|[a-z][a-z0-9+\-]++(?=:[/\\])):"
-        r"(?P<slashes>[/\\]*)"
-        rf"|(?<!\.)(?P<ip>\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}})\.(?P<last>\d{{1,3}})"
+        rf"|(?=[{label_char}])(?<![{label_char}])(?:"
+        rf"(?<!\.)(?P<ip>\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}})\.(?P<last>\d{{1,3}})"
         rf"(?![{label_char}]|{separator}[{label_char}])"
         rf"|(?P<run>{label}(?:{separator}{label})+)"
-        r")|(?P<at>(?<=\S)@(?=\S))"
+        # Any other scheme (``ssh://``, ``x+y:\\``), wherever it is: its ``:`` and slashes.
+        r")|(?P<colon>:(?P<after>[/\\]+))"
+        r"|(?P<at>(?<=\S)@(?=\S))"
     )
 
 
@@ -181,7 +186,14 @@ _LINKABLE_ASCII: Final = _linkable(r"a-z0-9\-", r"\.")  # the same for ASCII tex
 # IPv4 address's digits, an opaque scheme. Timestamps, versions and finding types have none.
 _DOTTED_HINT: Final = re.compile(r"\.(?:[A-Za-z]|\d{1,3}\.\d)")
 _OPAQUE_HINT: Final = re.compile(rf"(?:{_OPAQUE}):")
+_OPAQUE_NAME: Final = re.compile(_OPAQUE)
+_SLASHES: Final = re.compile(r"[/\\]+")
 _SEPARATORS: Final = re.compile(r"[.\u3002]")
+# A user agent's product token before its version (``Chrome/``, ``aws-cli/``): a word after a
+# space, an opening bracket or the start, then ``/``.
+_MAX_PRODUCT: Final = 32
+_PRODUCT: Final = re.compile(rf"[\s(;,][A-Za-z][\w.-]{{0,{_MAX_PRODUCT - 1}}}/\Z")
+_PRODUCT_AT_START: Final = re.compile(rf"(?:\A|[\s(;,])[A-Za-z][\w.-]{{0,{_MAX_PRODUCT - 1}}}/\Z")
 _IPV4_LIST: Final = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}(?:, \d{1,3}(?:\.\d{1,3}){3})*")
 _IPV4_LAST_DOT: Final = re.compile(r"(\d{1,3}\.\d{1,3}\.\d{1,3})\.(\d{1,3})")
 # A path fact (``paths=True``: executable, parent processes, object keys, script paths) is a
@@ -233,23 +245,36 @@ def _defang(text: str, *, indicator: bool, paths: bool = False, finding_type: bo
     end = 0
     scheme_end = -1  # right after a scheme comes a host, whatever its last label (hxxp[://]x[.]y)
     for match in pattern.finditer(key):  # matched on the key, replaced in the text
-        start = match.start()
+        start, stop = match.span()
+        if start < end:
+            continue  # a scheme's colon already taken with the run before it
         out.append(text[end:start])
         in_file_name = bool(readable) and _within(readable, start)
-        out.append(
-            _replace(
-                match,
-                text,
-                indicator=indicator or start == scheme_end,
-                in_file_name=in_file_name,
-                finding_type=finding_type,
-            )
+        replaced = _replace(
+            match,
+            text,
+            indicator=indicator or start == scheme_end,
+            in_file_name=in_file_name,
+            finding_type=finding_type,
         )
-        end = match.end()
-        if match["scheme"]:
-            scheme_end = end
+        if match["run"] and key.startswith(":", stop) and _ends_in_scheme(match["run"]):
+            # A run whose last label is a scheme (a.ftp:x, evil.news:443): its colon is one too.
+            slashes = _SLASHES.match(key, stop + 1)
+            after = slashes[0] if slashes else ""
+            replaced += f"[:{after}]"
+            stop += 1 + len(after)
+            scheme_end = stop
+        elif (match["scheme"] or match["colon"]) and replaced != text[start:stop]:
+            scheme_end = stop
+        out.append(replaced)
+        end = stop
     out.append(text[end:])
     return "".join(out)
+
+
+def _ends_in_scheme(run: str) -> bool:
+    last = run[max(run.rfind("."), run.rfind("\u3002")) + 1 :]
+    return _OPAQUE_NAME.fullmatch(last) is not None
 
 
 def _file_names(text: str) -> list[tuple[int, int]]:
@@ -289,17 +314,27 @@ def _key(text: str) -> str:
 
 
 def _replace(match: re.Match[str], text: str, *, indicator: bool, in_file_name: bool, finding_type: bool) -> str:
+    """The defanged form of one match, or the match as written when it is not linkable."""
     start, end = match.span()
+    if match["run"]:
+        return _run(text[start:end], indicator=indicator, in_file_name=in_file_name, finding_type=finding_type)
+    if match["ip"]:
+        if not indicator and _after_product(text, start):
+            return text[start:end]  # a user agent's version (Chrome/120.0.0.0), not an address
+        head, _dot, last = text[start:end].rpartition(".")
+        return f"{head}[.]{last}"
     if match["scheme"]:
         scheme = text[start : start + len(match["scheme"])]
         name = f"{scheme[0]}xx{scheme[3:]}" if match["scheme"] in ("http", "https") else scheme
         return f"{name}[:{match['slashes']}]"
-    if match["ip"]:
-        head, _dot, last = text[start:end].rpartition(".")
-        return f"{head}[.]{last}"
-    if match["at"]:
-        return "[@]"
-    run = text[start:end]
+    if match["colon"]:
+        drive = start >= 1 and text[start - 1].isalpha() and (start == 1 or not text[start - 2].isalnum())
+        return text[start:end] if drive else f"[:{match['after']}]"  # C:\ and C:/ are no scheme
+    return "[@]"
+
+
+def _run(run: str, *, indicator: bool, in_file_name: bool, finding_type: bool) -> str:
+    """A dotted run defanged (``evil[.]example``), or as written when it is no hostname."""
     labels = _SEPARATORS.split(run)
     if not indicator and (
         not _top_level_like(labels[-1])
@@ -311,6 +346,14 @@ def _replace(match: re.Match[str], text: str, *, indicator: bool, in_file_name: 
     if not run.isascii():
         labels = _punycode(labels)
     return "[.]".join(labels)
+
+
+def _after_product(text: str, start: int) -> bool:
+    """Whether ``start`` follows a product token's ``name/`` (``Chrome/``) at a word's start,
+    as in a user agent; ``/dev/tcp/`` or ``http://x/`` are no product."""
+    first = max(0, start - _MAX_PRODUCT - 2)
+    window = text[first:start]
+    return bool((_PRODUCT_AT_START if first == 0 else _PRODUCT).search(window))
 
 
 def shown(

