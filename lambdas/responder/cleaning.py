@@ -175,6 +175,8 @@ def _linkable(label_char: str, separator: str) -> re.Pattern[str]:
         rf"|(?P<run>{label}(?:{separator}{label})+)"
         # Any other scheme (``ssh://``, ``x+y:\\``), wherever it is: its ``:`` and slashes.
         r")|(?P<colon>:(?P<after>[/\\]+))"
+        # A UNC path's two backslashes before a host; not a doubled separator inside a path (dir\\x).
+        rf"|(?P<unc>(?<![{label_char}\\])\\\\(?=[{label_char}]))"
         r"|(?P<at>(?<=\S)@(?=\S))"
     )
 
@@ -212,7 +214,7 @@ def defang(text: str, *, indicator: bool = False, paths: bool = False, finding_t
     ``finding_type``: the value is a finding type, whose GuardDuty ``Family.Mechanism`` stays readable.
     """
     if text.isascii():
-        if "." not in text and ":" not in text and "@" not in text:
+        if "." not in text and ":" not in text and "@" not in text and "\\\\" not in text:
             return text  # nothing linkable (identifiers, names, words): the common case, kept cheap
         if _IPV4_LIST.fullmatch(text):
             return _IPV4_LAST_DOT.sub(r"\1[.]\2", text)  # IP addresses, the commonest indicator: kept cheap
@@ -223,7 +225,7 @@ def defang(text: str, *, indicator: bool = False, paths: bool = False, finding_t
 
 def _may_link(text: str) -> bool:
     """A cheap superset of what ``_defang`` changes in ASCII text (C-level checks first)."""
-    if "@" in text or ":/" in text or ":\\" in text:
+    if "@" in text or ":/" in text or ":\\" in text or "\\\\" in text:
         return True
     if "." in text and _DOTTED_HINT.search(text):
         return True
@@ -264,7 +266,7 @@ def _defang(text: str, *, indicator: bool, paths: bool = False, finding_type: bo
             replaced += f"[:{after}]"
             stop += 1 + len(after)
             scheme_end = stop
-        elif (match["scheme"] or match["colon"]) and replaced != text[start:stop]:
+        elif (match["scheme"] or match["colon"] or match["unc"]) and replaced != text[start:stop]:
             scheme_end = stop
         out.append(replaced)
         end = stop
@@ -330,7 +332,7 @@ def _replace(match: re.Match[str], text: str, *, indicator: bool, in_file_name: 
     if match["colon"]:
         drive = start >= 1 and text[start - 1].isalpha() and (start == 1 or not text[start - 2].isalnum())
         return text[start:end] if drive else f"[:{match['after']}]"  # C:\ and C:/ are no scheme
-    return "[@]"
+    return "[\\\\]" if match["unc"] else "[@]"
 
 
 def _run(run: str, *, indicator: bool, in_file_name: bool, finding_type: bool) -> str:
@@ -377,6 +379,7 @@ def shown(
         and "." not in value
         and ":" not in value
         and "@" not in value
+        and "\\\\" not in value
         and value.isprintable()
         and "  " not in value
         and value.strip() == value

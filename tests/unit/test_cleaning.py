@@ -137,6 +137,11 @@ HOSTILE: dict[str, Expect] = {
         ),
         grouped=("+hxxps[://]3232235777/x .hxxps[://]3232235777/y +javascript[:]alert(1)",),
     ),
+    "unc": Expect(
+        forbidden=("\\\\3232235777", "\\\\evil", "\\\\fileserver"),
+        single=("open [\\\\]3232235777\\share or [\\\\]evil\\share", "[\\\\]fileserver[.]corp\\x"),
+        grouped=("open [\\\\]3232235777\\share or [\\\\]evil\\share",),
+    ),
     "readable": Expect(
         forbidden=("AnomalousBehavior[.]", "libc[.]so", "m5[.]large", "payload[.]sh", "13[.]6", "00[.]000Z"),
         single=(
@@ -223,7 +228,10 @@ def test_resource_identifiers_are_defanged_in_the_subject_and_atop_both_bodies(n
         ("/paypal.com", "/paypal[.]com"),  # a bare root is not a directory
         ("「evil.com」", "「evil[.]com」"),
         ("http://x.y/a", "hxxp[://]x[.]y/a"),  # after a scheme comes a host, whatever its last label
-        ("\\\\server.evil.example\\share", "\\\\server[.]evil[.]example\\share"),
+        # a UNC path (Outlook links it; a click sends the reader's NTLM hash) loses its live backslashes
+        ("\\\\server.evil.example\\share", "[\\\\]server[.]evil[.]example\\share"),
+        ("open \\\\3232235777\\share or (\\\\evil\\s)", "open [\\\\]3232235777\\share or ([\\\\]evil\\s)"),
+        ("C:\\dir\\\\x", "C:\\dir\\\\x"),  # not at a token's start: a doubled separator
         ("Recon:EC2/paypal.Direct", "Recon:EC2/paypal[.]Direct"),  # not GuardDuty's own name
         # look-alikes: normalised (NFKC) or shown as punycode
         ("amazon\uff0ecom", "amazon[.]com"),
@@ -326,6 +334,13 @@ def test_invisible_characters_become_visible_markers_and_line_breaks_go():
     # When cleaned for one line / Then nothing is silently removed and no line break is left
     assert clean(raw, 200) == "a b[U+0085]c d[U+000B]e[U+202E]f[U+200B]g[U+E0041]h"
     assert clean("a\r\nb\u2029c", 200, multiline=True) == "a\nb\nc"
+
+
+def test_shown_takes_no_shortcut_past_a_unc_path():
+    # Given a UNC path with no dot, colon or @ (what the cheap pre-checks looked for)
+    # When shown / Then it is neutralised all the same
+    assert shown("\\\\evil\\share", 100) == "[\\\\]evil\\share"
+    assert defang("\\\\evil\\share") == "[\\\\]evil\\share"
 
 
 def test_shown_bounds_before_defanging_so_a_marker_is_never_cut():

@@ -370,3 +370,14 @@ def test_a_type_shaped_like_a_path_never_shows_a_live_host(labels, tld, prefix, 
     assert prefix + "[.]".join([*labels, tld]) in parts[2]
     if form[0] == "single" and re.fullmatch(r"[A-Za-z0-9:/._!&-]{1,100}", finding_type):
         assert prefix + "[.]".join([*labels, tld]) in parts[0]  # the subject shows the type defanged
+
+
+@settings(max_examples=100, deadline=None)
+@given(_LABEL, st.sampled_from(["", "(", "see ", '"']), _FORMS)
+def test_a_unc_path_is_never_left_live(host, before, form):
+    # Given a UNC path to any host, at a token's start
+    value = f"{before}\\\\{host}\\share"
+    # When emailed / Then its leading backslashes are neutralised everywhere
+    for part in _emails(*form, **_places(value)):
+        assert not re.search(r"(?<!\[)\\\\[a-z0-9]", part), part[:200]
+    assert f"[\\\\]{host}\\share" in _emails(*form, **_places(value))[2]
