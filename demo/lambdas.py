@@ -17,16 +17,13 @@ import importlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import Any, Protocol, cast
 
 from demo.emulator import ACCOUNT, REGION, Deployed, dead_letter
 from demo.poller import EventSourceMapping
 from infra.constants import MEMORY_MB, QUEUE_BATCH_SIZE, SERVICE, TIMEOUT_SECONDS
 from responder.notifier import SCHEDULED_EVENT
 from responder.observability import logger
-
-if TYPE_CHECKING:
-    from responder.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -46,7 +43,7 @@ class FakeContext:
 class Handlers(Protocol):
     """The entry module: both functions' handlers and the settings read at its import."""
 
-    SETTINGS: Settings
+    SETTINGS: Any  # the triage function's settings, as read at the cold start
 
     def lambda_handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]: ...
 

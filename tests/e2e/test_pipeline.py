@@ -9,7 +9,8 @@ from email.policy import default
 
 import pytest
 
-from demo.run import DEFAULT_EVENTS, FIXTURES, function_environment, run, synthesized_template
+from demo.emulator import function_environment, synthesized_template
+from demo.run import DEFAULT_EVENTS, FIXTURES, run
 from responder.cleaning import defang
 from responder.service import parse_event, prepare
 from responder.settings import Settings

@@ -11,6 +11,9 @@ import pytest
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
+# One definition, in the responder package; re-exported for the tests that import it from here.
+from responder.notifier import SCHEDULED_EVENT  # noqa: F401
+
 SENDER = "guardduty-alerts@example.com"
 RECIPIENTS = ("secops@example.com", "oncall@example.org")
 REGION = "us-east-1"
@@ -70,9 +73,6 @@ def mapping(aws: dict[str, Any], batch_size: int = 100) -> Any:
     from demo.poller import EventSourceMapping
 
     return EventSourceMapping(aws["immediate"], aws["dlq"], batch_size=batch_size, region=REGION)
-
-
-SCHEDULED_EVENT = {"source": "aws.events", "detail-type": "Scheduled Event"}
 
 
 def sns_messages(topic_arn: str) -> list[tuple[str, str]]:

@@ -7,21 +7,20 @@ of the immediate queue (given by the SQS event source stand-in) or on the digest
 from __future__ import annotations
 
 import email
-import importlib
 import json
 import logging
-from dataclasses import dataclass
 from email.policy import default
 
 import pytest
 
+from demo.lambdas import FakeContext, Handlers, cold_start
 from responder.channels import DeliveryError
+from responder.notifier import SCHEDULED_EVENT
 from responder.service import InvalidEventError
 from responder.settings import SettingsError
 from tests.conftest import load, minimal_event
 from tests.integration.conftest import (
     RECIPIENTS,
-    SCHEDULED_EVENT,
     SENDER,
     depth,
     mapping,
@@ -31,18 +30,8 @@ from tests.integration.conftest import (
 )
 
 
-@dataclass
-class FakeContext:
-    function_name: str = "guardduty-responder"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:guardduty-responder"
-    aws_request_id: str = "6f2a1b6e-0000-4000-8000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-def load_handler(monkeypatch, aws, **env: str):
+def load_handler(monkeypatch, aws, **env: str) -> Handlers:
+    """The entry module started afresh (a cold start) under the stack's variables and ``env``."""
     values = {
         "CHANNELS": "sns,ses",
         "TOPIC_ARN": aws["topic_arn"],
@@ -54,9 +43,7 @@ def load_handler(monkeypatch, aws, **env: str):
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
-    import responder.handler
-
-    return importlib.reload(responder.handler)
+    return cold_start()
 
 
 def test_high_finding_is_queued_then_sent_on_both_channels(aws, monkeypatch, capsys, logs):
