@@ -152,11 +152,14 @@ _OPAQUE_SCHEMES: Final = (
 _OPAQUE: Final = "|".join(_OPAQUE_SCHEMES)
 _OPAQUE_FIRST: Final = "".join(sorted({scheme[0] for scheme in _OPAQUE_SCHEMES}))
 # Host label characters: ASCII letters, digits, hyphen, and every non-ASCII character that is
-# not punctuation, a separator or a control (those are masked out before matching, see _key);
-# U+3002 is a label separator only between ASCII labels (``paypal。com``), so Japanese prose
-# (``しました。AWS``) is left alone. Matching runs on a lower-cased key of the text: same length.
+# not punctuation, a separator or a control (those are masked out before matching, see _key).
+# Matching runs on a lower-cased key of the text: same length.
 _LABEL_CHAR = r"a-z0-9\-\x80-\u3001\u3003-\U0010ffff"
-_SEPARATOR = r"(?:\.|(?<=[a-z0-9])\u3002(?=[a-z0-9]))"
+# Han and kana (iteration marks, hiragana, katakana, CJK ideographs and their extensions).
+_JAPANESE = r"\u3005-\u3007\u3041-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+# U+3002 (and U+FF61, which NFKC makes U+3002) is a host's dot as browsers read it, except
+# between two Japanese characters, where it ends a sentence (``確認しました。次へ``).
+_SEPARATOR = rf"(?:\.|(?<![{_JAPANESE}])\u3002|\u3002(?![{_JAPANESE}]))"
 
 
 def _linkable(label_char: str, separator: str) -> re.Pattern[str]:
@@ -397,12 +400,42 @@ def _top_level_like(label: str) -> bool:
 
 
 def _punycode(labels: list[str]) -> list[str]:
-    """A non-ASCII host in its ASCII (punycode) form, as a browser would resolve it."""
+    """Each non-ASCII label of a host in its ASCII (punycode) form, as a browser resolves it,
+    unless it is written in Japanese or Korean (``写真[.]jpg``: readable, and no look-alike)."""
+    return [label if label.isascii() or _cjk_label(label) else _label_punycode(label) for label in labels]
+
+
+def _label_punycode(label: str) -> str:
     try:
-        return _idna_encode(".".join(labels)).split(".")
-    except UnicodeError:  # idna.IDNAError is a UnicodeError: not a valid IDNA 2008 name
-        # Still shown unambiguously: each non-ASCII label in raw punycode.
-        return [label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii") for label in labels]
+        return _idna_encode(label)
+    except UnicodeError:  # idna.IDNAError is a UnicodeError: not a valid IDNA 2008 label
+        return "xn--" + label.encode("punycode").decode("ascii")  # still shown unambiguously
+
+
+# Scripts whose labels are shown as written, by the first words of a character's Unicode name
+# (this interpreter's tables): none of their characters passes for a Latin letter.
+_CJK_NAMES: Final = ("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH", "IDEOGRAPHIC ITERATION MARK")
+_KANA_NAMES: Final = ("HIRAGANA", "KATAKANA", "HANGUL SYLLABLE")
+
+
+def _cjk_label(label: str) -> bool:
+    """Whether ``label`` is Japanese, Chinese or Korean, possibly with ASCII (``ログはCloudTrail``).
+
+    Latin letters mix only with kana or Hangul syllables, as in UTS 39's restriction levels:
+    a look-alike needs a non-Latin letter that passes for a Latin one (Cyrillic ``а``, a
+    Latin ``ạ``), which these scripts lack, and a kana shows the label is no Latin name.
+    """
+    latin = kana = False
+    for char in label:
+        if char < "\x80":
+            latin = latin or char.isalpha()
+            continue
+        name = unicodedata.name(char, "")
+        if name.startswith(_KANA_NAMES):
+            kana = True
+        elif not name.startswith(_CJK_NAMES):
+            return False
+    return kana or not latin
 
 
 @cache

