@@ -422,8 +422,8 @@ def _cjk_label(label: str) -> bool:
     """Whether ``label`` is Japanese, Chinese or Korean, possibly with ASCII (``ログはCloudTrail``).
 
     Latin letters mix only with kana or Hangul syllables, as in UTS 39's restriction levels:
-    a look-alike needs a non-Latin letter that passes for a Latin one (Cyrillic ``а``, a
-    Latin ``ạ``), which these scripts lack, and a kana shows the label is no Latin name.
+    a look-alike needs a non-Latin letter that passes for a Latin one (Cyrillic U+0430, a
+    Latin U+1EA1), which these scripts lack, and a kana shows the label is no Latin name.
     """
     latin = kana = False
     for char in label:
