@@ -3,18 +3,25 @@
 Every attacker-controlled value goes through ``shown`` (``clean`` then ``defang``) before it
 reaches a subject, a text body or an HTML body, single or grouped, in any language:
 
-1. bounded, Unicode-normalised (NFKC: a fullwidth full stop U+FF0E reads ``.``, fullwidth
-   letters read ASCII), line breaks unified (and removed where a line structure matters);
-2. every invisible character (Unicode Cc, Cf, Cs, Co except tab, CR and LF: bidi overrides,
-   zero-width characters, controls) is replaced by a visible ``[U+202E]``, never silently dropped;
-3. defanged: every URL scheme neutralised (``hxxps[://]``, ``javascript[:]``), every
-   hostname-like token ``evil[.]example`` whatever its top-level domain, a non-ASCII host shown
-   as punycode (``xn--pple-43d[.]com``), IPv4 addresses ``203.0.113[.]7``, ``x[@]y``.
+1. bounded, line breaks unified (and removed where a line structure matters);
+2. every invisible character (Unicode Cc, Cf, Cs, Co, Cn and the other default-ignorable code
+   points, except tab, CR and LF: bidi overrides, zero-width characters, fillers, variation
+   selectors, controls) is replaced by a visible ``[U+202E]``, never silently dropped, and a
+   stack of more than three combining marks on one character is cut (``[+37 marks]``);
+3. defanged, matched on the NFKC form (a fullwidth full stop is a dot, fullwidth letters are
+   ASCII): every URL scheme neutralised (``hxxps[://]``, ``javascript[:]``) and every ``:``
+   before a slash, a UNC path's ``[\\\\]``, every hostname-like token ``evil[.]example``
+   whatever its top-level domain, a non-ASCII host label as punycode (``xn--pple-43d[.]com``)
+   unless it is Japanese, Chinese or Korean (``写真[.]jpg``), IPv4 addresses
+   ``203.0.113[.]7``, ``x[@]y``. What is defanged shows in its NFKC form (as a browser resolves
+   it); everything else as written, a word that NFKC turns into ASCII marked ``[≈sshd]``.
 
 What stays readable, and why it is not a hostname: a dotted token whose last label cannot be a
-top-level domain (versions ``13.6``, ``/lib/libc.so.6``, timestamps, ``BitcoinTool.B``); a file
-name inside an absolute path (``/tmp/x/payload.sh``); GuardDuty's own ``Family.Mechanism`` names
-(``AnomalousBehavior.SuccessfulLogin``); EC2 instance types (``m5.large``).
+top-level domain (versions ``13.6``, ``/lib/libc.so.6``, timestamps, ``BitcoinTool.B``); a user
+agent's version (``Chrome/120.0.0.0``); EC2 instance types (``m5.large``); in a path fact only
+(``paths``: executable, parent processes, object key, script path), the file name after a
+directory (``/tmp/x/payload.sh``); in a finding type only (``finding_type``), GuardDuty's own
+``Family.Mechanism`` names (``AnomalousBehavior.SuccessfulLogin``).
 """
 
 from __future__ import annotations
@@ -81,17 +88,12 @@ _SPACES: Final = re.compile(r"[ \t\f\v]+")
 
 
 def clean(value: str, limit: int, *, multiline: bool = False, marker: str = "[truncated]") -> str:
-    """Normalise (NFKC), mark invisible characters, unify line breaks, collapse spaces, bound.
+    """Mark invisible characters, unify line breaks, collapse spaces, bound.
 
-    Without ``multiline`` the result has no line break at all (CR, LF, U+2028, NEL ...).
+    Without ``multiline`` the result has no line break at all (CR, LF, U+2028, NEL ...). The
+    text is not normalised: ``defang`` matches on its NFKC form but shows what was written.
     """
-    if (
-        len(value) <= limit
-        and value.isprintable()
-        and "  " not in value
-        and value.strip() == value
-        and (value.isascii() or unicodedata.is_normalized("NFKC", value))
-    ):
+    if len(value) <= limit and value.isprintable() and "  " not in value and value.strip() == value:
         return value  # already clean: the common case, kept cheap
     return _clean(value, limit, multiline=multiline, marker=marker)
 
@@ -100,8 +102,6 @@ def _clean(value: str, limit: int, *, multiline: bool, marker: str) -> str:
     # Bound the work first: a 256 KB field must not cost a full scan of every character.
     truncated = len(value) > limit * 4
     text = value[: limit * 4] if truncated else value
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     text = INVISIBLE.sub(visible_marker, text)  # NEL, VT, FF and the rest become visible markers
     if not multiline:
@@ -193,6 +193,7 @@ _DOTTED_HINT: Final = re.compile(r"\.(?:[A-Za-z]|\d{1,3}\.\d)")
 _OPAQUE_HINT: Final = re.compile(rf"(?:{_OPAQUE}):")
 _OPAQUE_NAME: Final = re.compile(_OPAQUE)
 _SLASHES: Final = re.compile(r"[/\\]+")
+_WORD: Final = re.compile(r"\w+")
 _SEPARATORS: Final = re.compile(r"[.\u3002]")
 # A user agent's product token before its version (``Chrome/``, ``aws-cli/``): a word after a
 # space, an opening bracket or the start, then ``/``.
@@ -236,24 +237,31 @@ def _may_link(text: str) -> bool:
 
 
 def _defang(text: str, *, indicator: bool, paths: bool = False, finding_type: bool = False) -> str:
+    # Matched on the NFKC form (a fullwidth https:// is a scheme, a fullwidth amazon.com a host);
+    # what is defanged is shown in that form (as a browser resolves it), the rest as written.
+    written = text
+    starts: list[int] | None = None
+    ends: list[int] = []
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
+        text, starts, ends = _normalised(text)
     if indicator and "." not in text and "\u3002" not in text and ":" in text:
         head, _sep, tail = text.rpartition(":")  # IPv6: one colon defanged is enough
-        text = f"{head}[:]{tail}"
+        text = written = f"{head}[:]{tail}"
+        starts = None
     if text.isascii():
         key, pattern = text.lower(), _LINKABLE_ASCII
     else:
         key, pattern = _key(text), _LINKABLE
     readable = _file_names(text) if paths else []
     out: list[str] = []
-    end = 0
+    end = shown_end = 0  # in the matched text, and in the written one
     scheme_end = -1  # right after a scheme comes a host, whatever its last label (hxxp[://]x[.]y)
     for match in pattern.finditer(key):  # matched on the key, replaced in the text
         start, stop = match.span()
         if start < end:
             continue  # a scheme's colon already taken with the run before it
-        out.append(text[end:start])
+        first = start if starts is None else max(starts[start], shown_end)
+        out.append(_as_written(written[shown_end:first], starts))
         in_file_name = bool(readable) and _within(readable, start)
         replaced = _replace(
             match,
@@ -271,10 +279,49 @@ def _defang(text: str, *, indicator: bool, paths: bool = False, finding_type: bo
             scheme_end = stop
         elif (match["scheme"] or match["colon"] or match["unc"]) and replaced != text[start:stop]:
             scheme_end = stop
-        out.append(replaced)
-        end = stop
-    out.append(text[end:])
+        last = stop if starts is None else max(ends[stop - 1], first)
+        out.append(_as_written(written[first:last], starts) if replaced == text[start:stop] else replaced)
+        end, shown_end = stop, last
+    out.append(_as_written(written[shown_end:], starts))
     return "".join(out)
+
+
+def _normalised(text: str) -> tuple[str, list[int], list[int]]:
+    """NFKC of ``text`` piece by piece (a character with its combining marks), and for each
+    character of the result where its piece starts and ends in ``text``."""
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    first, size = 0, len(text)
+    while first < size:
+        stop = first + 1
+        while stop < size and unicodedata.combining(text[stop]):
+            stop += 1
+        piece = text[first:stop]
+        if not piece.isascii():
+            piece = unicodedata.normalize("NFKC", piece)
+        pieces.append(piece)
+        starts += [first] * len(piece)
+        ends += [stop] * len(piece)
+        first = stop
+    starts.append(size)
+    return "".join(pieces), starts, ends
+
+
+def _as_written(text: str, starts: list[int] | None) -> str:
+    """``text`` as written, each word that NFKC turns into ASCII marked with that ASCII form
+    (a fullwidth sshd shows as ``<raw>[≈sshd]``): never as the name it imitates, nor silently."""
+    if starts is None or text.isascii():
+        return text  # nothing in it changes under NFKC
+    return _WORD.sub(_mark_look_alike, text)
+
+
+def _mark_look_alike(word: re.Match[str]) -> str:
+    written = word[0]
+    if written.isascii():
+        return written
+    normal = unicodedata.normalize("NFKC", written)
+    return f"{written}[\u2248{normal}]" if normal.isascii() else written
 
 
 def _ends_in_scheme(run: str) -> bool:

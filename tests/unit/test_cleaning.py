@@ -162,6 +162,17 @@ HOSTILE: dict[str, Expect] = {
         ),
         grouped=("ログはCloudTrail[.]Athenaで確認しました。次はGuardDutyです",),
     ),
+    "nfkc_lookalikes": Expect(
+        # Matched on NFKC, but never shown as the ASCII name it imitates: the raw form and a marker
+        forbidden=("/usr/bin/sshd", "by admin", "user root"),
+        single=(
+            "/usr/bin/\uff53\uff53\uff48\uff44[\u2248sshd]",
+            "Login by \uff41\uff44\uff4d\uff49\uff4e[\u2248admin] at evil[.]example",
+            "\U0001d42b\U0001d428\U0001d428\U0001d42d[\u2248root]",
+            "ssh\u1d48[\u2248sshd]",
+        ),
+        grouped=("Login by \uff41\uff44\uff4d\uff49\uff4e[\u2248admin] at evil[.]example",),
+    ),
     "readable": Expect(
         forbidden=("AnomalousBehavior[.]", "libc[.]so", "m5[.]large", "payload[.]sh", "13[.]6", "00[.]000Z"),
         single=(
@@ -368,6 +379,27 @@ def test_invisible_characters_become_visible_markers_and_line_breaks_go():
     # When cleaned for one line / Then nothing is silently removed and no line break is left
     assert clean(raw, 200) == "a b[U+0085]c d[U+000B]e[U+202E]f[U+200B]g[U+E0041]h"
     assert clean("a\r\nb\u2029c", 200, multiline=True) == "a\nb\nc"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("/usr/bin/\uff53\uff53\uff48\uff44", "/usr/bin/\uff53\uff53\uff48\uff44[\u2248sshd]"),  # fullwidth
+        (
+            "\U0001d42b\U0001d428\U0001d428\U0001d42d uid 0",
+            "\U0001d42b\U0001d428\U0001d428\U0001d42d[\u2248root] uid 0",
+        ),
+        ("ssh\u1d48 and s\uff53hd", "ssh\u1d48[\u2248sshd] and s\uff53hd[\u2248sshd]"),  # superscript, mixed
+        ("\uff21\uff37\uff33\u306e\uff25\uff23\uff12", "\uff21\uff37\uff33\u306e\uff25\uff23\uff12"),  # Japanese
+        ("\uff08\u6a29\u9650\uff09\uff1a\u3000OK\uff01", "\uff08\u6a29\u9650\uff09\uff1a\u3000OK\uff01"),  # punctuation
+        ("\uff50\uff41\uff59\uff50\uff41\uff4c\uff0e\uff43\uff4f\uff4d/x", "paypal[.]com/x"),  # a host: as resolved
+    ],
+)
+def test_a_look_alike_is_matched_on_nfkc_but_never_shown_as_the_real_thing(raw, expected):
+    # Given text that NFKC turns into ASCII (fullwidth, mathematical, superscript letters)
+    # When shown / Then hosts and schemes are found on the NFKC form and defanged in it, while
+    # anything else keeps its raw form, marked [≈...] when it imitates an ASCII word
+    assert shown(raw, 200) == expected
 
 
 def test_shown_takes_no_shortcut_past_a_unc_path():

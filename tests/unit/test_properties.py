@@ -404,3 +404,17 @@ def test_japanese_stays_readable(left, right, tld, form):
     # When emailed / Then the prose is unchanged and the name is defanged but never punycode
     assert f"{prose} {left}[.]{tld}" in parts[2]
     assert "xn--" not in parts[2]
+
+
+_FULLWIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789"), min_size=2, max_size=10), _FORMS)
+def test_a_fullwidth_word_is_never_shown_as_its_ascii_twin(word, form):
+    # Given a word written in fullwidth letters (NFKC reads it as the ASCII word)
+    written = "".join(_FULLWIDTH[char] for char in word)
+    # When emailed / Then the text shows the raw form with a marker, never the bare ASCII word
+    text = _emails(*form, title=f"run {written} now")[2]
+    assert f"run {written}[\u2248{word}] now" in text
+    assert f"run {word} now" not in text
