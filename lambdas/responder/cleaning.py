@@ -36,19 +36,28 @@ from typing import Final
 
 # --- invisible characters ---------------------------------------------------------------
 
-_HIDDEN_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co"})
+_HIDDEN_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 _KEPT_CONTROLS: Final = "\t\n\r"  # turned into spaces or line breaks by ``clean`` itself
 _CHUNK: Final = 32  # characters checked at once by str.isprintable (C) before any per-character look-up
+# The default-ignorable code points that are printable (Mn, Lo): Hangul fillers, the combining
+# grapheme joiner, Khmer inherent vowels, Mongolian and other variation selectors. Unicode's
+# Other_Default_Ignorable_Code_Point and Variation_Selector (PropList.txt); ``unicodedata``
+# has no such property. Every other default-ignorable is Cf or Cn, hidden by category.
+_PRINTABLE_IGNORABLE: Final = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180d\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
+)
 
 
 class CategoryClass:
-    """Unicode Cc, Cf, Cs and Co except tab, CR and LF, from this interpreter's ``unicodedata``.
+    """Unicode Cc, Cf, Cs, Co and Cn except tab, CR and LF, from this interpreter's
+    ``unicodedata``, and the printable default-ignorable code points.
 
     A literal class goes stale (Python 3.13's Unicode 15.1 added format characters that 3.11's
     tables lack), and a regex class derived at import needs a look-up of all 1.1 million code
     points (about 150 ms of CPU, half the handler's import). Every character of these categories
     is one that ``str.isprintable`` rejects (Python: categories "Other" and "Separator"), so only
-    the rare non-printable characters are looked up, 32 characters checked at a time in C.
+    the rare non-printable characters are looked up, 32 characters checked at a time in C; the
+    few printable default-ignorables are one regex class, searched only in non-ASCII text.
     """
 
     def fullmatch(self, text: str) -> bool:
@@ -57,21 +66,28 @@ class CategoryClass:
 
     def sub(self, repl: str | Callable[[str], str], text: str) -> str:
         """``text`` with each character of the class replaced by ``repl`` (or ``repl(char)``)."""
-        if text.isprintable() or text.replace("\n", "").replace("\t", "").replace("\r", "").isprintable():
+        if _printable(text) or _printable(text.replace("\n", "").replace("\t", "").replace("\r", "")):
             return text  # the common cases (one line, or lines and tabs only): nothing to look up
         replace = repl if callable(repl) else (lambda _char: repl)
         out: list[str] = []
         for start in range(0, len(text), _CHUNK):
             chunk = text[start : start + _CHUNK]
-            if chunk.isprintable():
+            if _printable(chunk):
                 out.append(chunk)
             else:
                 out.extend(replace(char) if _hidden(char) else char for char in chunk)
         return "".join(out)
 
 
+def _printable(text: str) -> bool:
+    """Whether ``text`` has no character of the class, tab, CR or LF (C-level checks)."""
+    return text.isprintable() and (text.isascii() or _PRINTABLE_IGNORABLE.search(text) is None)
+
+
 def _hidden(char: str) -> bool:
-    return not char.isprintable() and char not in _KEPT_CONTROLS and unicodedata.category(char) in _HIDDEN_CATEGORIES
+    if char.isprintable():
+        return not char.isascii() and _PRINTABLE_IGNORABLE.match(char) is not None
+    return char not in _KEPT_CONTROLS and unicodedata.category(char) in _HIDDEN_CATEGORIES
 
 
 INVISIBLE: Final = CategoryClass()
@@ -85,15 +101,45 @@ def visible_marker(char: str) -> str:
 # --- clean -------------------------------------------------------------------------------
 
 _SPACES: Final = re.compile(r"[ \t\f\v]+")
+# Combining marks (Mn, Me) are neither word characters nor spaces: a run of four or more such
+# non-ASCII characters may be a stack of marks drawn over the lines around it (checked exactly).
+_MAYBE_MARK_STACK: Final = re.compile(r"[^\w\s\x00-\x7f]{4,}")
+MAX_MARKS: Final = 3  # combining marks kept on one character (Vietnamese needs two)
+
+
+def _cut_mark_stacks(run: re.Match[str]) -> str:
+    """More than ``MAX_MARKS`` combining marks in a row: the first ones, then ``[+37 marks]``."""
+    out: list[str] = []
+    marks = 0
+    for char in run[0]:
+        if unicodedata.category(char) in ("Mn", "Me"):
+            marks += 1
+            if marks <= MAX_MARKS:
+                out.append(char)
+            continue
+        if marks > MAX_MARKS:
+            out.append(f"[+{marks - MAX_MARKS} marks]")
+        marks = 0
+        out.append(char)
+    if marks > MAX_MARKS:
+        out.append(f"[+{marks - MAX_MARKS} marks]")
+    return "".join(out)
 
 
 def clean(value: str, limit: int, *, multiline: bool = False, marker: str = "[truncated]") -> str:
-    """Mark invisible characters, unify line breaks, collapse spaces, bound.
+    """Mark invisible characters, cut stacks of combining marks, unify line breaks, collapse
+    spaces, bound.
 
     Without ``multiline`` the result has no line break at all (CR, LF, U+2028, NEL ...). The
     text is not normalised: ``defang`` matches on its NFKC form but shows what was written.
     """
-    if len(value) <= limit and value.isprintable() and "  " not in value and value.strip() == value:
+    if (
+        len(value) <= limit
+        and _printable(value)
+        and "  " not in value
+        and value.strip() == value
+        and (value.isascii() or _MAYBE_MARK_STACK.search(value) is None)
+    ):
         return value  # already clean: the common case, kept cheap
     return _clean(value, limit, multiline=multiline, marker=marker)
 
@@ -104,6 +150,8 @@ def _clean(value: str, limit: int, *, multiline: bool, marker: str) -> str:
     text = value[: limit * 4] if truncated else value
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     text = INVISIBLE.sub(visible_marker, text)  # NEL, VT, FF and the rest become visible markers
+    if not text.isascii():
+        text = _MAYBE_MARK_STACK.sub(_cut_mark_stacks, text)
     if not multiline:
         text = text.replace("\n", " ")
     text = "\n".join(line for raw in text.split("\n") if (line := _SPACES.sub(" ", raw).strip()))

@@ -173,6 +173,15 @@ HOSTILE: dict[str, Expect] = {
         ),
         grouped=("Login by \uff41\uff44\uff4d\uff49\uff4e[\u2248admin] at evil[.]example",),
     ),
+    "invisible_more": Expect(
+        forbidden=("\u2065", "\u3164", "\u034f", "\ufe0f", "\U000e0100", "\u180b", "\ufff0", "\U0010fffe"),
+        single=(
+            "pay[U+2065]pal ad[U+3164]min ro[U+034F]ot a[U+FE0F]b c[U+E0100]d e[U+180B]f",
+            "z\u0301\u0301\u0301[+37 marks]",
+            "[U+FFF0][U+E0080][U+E01F0][U+10FFFE] [U+115F][U+17B4][U+FFA0]",
+        ),
+        grouped=("pay[U+2065]pal ad[U+3164]min ro[U+034F]ot a[U+FE0F]b c[U+E0100]d e[U+180B]f",),
+    ),
     "readable": Expect(
         forbidden=("AnomalousBehavior[.]", "libc[.]so", "m5[.]large", "payload[.]sh", "13[.]6", "00[.]000Z"),
         single=(
@@ -400,6 +409,24 @@ def test_a_look_alike_is_matched_on_nfkc_but_never_shown_as_the_real_thing(raw, 
     # When shown / Then hosts and schemes are found on the NFKC form and defanged in it, while
     # anything else keeps its raw form, marked [≈...] when it imitates an ASCII word
     assert shown(raw, 200) == expected
+
+
+def test_unassigned_and_default_ignorable_characters_and_mark_stacks_are_made_visible():
+    # Given what the crafted events rendered as "pay⁥pal adᅠmin ro͏ot": unassigned (U+2065,
+    # U+FFF0, U+E0080, U+E01F0, U+10FFFE), a Hangul filler, a grapheme joiner, variation
+    # selectors, and 40 combining accents on one letter
+    raw = "pay\u2065pal ad\u3164min ro\u034fot a\ufe0fb c\U000e0100d e\u180bf \ufff0\U000e0080\U000e01f0\U0010fffe"
+    stack = "z" + "\u0301" * 40
+    # When cleaned / Then each is a visible marker, and the stack keeps three accents
+    assert clean(raw, 500) == (
+        "pay[U+2065]pal ad[U+3164]min ro[U+034F]ot a[U+FE0F]b c[U+E0100]d e[U+180B]f "
+        "[U+FFF0][U+E0080][U+E01F0][U+10FFFE]"
+    )
+    assert clean(stack, 500) == "z\u0301\u0301\u0301[+37 marks]"
+    assert shown("\u3164", 10) == "[U+3164]"
+    assert clean("Ti\u1ebfng Vi\u1ec7t, e\u0301\u0302 and \u0915\u093f", 100) == (
+        "Ti\u1ebfng Vi\u1ec7t, e\u0301\u0302 and \u0915\u093f"  # real text keeps its marks
+    )
 
 
 def test_shown_takes_no_shortcut_past_a_unc_path():

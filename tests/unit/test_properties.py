@@ -197,6 +197,10 @@ _INVISIBLE_SAMPLE = st.sampled_from(
     [
         *("\x00", "\x1b", "\x7f", "\x85", "\u200b", "\u200d", "\u200e", "\u202a", "\u202e", "\u2066", "\ufeff"),
         *("\U000e0041", "\ue000", "\U000f0000"),
+        # unassigned (Cn), default-ignorable ones among them, and noncharacters
+        *("\u2065", "\ufff0", "\U000e0080", "\U000e01f0", "\U0010fffe", "\ufffe", "\U0003fffd"),
+        # default-ignorable yet printable: Hangul fillers, variation selectors, CGJ, Khmer, Mongolian
+        *("\u3164", "\u115f", "\u1160", "\uffa0", "\u034f", "\ufe0f", "\U000e0100", "\u17b4", "\u180b"),
     ]
 )
 _OUR_LINKS = re.compile(r"https://[a-z0-9.-]*console\.aws\.amazon\.com/\S*|https://docs\.aws\.amazon\.com/\S*")
@@ -273,15 +277,38 @@ def test_a_non_ascii_host_is_shown_as_punycode(label, tld, dot, form):
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.text(max_size=5) | _INVISIBLE_SAMPLE, min_size=1, max_size=8), _INVISIBLE_SAMPLE, _FORMS)
 def test_invisible_characters_are_replaced_by_visible_markers_everywhere(pieces, forced, form):
-    # Given a value with invisible characters (controls, bidi, zero-width, tags, private use)
-    from responder.cleaning import INVISIBLE
+    # Given a value with invisible characters (controls, bidi, zero-width, tags, private use,
+    # unassigned, fillers, variation selectors)
+    from tests.unit.test_render import invisible
 
     value = "v" + forced + "".join(pieces)
     parts = _emails(*form, **_places(value))
-    # When it is emailed / Then no invisible character is left anywhere, and the marker shows
+    # When it is emailed / Then no invisible character is left anywhere (by Unicode's own
+    # categories and default-ignorable list, not the implementation's), and the marker shows
     for part in parts:
-        assert not any(INVISIBLE.fullmatch(char) for char in part if char not in "\t\n\r")
+        assert not [char for char in part if invisible(char)], part[:200]
     assert f"[U+{ord(forced):04X}]" in parts[2]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from("aeoz\u0915\u3042"),
+    st.lists(st.sampled_from("\u0301\u0308\u0336\u20dd\u0489\u0fb2"), min_size=4, max_size=60),
+    _FORMS,
+)
+def test_a_stack_of_combining_marks_cannot_overlay_other_lines(base, marks, form):
+    # Given a character with a stack of combining marks (Mn, Me) drawn over the lines around it
+    import unicodedata
+
+    value = "see " + base + "".join(marks) + " now"
+    parts = _emails(*form, title=value)
+    # When emailed / Then at most three marks stay on it and the rest is counted
+    for part in parts:
+        run = 0
+        for char in part:
+            run = run + 1 if unicodedata.category(char) in ("Mn", "Me") else 0
+            assert run <= 3, part[:200]
+    assert f"[+{len(marks) - 3} marks]" in parts[2]
 
 
 @settings(max_examples=200, deadline=None)
