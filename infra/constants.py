@@ -9,8 +9,8 @@ SERVICE: Final = "guardduty-responder"
 METRICS_NAMESPACE: Final = "GuardDutyResponder"  # CloudWatch namespace of the functions' own metrics
 
 # Lambda functions: the entry point of each (module.function in the asset)
-TRIAGE_HANDLER: Final = "responder.handler.lambda_handler"
-NOTIFIER_HANDLER: Final = "responder.handler.notify_handler"
+TRIAGE_HANDLER: Final = "responder.triage_handler.lambda_handler"
+NOTIFIER_HANDLER: Final = "responder.notify_handler.lambda_handler"
 PYTHON_VERSION: Final = "3.13"  # the runtime of the functions (stack.py); `make test` runs the tests on it too
 PIP_PLATFORM: Final = "manylinux2014_aarch64"  # wheels for arm64 (Graviton)
 MEMORY_MB: Final = 256  # MB; measured peak is far below, more memory means a faster CPU

@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.kind and not args.grouped:
         parser.error("--kind needs --grouped")
     try:
-        settings = Settings.from_env(for_delivery=False)
+        settings = Settings.from_env()
         if args.lang:
             settings = Settings(**{**settings.__dict__, "language": args.lang})
         _print_preview(args, settings)

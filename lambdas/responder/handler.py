@@ -1,35 +1,20 @@
-"""Lambda entry points: observability, then the use case. Settings are validated at cold start.
+"""Both entry points in one module, for the callers that load them together (the demo, tests).
 
-- ``lambda_handler``: the triage function (EventBridge rule on GuardDuty findings).
-- ``notify_handler``: the notifier function (immediate queue batches, digest schedule).
+The deployed functions use ``responder.triage_handler`` and ``responder.notify_handler``. Importing
+this module (or reloading it) reads both functions' settings afresh from the environment, as two
+cold starts would.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import importlib
 
-from responder.notifier import Notifier
-from responder.observability import logger, metrics, tracer
-from responder.service import Responder
-from responder.settings import Settings
+from responder import notify_handler as _notify
+from responder import triage_handler as _triage
 
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+_triage = importlib.reload(_triage)
+_notify = importlib.reload(_notify)
 
-SETTINGS = Settings.from_env()
-RESPONDER = Responder.from_settings(SETTINGS)
-NOTIFIER = Notifier.from_settings(SETTINGS)
-
-
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return RESPONDER.handle(event, context).as_dict()
-
-
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def notify_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return NOTIFIER.handle(event, context)
+SETTINGS = _triage.SETTINGS
+lambda_handler = _triage.lambda_handler
+notify_handler = _notify.lambda_handler

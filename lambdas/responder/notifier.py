@@ -33,19 +33,19 @@ from typing import Any, Final
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
-from responder.channels import Channel, DeliveryError
+from responder.channels import Channel, DeliveryError, SesChannel, SnsChannel
+from responder.channels.ses import Pacer
 from responder.classify import Classification, classify
 from responder.degrade import Shown, compose
 from responder.digest import Kind, batches
 from responder.models import Finding
-from responder.observability import logger, metrics
-from responder.once import Once
+from responder.observability import count, emit, log_fields_of, logger, metrics, validation_summary
+from responder.once import EVERY_TIME, Guard, guard
 from responder.queues import Message, SqsQueues
 from responder.render import Email
 from responder.routing import MAX_PER_EMAIL, InvalidMessageError, Queued, decode
-from responder.service import build_channels, count, durable, emit, log_fields_of, validation_summary
-from responder.settings import Settings
-from responder.state import StateStore
+from responder.settings import NotifierSettings
+from responder.state import NO_STATE, StateStore, state_store
 
 SCHEDULED: Final = ("aws.events", "Scheduled Event")
 # The digest schedule's input (the stack's schedule target), the event ``SCHEDULED`` recognises.
@@ -64,15 +64,29 @@ class Ready:
     degraded: bool = False  # shown in its minimal safe form: its details could not be rendered
 
 
+def build_channels(settings: NotifierSettings) -> list[Channel]:
+    """The configured channels (their AWS clients are created on first send)."""
+    channels: list[Channel] = []
+    if settings.sns is not None:
+        channels.append(SnsChannel(settings.sns.topic_arn))
+    if settings.ses is not None:
+        ses = settings.ses
+        pacer = Pacer(ses.max_rate)
+        channels.append(SesChannel(ses.sender, ses.recipients, configuration_set=ses.configuration_set, pacer=pacer))
+    return channels
+
+
 class Notifier:
+    """The notify use case: queued findings out as emails on every channel."""
+
     def __init__(
         self,
-        settings: Settings,
+        settings: NotifierSettings,
         channels: list[Channel],
         queues: SqsQueues,
         *,
-        state: StateStore | None = None,
-        once: Once | None = None,
+        state: StateStore = NO_STATE,
+        once: Guard = EVERY_TIME,
         timeout_seconds: int = 120,
     ) -> None:
         self.settings = settings
@@ -83,16 +97,15 @@ class Notifier:
         self.timeout_seconds = timeout_seconds
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Notifier:
+    def from_settings(cls, settings: NotifierSettings) -> Notifier:
         """The channels and queues, and with a state table, exactly-once sends."""
-        state, once = durable(settings)
-        return cls(settings, build_channels(settings), SqsQueues(), state=state, once=once)
+        table = settings.state_table
+        return cls(settings, build_channels(settings), SqsQueues(), state=state_store(table), once=guard(table))
 
     def handle(self, event: Any, context: Any = None) -> dict[str, Any]:
         """An SQS batch of the immediate queue, or the digest schedule."""
         if context is not None:
-            if self.once is not None:
-                self.once.register_context(context)
+            self.once.register_context(context)
             # Digest messages stay hidden at least as long as this invocation may run.
             self.timeout_seconds = max(1, context.get_remaining_time_in_millis() // 1000)
         if isinstance(event, dict) and isinstance(event.get("Records"), list):
@@ -132,8 +145,6 @@ class Notifier:
     def digest(self) -> dict[str, Any]:
         """Email everything waiting in the digest queue. Raises if an email could not be sent."""
         queue = self.settings.digest_queue
-        if queue is None:
-            raise RuntimeError("no digest queue configured")  # Settings.from_env requires it
         messages = self.queues.receive(
             queue, limit=DIGEST_LIMIT, visibility_seconds=self.timeout_seconds + VISIBILITY_MARGIN
         )
@@ -237,7 +248,7 @@ class Notifier:
         keys = [r.queued.key for r in group]
         for channel in self.channels:
             try:
-                done = self.state.delivered(channel.name, keys) if self.state else set()
+                done = self.state.delivered(channel.name, keys)
             except Exception as error:  # noqa: BLE001 (retried: without the markers a send could repeat)
                 _state_unavailable(channel, kind, "delivered", error)
                 undelivered |= set(keys)
@@ -286,18 +297,14 @@ class Notifier:
             count(r.c, "FindingsEmailed", channel=channel.name)
             fields = {**log_fields_of(r.c), "channel": channel.name, "kind": kind, "degraded": r.degraded}
             logger.info("finding emailed", extra=fields)
-        if self.state:
-            try:
-                self.state.mark_delivered(channel.name, keys)
-            except Exception as error:  # noqa: BLE001 (sent, but unmarked: retried, as before the markers)
-                _state_unavailable(channel, kind, "mark_delivered", error)
-                return set(keys)
+        try:
+            self.state.mark_delivered(channel.name, keys)
+        except Exception as error:  # noqa: BLE001 (sent, but unmarked: retried, as before the markers)
+            _state_unavailable(channel, kind, "mark_delivered", error)
+            return set(keys)
         return set()
 
     def _once(self, channel: Channel, send: Callable[[], list[str]], keys: Sequence[str]) -> None:
-        if self.once is None:
-            send()
-            return
         digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
         self.once.run({"email": digest, "channel": channel.name}, send)
 

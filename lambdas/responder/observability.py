@@ -1,73 +1,71 @@
-"""Powertools Logger, Tracer and Metrics, created once for the whole package."""
+"""Powertools Logger and Metrics, created once for the whole package, and the counts both functions emit.
+
+No Powertools Tracer: the stack's active tracing already gives each invocation its function
+segment (initialisation, invocation, overhead) from the Lambda service itself, with no SDK in
+the function. What a Tracer would add, subsegments around the handler and each AWS call, needs
+the X-Ray SDK, and importing that SDK (which ``Tracer(disabled=True)`` does too) costs more than
+importing boto3 on every cold start. The functions' logs and metrics already say which step
+failed and how long a send retried.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from responder.classify import Classification
 
 SERVICE: Final = "guardduty-responder"
 NAMESPACE: Final = "GuardDutyResponder"
 
-
-class _NoSegment(BaseSegment):
-    def close(self, end_time: int | None = None) -> None:
-        return None
-
-    def add_subsegment(self, subsegment: Any) -> None:
-        return None
-
-    def remove_subsegment(self, subsegment: Any) -> None:
-        return None
-
-    def put_annotation(self, key: str, value: Any) -> None:
-        return None
-
-    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
-        return None
-
-    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None:
-        return None
-
-
-class _NoTracing(BaseProvider):
-    """Stands in for the X-Ray SDK where no trace can be sent (outside Lambda, or disabled).
-
-    Importing the X-Ray SDK costs more than importing boto3 (it builds a botocore session),
-    so the SDK is only loaded where tracing is actually on.
-    """
-
-    @contextmanager
-    def in_subsegment(self, name: str | None = None, **kwargs: Any) -> Iterator[BaseSegment]:
-        yield _NoSegment()
-
-    @asynccontextmanager
-    async def in_subsegment_async(self, name: str | None = None, **kwargs: Any) -> AsyncIterator[BaseSegment]:
-        yield _NoSegment()
-
-    def put_annotation(self, key: str, value: Any) -> None:
-        return None
-
-    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
-        return None
-
-    def patch(self, modules: Sequence[str]) -> None:
-        return None
-
-    def patch_all(self) -> None:
-        return None
-
-
-def tracing_enabled(env: dict[str, str] | os._Environ[str] = os.environ) -> bool:
-    """Powertools' own rule: trace only inside Lambda, unless POWERTOOLS_TRACE_DISABLED is true."""
-    disabled = env.get("POWERTOOLS_TRACE_DISABLED", "false").lower() in ("1", "true", "yes", "on")
-    return bool(env.get("LAMBDA_TASK_ROOT")) and not disabled
-
-
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE) if tracing_enabled() else Tracer(service=SERVICE, provider=_NoTracing(), disabled=True)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+def emit(name: str, **dimensions: str) -> None:
+    """One count with exactly these dimensions and ``service`` (an EMF line of its own, at once).
+
+    ``service`` is set here, not taken from POWERTOOLS_SERVICE_NAME, so an alarm on these
+    dimensions matches wherever the function runs.
+    """
+    with single_metric(
+        name=name, unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions={"service": SERVICE}
+    ) as metric:
+        for key, value in dimensions.items():
+            metric.add_dimension(name=key, value=value)
+
+
+def count(c: Classification, name: str, **extra: str) -> None:
+    """``name``, and ``<name>ByClass`` by band, threat purpose and ``extra`` dimensions."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    # Bounded dimensions: band (4 values) and known ThreatPurposes (or "Other").
+    dimensions = {"Band": c.band, "ThreatPurpose": c.purpose_key or "Other"}
+    emit(f"{name}ByClass", **dimensions, **{key.capitalize(): value for key, value in extra.items()})
+
+
+def log_fields_of(c: Classification) -> dict[str, Any]:
+    """What a log line says about a finding: validated identifiers and numbers only."""
+    return {
+        "finding_id": c.finding_id[:300],
+        "finding_type": c.safe_type or "unrecognised",
+        "severity": c.severity,
+        "band": c.band,
+        "threat_purpose": c.purpose_key or "Unknown",
+        "action_type": c.action_type if c.action_type and c.action_type.isidentifier() else None,
+        "sample": c.is_sample,
+        "count": c.count,
+    }
+
+
+def validation_summary(error: ValidationError) -> str:
+    """Where the event is wrong, without echoing any of its values."""
+    problems = [
+        f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+        for item in error.errors(include_input=False, include_url=False)
+    ]
+    return "; ".join(problems[:5])

@@ -8,9 +8,9 @@ invocation expires with the invocation.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from responder.channels.base import client_config
+from responder.aws import client_config
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -18,6 +18,30 @@ if TYPE_CHECKING:
 # A completed side effect blocks a repeat for this long: longer than Lambda's asynchronous
 # retries (6 h) plus EventBridge's (24 h). A later occurrence of the finding has another key.
 REMEMBER_SECONDS: Final = 48 * 3600
+
+
+class Guard(Protocol):
+    def register_context(self, context: Any) -> None: ...
+
+    def run(self, request: dict[str, str], action: Callable[[], Any]) -> Any: ...
+
+
+class EveryTime:
+    """Without a state table: the side effect runs every time it is asked for."""
+
+    def register_context(self, context: Any) -> None:
+        return None
+
+    def run(self, request: dict[str, str], action: Callable[[], Any]) -> Any:
+        return action()
+
+
+EVERY_TIME: Final[Guard] = EveryTime()
+
+
+def guard(table: str | None) -> Guard:
+    """Exactly-once side effects on the state table, or, without a table, every time."""
+    return Once(table) if table else EVERY_TIME
 
 
 class Once:

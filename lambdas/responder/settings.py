@@ -1,19 +1,42 @@
-"""Settings from environment variables, validated once at cold start.
+"""Settings: each function's environment as a typed model, validated once at cold start.
 
-Each variable is parsed by one small function; a bad value raises ``SettingsError``
-naming the variable, so a misconfigured stack fails loudly instead of mis-sending.
+pydantic (already shipped for the event models) parses the environment: each field names its
+variable (its alias) and its constraints, so there is no parser of our own. A bad value raises
+``SettingsError`` naming the variable, so a misconfigured stack fails loudly instead of
+mis-sending.
+
+- ``Settings``: the decisions and presentation every reader shares (classification, bands,
+  suppression, language and time zone); the preview tool reads only these.
+- ``TriageSettings``: those, plus the two queues and the optional state table.
+- ``NotifierSettings``: those, plus the channels (at least one, each with what it needs), the
+  digest queue and the optional state table.
+
+A well-formed time zone the time zone database lacks (``Asia/Atlantis``) is the one value that
+passes the stack's pattern and cannot be checked there: it is accepted, logged and counted
+(``DisplayTimeZoneUnknown``), and emails show UTC only.
 """
 
 from __future__ import annotations
 
-import math
-import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Final
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from responder.i18n import LANGUAGES
+from responder.observability import emit, logger
 
 CHANNELS: Final = ("sns", "ses")
 # The severity bands, most severe first: the one place their names and order are decided.
@@ -23,18 +46,11 @@ MAX_SES_RECIPIENTS: Final = 50  # SES limit per message (To+Cc+Bcc)
 MIN_DIGEST_MINUTES: Final = 5
 DEFAULT_ZONES: Final = {"ja": "Asia/Tokyo"}  # the time zone each language's readers expect
 
-_TOPIC_ARN = re.compile(r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+_TOPIC_ARN: Final = r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 # Deliberately narrow: no display names, no quotes, no whitespace, no header tricks.
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$")
-_CONFIG_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-_ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]{0,30}(/[A-Za-z0-9_+-]{1,30}){0,2}$")
-_QUEUE_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?/\d{12}/[A-Za-z0-9_-]{1,80}$")
-_TYPE_GLOB = re.compile(r"^[A-Za-z0-9:/._!&*?-]{1,120}$")
-_ACCOUNT = re.compile(r"^\d{12}$")
-_TAG = re.compile(r"^(?P<key>[^=,\r\n]{1,128})=(?P<value>[^,\r\n]{0,256})$")
-_TRUE = ("true", "yes", "1")
-_FALSE = ("false", "no", "0")
+_EMAIL: Final = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$"
+_ZONE: Final = r"^[A-Za-z][A-Za-z0-9_+-]{0,30}(/[A-Za-z0-9_+-]{1,30}){0,2}$"
+_TAG: Final = re.compile(r"^(?P<key>[^=,\r\n]{1,128})=(?P<value>[^,\r\n]{0,256})$")
 
 
 class SettingsError(ValueError):
@@ -54,216 +70,216 @@ class Bands:
     critical: float = 9.0
 
 
-@dataclass(frozen=True)
-class Settings:
-    bands: Bands = field(default_factory=Bands)
-    threshold: float = 4.0
-    channels: tuple[str, ...] = ()
-    topic_arn: str | None = None
-    sender: str | None = None
-    recipients: tuple[str, ...] = ()
-    configuration_set: str | None = None
-    include_samples: bool = True
-    language: str = "en"
-    suppress_types: tuple[str, ...] = ()  # glob patterns, e.g. "Recon:EC2/PortProbe*"
-    suppress_accounts: tuple[str, ...] = ()
-    suppress_tag: tuple[str, str] | None = None  # (key, value)
-    state_table: str | None = None  # DynamoDB table: per-finding state and idempotency records
-    renotify_hours: float = 24.0  # hours before an unchanged finding is emailed again; 0 = never
-    immediate_band: str = "High"  # this band and above are emailed within about a minute
-    immediate_queue: str | None = None  # SQS queue of findings to email at once (grouped per minute)
-    digest_queue: str | None = None  # SQS queue of findings for the periodic digest
-    digest_minutes: int = 60  # the digest window (the schedule of the digest)
-    time_zone: str | None = None  # IANA zone shown next to UTC in emails; None: the language's default
-    ses_max_rate: float = 1.0  # the account's SES maximum send rate (messages/s; sandbox: 1)
+def _comma_list(value: Any) -> Any:
+    """``"a, b,a"`` -> ``("a", "b")``: the environment's lists; other values pass as given."""
+    if isinstance(value, str):
+        return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    return value
 
-    @property
-    def display_zone(self) -> str | None:
-        """The zone shown next to UTC: the setting, else the language's readers' (ja: JST)."""
-        return self.time_zone or DEFAULT_ZONES.get(self.language)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, for_delivery: bool = True) -> Settings:
-        """Read and validate the settings.
+def _lower_list(value: Any) -> Any:
+    value = _comma_list(value)
+    return tuple(str(item).lower() for item in value) if isinstance(value, tuple) else value
 
-        Parameters
-        ----------
-        env
-            The environment (``os.environ`` when omitted).
-        for_delivery
-            When true (the Lambda), the variables each active channel needs are required;
-            the preview tool passes false because it sends nothing.
-        """
-        env = os.environ if env is None else env
-        bands = Bands(
-            medium=_score(env, "BAND_MEDIUM_MIN", 4.0),
-            high=_score(env, "BAND_HIGH_MIN", 7.0),
-            critical=_score(env, "BAND_CRITICAL_MIN", 9.0),
-        )
-        if not bands.medium < bands.high < bands.critical:
+
+def _key_value(value: Any) -> Any:
+    """``"key=value"`` -> ``("key", "value")`` (both stripped); other values pass as given."""
+    if not isinstance(value, str):
+        return value
+    match = _TAG.fullmatch(value)
+    if not match:
+        raise ValueError("must be key=value")
+    return match["key"].strip(), match["value"].strip()
+
+
+def _one_of(allowed: tuple[str, ...]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"must be one of: {', '.join(allowed)}")
+        return value
+
+    return check
+
+
+def _pattern(pattern: str) -> StringConstraints:
+    return StringConstraints(pattern=pattern)
+
+
+Score = Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)]
+Email = Annotated[str, _pattern(_EMAIL)]
+QueueUrl = Annotated[str, _pattern(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?/\d{12}/[A-Za-z0-9_-]{1,80}$")]
+TableName = Annotated[str, _pattern(r"^[A-Za-z0-9_.-]{3,255}$")]
+TypeGlob = Annotated[str, _pattern(r"^[A-Za-z0-9:/._!&*?-]{1,120}$")]
+Account = Annotated[str, _pattern(r"^\d{12}$")]
+
+
+class Settings(BaseModel):
+    """What classification, decisions and emails need: both functions and the preview."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", validate_by_name=True, validate_by_alias=True)
+
+    band_medium: Score = Field(4.0, alias="BAND_MEDIUM_MIN")
+    band_high: Score = Field(7.0, alias="BAND_HIGH_MIN")
+    band_critical: Score = Field(9.0, alias="BAND_CRITICAL_MIN")
+    threshold: Score = Field(4.0, alias="NOTIFY_THRESHOLD")
+    include_samples: bool = Field(True, alias="INCLUDE_SAMPLES")
+    language: Annotated[str, AfterValidator(_one_of(LANGUAGES))] = Field("en", alias="LANGUAGE")
+    # glob patterns, e.g. "Recon:EC2/PortProbe*"
+    suppress_types: Annotated[tuple[TypeGlob, ...], BeforeValidator(_comma_list)] = Field(
+        (), alias="SUPPRESS_FINDING_TYPES"
+    )
+    suppress_accounts: Annotated[tuple[Account, ...], BeforeValidator(_comma_list)] = Field(
+        (), alias="SUPPRESS_ACCOUNTS"
+    )
+    suppress_tag: Annotated[tuple[str, str] | None, BeforeValidator(_key_value)] = Field(None, alias="SUPPRESS_TAG")
+    # hours before an unchanged finding is emailed again; 0 = never
+    renotify_hours: float = Field(24.0, ge=0.0, le=8760.0, allow_inf_nan=False, alias="RENOTIFY_HOURS")
+    # this band and above are emailed within about a minute
+    immediate_band: Annotated[str, AfterValidator(_one_of(BANDS))] = Field("High", alias="IMMEDIATE_BAND")
+    # the digest window (the schedule of the digest), minutes
+    digest_minutes: Annotated[int, BeforeValidator(lambda v: int(float(v)) if isinstance(v, str) else v)] = Field(
+        60, ge=MIN_DIGEST_MINUTES, le=1440, alias="DIGEST_MINUTES"
+    )
+    # IANA zone shown next to UTC in emails; None: the language's default
+    time_zone: Annotated[str, _pattern(_ZONE)] | None = Field(None, alias="DISPLAY_TIMEZONE")
+    _display_zone: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Self:
+        if not self.band_medium < self.band_high < self.band_critical:
             raise SettingsError(
                 "BAND_HIGH_MIN",
                 "band boundaries must increase: BAND_MEDIUM_MIN < BAND_HIGH_MIN < BAND_CRITICAL_MIN",
             )
-        channels = _channels(env)
-        settings = cls(
-            bands=bands,
-            threshold=_score(env, "NOTIFY_THRESHOLD", 4.0),
-            channels=channels,
-            topic_arn=_optional(env, "TOPIC_ARN", _TOPIC_ARN, "an SNS topic ARN"),
-            sender=_optional(env, "SES_SENDER", _EMAIL, "a plain email address"),
-            recipients=_recipients(env),
-            configuration_set=_optional(env, "SES_CONFIGURATION_SET", _CONFIG_SET, "an SES configuration set name"),
-            include_samples=_flag(env, "INCLUDE_SAMPLES", True),
-            language=_choice(env, "LANGUAGE", LANGUAGES, "en"),
-            suppress_types=_list(env, "SUPPRESS_FINDING_TYPES", _TYPE_GLOB, "a finding-type pattern"),
-            suppress_accounts=_list(env, "SUPPRESS_ACCOUNTS", _ACCOUNT, "a 12-digit account id"),
-            suppress_tag=_tag(env, "SUPPRESS_TAG"),
-            state_table=_optional(env, "STATE_TABLE", _TABLE, "a DynamoDB table name"),
-            renotify_hours=_hours(env, "RENOTIFY_HOURS", 24.0),
-            immediate_band=_choice(env, "IMMEDIATE_BAND", BANDS, "High"),
-            immediate_queue=_optional(env, "IMMEDIATE_QUEUE_URL", _QUEUE_URL, "an SQS queue URL"),
-            digest_queue=_optional(env, "DIGEST_QUEUE_URL", _QUEUE_URL, "an SQS queue URL"),
-            digest_minutes=int(_number(env, "DIGEST_MINUTES", 60, 1440, "5 and 1440 minutes")),
-            time_zone=_zone(env, "DISPLAY_TIMEZONE"),
-            ses_max_rate=_rate(env, "SES_MAX_SEND_RATE"),
-        )
-        if settings.digest_minutes < MIN_DIGEST_MINUTES:
-            raise SettingsError("DIGEST_MINUTES", "must be between 5 and 1440 minutes")
-        if for_delivery:
-            settings._require_channel_settings()
-        return settings
+        self._display_zone = DEFAULT_ZONES.get(self.language)
+        if self.time_zone is not None:
+            self._display_zone = self.time_zone if _known_zone(self.time_zone) else None
+        return self
 
-    def _require_channel_settings(self) -> None:
-        if not self.channels:
-            raise SettingsError("CHANNELS", "set at least one of: sns, ses")
-        if "sns" in self.channels and not self.topic_arn:
-            raise SettingsError("TOPIC_ARN", "required when CHANNELS includes sns")
+    @property
+    def bands(self) -> Bands:
+        """The band boundaries, in order."""
+        return Bands(self.band_medium, self.band_high, self.band_critical)
+
+    @property
+    def display_zone(self) -> str | None:
+        """The zone shown next to UTC: the setting, else the language's readers' (ja: JST);
+        None (UTC only) when the setting names a zone the time zone database lacks."""
+        return self._display_zone
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        """Read and validate this model's variables (``os.environ`` when ``env`` is omitted).
+
+        An empty variable counts as unset; variables of other models are ignored.
+
+        Raises
+        ------
+        SettingsError
+            Naming the first variable that is missing or invalid.
+        """
+        if env is None:
+            import os  # noqa: PLC0415
+
+            env = os.environ
+        names = {field.alias or name for name, field in cls.model_fields.items()}
+        values = {name: value.strip() for name in names if (value := env.get(name, "")).strip()}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            raise _settings_error(error) from None
+
+
+class TriageSettings(Settings):
+    """The triage function: it decides and queues; the state table refines the decision."""
+
+    immediate_queue: QueueUrl = Field(alias="IMMEDIATE_QUEUE_URL")  # findings to email at once
+    digest_queue: QueueUrl = Field(alias="DIGEST_QUEUE_URL")  # findings for the periodic digest
+    # per-finding state and exactly-once records; without it, every occurrence is new
+    state_table: TableName | None = Field(None, alias="STATE_TABLE")
+
+
+@dataclass(frozen=True)
+class SnsTarget:
+    topic_arn: str
+
+
+@dataclass(frozen=True)
+class SesTarget:
+    sender: str
+    recipients: tuple[str, ...]
+    configuration_set: str | None  # optional in SES too
+    max_rate: float  # the account's SES maximum send rate (messages/s; sandbox: 1)
+
+
+class NotifierSettings(Settings):
+    """The notifier: it sends on each chosen channel, which gets everything it needs."""
+
+    channels: Annotated[tuple[Literal["sns", "ses"], ...], BeforeValidator(_lower_list)] = Field(
+        alias="CHANNELS", min_length=1
+    )
+    topic_arn: Annotated[str, _pattern(_TOPIC_ARN)] | None = Field(None, alias="TOPIC_ARN")
+    sender: Email | None = Field(None, alias="SES_SENDER")
+    recipients: Annotated[tuple[Email, ...], BeforeValidator(_comma_list)] = Field(
+        (), alias="SES_RECIPIENTS", max_length=MAX_SES_RECIPIENTS
+    )
+    configuration_set: Annotated[str, _pattern(r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(
+        None, alias="SES_CONFIGURATION_SET"
+    )
+    ses_max_rate: float = Field(1.0, ge=1.0, le=10_000.0, allow_inf_nan=False, alias="SES_MAX_SEND_RATE")
+    digest_queue: QueueUrl = Field(alias="DIGEST_QUEUE_URL")  # read on the digest schedule
+    # delivered-markers and exactly-once sends; without it, a retried batch may repeat an email
+    state_table: TableName | None = Field(None, alias="STATE_TABLE")
+    _sns: SnsTarget | None = PrivateAttr(default=None)
+    _ses: SesTarget | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _targets(self) -> Self:
+        if "sns" in self.channels:
+            if self.topic_arn is None:
+                raise SettingsError("TOPIC_ARN", "required when CHANNELS includes sns")
+            self._sns = SnsTarget(self.topic_arn)
         if "ses" in self.channels:
-            if not self.sender:
+            if self.sender is None:
                 raise SettingsError("SES_SENDER", "required when CHANNELS includes ses")
             if not self.recipients:
                 raise SettingsError("SES_RECIPIENTS", "required when CHANNELS includes ses")
-        if not self.immediate_queue:
-            raise SettingsError("IMMEDIATE_QUEUE_URL", "required: the queue of findings to email at once")
-        if not self.digest_queue:
-            raise SettingsError("DIGEST_QUEUE_URL", "required: the queue of findings for the digest")
+            self._ses = SesTarget(self.sender, self.recipients, self.configuration_set, self.ses_max_rate)
+        return self
+
+    @property
+    def sns(self) -> SnsTarget | None:
+        """The SNS channel's settings when CHANNELS includes sns, else None."""
+        return self._sns
+
+    @property
+    def ses(self) -> SesTarget | None:
+        """The SES channel's settings when CHANNELS includes ses, else None."""
+        return self._ses
 
 
-def _raw(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name, "").strip()
-    return value or None
-
-
-def _number(env: Mapping[str, str], name: str, default: float, high: float, range_text: str) -> float:
-    """A finite number from 0 to ``high``; the error names the variable and the range."""
-    raw = _raw(env, name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(name, f"not a number: {raw[:40]!r}") from None
-    if not math.isfinite(value) or not 0.0 <= value <= high:
-        raise SettingsError(name, f"must be between {range_text}")
-    return value
-
-
-def _score(env: Mapping[str, str], name: str, default: float) -> float:
-    return _number(env, name, default, 10.0, "0 and 10")
-
-
-def _hours(env: Mapping[str, str], name: str, default: float) -> float:
-    return _number(env, name, default, 8760.0, "0 (never) and 8760 hours")
-
-
-def _channels(env: Mapping[str, str]) -> tuple[str, ...]:
-    raw = _raw(env, "CHANNELS")
-    if raw is None:
-        return ()
-    names = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
-    unknown = [name for name in names if name not in CHANNELS]
-    if unknown:
-        raise SettingsError("CHANNELS", f"unknown channel {unknown[0][:20]!r}; use sns, ses or sns,ses")
-    return names
-
-
-def _optional(env: Mapping[str, str], name: str, pattern: re.Pattern[str], what: str) -> str | None:
-    raw = _raw(env, name)
-    if raw is not None and not pattern.fullmatch(raw):
-        raise SettingsError(name, f"not {what}")
-    return raw
-
-
-def _recipients(env: Mapping[str, str]) -> tuple[str, ...]:
-    raw = _raw(env, "SES_RECIPIENTS")
-    if raw is None:
-        return ()
-    addresses = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
-    for address in addresses:
-        if not _EMAIL.fullmatch(address):
-            raise SettingsError("SES_RECIPIENTS", f"not a plain email address: {address[:80]!r}")
-    return addresses
-
-
-def _list(env: Mapping[str, str], name: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
-    raw = _raw(env, name)
-    if raw is None:
-        return ()
-    items = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
-    for item in items:
-        if not pattern.fullmatch(item):
-            raise SettingsError(name, f"not {what}: {item[:80]!r}")
-    return items
-
-
-def _tag(env: Mapping[str, str], name: str) -> tuple[str, str] | None:
-    raw = _raw(env, name)
-    if raw is None:
-        return None
-    match = _TAG.fullmatch(raw)
-    if not match:
-        raise SettingsError(name, "must be key=value")
-    return match["key"].strip(), match["value"].strip()
-
-
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = _raw(env, name)
-    if raw is None:
-        return default
-    if raw.lower() in _TRUE:
-        return True
-    if raw.lower() in _FALSE:
-        return False
-    raise SettingsError(name, "must be true or false")
-
-
-def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
-    raw = _raw(env, name)
-    if raw is None:
-        return default
-    if raw not in allowed:
-        raise SettingsError(name, f"must be one of: {', '.join(allowed)}")
-    return raw
-
-
-def _zone(env: Mapping[str, str], name: str) -> str | None:
-    raw = _raw(env, name)
-    if raw is None:
-        return None
+def _known_zone(name: str) -> bool:
+    """Whether the time zone database has ``name``; when not, logged and counted once here."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
 
     try:
-        if not _ZONE.fullmatch(raw):
-            raise ValueError(raw)
-        ZoneInfo(raw)
+        ZoneInfo(name)
     except (ValueError, ZoneInfoNotFoundError):
-        raise SettingsError(name, "not an IANA time zone such as Asia/Tokyo or UTC") from None
-    return raw
+        # The name matched the pattern (it is safe to log) but the database lacks it.
+        logger.warning("DISPLAY_TIMEZONE is not a known time zone: emails show UTC only", extra={"zone": name})
+        emit("DisplayTimeZoneUnknown")
+        return False
+    return True
 
 
-def _rate(env: Mapping[str, str], name: str) -> float:
-    rate = _number(env, name, 1.0, 10_000.0, "1 and 10000 messages per second")
-    if rate < 1.0:
-        raise SettingsError(name, "must be between 1 and 10000 messages per second")
-    return rate
+def _settings_error(error: ValidationError) -> SettingsError:
+    """The first problem, naming its variable, without echoing the value."""
+    first = error.errors(include_input=False, include_url=False)[0]
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, SettingsError):
+        return cause
+    variable = next((part for part in first["loc"] if isinstance(part, str)), "settings")
+    problem = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "string_pattern_mismatch":
+        problem = "not a valid value (see the README's Configuration)"
+    return SettingsError(variable, problem)

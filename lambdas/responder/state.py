@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
-from responder.channels.base import make_client
+from responder.aws import make_client
 from responder.updates import FindingState
 
 RETENTION: Final = timedelta(days=90)  # GuardDuty keeps findings 90 days; so do we
@@ -28,6 +28,30 @@ class StateStore(Protocol):
     def delivered(self, channel: str, keys: Iterable[str]) -> set[str]: ...
 
     def mark_delivered(self, channel: str, keys: Iterable[str]) -> None: ...
+
+
+class NoState:
+    """Without a state table: every finding is new, nothing is remembered or marked delivered."""
+
+    def get(self, finding_id: str) -> FindingState | None:
+        return None
+
+    def put(self, finding_id: str, state: FindingState) -> None:
+        return None
+
+    def delivered(self, channel: str, keys: Iterable[str]) -> set[str]:
+        return set()
+
+    def mark_delivered(self, channel: str, keys: Iterable[str]) -> None:
+        return None
+
+
+NO_STATE: Final[StateStore] = NoState()
+
+
+def state_store(table: str | None) -> StateStore:
+    """The state table's store, or, without a table, the store that remembers nothing."""
+    return DynamoStateStore(table) if table else NO_STATE
 
 
 def sent_id(channel: str, key: str) -> str:

@@ -151,8 +151,8 @@ def test_cross_parameter_rules(template):
 @pytest.mark.parametrize(
     ("prefix", "handler", "reserved"),
     [
-        ("Function", "responder.handler.lambda_handler", constants.TRIAGE_CONCURRENCY),
-        ("Notifier", "responder.handler.notify_handler", constants.NOTIFIER_CONCURRENCY),
+        ("Function", "responder.triage_handler.lambda_handler", constants.TRIAGE_CONCURRENCY),
+        ("Notifier", "responder.notify_handler.lambda_handler", constants.NOTIFIER_CONCURRENCY),
     ],
 )
 def test_function_configuration(template, prefix, handler, reserved):

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from responder.aws import MAX_ATTEMPTS, client_config
 from responder.channels import DeliveryError, SesChannel, SnsChannel, build_mime
-from responder.channels.base import MAX_ATTEMPTS, client_config
 from responder.classify import classify
 from responder.render import Email, render
 from responder.settings import Settings

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import json
-from dataclasses import replace
 from email.policy import default
 from pathlib import Path
 from typing import Any
@@ -15,13 +14,13 @@ import pytest
 
 from responder.channels import SnsChannel
 from responder.cli import grouped_record, preview_records
-from responder.notifier import Notifier
+from responder.notifier import Notifier, build_channels
 from responder.observability import metrics
 from responder.once import Once
 from responder.queues import SqsQueues
-from responder.service import Responder, build_channels
 from responder.settings import Settings
 from responder.state import DynamoStateStore
+from responder.triage import Responder
 from tests.conftest import load, minimal_event
 from tests.integration.conftest import REGION, SCHEDULED_EVENT, depth, ses_messages, sns_messages
 from tests.integration.test_handler import FakeContext, load_handler
@@ -191,7 +190,7 @@ def test_triage_queues_when_the_state_table_is_unavailable_and_the_finding_is_em
 
 def test_triage_queues_when_only_the_idempotency_record_cannot_be_written(aws, capsys):
     # Given state that reads fine but an exactly-once store on a table that is down
-    settings = Pipeline(aws, Clock()).settings
+    settings = Pipeline(aws, Clock()).triage_settings
     from responder.once import Once
 
     triage = Responder(settings, SqsQueues(), state=DynamoStateStore(aws["table"]), once=Once("no-such-table"))
@@ -219,7 +218,7 @@ class TableGoesDownDuringThePut(SqsQueues):
 
 def test_a_table_outage_after_the_put_neither_fails_nor_queues_twice(aws, capsys):
     # Given the state table going down between the queue put and the idempotency success record
-    settings = Pipeline(aws, Clock()).settings
+    settings = Pipeline(aws, Clock()).triage_settings
     triage = Responder.from_settings(settings)
     triage.queues = TableGoesDownDuringThePut(aws["table"])
     # When a finding arrives (metrics flushed as the handler's decorator does)
@@ -284,7 +283,7 @@ def test_a_missing_state_table_in_the_notifier_is_state_unavailable_not_a_delive
     # Given a finding queued by triage, and a notifier whose state table does not exist
     run = Pipeline(aws, Clock())
     run.handle(tor())
-    notifier = Notifier.from_settings(replace(run.settings, state_table="no-such-table"))
+    notifier = Notifier.from_settings(run.settings.model_copy(update={"state_table": "no-such-table"}))
     capsys.readouterr()
     # When the notifier handles the batch
     run.mapping.poll(notifier.handle, FakeContext())

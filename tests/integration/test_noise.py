@@ -13,7 +13,7 @@ import pytest
 from responder.notifier import Notifier
 from responder.routing import MAX_PER_EMAIL
 from responder.service import Responder
-from responder.settings import Settings
+from responder.settings import NotifierSettings, TriageSettings
 from responder.state import DynamoStateStore
 from responder.updates import FindingState
 from tests.conftest import load, minimal_event
@@ -55,8 +55,9 @@ class Pipeline:
             **overrides,
         }
         self.aws = aws
-        self.settings = Settings(**values)
-        self.triage = Responder.from_settings(self.settings)
+        self.settings = NotifierSettings(**values)
+        self.triage_settings = TriageSettings(**values)
+        self.triage = Responder.from_settings(self.triage_settings)
         self.triage.clock = clock
         self.notifier = Notifier.from_settings(self.settings)
         self.mapping = mapping(aws)
@@ -224,7 +225,7 @@ def test_each_channel_alone(aws, channels):
 def test_when_the_state_table_fails_the_batch_is_retried_not_lost(aws):
     run = Pipeline(aws, Clock())
     run.handle(tor())
-    broken = Notifier.from_settings(Settings(**{**run.settings.__dict__, "state_table": "no-such-table"}))
+    broken = Notifier.from_settings(run.settings.model_copy(update={"state_table": "no-such-table"}))
     run.mapping.poll(broken.handle, FakeContext())
     assert sns_messages(aws["topic_arn"]) == []  # nothing sent without the exactly-once records
     assert depth(aws["immediate"]) == 1  # reported failed: SQS hands it over again

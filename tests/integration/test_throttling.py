@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 import pytest
 
+from responder.aws import MAX_ATTEMPTS, client_config
 from responder.channels import SesChannel
-from responder.channels.base import MAX_ATTEMPTS, client_config
 from responder.render import Email
 
 EMAIL = Email(subject="[GuardDuty HIGH 8.0] Test", text="text", html="<p>html</p>")

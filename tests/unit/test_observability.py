@@ -1,58 +1,25 @@
-"""Observability: tracing follows Powertools' rule; the stand-in provider is inert."""
+"""Observability: counts with exactly their dimensions; no tracing SDK in the functions."""
 
 from __future__ import annotations
 
-import asyncio
+import json
 
 import pytest
 
-from responder.observability import _NoTracing, tracer, tracing_enabled
+from tests.unit.test_entry_points import modules_loaded_by
 
 
-@pytest.mark.parametrize(
-    ("env", "expected"),
-    [
-        ({}, False),
-        ({"LAMBDA_TASK_ROOT": "/var/task"}, True),
-        ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "true"}, False),
-        ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "0"}, True),
-    ],
-)
-def test_tracing_only_inside_lambda_unless_disabled(env, expected):
-    assert tracing_enabled(env) is expected
-
-
-def test_outside_lambda_the_tracer_uses_the_inert_provider():
-    assert isinstance(tracer.provider, _NoTracing)
-    assert tracer.disabled
-
-
-def test_inert_provider_accepts_every_call():
-    provider = _NoTracing()
-    with provider.in_subsegment("## handler") as segment:
-        segment.put_annotation("ColdStart", value=True)
-        segment.put_metadata("response", {"a": 1})
-        segment.add_exception(ValueError("x"), [])
-        segment.add_subsegment(None)
-        segment.remove_subsegment(None)
-        segment.close()
-    provider.put_annotation("k", "v")
-    provider.put_metadata("k", "v")
-    provider.patch(["boto3"])
-    provider.patch_all()
-
-    async def use_async() -> bool:
-        async with provider.in_subsegment_async("## async") as segment:
-            segment.put_annotation("k", "v")
-        return True
-
-    assert asyncio.run(use_async())
+@pytest.mark.parametrize("entry", ["responder.triage_handler", "responder.notify_handler"])
+def test_inside_lambda_with_active_tracing_no_xray_sdk_is_loaded(entry):
+    # Given the function's environment inside Lambda with active tracing (no POWERTOOLS_TRACE_DISABLED)
+    # When its entry module is imported, as at a cold start
+    loaded = modules_loaded_by(entry, LAMBDA_TASK_ROOT="/var/task", _X_AMZN_TRACE_ID="Root=1-0-0")
+    # Then the X-Ray SDK is not loaded: the function segment is the Lambda service's own
+    assert not [name for name in loaded if name.startswith("aws_xray_sdk")]
 
 
 def test_a_dimensioned_count_has_exactly_its_dimensions_and_the_fixed_service(monkeypatch, capsys):
-    import json
-
-    from responder.service import emit
+    from responder.observability import emit
 
     # Given a service name in the environment that is not ours
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "something-else")

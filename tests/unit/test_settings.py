@@ -1,29 +1,32 @@
-"""Settings: environment -> validated values, with errors naming the variable."""
+"""Settings: each function's environment -> validated values, with errors naming the variable."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from responder.settings import Bands, Settings, SettingsError
+from responder.settings import Bands, NotifierSettings, SesTarget, Settings, SettingsError, SnsTarget, TriageSettings
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:guardduty-alerts"
 QUEUES = {
     "IMMEDIATE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/immediate",
     "DIGEST_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/digest",
 }
+SNS = {"CHANNELS": "sns", "TOPIC_ARN": TOPIC, **QUEUES}
 
 
 def test_defaults_are_aws_bands_and_threshold_4():
-    s = Settings.from_env({}, for_delivery=False)
+    s = Settings.from_env({})
     assert s.bands == Bands(4.0, 7.0, 9.0)
     assert s.threshold == 4.0
     assert s.include_samples is True
     assert s.language == "en"
-    assert s.channels == ()
+    assert s.display_zone is None
 
 
-def test_full_configuration():
-    s = Settings.from_env(
+def test_full_notifier_configuration():
+    s = NotifierSettings.from_env(
         {
             "BAND_MEDIUM_MIN": "3",
             "BAND_HIGH_MIN": "6.5",
@@ -42,59 +45,116 @@ def test_full_configuration():
         }
     )
     assert s.immediate_band == "Critical"
-    assert s.ses_max_rate == 1.0  # the sandbox's rate unless told otherwise
     assert s.digest_minutes == 15
-    assert s.immediate_queue == QUEUES["IMMEDIATE_QUEUE_URL"]
+    assert s.digest_queue == QUEUES["DIGEST_QUEUE_URL"]
     assert s.bands == Bands(3.0, 6.5, 8.5)
     assert s.threshold == 6.5
     assert s.channels == ("sns", "ses")
-    assert s.recipients == ("a@example.com", "b@example.org")
-    assert s.configuration_set == "security-mail"
+    assert s.sns == SnsTarget(TOPIC)
+    # the sandbox's rate unless told otherwise
+    assert s.ses == SesTarget("alerts@example.com", ("a@example.com", "b@example.org"), "security-mail", 1.0)
     assert s.include_samples is False
+    assert s.state_table is None
+
+
+def test_a_channel_not_chosen_has_no_settings():
+    # Given SNS only, with the SES variables the stack sets anyway
+    s = NotifierSettings.from_env({**SNS, "SES_SENDER": "alerts@example.com", "SES_RECIPIENTS": "a@example.com"})
+    # Then only SNS is configured
+    assert (s.channels, s.sns, s.ses) == (("sns",), SnsTarget(TOPIC), None)
+
+
+def test_triage_reads_its_queues_and_table_and_needs_no_channel():
+    s = TriageSettings.from_env({**QUEUES, "STATE_TABLE": "responder-state"})
+    assert (s.immediate_queue, s.digest_queue, s.state_table) == (*QUEUES.values(), "responder-state")
+    assert not hasattr(s, "channels")
 
 
 @pytest.mark.parametrize(
-    ("env", "variable"),
+    ("model", "env", "variable"),
     [
-        ({"NOTIFY_THRESHOLD": "high"}, "NOTIFY_THRESHOLD"),
-        ({"NOTIFY_THRESHOLD": "11"}, "NOTIFY_THRESHOLD"),
-        ({"NOTIFY_THRESHOLD": "nan"}, "NOTIFY_THRESHOLD"),
-        ({"BAND_MEDIUM_MIN": "7", "BAND_HIGH_MIN": "7"}, "BAND_HIGH_MIN"),
-        ({"CHANNELS": "sns,slack"}, "CHANNELS"),
-        ({"CHANNELS": "sns"}, "TOPIC_ARN"),
-        ({"CHANNELS": "sns", "TOPIC_ARN": "arn:aws:sqs:us-east-1:123456789012:q"}, "TOPIC_ARN"),
-        ({"CHANNELS": "ses", "SES_RECIPIENTS": "a@example.com"}, "SES_SENDER"),
-        ({"CHANNELS": "ses", "SES_SENDER": "a@example.com"}, "SES_RECIPIENTS"),
-        ({"SES_SENDER": "Evil <a@example.com>\r\nBcc: x@example.com"}, "SES_SENDER"),
-        ({"SES_RECIPIENTS": "ok@example.com, not-an-address"}, "SES_RECIPIENTS"),
-        ({"SES_CONFIGURATION_SET": "bad name"}, "SES_CONFIGURATION_SET"),
-        ({"INCLUDE_SAMPLES": "maybe"}, "INCLUDE_SAMPLES"),
-        ({"LANGUAGE": "fr"}, "LANGUAGE"),
-        ({}, "CHANNELS"),
-        ({"IMMEDIATE_BAND": "high"}, "IMMEDIATE_BAND"),
-        ({"DIGEST_MINUTES": "4"}, "DIGEST_MINUTES"),
-        ({"SES_MAX_SEND_RATE": "0.5"}, "SES_MAX_SEND_RATE"),
-        ({"SES_MAX_SEND_RATE": "fast"}, "SES_MAX_SEND_RATE"),
-        ({"DIGEST_MINUTES": "1441"}, "DIGEST_MINUTES"),
-        ({"DIGEST_QUEUE_URL": "https://evil.example.com/queue"}, "DIGEST_QUEUE_URL"),
-        ({"CHANNELS": "sns", "TOPIC_ARN": TOPIC}, "IMMEDIATE_QUEUE_URL"),
-        (
-            {"CHANNELS": "sns", "TOPIC_ARN": TOPIC, "IMMEDIATE_QUEUE_URL": QUEUES["IMMEDIATE_QUEUE_URL"]},
-            "DIGEST_QUEUE_URL",
-        ),
+        (Settings, {"NOTIFY_THRESHOLD": "high"}, "NOTIFY_THRESHOLD"),
+        (Settings, {"NOTIFY_THRESHOLD": "11"}, "NOTIFY_THRESHOLD"),
+        (Settings, {"NOTIFY_THRESHOLD": "nan"}, "NOTIFY_THRESHOLD"),
+        (Settings, {"BAND_MEDIUM_MIN": "7", "BAND_HIGH_MIN": "7"}, "BAND_HIGH_MIN"),
+        (Settings, {"INCLUDE_SAMPLES": "maybe"}, "INCLUDE_SAMPLES"),
+        (Settings, {"LANGUAGE": "fr"}, "LANGUAGE"),
+        (Settings, {"IMMEDIATE_BAND": "high"}, "IMMEDIATE_BAND"),
+        (Settings, {"DIGEST_MINUTES": "4"}, "DIGEST_MINUTES"),
+        (Settings, {"DIGEST_MINUTES": "1441"}, "DIGEST_MINUTES"),
+        (Settings, {"DIGEST_MINUTES": "hourly"}, "DIGEST_MINUTES"),
+        (Settings, {"SUPPRESS_ACCOUNTS": "123456789012,12345"}, "SUPPRESS_ACCOUNTS"),
+        (Settings, {"SUPPRESS_TAG": "novalue"}, "SUPPRESS_TAG"),
+        (Settings, {"DISPLAY_TIMEZONE": "../etc/passwd"}, "DISPLAY_TIMEZONE"),
+        (NotifierSettings, {**SNS, "CHANNELS": "sns,slack"}, "CHANNELS"),
+        (NotifierSettings, {**QUEUES}, "CHANNELS"),
+        (NotifierSettings, {**QUEUES, "CHANNELS": "sns"}, "TOPIC_ARN"),
+        (NotifierSettings, {**SNS, "TOPIC_ARN": "arn:aws:sqs:us-east-1:123456789012:q"}, "TOPIC_ARN"),
+        (NotifierSettings, {**QUEUES, "CHANNELS": "ses", "SES_RECIPIENTS": "a@example.com"}, "SES_SENDER"),
+        (NotifierSettings, {**QUEUES, "CHANNELS": "ses", "SES_SENDER": "a@example.com"}, "SES_RECIPIENTS"),
+        # A malformed address is refused even when SES is not chosen: the stack refuses it too.
+        (NotifierSettings, {**SNS, "SES_SENDER": "Evil <a@example.com>\r\nBcc: x@example.com"}, "SES_SENDER"),
+        (NotifierSettings, {**SNS, "SES_RECIPIENTS": "ok@example.com, not-an-address"}, "SES_RECIPIENTS"),
+        (NotifierSettings, {**SNS, "SES_CONFIGURATION_SET": "bad name"}, "SES_CONFIGURATION_SET"),
+        (NotifierSettings, {**SNS, "SES_MAX_SEND_RATE": "0.5"}, "SES_MAX_SEND_RATE"),
+        (NotifierSettings, {**SNS, "SES_MAX_SEND_RATE": "fast"}, "SES_MAX_SEND_RATE"),
+        (NotifierSettings, {**SNS, "DIGEST_QUEUE_URL": "https://evil.example.com/queue"}, "DIGEST_QUEUE_URL"),
+        (NotifierSettings, {"CHANNELS": "sns", "TOPIC_ARN": TOPIC}, "DIGEST_QUEUE_URL"),
+        (NotifierSettings, {**SNS, "STATE_TABLE": "x"}, "STATE_TABLE"),
+        (TriageSettings, {"DIGEST_QUEUE_URL": QUEUES["DIGEST_QUEUE_URL"]}, "IMMEDIATE_QUEUE_URL"),
+        (TriageSettings, {"IMMEDIATE_QUEUE_URL": QUEUES["IMMEDIATE_QUEUE_URL"]}, "DIGEST_QUEUE_URL"),
+        (TriageSettings, {**QUEUES, "NOTIFY_THRESHOLD": "-1"}, "NOTIFY_THRESHOLD"),
     ],
 )
-def test_bad_values_name_the_variable(env, variable):
+def test_bad_values_name_the_variable(model, env, variable):
     with pytest.raises(SettingsError) as raised:
-        Settings.from_env(env)
+        model.from_env(env)
     assert raised.value.variable == variable
     assert str(raised.value).startswith(f"{variable}: ")
 
 
-def test_preview_does_not_need_channel_settings():
-    assert Settings.from_env({"CHANNELS": "sns,ses"}, for_delivery=False).channels == ("sns", "ses")
+def test_an_error_does_not_echo_the_value():
+    with pytest.raises(SettingsError) as raised:
+        NotifierSettings.from_env({**SNS, "SES_SENDER": "<script>@evil"})
+    assert "script" not in str(raised.value)
+
+
+def test_the_preview_reads_no_delivery_settings():
+    # Given an environment with channels but none of what they need
+    s = Settings.from_env({"CHANNELS": "sns,ses", "LANGUAGE": "ja"})
+    # Then the shared settings read only their own variables
+    assert s.language == "ja"
+    assert not hasattr(s, "channels")
 
 
 def test_reads_os_environ_by_default(monkeypatch):
     monkeypatch.setenv("NOTIFY_THRESHOLD", "7")
-    assert Settings.from_env(for_delivery=False).threshold == 7.0
+    assert Settings.from_env().threshold == 7.0
+
+
+def test_an_empty_variable_is_unset():
+    assert Settings.from_env({"NOTIFY_THRESHOLD": " ", "DISPLAY_TIMEZONE": ""}).threshold == 4.0
+
+
+@pytest.mark.parametrize(("zone", "lang", "shown"), [("America/New_York", "en", "America/New_York"),
+                                                     (None, "ja", "Asia/Tokyo"), (None, "en", None),
+                                                     ("UTC", "ja", "UTC")])  # fmt: skip
+def test_the_display_zone_is_the_setting_else_the_languages(zone, lang, shown):
+    env = {"LANGUAGE": lang} | ({"DISPLAY_TIMEZONE": zone} if zone else {})
+    assert Settings.from_env(env).display_zone == shown
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_an_unknown_well_formed_time_zone_means_utc_only_with_a_warning_and_a_count(lang, capsys, caplog):
+    # Given a time zone of the right shape that the time zone database lacks (the stack's pattern passes it)
+    env = {"DISPLAY_TIMEZONE": "Asia/Atlantis", "LANGUAGE": lang}
+    # When the settings are read
+    settings = Settings.from_env(env)
+    # Then the function starts and emails show UTC only (not even the language's zone)
+    assert settings.display_zone is None
+    # And a warning is logged and DisplayTimeZoneUnknown counted, naming the zone
+    [warning] = [record for record in caplog.records if record.levelname == "WARNING"]
+    assert "not a known time zone" in warning.getMessage() and warning.zone == "Asia/Atlantis"
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    [metric] = lines
+    assert metric["DisplayTimeZoneUnknown"] == [1.0]

@@ -1,19 +1,15 @@
-"""The channel protocol and the AWS client settings every channel shares."""
+"""The channel protocol; the AWS client settings every channel shares live in ``responder.aws``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from responder.aws import MAX_ATTEMPTS, client_config, make_client
 
 if TYPE_CHECKING:
-    from botocore.config import Config
-
     from responder.render import Email
 
-# Throttling (SES TooManyRequestsException, SNS Throttled) is absorbed by botocore's
-# "standard" retry mode: exponential backoff with jitter, up to this many attempts.
-MAX_ATTEMPTS: Final = 5  # attempts in all, the first included
-CONNECT_TIMEOUT: Final = 5  # seconds
-READ_TIMEOUT: Final = 10  # seconds
+__all__ = ["MAX_ATTEMPTS", "Channel", "DeliveryError", "client_config", "make_client"]
 
 
 class DeliveryError(RuntimeError):
@@ -26,20 +22,3 @@ class Channel(Protocol):
     def send(self, email: Email) -> list[str]:
         """Send the email; return the provider's message ids. Raise on any failure."""
         ...
-
-
-def client_config() -> Config:
-    from botocore.config import Config  # noqa: PLC0415 (botocore stays off the import path)
-
-    return Config(
-        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
-    )
-
-
-def make_client(service: str) -> Any:
-    """A boto3 client created on first use (boto3 import kept off the cold path)."""
-    import boto3  # noqa: PLC0415
-
-    return boto3.client(service, config=client_config())  # type: ignore[call-overload]

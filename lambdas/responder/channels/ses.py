@@ -8,7 +8,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from typing import TYPE_CHECKING, Any, Final
 
-from responder.channels.base import DeliveryError, make_client
+from responder.aws import make_client
+from responder.channels.base import DeliveryError
 from responder.settings import MAX_SES_RECIPIENTS
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from responder.channels.base import make_client
+from responder.aws import make_client
 
 if TYPE_CHECKING:
     from responder.render import Email

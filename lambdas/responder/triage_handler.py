@@ -1,0 +1,25 @@
+"""Lambda entry point of the triage function (EventBridge rule on GuardDuty findings).
+
+Its settings are read and validated at cold start; it loads no templates and no channels.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from responder.observability import logger, metrics
+from responder.settings import TriageSettings
+from responder.triage import Responder
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+SETTINGS = TriageSettings.from_env()
+RESPONDER = Responder.from_settings(SETTINGS)
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Decide on one event and queue the finding to be emailed, or not."""
+    return RESPONDER.handle(event, context).as_dict()
