@@ -63,8 +63,6 @@ TYPE_LABELS: Final = frozenset({"f.type"})
 
 _WHITESPACE = re.compile(r"\s+")
 _NOT_PRINTABLE_ASCII = re.compile(r"[^ -~]")
-# Unicode categories Cc, Cf, Cs and Co except tab, CR and LF, from the running interpreter's tables.
-_INVISIBLE = INVISIBLE
 
 
 @dataclass(frozen=True)
@@ -122,13 +120,13 @@ def local_subject(c: Classification, lang: str, update: UpdateDecision | None = 
 
 def safe_local_subject(text: str) -> str:
     """No control or format characters (so no header tricks), bounded; EmailMessage encodes it."""
-    return _WHITESPACE.sub(" ", _INVISIBLE.sub("", text))[:MAX_LOCAL_SUBJECT]
+    return _WHITESPACE.sub(" ", INVISIBLE.sub("", text))[:MAX_LOCAL_SUBJECT]
 
 
-def when(value: str, zone: str | None, limit: int = 40) -> str:
-    """An ISO timestamp as published (cleaned and defanged), plus the same instant in ``zone``:
-    ``... (JST 2026-11-28 18:00)``."""
-    text = shown(value, limit)
+def when(value: str, zone: str | None, limit: int = 40, *, marker: str = "[truncated]") -> str:
+    """An ISO timestamp as published (cleaned and defanged, ``marker`` where it is cut), plus the
+    same instant in ``zone``: ``... (JST 2026-11-28 18:00)``."""
+    text = shown(value, limit, marker=marker)
     if zone is None:
         return text
     try:
@@ -173,7 +171,7 @@ def _rows(facts: tuple[Fact, ...], lang: str, limit: int, desc_limit: int, zone:
         elif fact.label in PROSE_LABELS:
             value = translator(lang)(fact.value)
         elif fact.label in TIME_LABELS:
-            value = when(fact.value, zone, limit)
+            value = when(fact.value, zone, limit, marker=marker)
         else:
             multiline = fact.label == "f.description"
             value = shown(
@@ -198,7 +196,7 @@ def update_note(c: Classification, update: UpdateDecision | None, lang: str, zon
         old=message(f"band.{update.previous.band}", lang),
         new=message(f"band.{c.band}", lang),
         count=c.count if c.count is not None else "?",
-        first=when(c.first_seen or first_emailed.isoformat(), zone),
+        first=when(c.first_seen or first_emailed.isoformat(), zone, marker=message("l.truncated", lang)),
         emailed=first_emailed.strftime("%Y-%m-%d %H:%M UTC") + _in_zone(first_emailed, zone),
     )
 

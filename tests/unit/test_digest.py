@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from responder.classify import classify
 from responder.digest import batches, digest_subject, group, render_digest
 from responder.models import GuardDutyEvent
-from responder.render import MAX_TEXT_BYTES
+from responder.render import MAX_TEXT_BYTES, render
 from responder.routing import MAX_PER_EMAIL
 from responder.settings import Settings
 from responder.updates import FindingState, UpdateDecision
@@ -142,3 +142,13 @@ def test_an_update_in_a_grouped_email_says_why_it_is_sent_again():
 def test_digest_intro_names_the_window():
     email = render_digest(items([c("Recon:EC2/Portscan", 5.0, "w1")]), kind="DIGEST", minutes=30)
     assert "from the last 30 minutes" in email.text
+
+
+def test_a_long_timestamp_is_cut_with_the_marker_of_the_emails_language():
+    # Given a finding whose first and last seen are far longer than a timestamp
+    event = minimal_event(service={"eventFirstSeen": "2026-11-20T09:50:00Z" + "x" * 1200, "eventLastSeen": "y" * 1200})
+    c = classify(GuardDutyEvent.model_validate(event).detail, Settings(language="ja"))
+    # When shown in a Japanese digest / Then they are cut with the Japanese marker, never English
+    for email in (render_digest([(c, None)], lang="ja"), render(c, "ja")):  # grouped and single
+        assert "[省略]" in email.text
+        assert "[truncated]" not in email.text and "[truncated]" not in email.html
