@@ -254,8 +254,10 @@ _IPV4_LAST_DOT: Final = re.compile(r"(\d{1,3}\.\d{1,3}\.\d{1,3})\.(\d{1,3})")
 # list of paths (``, ``-separated); in each, only the last component may stay readable, and only
 # below one directory: a root (``/``, ``~/``, ``./``, ``../``, ``C:\``) is not one.
 _PATH_ITEMS: Final = re.compile(r"(?:[^,]|,(?! ))+")
-_PATH_ROOT_ONLY: Final = re.compile(r"\s*(?:~|\.{1,2}|[A-Za-z]:)?[/\\]*")
+_PATH_ROOT_ONLY: Final = re.compile(r"\s*(?:~|\.{1,2}|(?P<drive>[A-Za-z]:))?[/\\]*")
 _FILE_NAME_STOP: Final = re.compile(r"[\s:@]")
+_PATH_KEY: Final = re.compile(r"\s*\w+=")
+_NOT_A_DIRECTORY: Final = re.compile(r"[:@]|//|\\\\")
 
 
 def defang(text: str, *, indicator: bool = False, paths: bool = False, finding_type: bool = False) -> str:
@@ -385,9 +387,12 @@ def _file_names(text: str) -> list[tuple[int, int]]:
         last = max(text.rfind("/", first, end), text.rfind("\\", first, end))
         if last < 0:
             continue  # a bare name: no directory
-        root = _PATH_ROOT_ONLY.match(text, first, last)
+        key = _PATH_KEY.match(text, first, last)  # scriptPath=/x/run.sh: the path follows the key
+        root = _PATH_ROOT_ONLY.match(text, key.end() if key else first, last)
         if root is None or root.end() >= last:
             continue  # only a root before the name (/x.sh, ./x.sh, ~/x.sh, C:/x.sh): no directory
+        if _NOT_A_DIRECTORY.search(text, root.end("drive") if root["drive"] else root.start(), last):
+            continue  # a URL's host, an address, an ARN or a UNC server before it: no file path
         stop = _FILE_NAME_STOP.search(text, last, end)  # a space, an address's @, a port's colon
         spans.append((last + 1, stop.start() if stop else end))
     return spans

@@ -352,7 +352,11 @@ def test_defang_tells_hostnames_and_urls_from_types_paths_and_versions(raw, expe
         ("/srv/www.evil.com", "/srv/www[.]evil[.]com"),
         ("/tmp/x/a.sh evil.page", "/tmp/x/a.sh evil[.]page"),  # noqa: S108
         ("evil.page/x/y.sh", "evil[.]page/x/y.sh"),
-        ("/x/https://evil.page/a.sh", "/x/hxxps[://]evil[.]page/a.sh"),
+        # ... nor one whose directories hold a URL's host, an address, an ARN or a UNC server
+        ("/x/https://evil.page/a.sh", "/x/hxxps[://]evil[.]page/a[.]sh"),
+        ("scriptPath=//evil.example, scriptPath=/evil.page", "scriptPath=//evil[.]example, scriptPath=/evil[.]page"),
+        ("arn:aws:iam::123456789012:user/evil.example", "arn:aws:iam::123456789012:user/evil[.]example"),
+        ("/x/a@evil.page/b.sh, \\\\srv\\share\\evil.page", "/x/a[@]evil[.]page/b[.]sh, [\\\\]srv\\share\\evil[.]page"),
     ],
 )
 def test_only_a_path_facts_file_name_is_left_readable(raw, expected):
