@@ -308,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.lang:
             settings = Settings(**{**settings.__dict__, "language": args.lang})
+        if settings.unknown_zone:
+            print(
+                f"note: DISPLAY_TIMEZONE {settings.unknown_zone!r} is not a known time zone: UTC only", file=sys.stderr
+            )
         _print_preview(args, settings)
     except (SettingsError, InputError) as error:
         print(f"error: {error}", file=sys.stderr)

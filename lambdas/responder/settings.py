@@ -12,8 +12,8 @@ mis-sending.
   digest queue and the optional state table.
 
 A well-formed time zone the time zone database lacks (``Asia/Atlantis``) is the one value that
-passes the stack's pattern and cannot be checked there: it is accepted, logged and counted
-(``DisplayTimeZoneUnknown``), and emails show UTC only.
+passes the stack's pattern and cannot be checked there: it is accepted and emails show UTC only;
+the functions log it and count it (``DisplayTimeZoneUnknown``) at cold start, the preview notes it.
 """
 
 from __future__ import annotations
@@ -116,7 +116,10 @@ Account = Annotated[str, _pattern(r"^\d{12}$")]
 class Settings(BaseModel):
     """What classification, decisions and emails need: both functions and the preview."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", validate_by_name=True, validate_by_alias=True)
+    # defer_build: each function builds only its own model's validator, at its first validation.
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", validate_by_name=True, validate_by_alias=True, defer_build=True
+    )
 
     band_medium: Score = Field(4.0, alias="BAND_MEDIUM_MIN")
     band_high: Score = Field(7.0, alias="BAND_HIGH_MIN")
@@ -143,6 +146,7 @@ class Settings(BaseModel):
     # IANA zone shown next to UTC in emails; None: the language's default
     time_zone: Annotated[str, _pattern(_ZONE)] | None = Field(None, alias="DISPLAY_TIMEZONE")
     _display_zone: str | None = PrivateAttr(default=None)
+    _unknown_zone: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
@@ -153,7 +157,9 @@ class Settings(BaseModel):
             )
         self._display_zone = DEFAULT_ZONES.get(self.language)
         if self.time_zone is not None:
-            self._display_zone = self.time_zone if _known_zone(self.time_zone) else None
+            known = _known_zone(self.time_zone)
+            self._display_zone = self.time_zone if known else None
+            self._unknown_zone = None if known else self.time_zone
         return self
 
     @property
@@ -166,6 +172,11 @@ class Settings(BaseModel):
         """The zone shown next to UTC: the setting, else the language's readers' (ja: JST);
         None (UTC only) when the setting names a zone the time zone database lacks."""
         return self._display_zone
+
+    @property
+    def unknown_zone(self) -> str | None:
+        """The configured DISPLAY_TIMEZONE when the time zone database lacks it (emails show UTC only)."""
+        return self._unknown_zone
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
@@ -190,7 +201,20 @@ class Settings(BaseModel):
             raise _settings_error(error) from None
 
 
-class TriageSettings(Settings):
+class _FunctionSettings(Settings):
+    """A Lambda function's settings: what it cannot show is logged and counted at cold start."""
+
+    @model_validator(mode="after")
+    def _report(self) -> Self:
+        if self.unknown_zone is not None:
+            # The name matched the pattern (it is safe to log) but the database lacks it.
+            fields = {"zone": self.unknown_zone}
+            logger.warning("DISPLAY_TIMEZONE is not a known time zone: emails show UTC only", extra=fields)
+            emit("DisplayTimeZoneUnknown")
+        return self
+
+
+class TriageSettings(_FunctionSettings):
     """The triage function: it decides and queues; the state table refines the decision."""
 
     immediate_queue: QueueUrl = Field(alias="IMMEDIATE_QUEUE_URL")  # findings to email at once
@@ -212,7 +236,7 @@ class SesTarget:
     max_rate: float  # the account's SES maximum send rate (messages/s; sandbox: 1)
 
 
-class NotifierSettings(Settings):
+class NotifierSettings(_FunctionSettings):
     """The notifier: it sends on each chosen channel, which gets everything it needs."""
 
     channels: Annotated[tuple[Literal["sns", "ses"], ...], BeforeValidator(_lower_list)] = Field(
@@ -259,15 +283,12 @@ class NotifierSettings(Settings):
 
 
 def _known_zone(name: str) -> bool:
-    """Whether the time zone database has ``name``; when not, logged and counted once here."""
+    """Whether the time zone database has ``name``."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
 
     try:
         ZoneInfo(name)
     except (ValueError, ZoneInfoNotFoundError):
-        # The name matched the pattern (it is safe to log) but the database lacks it.
-        logger.warning("DISPLAY_TIMEZONE is not a known time zone: emails show UTC only", extra={"zone": name})
-        emit("DisplayTimeZoneUnknown")
         return False
     return True
 

@@ -145,11 +145,12 @@ def test_the_display_zone_is_the_setting_else_the_languages(zone, lang, shown):
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
-def test_an_unknown_well_formed_time_zone_means_utc_only_with_a_warning_and_a_count(lang, capsys, caplog):
+@pytest.mark.parametrize("model", [TriageSettings, NotifierSettings])
+def test_an_unknown_well_formed_time_zone_means_utc_only_with_a_warning_and_a_count(model, lang, capsys, caplog):
     # Given a time zone of the right shape that the time zone database lacks (the stack's pattern passes it)
-    env = {"DISPLAY_TIMEZONE": "Asia/Atlantis", "LANGUAGE": lang}
-    # When the settings are read
-    settings = Settings.from_env(env)
+    env = {**SNS, "DISPLAY_TIMEZONE": "Asia/Atlantis", "LANGUAGE": lang}
+    # When a function's settings are read
+    settings = model.from_env(env)
     # Then the function starts and emails show UTC only (not even the language's zone)
     assert settings.display_zone is None
     # And a warning is logged and DisplayTimeZoneUnknown counted, naming the zone
@@ -158,3 +159,12 @@ def test_an_unknown_well_formed_time_zone_means_utc_only_with_a_warning_and_a_co
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     [metric] = lines
     assert metric["DisplayTimeZoneUnknown"] == [1.0]
+
+
+def test_the_preview_learns_of_an_unknown_time_zone_without_a_log_line_or_a_count(capsys, caplog):
+    # Given the preview's settings with a well-formed zone the database lacks
+    settings = Settings.from_env({"DISPLAY_TIMEZONE": "Mars/Olympus"})
+    # Then it is named for the preview to note, and nothing is written to stdout (the preview's output)
+    assert (settings.display_zone, settings.unknown_zone) == (None, "Mars/Olympus")
+    assert capsys.readouterr().out == ""
+    assert not caplog.records
