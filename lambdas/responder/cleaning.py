@@ -216,19 +216,23 @@ def _linkable(label_char: str, separator: str) -> re.Pattern[str]:
     address's @."""
     label = rf"[{label_char}]++"  # possessive, and a match starts only at a word's start: linear time
     return re.compile(
+        # Most positions are inside a word of letters: one look-behind rules them all out.
+        r"(?<![a-z])(?:"
         # A known scheme wherever it starts, unless inside a word of letters (``metadata:``):
         # ``+javascript:``, ``1https://`` and ``.http://`` are schemes to a linkifier.
-        rf"(?=[{_OPAQUE_FIRST}])(?<![a-z])(?P<scheme>{_OPAQUE})(?=:):(?P<slashes>[/\\]*)"
+        rf"(?=[{_OPAQUE_FIRST}])(?P<scheme>{_OPAQUE})(?=:):(?P<slashes>[/\\]*)"
         # Only at a word's start: cheap tests that fail at spaces, punctuation and inside words.
         rf"|(?=[{label_char}])(?<![{label_char}])(?:"
         rf"(?<!\.)(?P<ip>\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}})\.(?P<last>\d{{1,3}})"
         rf"(?![{label_char}]|{separator}[{label_char}])"
         rf"|(?P<run>{label}(?:{separator}{label})+)"
+        r"))|(?=[:\\@])(?:"
         # Any other scheme (``ssh://``, ``x+y:\\``), wherever it is: its ``:`` and slashes.
-        r")|(?P<colon>:(?P<after>[/\\]+))"
+        r"(?P<colon>:(?P<after>[/\\]+))"
         # A UNC path's two backslashes before a host; not a doubled separator inside a path (dir\\x).
         rf"|(?P<unc>(?<![{label_char}\\])\\\\(?=[{label_char}]))"
         r"|(?P<at>(?<=\S)@(?=\S))"
+        r")"
     )
 
 
