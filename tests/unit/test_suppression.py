@@ -80,12 +80,11 @@ def test_settings_parse_suppression_variables():
             "SUPPRESS_ACCOUNTS": "123456789012,210987654321",
             "SUPPRESS_TAG": "guardduty=quiet",
         },
-        for_delivery=False,
     )
     assert s.suppress_types == ("Recon:EC2/PortProbe*", "UnauthorizedAccess:EC2/SSHBruteForce")
     assert s.suppress_accounts == ("123456789012", "210987654321")
     assert s.suppress_tag == ("guardduty", "quiet")
-    assert Settings.from_env({"SUPPRESS_TAG": "scanner="}, for_delivery=False).suppress_tag == ("scanner", "")
+    assert Settings.from_env({"SUPPRESS_TAG": "scanner="}).suppress_tag == ("scanner", "")
 
 
 @pytest.mark.parametrize(
@@ -99,4 +98,4 @@ def test_settings_parse_suppression_variables():
 )
 def test_bad_suppression_settings_name_the_variable(name, value):
     with pytest.raises(SettingsError, match=f"^{name}"):
-        Settings.from_env({name: value}, for_delivery=False)
+        Settings.from_env({name: value})

@@ -74,7 +74,7 @@ def test_renotify_and_recurrence_wording():
 @pytest.mark.parametrize(("raw", "hours"), [(None, 24.0), ("0", 0.0), ("6", 6.0)])
 def test_renotify_setting(raw, hours):
     env = {} if raw is None else {"RENOTIFY_HOURS": raw}
-    assert Settings.from_env(env, for_delivery=False).renotify_hours == hours
+    assert Settings.from_env(env).renotify_hours == hours
 
 
 @pytest.mark.parametrize("raw", ["-1", "never", "9000"])
@@ -82,4 +82,4 @@ def test_bad_renotify_setting(raw):
     from responder.settings import SettingsError
 
     with pytest.raises(SettingsError, match="^RENOTIFY_HOURS"):
-        Settings.from_env({"RENOTIFY_HOURS": raw}, for_delivery=False)
+        Settings.from_env({"RENOTIFY_HOURS": raw})
