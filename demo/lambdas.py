@@ -1,7 +1,7 @@
 """The Lambda service's part, for the embedded AWS (which runs no Lambda): the real handlers,
 invoked as Lambda would invoke them.
 
-- ``cold_start``: the handler module imported afresh, reading its settings from the
+- ``cold_start``: each function's entry module imported afresh, reading its settings from the
   environment as a new execution environment does.
 - ``invoke_triage``: an asynchronous invocation; a failure goes to the dead-letter queue,
   as the function's on-failure destination would send it.
@@ -15,9 +15,9 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any
 
 from demo.emulator import ACCOUNT, REGION, Deployed, dead_letter
 from demo.poller import EventSourceMapping
@@ -40,21 +40,23 @@ class FakeContext:
         return TIMEOUT_SECONDS * 1000
 
 
-class Handlers(Protocol):
-    """The entry module: both functions' handlers and the settings read at its import."""
+@dataclass(frozen=True)
+class Handlers:
+    """Both functions' entry points after a cold start, and the triage function's settings."""
 
     SETTINGS: Any  # the triage function's settings, as read at the cold start
-
-    def lambda_handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]: ...
-
-    def notify_handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]: ...
+    lambda_handler: Callable[[dict[str, Any], Any], dict[str, Any]]  # the triage function
+    notify_handler: Callable[[dict[str, Any], Any], dict[str, Any]]  # the notifier function
 
 
 def cold_start() -> Handlers:
-    """The entry module imported afresh: its settings are read from the environment now."""
-    import responder.handler as module  # noqa: PLC0415 (imported only once the environment is set)
+    """Each function's entry module imported afresh: its settings are read from the environment now."""
+    import responder.notify_handler as notify  # noqa: PLC0415 (imported only once the environment is set)
+    import responder.triage_handler as triage  # noqa: PLC0415
 
-    return cast("Handlers", importlib.reload(module))
+    triage = importlib.reload(triage)
+    notify = importlib.reload(notify)
+    return Handlers(triage.SETTINGS, triage.lambda_handler, notify.lambda_handler)
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from infra import GuardDutyResponder
 from infra.resolve import resolve
-from responder.settings import Settings
+from responder.settings import NotifierSettings
 
 
 def _app() -> App:
@@ -108,7 +108,7 @@ def test_the_functions_accept_the_environment_built_from_plain_values(foreign):
     refs[config_set] = "responder-mail"
     resolved = {key: str(resolve(foreign, value, refs)) for key, value in env.items()}
     # Then the real settings read the plain values
-    settings = Settings.from_env(resolved)
+    settings = NotifierSettings.from_env(resolved)
     assert settings.channels == ("sns", "ses")
     assert settings.threshold == 7.0
     assert settings.language == "ja"

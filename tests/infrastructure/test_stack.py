@@ -269,7 +269,7 @@ def test_environment_is_wired_from_parameters(template):
 
 def test_the_function_environment_is_accepted_by_the_settings_validator(template):
     """Resolve the environment for a typical deploy and feed it to the real settings code."""
-    from responder.settings import Settings
+    from responder.settings import NotifierSettings, TriageSettings
 
     _name, fn = named(template, "AWS::Lambda::Function", "Function")
     env = fn["Properties"]["Environment"]["Variables"]
@@ -291,7 +291,9 @@ def test_the_function_environment_is_accepted_by_the_settings_validator(template
     }
     refs = {**params, "ConfigurationSet": "own-set", table: "GuardDutyResponder-StateTable", **queue_urls}
     resolved = {k: (topic_arn if k == "TOPIC_ARN" else resolve(template, v, refs)) for k, v in env.items()}
-    settings = Settings.from_env(resolved)
+    # Each function's own settings model accepts it (both functions get this environment).
+    assert TriageSettings.from_env(resolved).immediate_queue.endswith("/ImmediateQueue")
+    settings = NotifierSettings.from_env(resolved)
     assert settings.channels == ("sns", "ses")
     assert settings.recipients == ("a@example.com", "b@example.com")
     assert settings.threshold == 4.0
