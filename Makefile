@@ -106,6 +106,7 @@ golden: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_cleaning.py
 
 demo: $(STAMP) $(NODE_STAMP)
 	$(PY) -m demo $(ARGS)

@@ -19,8 +19,9 @@ from demo.emulator import SNS_SUBSCRIBER
 from demo.lambdas import Invocation
 from responder.catalog import message
 from responder.render import BAND_COLOURS
-from responder.service import InvalidEventError, parse_event, prepare
+from responder.service import prepare
 from responder.settings import Settings
+from responder.triage import InvalidEventError, parse_event
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "out" / "demo"

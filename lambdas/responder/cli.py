@@ -124,7 +124,8 @@ def _load(path: str) -> Any:
 
 def prepared(paths: list[str], settings: Settings) -> list[Prepared]:
     """Every finding in the files, classified, decided and rendered as the Lambda would."""
-    from responder.service import InvalidEventError, UnrenderableError, parse_event, prepare  # noqa: PLC0415
+    from responder.service import UnrenderableError, prepare  # noqa: PLC0415
+    from responder.triage import InvalidEventError, parse_event  # noqa: PLC0415
 
     findings = []
     for path in paths:

@@ -21,8 +21,6 @@ from responder.catalog import message
 from responder.classify import SAFE_ACCOUNT, SAFE_REGION, Classification, Fact
 from responder.cleaning import (
     INVISIBLE,
-    clean,  # noqa: F401 (re-exported: tests/unit/test_i18n.py imports it from here)
-    defang,  # noqa: F401 (re-exported: tests/unit/test_i18n.py imports it from here)
     shown,
 )
 from responder.guidance import ARCHIVE_NOTE, EXPORT_NOTE

@@ -86,7 +86,7 @@ def fit(detail: dict[str, Any], limit: int = MAX_PACKED_BYTES) -> str:
     longest string is halved, marked, until it fits: the alert is kept, the padding is not.
 
     Raises ``ValueError`` for a finding that cannot fit, or that nests more than
-    ``limits.MAX_DEPTH`` levels (``service.parse_event`` refuses those first)."""
+    ``limits.MAX_DEPTH`` levels (``triage.parse_event`` refuses those first)."""
     if too_deep(detail):
         raise ValueError(f"the finding is nested more than {MAX_DEPTH} levels deep")
     packed = _pack(detail)

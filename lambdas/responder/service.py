@@ -1,9 +1,7 @@
 """The preview's contract: one finding classified, decided and rendered as its email alone.
 
 ``prepare`` renders through ``degrade.compose``, as the notifier does, so the preview tool and
-the demo show exactly what would be sent. The triage use case lives in ``responder.triage``;
-its names (and ``emit``, now in ``responder.observability``) are re-exported here for the
-callers that still import them from this module.
+the demo show exactly what would be sent. The triage use case lives in ``responder.triage``.
 """
 
 from __future__ import annotations
@@ -13,33 +11,8 @@ from dataclasses import dataclass
 from responder.classify import Classification, classify, decide
 from responder.degrade import compose
 from responder.models import Finding
-from responder.observability import emit, validation_summary
 from responder.render import Email
 from responder.settings import Settings
-from responder.triage import (
-    FINDING,
-    OTHER_DETAIL_TYPES,
-    SOURCE,
-    InvalidEventError,
-    Outcome,
-    Responder,
-    parse_event,
-)
-
-__all__ = [
-    "FINDING",
-    "OTHER_DETAIL_TYPES",
-    "SOURCE",
-    "InvalidEventError",
-    "Outcome",
-    "Prepared",
-    "Responder",
-    "UnrenderableError",
-    "emit",
-    "parse_event",
-    "prepare",
-    "validation_summary",
-]
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ import pytest
 from demo.emulator import function_environment, synthesized_template
 from demo.run import DEFAULT_EVENTS, FIXTURES, run
 from responder.cleaning import defang
-from responder.service import parse_event, prepare
+from responder.service import prepare
 from responder.settings import Settings
+from responder.triage import parse_event
 from tests.conftest import load
 
 pytestmark = pytest.mark.slow

@@ -594,7 +594,7 @@ def test_a_failed_email_alarms_within_one_period_per_channel(template, channel, 
 
 @pytest.mark.parametrize("channel", ["sns", "ses"])
 def test_the_delivery_failure_alarm_watches_the_metric_the_notifier_emits(template, capsys, channel):
-    from responder.service import emit
+    from responder.observability import emit
 
     # Given the EMF record the notifier writes for one failed send on this channel (real code)
     capsys.readouterr()

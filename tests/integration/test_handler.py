@@ -16,8 +16,8 @@ import pytest
 from demo.lambdas import FakeContext, Handlers, cold_start
 from responder.channels import DeliveryError
 from responder.notifier import SCHEDULED_EVENT
-from responder.service import InvalidEventError
 from responder.settings import SettingsError
+from responder.triage import InvalidEventError
 from tests.conftest import load, minimal_event
 from tests.integration.conftest import (
     RECIPIENTS,

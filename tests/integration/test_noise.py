@@ -12,9 +12,9 @@ import pytest
 
 from responder.notifier import Notifier
 from responder.routing import MAX_PER_EMAIL
-from responder.service import Responder
 from responder.settings import NotifierSettings, TriageSettings
 from responder.state import DynamoStateStore
+from responder.triage import Responder
 from responder.updates import FindingState
 from tests.conftest import load, minimal_event
 from tests.integration.conftest import (

@@ -13,9 +13,10 @@ import pytest
 from responder.catalog import EN, message
 from responder.channels.ses import build_mime
 from responder.classify import classify
+from responder.cleaning import clean, defang
 from responder.digest import render_digest
 from responder.i18n import LANGUAGES, source_messages, translator
-from responder.render import FONT_STACKS, clean, defang, render
+from responder.render import FONT_STACKS, render
 from responder.settings import Settings
 from scripts.i18n import po_path, problems, read
 from tests.conftest import FINDING_EVENTS, finding_from, load

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from responder.limits import MAX_DEPTH
 from responder.models import GuardDutyEvent
-from responder.service import InvalidEventError, parse_event
+from responder.triage import InvalidEventError, parse_event
 from tests.conftest import FINDING_EVENTS, load, minimal_event
 
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from responder.classify import classify
 from responder.models import GuardDutyEvent
 from responder.render import MAX_TEXT_BYTES, render
-from responder.service import InvalidEventError, parse_event
 from responder.settings import Settings
+from responder.triage import InvalidEventError, parse_event
 from tests.conftest import minimal_event
 
 MARKER = "<zq>"  # a tag no template produces; if it appears unescaped, escaping failed
