@@ -9,8 +9,9 @@ import pytest
 
 from responder.catalog import EN, message
 from responder.classify import classify
+from responder.cleaning import clean, defang
 from responder.models import GuardDutyEvent
-from responder.render import BAND_COLOURS, MAX_TEXT_BYTES, clean, defang, render, subject
+from responder.render import BAND_COLOURS, MAX_TEXT_BYTES, render, subject
 from responder.settings import Settings
 from tests.conftest import FINDING_EVENTS, finding_from, load, minimal_event
 
