@@ -179,3 +179,10 @@ EN: Final[dict[str, str]] = {
 def message(key: str, lang: str = "en") -> str:
     """The label ``key`` in ``lang``."""
     return translator(lang)(EN[key])
+
+
+def source_messages() -> list[str]:
+    """Every msgid, in a stable order: the catalogue's labels, then the guidance's sentences."""
+    from responder import guidance  # noqa: PLC0415 (only the catalogue tools need it)
+
+    return list(dict.fromkeys([*EN.values(), *guidance.prose()]))

@@ -275,6 +275,24 @@ def _print_preview(args: argparse.Namespace, settings: Settings) -> None:
             print(f"----- {record['id']}: {verdict}\nSubject: {record['subject']}\n\n{record['text']}")
 
 
+def run_doctor(stack_name: str = DEFAULT_STACK, *, region: str | None = None, send_test: bool = False) -> int:
+    """The ``doctor`` command: print one line per check; the exit status (0, 1 any FAIL, 2 AWS unreachable)."""
+    # The checks are pure; the adapter (boto3) is wired here, and loads only with this command.
+    from responder.doctor import AwsUnavailableError, diagnose, report  # noqa: PLC0415
+    from responder.doctor_aws import AwsDeployment, guard  # noqa: PLC0415
+
+    try:
+        aws = AwsDeployment.connect(region)
+        print(f"GuardDuty Responder doctor: stack {stack_name} in {aws.region}")
+        results = diagnose(aws, stack_name, send_test=send_test, guard=guard)
+    except AwsUnavailableError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    text, status = report(results)
+    print(text)
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``preview`` and ``doctor`` commands; the exit status (0 ok, 1 bad input or a failed check)."""
     parser = argparse.ArgumentParser(prog="python -m responder", description=__doc__.splitlines()[0])
@@ -300,9 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "doctor":
-        from responder.doctor import run  # noqa: PLC0415 (boto3 stays off the preview's path)
-
-        return run(args.stack_name, region=args.region, send_test=args.send_test)
+        return run_doctor(args.stack_name, region=args.region, send_test=args.send_test)
     if args.kind and not args.grouped:
         parser.error("--kind needs --grouped")
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -959,19 +958,3 @@ def report(results: Sequence[Result]) -> tuple[str, int]:
     counts = {status: sum(r.status == status for r in results) for status in RANK}
     summary = f"{counts['FAIL']} FAIL, {counts['WARN']} WARN, {counts['ok']} ok"
     return "\n".join([*(r.line() for r in results), summary]), 1 if counts["FAIL"] else 0
-
-
-def run(stack_name: str = DEFAULT_STACK, *, region: str | None = None, send_test: bool = False) -> int:
-    """The ``doctor`` command: print one line per check; the exit status (0, 1 any FAIL, 2 AWS unreachable)."""
-    from responder.doctor_aws import AwsDeployment, guard  # noqa: PLC0415 (boto3 only here)
-
-    try:
-        aws = AwsDeployment.connect(region)
-        print(f"GuardDuty Responder doctor: stack {stack_name} in {aws.region}")
-        results = diagnose(aws, stack_name, send_test=send_test, guard=guard)
-    except AwsUnavailableError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    text, status = report(results)
-    print(text)
-    return status

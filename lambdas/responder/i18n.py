@@ -32,10 +32,3 @@ def translator(lang: str) -> Callable[[str], str]:
 
 def _identity(text: str) -> str:
     return text
-
-
-def source_messages() -> list[str]:
-    """Every msgid, in a stable order: the catalogue's labels, then the guidance."""
-    from responder import catalog, guidance  # noqa: PLC0415 (catalog imports this module)
-
-    return list(dict.fromkeys([*catalog.EN.values(), *guidance.prose()]))

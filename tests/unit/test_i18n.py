@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from responder.catalog import EN, message
+from responder.catalog import EN, message, source_messages
 from responder.channels.ses import build_mime
 from responder.classify import classify
 from responder.cleaning import clean, defang
 from responder.digest import render_digest
-from responder.i18n import LANGUAGES, source_messages, translator
+from responder.i18n import LANGUAGES, translator
 from responder.render import FONT_STACKS, render
 from responder.settings import Settings
 from scripts.i18n import po_path, problems, read
