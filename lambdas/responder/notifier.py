@@ -40,7 +40,7 @@ from responder.degrade import Shown, compose
 from responder.digest import Kind, batches
 from responder.models import Finding
 from responder.observability import count, emit, log_fields_of, logger, metrics, validation_summary
-from responder.once import EVERY_TIME, Guard, guard
+from responder.once import EVERY_TIME, Guard, guard, table_failed
 from responder.queues import Message, SqsQueues
 from responder.render import Email
 from responder.routing import MAX_PER_EMAIL, InvalidMessageError, Queued, decode
@@ -284,7 +284,7 @@ class Notifier:
         except Exception as error:  # noqa: BLE001 (every channel gets its chance; failures are retried)
             if refused:
                 _refused(channel, kind, len(sent), refused[0])
-            elif _is_state_error(error):
+            elif table_failed(error):
                 _state_unavailable(channel, kind, "once", error)
             else:  # e.g. another invocation holds this email's lock: neither the channel's fault nor the table's
                 logger.error(
@@ -327,16 +327,6 @@ def _state_unavailable(channel: Channel, kind: Kind, operation: str, error: Exce
     fields = {"channel": channel.name, "kind": kind, "operation": operation, "error": type(error).__name__}
     logger.error("state table unavailable: email retried", extra=fields)
     metrics.add_metric(name="StateUnavailable", unit=MetricUnit.Count, value=1)
-
-
-def _is_state_error(error: Exception) -> bool:
-    """Whether exactly-once bookkeeping failed on the table (not a lock held by another invocation)."""
-    # Imported here: loaded already by Once.run, and too heavy for the handler's import path.
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
-        IdempotencyPersistenceLayerError,
-    )
-
-    return isinstance(error, IdempotencyPersistenceLayerError)
 
 
 def _unique(read: list[tuple[str, Queued, Classification]]) -> list[Ready]:

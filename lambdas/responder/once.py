@@ -86,3 +86,13 @@ class Once:
         if self._run is None:
             self._run = self._build()
         return self._run(request=request, action=action)
+
+
+def table_failed(error: Exception) -> bool:
+    """Whether the exactly-once bookkeeping failed on the table (not a lock held by another invocation)."""
+    # Imported here: loaded already by Once.run when this can be true, and too heavy for the import path.
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
+        IdempotencyPersistenceLayerError,
+    )
+
+    return isinstance(error, IdempotencyPersistenceLayerError)

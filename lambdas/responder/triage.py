@@ -27,7 +27,7 @@ from responder.classify import Classification, classify, decide
 from responder.limits import MAX_DEPTH, too_deep
 from responder.models import GuardDutyEvent
 from responder.observability import count, log_fields_of, logger, metrics, validation_summary
-from responder.once import EVERY_TIME, Guard, guard
+from responder.once import EVERY_TIME, Guard, guard, table_failed
 from responder.queues import SqsQueues
 from responder.routing import delivery_key, encode, route
 from responder.settings import TriageSettings
@@ -186,12 +186,7 @@ class Responder:
         try:
             once.run(request, put)
         except Exception as error:
-            # Imported here: loaded already by Once.run, and too heavy for the handler's import path.
-            from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
-                IdempotencyPersistenceLayerError,
-            )
-
-            if not isinstance(error, IdempotencyPersistenceLayerError) or (attempted and not succeeded):
+            if not table_failed(error) or (attempted and not succeeded):
                 raise  # the queue failed, or another invocation holds the lock: retried
             self._state_unavailable(c, "idempotency", error)
             if not attempted:  # the table failed before the put: the put is ours to do
