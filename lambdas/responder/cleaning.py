@@ -31,7 +31,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Final
 
 # --- invisible characters ---------------------------------------------------------------
@@ -521,8 +521,10 @@ def _punycode(labels: list[str]) -> list[str]:
 @lru_cache(maxsize=1024)  # a host repeats across a finding's fields and findings
 def _label_punycode(label: str, *, idna: bool) -> str:
     if idna:
+        import idna as idna_codec  # noqa: PLC0415 (about 40 ms to import: loaded only when a non-ASCII host is shown)
+
         try:
-            return _idna_encode(label)
+            return idna_codec.encode(label, uts46=True).decode("ascii")
         except UnicodeError:  # idna.IDNAError is a UnicodeError: not a valid IDNA 2008 label
             pass
     return "xn--" + label.encode("punycode").decode("ascii")  # still shown unambiguously
@@ -552,14 +554,3 @@ def _cjk_label(label: str) -> bool:
         elif not name.startswith(_CJK_NAMES):
             return False
     return kana or not latin
-
-
-@cache
-def _idna() -> Callable[[str], bytes]:
-    import idna  # noqa: PLC0415 (about 40 ms to import: loaded only when a non-ASCII host is shown)
-
-    return lambda host: idna.encode(host, uts46=True)
-
-
-def _idna_encode(host: str) -> str:
-    return _idna()(host).decode("ascii")

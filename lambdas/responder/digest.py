@@ -42,7 +42,6 @@ class Entry:
     band: str
     colour: str
     severity: str
-    finding_type: str
     finding_id: str
     resource: str
     account: str
@@ -76,7 +75,6 @@ def _entry(c: Classification, update: UpdateDecision | None, lang: str, zone: st
         band=c.band,
         colour=BAND_COLOURS[c.band],
         severity=f"{c.severity:.1f}",
-        finding_type=shown(c.finding_type, FIELD_LIMIT, marker=marker, finding_type=True),
         finding_id=shown(c.finding_id, FIELD_LIMIT, marker=marker),
         resource=shown(c.resource_label or c.resource_type or "?", FIELD_LIMIT, marker=marker),
         account=shown(c.account_id, 20, marker=marker),
@@ -101,7 +99,9 @@ def group(items: Sequence[Item], lang: str = "en", zone: str | None = None) -> l
         members.sort(key=lambda item: (-item[0].severity, item[0].resource_label or "", item[0].finding_id))
         top = members[0][0]
         entries = tuple(_entry(c, update, lang, zone) for c, update in members)
-        groups.append(Group(entries[0].finding_type, top.band, entries))
+        # One type per group: shown once, from the group's own (raw, attacker-controlled) type.
+        finding_type = shown(top.finding_type, FIELD_LIMIT, marker=message("l.truncated", lang), finding_type=True)
+        groups.append(Group(finding_type, top.band, entries))
     groups.sort(key=lambda g: (-BAND_RANK[g.band], -float(g.entries[0].severity), g.finding_type))
     return groups
 

@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 from uuid import uuid4
 
 if TYPE_CHECKING:
@@ -47,7 +48,6 @@ TEST_ALARM: Final = "DeadLetterQueueNotEmpty"  # preferred for the test alarm: i
 # A plain deploy of an unchanged template changes nothing: a drift-aware change set also puts back
 # what was changed or deleted outside CloudFormation (the CDK CLI pinned in package.json has it).
 REDEPLOY: Final = "npx cdk deploy --revert-drift (a plain deploy leaves changes made outside CloudFormation)"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -838,9 +838,9 @@ def diagnose(
     if stack is None or missing_outputs(stack):
         return [first]  # every other check starts from the stack's outputs
     out = stack.outputs
-    alert_topic = _once(lambda: aws.topic(out["AlertTopicArn"]))
-    alarm_topic = _once(lambda: aws.topic(out["AlarmTopicArn"]))
-    alarms = _once(lambda: aws.alarms(stack.alarm_names, out["AlarmTopicArn"]))
+    alert_topic = cache(lambda: aws.topic(out["AlertTopicArn"]))
+    alarm_topic = cache(lambda: aws.topic(out["AlarmTopicArn"]))
+    alarms = cache(lambda: aws.alarms(stack.alarm_names, out["AlarmTopicArn"]))
     alarm_email = stack.parameter("AlarmEmail")
     checks: list[tuple[str, Callable[[], Verdict]]] = [
         (
@@ -902,20 +902,6 @@ def diagnose(
     return [first, *(guard(name, run) for name, run in checks)]
 
 
-def _once(read: Callable[[], T]) -> Callable[[], T]:
-    """``read``, called at most once: the checks that need the same answer share it. A call that raised
-    is not kept, so each check that needs it reports the refusal on its own line.
-    """
-    kept: list[T] = []
-
-    def cached() -> T:
-        if not kept:
-            kept.append(read())
-        return kept[0]
-
-    return cached
-
-
 def _keys(aws: Deployment, alert: TopicInfo, alarm: TopicInfo, *, account: str) -> Verdict:
     return check_keys(
         aws.key(alert.key_id) if alert.key_id else None,
@@ -929,7 +915,7 @@ def _ses(aws: Deployment, stack: StackInfo) -> list[tuple[str, Callable[[], Verd
     recipients = stack.listed("Recipients")
     names = [sender, *recipients]
     identities = sorted({n for name in names if name for n in (name, name.rpartition("@")[2])})
-    statuses = _once(lambda: aws.identities(identities))
+    statuses = cache(lambda: aws.identities(identities))
     return [
         ("ses sender", lambda: check_sender(sender, statuses(), aws.region)),
         (
