@@ -15,7 +15,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants
-from infra.flags import Named, attach, only_if
+from infra.flags import Named, attach, choose_text
 
 
 class Alarms:
@@ -115,9 +115,8 @@ class Alarms:
                 "queued and are retried; see the notifier's logs.",
             )
             attach(cast(cloudwatch.CfnAlarm, alarm.node.default_child), uses)
-            arn = only_if(uses, alarm.alarm_arn)
-            if arn is not None:
-                arns.append(arn)
+            # Dropped (AWS::NoValue) where the channel's condition is false at deploy time.
+            arns.append(choose_text(uses, alarm.alarm_arn, Aws.NO_VALUE))
         return arns
 
     def _alarm(self, name: str, metric: cloudwatch.IMetric, description: str, threshold: float = 1) -> cloudwatch.Alarm:

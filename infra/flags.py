@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias, cast
 
-from aws_cdk import Aws, CfnCondition, CfnResource, Fn, ICfnConditionExpression, Token
+from aws_cdk import CfnCondition, CfnResource, Fn, ICfnConditionExpression, Token
 from constructs import Construct
 
 # Decided (plain values), or CloudFormation's to decide: an expression, or a named condition.
@@ -79,13 +79,6 @@ def choose_text(flag: Named, when_true: str, when_false: str) -> str:
     """``choose`` for strings (``Fn::If`` as a string token)."""
     chosen = choose(flag, when_true, when_false)
     return chosen if isinstance(chosen, str) else Token.as_string(chosen)
-
-
-def only_if(flag: Named, value: str) -> str | None:
-    """``value`` when ``flag`` holds; dropped (``AWS::NoValue``) otherwise. None: decided false."""
-    if flag is False:
-        return None
-    return value if flag is True else choose_text(flag, value, Aws.NO_VALUE)
 
 
 def _expression(flag: ICfnConditionExpression | CfnCondition) -> ICfnConditionExpression:

@@ -32,3 +32,20 @@ def asset_dir(assembly) -> Path:
     manifest = json.loads((Path(assembly.directory) / f"{stack.stack_name}.assets.json").read_text())
     [directory] = [f["source"]["path"] for f in manifest["files"].values() if f["source"].get("packaging") == "zip"]
     return Path(assembly.directory) / directory
+
+
+def resources(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The resources of one type, by logical id."""
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def only(template: dict[str, Any], kind: str) -> tuple[str, Any]:
+    """The one resource of this type."""
+    [(name, resource)] = resources(template, kind).items()
+    return name, resource
+
+
+def named(template: dict[str, Any], kind: str, prefix: str) -> tuple[str, Any]:
+    """The one resource of this kind whose logical id starts with ``prefix``."""
+    [(name, resource)] = [(n, r) for n, r in resources(template, kind).items() if n.startswith(prefix)]
+    return name, resource

@@ -15,14 +15,10 @@ from infra import constants
 from infra.resolve import parameter_values, resolve
 from responder import doctor
 from responder.doctor import OUTPUTS, AlarmInfo, KeyInfo, RuleInfo, check_alarm_policy, check_keys, check_rule
+from tests.infrastructure.conftest import named
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-
-
-def resource(template: dict[str, Any], kind: str, prefix: str) -> tuple[str, dict[str, Any]]:
-    [found] = [(n, r) for n, r in template["Resources"].items() if r["Type"] == kind and n.startswith(prefix)]
-    return found
 
 
 def alarm_arn(logical_id: str) -> str:
@@ -33,7 +29,7 @@ def deployed(template: dict[str, Any], channels: str) -> dict[str, Any]:
     """Parameter, pseudo-parameter and attribute values of the stack deployed with ``Channels``."""
     values = parameter_values(template, {"Channels": channels})
     values |= {"AWS::AccountId": ACCOUNT, "AWS::Partition": "aws", "AWS::Region": REGION}
-    topic_name, _topic = resource(template, "AWS::SNS::Topic", "AlarmTopic")
+    topic_name, _topic = named(template, "AWS::SNS::Topic", "AlarmTopic")
     values[topic_name] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{topic_name}"
     for name, r in template["Resources"].items():
         if r["Type"] == "AWS::CloudWatch::Alarm":
@@ -54,7 +50,7 @@ def test_the_doctor_subscribes_as_many_recipients_as_the_stack():
 
 def test_the_deployed_rule_passes_at_every_threshold(template):
     # Given the rule's pattern as CloudFormation resolves it for each NotifyThreshold
-    _name, rule = resource(template, "AWS::Events::Rule", "FindingsRule")
+    _name, rule = named(template, "AWS::Events::Rule", "FindingsRule")
     for value in constants.THRESHOLD_VALUES:
         pattern = resolve(
             template, rule["Properties"]["EventPattern"], parameter_values(template, {"NotifyThreshold": value})
@@ -70,7 +66,7 @@ def test_the_deployed_rule_passes_at_every_threshold(template):
 def test_the_deployed_alarm_topic_policy_admits_every_alarm_of_the_stack_and_no_other(template, channels):
     # Given the alarm topic's policy as CloudFormation resolves it, and the alarms it creates, for Channels
     values = deployed(template, channels)
-    topic_name, _topic = resource(template, "AWS::SNS::Topic", "AlarmTopic")
+    topic_name, _topic = named(template, "AWS::SNS::Topic", "AlarmTopic")
     [document] = [
         r["Properties"]["PolicyDocument"]
         for r in template["Resources"].values()
@@ -108,7 +104,7 @@ def test_the_deployed_topic_keys_pass(template):
     values = deployed(template, "sns")
     keys = {}
     for label, prefix in (("alert", "AlertTopic"), ("alarm", "AlarmTopic")):
-        _name, topic = resource(template, "AWS::SNS::Topic", prefix)
+        _name, topic = named(template, "AWS::SNS::Topic", prefix)
         key_name = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
         policy = resolve(template, template["Resources"][key_name]["Properties"]["KeyPolicy"], values)
         keys[label] = KeyInfo(key_name, "Enabled", aws_managed=False, policy=json.dumps(policy))

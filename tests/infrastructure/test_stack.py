@@ -10,26 +10,12 @@ from aws_cdk.assertions import Template
 
 from infra import constants, triggers
 from infra.resolve import parameter_values, resolve
+from tests.infrastructure.conftest import named, only, resources
 
 
 @pytest.fixture(scope="module")
 def t(template) -> Template:
     return Template.from_json(template)
-
-
-def resources(template, kind):
-    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
-
-
-def only(template, kind):
-    [(name, resource)] = resources(template, kind).items()
-    return name, resource
-
-
-def named(template, kind, prefix):
-    """The one resource of this kind whose logical id starts with ``prefix``."""
-    [(name, resource)] = [(n, r) for n, r in resources(template, kind).items() if n.startswith(prefix)]
-    return name, resource
 
 
 def role_policy(template, prefix):
