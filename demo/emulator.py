@@ -28,7 +28,7 @@ from moto.sns.models import sns_backends
 from infra.app import build_app
 from infra.constants import STACK_NAME
 from infra.resolve import resolve
-from responder.queues import SqsQueues
+from responder.adapters.queues import SqsQueues
 
 REGION = "us-east-1"
 ACCOUNT: str = DEFAULT_ACCOUNT_ID  # the account moto's server answers for

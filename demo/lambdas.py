@@ -22,8 +22,8 @@ from typing import Any
 from demo.emulator import ACCOUNT, REGION, Deployed, dead_letter
 from demo.poller import EventSourceMapping
 from infra.constants import MEMORY_MB, QUEUE_BATCH_SIZE, SERVICE, TIMEOUT_SECONDS
-from responder.notifier import SCHEDULED_EVENT
-from responder.observability import logger
+from responder.adapters.observability import logger
+from responder.app.notifier import SCHEDULED_EVENT
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 
 from infra.constants import QUEUE_MAX_RECEIVES  # the stack's redrive policy
-from responder.queues import Message, SqsQueues
+from responder.adapters.queues import Message, SqsQueues
 
 
 @dataclass

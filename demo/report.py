@@ -17,11 +17,11 @@ import jinja2
 
 from demo.emulator import SNS_SUBSCRIBER
 from demo.lambdas import Invocation
-from responder.catalog import message
-from responder.render import BAND_COLOURS
-from responder.service import prepare
-from responder.settings import Settings
-from responder.triage import InvalidEventError, parse_event
+from responder.app.service import prepare
+from responder.app.triage import InvalidEventError, parse_event
+from responder.domain.catalog import message
+from responder.domain.render import BAND_COLOURS
+from responder.domain.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "out" / "demo"

@@ -21,7 +21,7 @@ from infra import constants
 
 Kind = Literal["String", "Number", "CommaDelimitedList"]
 
-# An address the functions' settings accept too (lambdas/responder/settings.py `_EMAIL`), and no more:
+# An address the functions' settings accept too (lambdas/responder/domain/settings.py `_EMAIL`), and no more:
 # a local part of 1 to 64 characters not starting or ending with a dot; a domain of labels of 1 to
 # 63 letters, digits or inner hyphens (so no empty label: `a@b..com` is refused) and a TLD of letters.
 # No look-arounds: CloudFormation evaluates AllowedPattern with Java's regex engine, the tests with

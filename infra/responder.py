@@ -99,7 +99,7 @@ class GuardDutyResponder(Construct):
 
 
 def _environment(values: Values, queues: QueuesAndState, alerting: Alerting) -> dict[str, str]:
-    """Both functions read the same validated settings (responder/settings.py): the parameters'
+    """Both functions read the same validated settings (responder/domain/settings.py): the parameters'
     variables (``Parameter.env``) and the names of what the responder built.
     """
     return {

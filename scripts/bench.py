@@ -82,11 +82,11 @@ def throughput() -> tuple[float, float, float, float, float]:
     with parsing included, the baseline of a raw-JSON notifier (``json.dumps`` of the
     event, what the email of existing tools contains), the Japanese email, and findings
     grouped into one digest email, all in this process."""
-    from responder.classify import classify
-    from responder.digest import render_digest
-    from responder.render import render
-    from responder.settings import Settings
-    from responder.triage import parse_event
+    from responder.app.triage import parse_event
+    from responder.domain.classify import classify
+    from responder.domain.digest import render_digest
+    from responder.domain.render import render
+    from responder.domain.settings import Settings
 
     settings = Settings()
     japanese = Settings(language="ja")

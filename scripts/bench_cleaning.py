@@ -56,7 +56,7 @@ def _best_seconds(work: Callable[[], object]) -> float:
 def growth() -> dict[str, object]:
     """The largest growth of the time when a hostile value grows fourfold, its shape, and the
     slowest call at 64,000 characters."""
-    from responder.cleaning import clean, defang
+    from responder.domain.cleaning import clean, defang
 
     steps: dict[str, Callable[[str], object]] = {
         "defang": defang,

@@ -5,7 +5,7 @@
     python scripts/i18n.py check     # exit 1 if a .po is stale, incomplete or not compiled
 
 The msgids are the English texts of ``catalog.EN`` and ``guidance.prose()``
-(``responder.catalog.source_messages``): data tables, not ``_()`` calls, so they are
+(``responder.domain.catalog.source_messages``): data tables, not ``_()`` calls, so they are
 collected by importing the code rather than by scanning it.
 """
 
@@ -19,8 +19,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from responder.catalog import source_messages
-from responder.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
+from responder.domain.catalog import source_messages
+from responder.domain.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 
 POT = LOCALE_DIR / f"{DOMAIN}.pot"
 

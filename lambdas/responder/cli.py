@@ -7,7 +7,7 @@ Lambda. Bad input: exit status 1 and a one-line reason on stderr, never a traceb
 ``--grouped`` prints the one grouped email a storm (``--kind alerts``, the default) or a
 digest (``--kind digest``) makes of all the findings given.
 
-``python -m responder doctor`` checks a deployed stack (see ``responder.doctor``).
+``python -m responder doctor`` checks a deployed stack (see ``responder.app.doctor``).
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from responder.doctor import DEFAULT_STACK  # its checks and boto3 load only with the doctor command
-from responder.i18n import LANGUAGES
-from responder.limits import MAX_DEPTH, too_deep
-from responder.settings import Settings, SettingsError
+from responder.app.doctor import DEFAULT_STACK  # its checks and boto3 load only with the doctor command
+from responder.domain.i18n import LANGUAGES
+from responder.domain.limits import MAX_DEPTH, too_deep
+from responder.domain.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from responder.classify import Classification
-    from responder.service import Prepared
+    from responder.app.service import Prepared
+    from responder.domain.classify import Classification
 
 # Map-valued members whose keys are data, not field names: leave them as they are.
 _MAP_MEMBERS: Final = frozenset({"AffectedResources", "affectedResources"})
@@ -124,8 +124,8 @@ def _load(path: str) -> Any:
 
 def prepared(paths: list[str], settings: Settings) -> list[Prepared]:
     """Every finding in the files, classified, decided and rendered as the Lambda would."""
-    from responder.service import UnrenderableError, prepare  # noqa: PLC0415
-    from responder.triage import InvalidEventError, parse_event  # noqa: PLC0415
+    from responder.app.service import UnrenderableError, prepare  # noqa: PLC0415
+    from responder.app.triage import InvalidEventError, parse_event  # noqa: PLC0415
 
     findings = []
     for path in paths:
@@ -153,7 +153,7 @@ def preview_records(paths: list[str], settings: Settings) -> list[dict[str, Any]
 
 def _label(c: Classification) -> str:
     """The finding's id for a terminal line: only a validated one (the id is attacker-controlled)."""
-    from responder.classify import SAFE_ID  # noqa: PLC0415 (loaded already: it classified c)
+    from responder.domain.classify import SAFE_ID  # noqa: PLC0415 (loaded already: it classified c)
 
     return c.finding_id if SAFE_ID.fullmatch(c.finding_id) else "(a finding with an invalid id)"
 
@@ -206,8 +206,8 @@ def grouped_record(paths: list[str], settings: Settings, *, kind: str) -> dict[s
     rendered as the notifier renders it (``degrade.compose``): a finding whose details cannot
     be shown there appears in its minimal form (noted on stderr).
     """
-    from responder.degrade import compose  # noqa: PLC0415
-    from responder.routing import MAX_PER_EMAIL  # noqa: PLC0415
+    from responder.domain.degrade import compose  # noqa: PLC0415
+    from responder.domain.routing import MAX_PER_EMAIL  # noqa: PLC0415
 
     findings = prepared(paths, settings)
     if not findings:
@@ -278,8 +278,8 @@ def _print_preview(args: argparse.Namespace, settings: Settings) -> None:
 def run_doctor(stack_name: str = DEFAULT_STACK, *, region: str | None = None, send_test: bool = False) -> int:
     """The ``doctor`` command: print one line per check; the exit status (0, 1 any FAIL, 2 AWS unreachable)."""
     # The checks are pure; the adapter (boto3) is wired here, and loads only with this command.
-    from responder.doctor import AwsUnavailableError, diagnose, report  # noqa: PLC0415
-    from responder.doctor_aws import AwsDeployment, guard  # noqa: PLC0415
+    from responder.adapters.doctor_aws import AwsDeployment, guard  # noqa: PLC0415
+    from responder.app.doctor import AwsUnavailableError, diagnose, report  # noqa: PLC0415
 
     try:
         aws = AwsDeployment.connect(region)

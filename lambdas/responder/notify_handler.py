@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from responder.notifier import Notifier
-from responder.observability import logger, metrics
-from responder.settings import NotifierSettings
+from responder.adapters.observability import logger, metrics
+from responder.app.notifier import Notifier
+from responder.app.settings import NotifierSettings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from responder.observability import logger, metrics
-from responder.settings import TriageSettings
-from responder.triage import Responder
+from responder.adapters.observability import logger, metrics
+from responder.app.settings import TriageSettings
+from responder.app.triage import Responder
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from demo.burst import SEVERITY, TARGET_EMAILS, THRESHOLD, burst, scenario
-from responder.routing import MAX_PER_EMAIL
+from responder.domain.routing import MAX_PER_EMAIL
 
 pytestmark = pytest.mark.slow
 

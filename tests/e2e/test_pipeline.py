@@ -11,10 +11,10 @@ import pytest
 
 from demo.emulator import function_environment, synthesized_template
 from demo.run import DEFAULT_EVENTS, FIXTURES, run
-from responder.cleaning import defang
-from responder.service import prepare
-from responder.settings import Settings
-from responder.triage import parse_event
+from responder.app.service import prepare
+from responder.app.triage import parse_event
+from responder.domain.cleaning import defang
+from responder.domain.settings import Settings
 from tests.conftest import load
 
 pytestmark = pytest.mark.slow

@@ -6,9 +6,9 @@ import pytest
 from PIL import Image
 
 from demo.screenshots import WIDTH, screenshots
-from responder.classify import classify
-from responder.render import render
-from responder.settings import Settings
+from responder.domain.classify import classify
+from responder.domain.render import render
+from responder.domain.settings import Settings
 from tests.conftest import finding_from
 
 pytestmark = pytest.mark.slow
@@ -48,7 +48,7 @@ def test_the_checks_detect_remote_content_and_blank_pages(tmp_path):
 
 
 def test_a_digest_renders_at_600px_with_no_request(tmp_path):
-    from responder.digest import render_digest
+    from responder.domain.digest import render_digest
     from tests.conftest import FINDING_EVENTS
 
     page = tmp_path / "digest.html"

@@ -28,7 +28,7 @@ from typing import Final
 from unittest import mock
 
 from responder.cli import grouped_record, prepared
-from responder.settings import Settings
+from responder.domain.settings import Settings
 
 HERE: Final = Path(__file__).parent
 EMAILS: Final = HERE / "emails"

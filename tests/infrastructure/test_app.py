@@ -90,9 +90,9 @@ def test_asset_holds_every_import_of_the_handler(asset_dir):
     # Our package is there
     assert (asset_dir / "responder" / "triage_handler.py").is_file()
     assert (asset_dir / "responder" / "notify_handler.py").is_file()
-    assert (asset_dir / "responder" / "templates" / "email.html").is_file()
+    assert (asset_dir / "responder" / "domain" / "templates" / "email.html").is_file()
     # The Japanese catalogue the function reads, and the time zones for JST (no system zoneinfo needed).
-    assert (asset_dir / "responder" / "locale" / "ja" / "LC_MESSAGES" / "responder.mo").is_file()
+    assert (asset_dir / "responder" / "domain" / "locale" / "ja" / "LC_MESSAGES" / "responder.mo").is_file()
     assert (asset_dir / "tzdata" / "zoneinfo" / "Asia" / "Tokyo").is_file()
     # Every third-party top-level module our code imports is shipped (or provided by the runtime)
     imported = set()

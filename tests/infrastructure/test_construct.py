@@ -14,7 +14,7 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from infra import GuardDutyResponder
 from infra.resolve import resolve
-from responder.settings import NotifierSettings
+from responder.app.settings import NotifierSettings
 
 
 def _app() -> App:

@@ -13,8 +13,8 @@ import pytest
 
 from infra import constants
 from infra.resolve import parameter_values, resolve
-from responder import doctor
-from responder.doctor import OUTPUTS, AlarmInfo, KeyInfo, RuleInfo, check_alarm_policy, check_keys, check_rule
+from responder.app import doctor
+from responder.app.doctor import OUTPUTS, AlarmInfo, KeyInfo, RuleInfo, check_alarm_policy, check_keys, check_rule
 from tests.infrastructure.conftest import named
 
 ACCOUNT = "123456789012"

@@ -5,7 +5,7 @@ succeeds never leaves a function failing at every cold start. Said the other way
 settings refuse, CloudFormation refuses.
 
 Both sides are the real ones: the synthesized template's constraints and rules evaluated as
-CloudFormation would (infra/resolve.py), and `responder.settings.Settings` reading the
+CloudFormation would (infra/resolve.py), and `responder.domain.settings.Settings` reading the
 environment the template gives each function, resolved for those parameter values.
 """
 
@@ -18,7 +18,8 @@ import pytest
 from infra import constants
 from infra.parameters import PARAMETERS
 from infra.resolve import UnresolvableError, check_parameters, check_rules, parameter_values, resolve
-from responder.settings import NotifierSettings, Settings, SettingsError, TriageSettings
+from responder.app.settings import NotifierSettings, TriageSettings
+from responder.domain.settings import Settings, SettingsError
 
 ACCOUNT = "123456789012"
 # A deploy CloudFormation accepts; each case changes some of it.

@@ -207,7 +207,7 @@ def test_digest_schedule_runs_the_notifier_every_window(template):
     dlq, _ = named(template, "AWS::SQS::Queue", "DeadLetterQueue")
     assert target["Arn"] == {"Fn::GetAtt": [notifier, "Arn"]}
     # The event the notifier recognises as a digest run (the Lambda package cannot import infra: compared here)
-    from responder.notifier import SCHEDULED_EVENT
+    from responder.app.notifier import SCHEDULED_EVENT
 
     assert json.loads(target["Input"]) == SCHEDULED_EVENT == triggers.SCHEDULED_EVENT
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}}
@@ -255,7 +255,7 @@ def test_environment_is_wired_from_parameters(template):
 
 def test_the_function_environment_is_accepted_by_the_settings_validator(template):
     """Resolve the environment for a typical deploy and feed it to the real settings code."""
-    from responder.settings import NotifierSettings, TriageSettings
+    from responder.app.settings import NotifierSettings, TriageSettings
 
     _name, fn = named(template, "AWS::Lambda::Function", "Function")
     env = fn["Properties"]["Environment"]["Variables"]
@@ -580,7 +580,7 @@ def test_a_failed_email_alarms_within_one_period_per_channel(template, channel, 
 
 @pytest.mark.parametrize("channel", ["sns", "ses"])
 def test_the_delivery_failure_alarm_watches_the_metric_the_notifier_emits(template, capsys, channel):
-    from responder.observability import emit
+    from responder.adapters.observability import emit
 
     # Given the EMF record the notifier writes for one failed send on this channel (real code)
     capsys.readouterr()

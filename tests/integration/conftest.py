@@ -12,7 +12,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
 # One definition, in the responder package; re-exported for the tests that import it from here.
-from responder.notifier import SCHEDULED_EVENT  # noqa: F401
+from responder.app.notifier import SCHEDULED_EVENT  # noqa: F401
 
 SENDER = "guardduty-alerts@example.com"
 RECIPIENTS = ("secops@example.com", "oncall@example.org")
@@ -49,7 +49,7 @@ def aws(aws_env: None) -> Iterator[dict[str, Any]]:
 @pytest.fixture
 def logs(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
     """The structured log lines the Powertools logger writes."""
-    from responder.observability import logger
+    from responder.adapters.observability import logger
 
     stream = io.StringIO()
     monkeypatch.setattr(logger.registered_handler, "stream", stream)

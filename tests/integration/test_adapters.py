@@ -9,8 +9,8 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from responder.queues import Message, SqsQueues
-from responder.state import MAX_ROUNDS, DynamoStateStore, sent_id
+from responder.adapters.queues import Message, SqsQueues
+from responder.adapters.state import MAX_ROUNDS, DynamoStateStore, sent_id
 
 TABLE = "state"
 
@@ -18,7 +18,7 @@ TABLE = "state"
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch, aws_env):
     """Fake credentials (the Stubber answers every call) and no waiting between rounds."""
-    monkeypatch.setattr("responder.state.time.sleep", lambda _seconds: None)
+    monkeypatch.setattr("responder.adapters.state.time.sleep", lambda _seconds: None)
 
 
 def dynamodb():

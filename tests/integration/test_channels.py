@@ -9,11 +9,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from responder.aws import MAX_ATTEMPTS, client_config
-from responder.channels import DeliveryError, SesChannel, SnsChannel, build_mime
-from responder.classify import classify
-from responder.render import Email, render
-from responder.settings import Settings
+from responder.adapters.aws import MAX_ATTEMPTS, client_config
+from responder.adapters.channels import DeliveryError, SesChannel, SnsChannel, build_mime
+from responder.domain.classify import classify
+from responder.domain.render import Email, render
+from responder.domain.settings import Settings
 from tests.conftest import finding_from
 from tests.integration.conftest import RECIPIENTS, REGION, SENDER, ses_messages, sns_messages
 
@@ -129,7 +129,7 @@ class FakeTime:
 
 
 def test_ses_sends_are_paced_to_the_account_rate(aws, alert):
-    from responder.channels.ses import Pacer
+    from responder.adapters.channels.ses import Pacer
 
     fake = FakeTime()
     channel = SesChannel(SENDER, RECIPIENTS, pacer=Pacer(2.0, clock=fake.clock, sleep=fake.sleep))
@@ -143,7 +143,7 @@ def test_ses_sends_are_paced_to_the_account_rate(aws, alert):
 
 
 def test_more_than_50_recipients_are_paced_per_message(aws, alert):
-    from responder.channels.ses import Pacer
+    from responder.adapters.channels.ses import Pacer
 
     fake = FakeTime()
     many = tuple(f"user{i}@example.com" for i in range(120))

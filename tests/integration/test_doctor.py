@@ -26,8 +26,8 @@ import pytest
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from responder.app.doctor import probe_message
 from responder.cli import main
-from responder.doctor import probe_message
 from tests.conftest import run_responder
 from tests.integration.conftest import REGION, SENDER, depth, mapping, sns_messages
 
@@ -754,7 +754,7 @@ def test_send_test_queues_a_marked_alert_the_notifier_emails_and_fires_one_alarm
         [alarm] = cloudwatch.describe_alarms(AlarmNamePrefix=f"{STACK}-DeadLetterQueueNotEmpty")["MetricAlarms"]
         seen.append(alarm["StateValue"])
 
-    monkeypatch.setattr("responder.doctor.time.sleep", pause)
+    monkeypatch.setattr("responder.app.doctor.time.sleep", pause)
     # When the doctor runs with --send-test
     status, lines = doctor(capsys, "--send-test")
     # Then one test finding waits on the immediate queue and the alarm went to ALARM and back to OK
@@ -769,10 +769,10 @@ def test_send_test_queues_a_marked_alert_the_notifier_emails_and_fires_one_alarm
     assert alarm["StateValue"] == "OK"
     assert f"expect an 'ALARM: ...' email at {OPERATOR}" in lines["test alarm"]
     # And the deployed notifier's path reads it and emails it, marked as a test
-    from responder.channels import SnsChannel
-    from responder.notifier import Notifier
-    from responder.queues import SqsQueues
-    from responder.settings import Settings
+    from responder.adapters.channels import SnsChannel
+    from responder.adapters.queues import SqsQueues
+    from responder.app.notifier import Notifier
+    from responder.domain.settings import Settings
 
     notifier = Notifier(
         Settings(channels=("sns",), topic_arn=out["AlertTopicArn"]), [SnsChannel(out["AlertTopicArn"])], SqsQueues()
@@ -787,12 +787,12 @@ def test_send_test_queues_a_marked_alert_the_notifier_emails_and_fires_one_alarm
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_the_test_message_decodes_and_renders(language):
     # Given the test alert's queue message, as the doctor builds it
-    from responder.classify import classify
-    from responder.doctor import StackInfo
-    from responder.models import Finding
-    from responder.render import render
-    from responder.routing import decode
-    from responder.settings import Settings
+    from responder.app.doctor import StackInfo
+    from responder.domain.classify import classify
+    from responder.domain.models import Finding
+    from responder.domain.render import render
+    from responder.domain.routing import decode
+    from responder.domain.settings import Settings
 
     stack = StackInfo(
         STACK,
@@ -824,7 +824,7 @@ def test_send_test_leaves_alarms_already_in_alarm_alone(cloud, capsys, monkeypat
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     for name in ALARMS:
         cloudwatch.set_alarm_state(AlarmName=f"{STACK}-{name}1A2B3C-XYZ", StateValue="ALARM", StateReason="real")
-    monkeypatch.setattr("responder.doctor.time.sleep", lambda _seconds: None)
+    monkeypatch.setattr("responder.app.doctor.time.sleep", lambda _seconds: None)
     # When the doctor runs with --send-test
     status, lines = doctor(capsys, "--send-test")
     # Then no alarm is set back to OK, and the test alarm says why none was sent
@@ -850,7 +850,7 @@ def test_alarms_are_asked_for_by_name_and_by_action_metric_and_composite(cloud, 
     # Given 150 alarms of a stack, an alarm of another stack, and a composite alarm on the alarm topic
     from moto.cloudwatch.models import cloudwatch_backends
 
-    from responder.doctor_aws import AwsDeployment
+    from responder.adapters.doctor_aws import AwsDeployment
 
     topic = boto3.client("sns", region_name=REGION).create_topic(Name="alarms")["TopicArn"]
     names = [f"{STACK}-Alarm{index}" for index in range(150)]

@@ -14,10 +14,10 @@ from email.policy import default
 import pytest
 
 from demo.lambdas import FakeContext, Handlers, cold_start
-from responder.channels import DeliveryError
-from responder.notifier import SCHEDULED_EVENT
-from responder.settings import SettingsError
-from responder.triage import InvalidEventError
+from responder.adapters.channels import DeliveryError
+from responder.app.notifier import SCHEDULED_EVENT
+from responder.app.triage import InvalidEventError
+from responder.domain.settings import SettingsError
 from tests.conftest import load, minimal_event
 from tests.integration.conftest import (
     RECIPIENTS,

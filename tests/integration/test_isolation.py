@@ -12,15 +12,15 @@ from typing import Any
 import boto3
 import pytest
 
-from responder.channels import SnsChannel
+from responder.adapters.channels import SnsChannel
+from responder.adapters.observability import metrics
+from responder.adapters.once import Once
+from responder.adapters.queues import SqsQueues
+from responder.adapters.state import DynamoStateStore
+from responder.app.notifier import Notifier, build_channels
+from responder.app.triage import Responder
 from responder.cli import grouped_record, preview_records
-from responder.notifier import Notifier, build_channels
-from responder.observability import metrics
-from responder.once import Once
-from responder.queues import SqsQueues
-from responder.settings import Settings
-from responder.state import DynamoStateStore
-from responder.triage import Responder
+from responder.domain.settings import Settings
 from tests.conftest import load, minimal_event
 from tests.integration.conftest import REGION, SCHEDULED_EVENT, depth, ses_messages, sns_messages
 from tests.integration.test_handler import FakeContext, load_handler
@@ -191,7 +191,7 @@ def test_triage_queues_when_the_state_table_is_unavailable_and_the_finding_is_em
 def test_triage_queues_when_only_the_idempotency_record_cannot_be_written(aws, capsys):
     # Given state that reads fine but an exactly-once store on a table that is down
     settings = Pipeline(aws, Clock()).triage_settings
-    from responder.once import Once
+    from responder.adapters.once import Once
 
     triage = Responder(settings, SqsQueues(), state=DynamoStateStore(aws["table"]), once=Once("no-such-table"))
     # When a finding arrives
@@ -369,9 +369,9 @@ def test_a_table_outage_after_the_send_is_state_unavailable_and_retried(aws, cap
 def test_the_poison_finding_really_cannot_be_rendered_in_a_display_zone():
     # Guard for the tests above: they show isolation only while this finding breaks rendering.
     # If rendering learns to show such timestamps, pick another poison for them.
-    from responder.classify import classify
-    from responder.models import GuardDutyEvent
-    from responder.render import render
+    from responder.domain.classify import classify
+    from responder.domain.models import GuardDutyEvent
+    from responder.domain.render import render
 
     settings = Settings(time_zone="Asia/Tokyo")
     event = poison()

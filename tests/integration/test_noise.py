@@ -10,12 +10,12 @@ from email.policy import default
 import boto3
 import pytest
 
-from responder.notifier import Notifier
-from responder.routing import MAX_PER_EMAIL
-from responder.settings import NotifierSettings, TriageSettings
-from responder.state import DynamoStateStore
-from responder.triage import Responder
-from responder.updates import FindingState
+from responder.adapters.state import DynamoStateStore
+from responder.app.notifier import Notifier
+from responder.app.settings import NotifierSettings, TriageSettings
+from responder.app.triage import Responder
+from responder.domain.routing import MAX_PER_EMAIL
+from responder.domain.updates import FindingState
 from tests.conftest import load, minimal_event
 from tests.integration.conftest import (
     RECIPIENTS,

@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 import pytest
 
-from responder.aws import MAX_ATTEMPTS, client_config
-from responder.channels import SesChannel
-from responder.render import Email
+from responder.adapters.aws import MAX_ATTEMPTS, client_config
+from responder.adapters.channels import SesChannel
+from responder.domain.render import Email
 
 EMAIL = Email(subject="[GuardDuty HIGH 8.0] Test", text="text", html="<p>html</p>")
 

@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from responder import guidance
-from responder.classify import (
+from responder.domain import guidance
+from responder.domain.classify import (
     Classification,
     band_for,
     choose_playbook,
@@ -15,8 +15,8 @@ from responder.classify import (
     decide,
     parse_type,
 )
-from responder.models import GuardDutyEvent
-from responder.settings import Bands, Settings
+from responder.domain.models import GuardDutyEvent
+from responder.domain.settings import Bands, Settings
 from tests.conftest import FINDING_EVENTS, finding_from, finding_types, load, minimal_event
 
 

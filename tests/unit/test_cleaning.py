@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from responder.classify import classify
-from responder.cleaning import GUARDDUTY_DOTTED_NAMES, clean, defang, shown
-from responder.digest import render_digest
-from responder.render import Email, render
-from responder.settings import Settings
+from responder.domain.classify import classify
+from responder.domain.cleaning import GUARDDUTY_DOTTED_NAMES, clean, defang, shown
+from responder.domain.digest import render_digest
+from responder.domain.render import Email, render
+from responder.domain.settings import Settings
 from tests.conftest import FIXTURES, finding_from, finding_types
 
 LANGS = ("en", "ja")

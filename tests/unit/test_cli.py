@@ -197,7 +197,7 @@ def test_grouped_text_and_html_print_one_email(capsys):
 
 def test_grouped_notes_when_the_notifier_would_split_it(tmp_path, capsys):
     # Given more findings than one grouped email holds
-    from responder.routing import MAX_PER_EMAIL
+    from responder.domain.routing import MAX_PER_EMAIL
 
     event = load("events/UnauthorizedAccess_EC2_TorClient.json")
     events = []
@@ -364,7 +364,7 @@ def test_doctor_defaults_to_the_doctor_modules_stack_name(aws_env, capsys):
     # Given an account (moto) without any stack
     from moto import mock_aws
 
-    from responder.doctor import DEFAULT_STACK
+    from responder.app.doctor import DEFAULT_STACK
 
     with mock_aws():
         # When doctor runs without --stack-name

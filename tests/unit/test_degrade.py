@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from responder.catalog import message
-from responder.classify import classify
-from responder.degrade import UNKNOWN, UNRECOGNISED_TYPE, Composed, Shown, compose, minimal
-from responder.digest import render_digest
-from responder.models import GuardDutyEvent
-from responder.render import render
-from responder.settings import Settings
+from responder.domain.catalog import message
+from responder.domain.classify import classify
+from responder.domain.degrade import UNKNOWN, UNRECOGNISED_TYPE, Composed, Shown, compose, minimal
+from responder.domain.digest import render_digest
+from responder.domain.models import GuardDutyEvent
+from responder.domain.render import render
+from responder.domain.settings import Settings
 from tests.conftest import finding_from, minimal_event
 
 HOSTILE = "evil.example\r\nBcc: victim@example.com"

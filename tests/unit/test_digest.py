@@ -6,13 +6,13 @@ import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
-from responder.classify import classify
-from responder.digest import batches, digest_subject, group, render_digest
-from responder.models import GuardDutyEvent
-from responder.render import MAX_TEXT_BYTES, render
-from responder.routing import MAX_PER_EMAIL
-from responder.settings import Settings
-from responder.updates import FindingState, UpdateDecision
+from responder.domain.classify import classify
+from responder.domain.digest import batches, digest_subject, group, render_digest
+from responder.domain.models import GuardDutyEvent
+from responder.domain.render import MAX_TEXT_BYTES, render
+from responder.domain.routing import MAX_PER_EMAIL
+from responder.domain.settings import Settings
+from responder.domain.updates import FindingState, UpdateDecision
 from tests.conftest import FINDING_EVENTS, finding_from, minimal_event
 
 

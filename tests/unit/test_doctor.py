@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from responder.doctor import (
+from responder.app.doctor import (
     OUTPUTS,
     AlarmInfo,
     DetectorInfo,

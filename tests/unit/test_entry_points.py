@@ -25,8 +25,8 @@ DEPLOYED_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 # What only the notifier needs: templates and their engine, the channels, grouping and rendering.
-NOTIFIER_ONLY = ("jinja2", "markupsafe", "responder.channels", "responder.digest", "responder.render",
-                 "responder.degrade", "responder.notifier", "responder.cleaning", "email.mime")  # fmt: skip
+NOTIFIER_ONLY = ("jinja2", "markupsafe", "responder.adapters.channels", "responder.domain.digest", "responder.domain.render",
+                 "responder.domain.degrade", "responder.app.notifier", "responder.domain.cleaning", "email.mime")  # fmt: skip
 
 
 def modules_loaded_by(module: str, **env: str) -> list[str]:
@@ -51,7 +51,7 @@ def test_the_notifier_imports_what_it_sends_with():
     # Given the notifier's entry module, in the same environment
     loaded = modules_loaded_by("responder.notify_handler")
     # Then its renderer and channels are loaded (the comparison above is not vacuous)
-    assert {"responder.render", "responder.channels", "responder.digest"} <= set(loaded)
+    assert {"responder.domain.render", "responder.adapters.channels", "responder.domain.digest"} <= set(loaded)
 
 
 @pytest.mark.parametrize(

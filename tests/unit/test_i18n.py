@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from responder.catalog import EN, message, source_messages
-from responder.channels.ses import build_mime
-from responder.classify import classify
-from responder.cleaning import clean, defang
-from responder.digest import render_digest
-from responder.i18n import LANGUAGES, translator
-from responder.render import FONT_STACKS, render
-from responder.settings import Settings
+from responder.adapters.channels.ses import build_mime
+from responder.domain.catalog import EN, message, source_messages
+from responder.domain.classify import classify
+from responder.domain.cleaning import clean, defang
+from responder.domain.digest import render_digest
+from responder.domain.i18n import LANGUAGES, translator
+from responder.domain.render import FONT_STACKS, render
+from responder.domain.settings import Settings
 from scripts.i18n import po_path, problems, read
 from tests.conftest import FINDING_EVENTS, finding_from, load
 
@@ -174,7 +174,7 @@ def test_the_japanese_digest_is_translated():
 def test_the_update_note_is_japanese_with_jst():
     from datetime import UTC, datetime
 
-    from responder.updates import FindingState, UpdateDecision
+    from responder.domain.updates import FindingState, UpdateDecision
 
     earlier = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
     previous = FindingState(band="Medium", notified_at=earlier, first_notified_at=earlier, count=3, archived=False)
@@ -187,6 +187,6 @@ def test_the_update_note_is_japanese_with_jst():
 
 
 def test_the_translated_subject_sanitiser_removes_every_line_break():
-    from responder.render import safe_local_subject
+    from responder.domain.render import safe_local_subject
 
     assert safe_local_subject("[GuardDuty 高 8.0] a\r\nBcc: x\u2028y\tz") == "[GuardDuty 高 8.0] a Bcc: x y z"

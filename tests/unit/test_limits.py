@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from responder.limits import MAX_DEPTH, nesting_depth, too_deep
+from responder.domain.limits import MAX_DEPTH, nesting_depth, too_deep
 
 
 def _nested(levels: int) -> object:

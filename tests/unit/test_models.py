@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from responder.limits import MAX_DEPTH
-from responder.models import GuardDutyEvent
-from responder.triage import InvalidEventError, parse_event
+from responder.app.triage import InvalidEventError, parse_event
+from responder.domain.limits import MAX_DEPTH
+from responder.domain.models import GuardDutyEvent
 from tests.conftest import FINDING_EVENTS, load, minimal_event
 
 

@@ -19,7 +19,7 @@ def test_inside_lambda_with_active_tracing_no_xray_sdk_is_loaded(entry):
 
 
 def test_a_dimensioned_count_has_exactly_its_dimensions_and_the_fixed_service(monkeypatch, capsys):
-    from responder.observability import emit
+    from responder.adapters.observability import emit
 
     # Given a service name in the environment that is not ours
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "something-else")

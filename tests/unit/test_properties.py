@@ -8,11 +8,11 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from responder.classify import classify
-from responder.models import GuardDutyEvent
-from responder.render import MAX_TEXT_BYTES, render
-from responder.settings import Settings
-from responder.triage import InvalidEventError, parse_event
+from responder.app.triage import InvalidEventError, parse_event
+from responder.domain.classify import classify
+from responder.domain.models import GuardDutyEvent
+from responder.domain.render import MAX_TEXT_BYTES, render
+from responder.domain.settings import Settings
 from tests.conftest import minimal_event
 
 MARKER = "<zq>"  # a tag no template produces; if it appears unescaped, escaping failed
@@ -187,7 +187,7 @@ _PRE_CHECK_ALPHABET = st.sampled_from(
 @settings(max_examples=500, deadline=None)
 @given(st.text(alphabet=_PRE_CHECK_ALPHABET, max_size=40))
 def test_the_cheap_pre_checks_never_change_what_defang_and_clean_do(text):
-    from responder.cleaning import _clean, _defang, clean, defang, shown
+    from responder.domain.cleaning import _clean, _defang, clean, defang, shown
 
     # Given any text / When cleaned and defanged with and without the cheap shortcuts
     # Then the results are the same (each shortcut only skips work that would change nothing)
@@ -222,7 +222,7 @@ _SCHEMES = st.sampled_from(["http", "https", "ftp", "javascript", "data", "vbscr
 
 def _emails(form: str, lang: str, **detail: Any) -> list[str]:
     """The subject(s), text and HTML of a finding with ``detail`` emailed in ``form`` and ``lang``."""
-    from responder.digest import render_digest
+    from responder.domain.digest import render_digest
 
     settings_ = Settings(language=lang)
     event = minimal_event(**detail)
@@ -249,7 +249,7 @@ def _places(value: str) -> dict[str, Any]:
 @given(st.lists(_LABEL, min_size=1, max_size=3), _TLD, _DOTS, _FORMS)
 def test_any_hostname_whatever_its_tld_and_dots_is_defanged_everywhere(labels, tld, dot, form):
     # Given a hostname under any TLD, written with any full stop a reader takes for "."
-    from responder.cleaning import _INSTANCE_TYPE, GUARDDUTY_DOTTED_NAMES
+    from responder.domain.cleaning import _INSTANCE_TYPE, GUARDDUTY_DOTTED_NAMES
 
     host = ".".join([*labels, tld])
     assume(not _INSTANCE_TYPE.fullmatch(host) and host not in GUARDDUTY_DOTTED_NAMES)
@@ -375,7 +375,7 @@ def test_no_line_break_in_a_displayed_value_can_forge_a_line(newline, filler, fo
 )
 def test_a_resource_named_like_a_host_url_or_address_is_defanged_in_the_subject(labels, tld, shape, kind, lang):
     # Given a resource whose valid identifier is a host, an address or a URL
-    from responder.cleaning import _INSTANCE_TYPE
+    from responder.domain.cleaning import _INSTANCE_TYPE
 
     host = ".".join([*labels, tld])
     assume(not _INSTANCE_TYPE.fullmatch(host))
@@ -407,7 +407,7 @@ def test_a_resource_named_like_a_host_url_or_address_is_defanged_in_the_subject(
 )
 def test_a_type_shaped_like_a_path_never_shows_a_live_host(labels, tld, prefix, form):
     # Given a finding type shaped like a path that ends in a host (no path exemption for types)
-    from responder.cleaning import _INSTANCE_TYPE, GUARDDUTY_DOTTED_NAMES
+    from responder.domain.cleaning import _INSTANCE_TYPE, GUARDDUTY_DOTTED_NAMES
 
     host = ".".join([*labels, tld])
     assume(not _INSTANCE_TYPE.fullmatch(host) and host not in GUARDDUTY_DOTTED_NAMES)

@@ -7,12 +7,12 @@ from html.parser import HTMLParser
 
 import pytest
 
-from responder.catalog import EN, message
-from responder.classify import classify
-from responder.cleaning import clean, defang
-from responder.models import GuardDutyEvent
-from responder.render import BAND_COLOURS, MAX_TEXT_BYTES, render, subject
-from responder.settings import Settings
+from responder.domain.catalog import EN, message
+from responder.domain.classify import classify
+from responder.domain.cleaning import clean, defang
+from responder.domain.models import GuardDutyEvent
+from responder.domain.render import BAND_COLOURS, MAX_TEXT_BYTES, render, subject
+from responder.domain.settings import Settings
 from tests.conftest import FINDING_EVENTS, finding_from, load, minimal_event
 
 
@@ -254,7 +254,7 @@ def test_invisible_character_class_matches_unicode_categories_and_default_ignora
     # selectors, the combining grapheme joiner ... are printable, yet draw as nothing)
     import sys
 
-    from responder.cleaning import INVISIBLE
+    from responder.domain.cleaning import INVISIBLE
 
     for code in range(sys.maxunicode + 1):
         char = chr(code)

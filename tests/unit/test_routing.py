@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from responder.routing import InvalidMessageError, decode, delivery_key, encode, route
-from responder.settings import Settings
-from responder.updates import FindingState, UpdateDecision
+from responder.domain.routing import InvalidMessageError, decode, delivery_key, encode, route
+from responder.domain.settings import Settings
+from responder.domain.updates import FindingState, UpdateDecision
 from tests.conftest import FINDING_EVENTS, load
 
 
@@ -153,7 +153,7 @@ def test_packing_a_deeply_nested_finding_fails_clearly(levels):
 
 def test_the_longest_string_is_found_without_recursion():
     # Given an incompressible string at the bottom of a structure nested 5,000 levels deep
-    from responder.routing import _longest_string
+    from responder.domain.routing import _longest_string
 
     value: object = "x" * 50
     for _ in range(5_000):

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from responder.settings import Bands, NotifierSettings, SesTarget, Settings, SettingsError, SnsTarget, TriageSettings
+from responder.app.settings import NotifierSettings, SesTarget, SnsTarget, TriageSettings
+from responder.domain.settings import Bands, Settings, SettingsError
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:guardduty-alerts"
 QUEUES = {

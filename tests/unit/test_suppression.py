@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from responder.classify import classify, decide
-from responder.models import GuardDutyEvent
-from responder.settings import Settings, SettingsError
-from responder.suppression import resource_tags, suppressed_by
+from responder.domain.classify import classify, decide
+from responder.domain.models import GuardDutyEvent
+from responder.domain.settings import Settings, SettingsError
+from responder.domain.suppression import resource_tags, suppressed_by
 from tests.conftest import finding_from, minimal_event
 
 

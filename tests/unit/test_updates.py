@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from responder.classify import classify
-from responder.models import GuardDutyEvent
-from responder.render import render
-from responder.settings import Settings
-from responder.updates import FindingState, decide_update
+from responder.domain.classify import classify
+from responder.domain.models import GuardDutyEvent
+from responder.domain.render import render
+from responder.domain.settings import Settings
+from responder.domain.updates import FindingState, decide_update
 from tests.conftest import minimal_event
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -79,7 +79,7 @@ def test_renotify_setting(raw, hours):
 
 @pytest.mark.parametrize("raw", ["-1", "never", "9000"])
 def test_bad_renotify_setting(raw):
-    from responder.settings import SettingsError
+    from responder.domain.settings import SettingsError
 
     with pytest.raises(SettingsError, match="^RENOTIFY_HOURS"):
         Settings.from_env({"RENOTIFY_HOURS": raw})

@@ -18,7 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-    from responder.classify import Classification
+    from responder.domain.classify import Classification
 
 SERVICE: Final = "guardduty-responder"
 NAMESPACE: Final = "GuardDutyResponder"

@@ -18,7 +18,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, GetCoreSchemaHa
 from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
 
-from responder.limits import too_deep
+from responder.domain.limits import too_deep
 
 T = TypeVar("T")
 

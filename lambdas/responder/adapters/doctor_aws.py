@@ -1,4 +1,4 @@
-"""Adapter: what ``responder.doctor`` reads from a deployed stack, through boto3.
+"""Adapter: what ``responder.app.doctor`` reads from a deployed stack, through boto3.
 
 Read-only calls, except ``send_message`` and ``set_alarm_state`` (``--send-test`` only).
 The operator's permissions for each are listed in the README (After deploying: doctor).
@@ -20,7 +20,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError  # every connection failure
 
-from responder.doctor import (
+from responder.app.doctor import (
     AlarmInfo,
     AwsUnavailableError,
     DetectorInfo,
@@ -85,7 +85,7 @@ def _credentials_hint() -> str:
 
 
 class AwsDeployment:
-    """The real ``responder.doctor.Deployment``: one boto3 client per service, created on first use."""
+    """The real ``responder.app.doctor.Deployment``: one boto3 client per service, created on first use."""
 
     def __init__(self, session: Any, region: str) -> None:
         self._session = session

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from responder.models import Finding, Resource, Tag
-from responder.settings import Settings
+from responder.domain.models import Finding, Resource, Tag
+from responder.domain.settings import Settings
 
 
 def resource_tags(resource: Resource | None) -> list[Tag]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from responder.classify import Classification
-from responder.settings import BAND_RANK
+from responder.domain.classify import Classification
+from responder.domain.settings import BAND_RANK
 
 
 @dataclass(frozen=True)

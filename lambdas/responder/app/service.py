@@ -1,18 +1,18 @@
 """The preview's contract: one finding classified, decided and rendered as its email alone.
 
 ``prepare`` renders through ``degrade.compose``, as the notifier does, so the preview tool and
-the demo show exactly what would be sent. The triage use case lives in ``responder.triage``.
+the demo show exactly what would be sent. The triage use case lives in ``responder.app.triage``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from responder.classify import Classification, classify, decide
-from responder.degrade import compose
-from responder.models import Finding
-from responder.render import Email
-from responder.settings import Settings
+from responder.domain.classify import Classification, classify, decide
+from responder.domain.degrade import compose
+from responder.domain.models import Finding
+from responder.domain.render import Email
+from responder.domain.settings import Settings
 
 
 @dataclass(frozen=True)

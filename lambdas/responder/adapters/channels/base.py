@@ -1,13 +1,13 @@
-"""The channel protocol; the AWS client settings every channel shares live in ``responder.aws``."""
+"""The channel protocol; the AWS client settings every channel shares live in ``responder.adapters.aws``."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from responder.aws import MAX_ATTEMPTS, client_config, make_client
+from responder.adapters.aws import MAX_ATTEMPTS, client_config, make_client
 
 if TYPE_CHECKING:
-    from responder.render import Email
+    from responder.domain.render import Email
 
 __all__ = ["MAX_ATTEMPTS", "Channel", "DeliveryError", "client_config", "make_client"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from responder.aws import client_config
+from responder.adapters.aws import client_config
 
 if TYPE_CHECKING:
     from collections.abc import Callable

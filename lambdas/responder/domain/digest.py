@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, TypeVar
 
-from responder.catalog import message
-from responder.classify import Classification
-from responder.cleaning import shown
-from responder.i18n import translator
-from responder.render import (
+from responder.domain.catalog import message
+from responder.domain.classify import Classification
+from responder.domain.cleaning import shown
+from responder.domain.i18n import translator
+from responder.domain.render import (
     BAND_COLOURS,
     FONT_STACKS,
     LINK_COLOUR,
@@ -28,8 +28,8 @@ from responder.render import (
     update_note,
     when,
 )
-from responder.settings import BAND_RANK, BANDS
-from responder.updates import UpdateDecision
+from responder.domain.settings import BAND_RANK, BANDS
+from responder.domain.updates import UpdateDecision
 
 SHORT_STEPS: Final = 2  # steps shown per finding in a digest: the most specific ones
 FIELD_LIMIT: Final = 120  # characters of any finding value in a digest entry

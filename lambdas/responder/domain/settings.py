@@ -7,13 +7,12 @@ mis-sending.
 
 - ``Settings``: the decisions and presentation every reader shares (classification, bands,
   suppression, language and time zone); the preview tool reads only these.
-- ``TriageSettings``: those, plus the two queues and the optional state table.
-- ``NotifierSettings``: those, plus the channels (at least one, each with what it needs), the
-  digest queue and the optional state table.
+- Each function's own model (``responder.app.settings``) adds its queues, table and channels.
 
 A well-formed time zone the time zone database lacks (``Asia/Atlantis``) is the one value that
 passes the stack's pattern and cannot be checked there: it is accepted and emails show UTC only;
-the functions log it and count it (``DisplayTimeZoneUnknown``) at cold start, the preview notes it.
+the functions log it and count it (``DisplayTimeZoneUnknown``, ``responder.app.settings``) at cold
+start, the preview notes it.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Final, Literal, Self
+from typing import Annotated, Any, Final, Self
 
 from pydantic import (
     AfterValidator,
@@ -35,8 +34,7 @@ from pydantic import (
     model_validator,
 )
 
-from responder.i18n import LANGUAGES
-from responder.observability import emit, logger
+from responder.domain.i18n import LANGUAGES
 
 CHANNELS: Final = ("sns", "ses")
 # The severity bands, most severe first: the one place their names and order are decided.
@@ -46,7 +44,7 @@ MAX_SES_RECIPIENTS: Final = 50  # SES limit per message (To+Cc+Bcc)
 MIN_DIGEST_MINUTES: Final = 5
 DEFAULT_ZONES: Final = {"ja": "Asia/Tokyo"}  # the time zone each language's readers expect
 
-_TOPIC_ARN: Final = r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
+TOPIC_ARN: Final = r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 # Deliberately narrow: no display names, no quotes, no whitespace, no header tricks.
 _EMAIL: Final = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$"
 _ZONE: Final = r"^[A-Za-z][A-Za-z0-9_+-]{0,30}(/[A-Za-z0-9_+-]{1,30}){0,2}$"
@@ -70,15 +68,15 @@ class Bands:
     critical: float = 9.0
 
 
-def _comma_list(value: Any) -> Any:
+def comma_list(value: Any) -> Any:
     """``"a, b,a"`` -> ``("a", "b")``: the environment's lists; other values pass as given."""
     if isinstance(value, str):
         return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     return value
 
 
-def _lower_list(value: Any) -> Any:
-    value = _comma_list(value)
+def lower_list(value: Any) -> Any:
+    value = comma_list(value)
     return tuple(str(item).lower() for item in value) if isinstance(value, tuple) else value
 
 
@@ -101,16 +99,16 @@ def _one_of(allowed: tuple[str, ...]) -> Callable[[str], str]:
     return check
 
 
-def _pattern(pattern: str) -> StringConstraints:
+def pattern(pattern: str) -> StringConstraints:
     return StringConstraints(pattern=pattern)
 
 
 Score = Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)]
-Email = Annotated[str, _pattern(_EMAIL)]
-QueueUrl = Annotated[str, _pattern(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?/\d{12}/[A-Za-z0-9_-]{1,80}$")]
-TableName = Annotated[str, _pattern(r"^[A-Za-z0-9_.-]{3,255}$")]
-TypeGlob = Annotated[str, _pattern(r"^[A-Za-z0-9:/._!&*?-]{1,120}$")]
-Account = Annotated[str, _pattern(r"^\d{12}$")]
+Email = Annotated[str, pattern(_EMAIL)]
+QueueUrl = Annotated[str, pattern(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?/\d{12}/[A-Za-z0-9_-]{1,80}$")]
+TableName = Annotated[str, pattern(r"^[A-Za-z0-9_.-]{3,255}$")]
+TypeGlob = Annotated[str, pattern(r"^[A-Za-z0-9:/._!&*?-]{1,120}$")]
+Account = Annotated[str, pattern(r"^\d{12}$")]
 
 
 class Settings(BaseModel):
@@ -128,10 +126,10 @@ class Settings(BaseModel):
     include_samples: bool = Field(True, alias="INCLUDE_SAMPLES")
     language: Annotated[str, AfterValidator(_one_of(LANGUAGES))] = Field("en", alias="LANGUAGE")
     # glob patterns, e.g. "Recon:EC2/PortProbe*"
-    suppress_types: Annotated[tuple[TypeGlob, ...], BeforeValidator(_comma_list)] = Field(
+    suppress_types: Annotated[tuple[TypeGlob, ...], BeforeValidator(comma_list)] = Field(
         (), alias="SUPPRESS_FINDING_TYPES"
     )
-    suppress_accounts: Annotated[tuple[Account, ...], BeforeValidator(_comma_list)] = Field(
+    suppress_accounts: Annotated[tuple[Account, ...], BeforeValidator(comma_list)] = Field(
         (), alias="SUPPRESS_ACCOUNTS"
     )
     suppress_tag: Annotated[tuple[str, str] | None, BeforeValidator(_key_value)] = Field(None, alias="SUPPRESS_TAG")
@@ -144,7 +142,7 @@ class Settings(BaseModel):
         60, ge=MIN_DIGEST_MINUTES, le=1440, alias="DIGEST_MINUTES"
     )
     # IANA zone shown next to UTC in emails; None: the language's default
-    time_zone: Annotated[str, _pattern(_ZONE)] | None = Field(None, alias="DISPLAY_TIMEZONE")
+    time_zone: Annotated[str, pattern(_ZONE)] | None = Field(None, alias="DISPLAY_TIMEZONE")
     _display_zone: str | None = PrivateAttr(default=None)
     _unknown_zone: str | None = PrivateAttr(default=None)
 
@@ -199,87 +197,6 @@ class Settings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as error:
             raise _settings_error(error) from None
-
-
-class _FunctionSettings(Settings):
-    """A Lambda function's settings: what it cannot show is logged and counted at cold start."""
-
-    @model_validator(mode="after")
-    def _report(self) -> Self:
-        if self.unknown_zone is not None:
-            # The name matched the pattern (it is safe to log) but the database lacks it.
-            fields = {"zone": self.unknown_zone}
-            logger.warning("DISPLAY_TIMEZONE is not a known time zone: emails show UTC only", extra=fields)
-            emit("DisplayTimeZoneUnknown")
-        return self
-
-
-class TriageSettings(_FunctionSettings):
-    """The triage function: it decides and queues; the state table refines the decision."""
-
-    immediate_queue: QueueUrl = Field(alias="IMMEDIATE_QUEUE_URL")  # findings to email at once
-    digest_queue: QueueUrl = Field(alias="DIGEST_QUEUE_URL")  # findings for the periodic digest
-    # per-finding state and exactly-once records; without it, every occurrence is new
-    state_table: TableName | None = Field(None, alias="STATE_TABLE")
-
-
-@dataclass(frozen=True)
-class SnsTarget:
-    topic_arn: str
-
-
-@dataclass(frozen=True)
-class SesTarget:
-    sender: str
-    recipients: tuple[str, ...]
-    configuration_set: str | None  # optional in SES too
-    max_rate: float  # the account's SES maximum send rate (messages/s; sandbox: 1)
-
-
-class NotifierSettings(_FunctionSettings):
-    """The notifier: it sends on each chosen channel, which gets everything it needs."""
-
-    channels: Annotated[tuple[Literal["sns", "ses"], ...], BeforeValidator(_lower_list)] = Field(
-        alias="CHANNELS", min_length=1
-    )
-    topic_arn: Annotated[str, _pattern(_TOPIC_ARN)] | None = Field(None, alias="TOPIC_ARN")
-    sender: Email | None = Field(None, alias="SES_SENDER")
-    recipients: Annotated[tuple[Email, ...], BeforeValidator(_comma_list)] = Field(
-        (), alias="SES_RECIPIENTS", max_length=MAX_SES_RECIPIENTS
-    )
-    configuration_set: Annotated[str, _pattern(r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(
-        None, alias="SES_CONFIGURATION_SET"
-    )
-    ses_max_rate: float = Field(1.0, ge=1.0, le=10_000.0, allow_inf_nan=False, alias="SES_MAX_SEND_RATE")
-    digest_queue: QueueUrl = Field(alias="DIGEST_QUEUE_URL")  # read on the digest schedule
-    # delivered-markers and exactly-once sends; without it, a retried batch may repeat an email
-    state_table: TableName | None = Field(None, alias="STATE_TABLE")
-    _sns: SnsTarget | None = PrivateAttr(default=None)
-    _ses: SesTarget | None = PrivateAttr(default=None)
-
-    @model_validator(mode="after")
-    def _targets(self) -> Self:
-        if "sns" in self.channels:
-            if self.topic_arn is None:
-                raise SettingsError("TOPIC_ARN", "required when CHANNELS includes sns")
-            self._sns = SnsTarget(self.topic_arn)
-        if "ses" in self.channels:
-            if self.sender is None:
-                raise SettingsError("SES_SENDER", "required when CHANNELS includes ses")
-            if not self.recipients:
-                raise SettingsError("SES_RECIPIENTS", "required when CHANNELS includes ses")
-            self._ses = SesTarget(self.sender, self.recipients, self.configuration_set, self.ses_max_rate)
-        return self
-
-    @property
-    def sns(self) -> SnsTarget | None:
-        """The SNS channel's settings when CHANNELS includes sns, else None."""
-        return self._sns
-
-    @property
-    def ses(self) -> SesTarget | None:
-        """The SES channel's settings when CHANNELS includes ses, else None."""
-        return self._ses
 
 
 def _known_zone(name: str) -> bool:

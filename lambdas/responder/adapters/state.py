@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
-from responder.aws import make_client
-from responder.updates import FindingState
+from responder.adapters.aws import make_client
+from responder.domain.updates import FindingState
 
 RETENTION: Final = timedelta(days=90)  # GuardDuty keeps findings 90 days; so do we
 PREFIX: Final = "finding#"  # items share the table with Powertools' idempotency records

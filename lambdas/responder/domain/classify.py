@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 from urllib.parse import quote
 
-from responder import guidance
-from responder.models import (
+from responder.domain import guidance
+from responder.domain.models import (
     Action,
     AwsApiCallAction,
     DnsRequestAction,
@@ -32,8 +32,8 @@ from responder.models import (
     Resource,
     Service,
 )
-from responder.settings import Bands, Settings
-from responder.suppression import suppressed_by
+from responder.domain.settings import Bands, Settings
+from responder.domain.suppression import suppressed_by
 
 MAX_LIST_ITEMS: Final = 10  # list-valued facts show at most this many entries
 

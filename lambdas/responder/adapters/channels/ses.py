@@ -8,12 +8,12 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from typing import TYPE_CHECKING, Any, Final
 
-from responder.aws import make_client
-from responder.channels.base import DeliveryError
-from responder.settings import MAX_SES_RECIPIENTS
+from responder.adapters.aws import make_client
+from responder.adapters.channels.base import DeliveryError
+from responder.domain.settings import MAX_SES_RECIPIENTS
 
 if TYPE_CHECKING:
-    from responder.render import Email
+    from responder.domain.render import Email
 
 # Errors that retrying cannot fix: fail at once (and alarm), do not back off.
 NON_RETRYABLE: Final = frozenset(

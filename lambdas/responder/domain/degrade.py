@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, Generic, TypeVar
 
-from responder.catalog import message
-from responder.classify import (
+from responder.domain.catalog import message
+from responder.domain.classify import (
     SAFE_ACCOUNT,
     SAFE_ID,
     SAFE_REGION,
@@ -28,9 +28,9 @@ from responder.classify import (
     Fact,
     parse_type,
 )
-from responder.digest import Item, Kind, render_digest
-from responder.render import Email, render
-from responder.updates import UpdateDecision
+from responder.domain.digest import Item, Kind, render_digest
+from responder.domain.render import Email, render
+from responder.domain.updates import UpdateDecision
 
 UNKNOWN: Final = "?"  # a required identifier that did not pass its pattern (the digest's "absent" mark)
 UNRECOGNISED_TYPE: Final = "UnrecognisedFindingType"  # as in the subject of a type that did not validate

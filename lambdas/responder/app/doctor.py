@@ -1,7 +1,7 @@
 """``python -m responder doctor``: prove that a deployed stack can deliver alerts and alarms.
 
 Read-only checks, one line each: ``ok``, ``WARN`` or ``FAIL`` and the fix. Each check is a
-pure function of what the adapter (``responder.doctor_aws``) read from AWS; ``diagnose``
+pure function of what the adapter (``responder.adapters.doctor_aws``) read from AWS; ``diagnose``
 runs them in order. ``--send-test`` also writes: one marked test finding on the immediate
 queue (the deployed notifier emails it) and one test alarm (ALARM, then back to OK).
 Exit status: 0 when nothing failed, 1 on any FAIL, 2 when AWS could not be asked at all
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 from uuid import uuid4
 
 if TYPE_CHECKING:
-    from responder.service import Prepared
+    from responder.app.service import Prepared
 
 Status = Literal["ok", "WARN", "FAIL"]
 RANK: Final[dict[Status, int]] = {"ok": 0, "WARN": 1, "FAIL": 2}
@@ -165,7 +165,7 @@ class DetectorInfo:
 
 
 class Deployment(Protocol):
-    """What the checks read (and, for ``--send-test``, write); ``responder.doctor_aws`` is the real one."""
+    """What the checks read (and, for ``--send-test``, write); ``responder.adapters.doctor_aws`` is the real one."""
 
     region: str
 
@@ -766,11 +766,11 @@ def probe_finding(stack: StackInfo, region: str, *, finding_id: str, now: dateti
 
 def probe_message(stack: StackInfo, region: str, *, finding_id: str, now: datetime) -> tuple[str, Prepared]:
     """The queue message of the test finding (what triage would queue) and its email as rendered."""
-    from responder.models import Finding  # noqa: PLC0415 (pydantic and jinja2 only with --send-test)
-    from responder.routing import delivery_key, encode  # noqa: PLC0415
-    from responder.service import prepare  # noqa: PLC0415
-    from responder.settings import Settings  # noqa: PLC0415
-    from responder.updates import UpdateDecision  # noqa: PLC0415
+    from responder.app.service import prepare  # noqa: PLC0415
+    from responder.domain.models import Finding  # noqa: PLC0415 (pydantic and jinja2 only with --send-test)
+    from responder.domain.routing import delivery_key, encode  # noqa: PLC0415
+    from responder.domain.settings import Settings  # noqa: PLC0415
+    from responder.domain.updates import UpdateDecision  # noqa: PLC0415
 
     detail = probe_finding(stack, region, finding_id=finding_id, now=now)
     language = stack.parameter("Language", "en")
@@ -814,7 +814,7 @@ class AwsUnavailableError(RuntimeError):
     """AWS could not be asked at all: no credentials, no Region, the endpoint unreachable."""
 
 
-Guard = Callable[[str, Callable[[], Verdict]], Result]  # runs one named check (responder.doctor_aws.guard)
+Guard = Callable[[str, Callable[[], Verdict]], Result]  # runs one named check (responder.adapters.doctor_aws.guard)
 
 
 def diagnose(

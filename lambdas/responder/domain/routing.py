@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from responder.limits import MAX_DEPTH, too_deep
-from responder.settings import BAND_RANK, BANDS, Settings
-from responder.updates import FindingState, UpdateDecision
+from responder.domain.limits import MAX_DEPTH, too_deep
+from responder.domain.settings import BAND_RANK, BANDS, Settings
+from responder.domain.updates import FindingState, UpdateDecision
 
 Route = Literal["immediate", "digest"]
 VERSION: Final = 1

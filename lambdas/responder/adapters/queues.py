@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from responder.aws import make_client
+from responder.adapters.aws import make_client
 
 RECEIVE_BATCH: Final = 10  # SQS returns at most 10 messages per call
 DELETE_BATCH: Final = 10  # and deletes at most 10 per call

@@ -17,15 +17,15 @@ from datetime import datetime, tzinfo
 from functools import cache
 from typing import TYPE_CHECKING, Final
 
-from responder.catalog import message
-from responder.classify import SAFE_ACCOUNT, SAFE_REGION, Classification, Fact
-from responder.cleaning import (
+from responder.domain.catalog import message
+from responder.domain.classify import SAFE_ACCOUNT, SAFE_REGION, Classification, Fact
+from responder.domain.cleaning import (
     INVISIBLE,
     shown,
 )
-from responder.guidance import ARCHIVE_NOTE, EXPORT_NOTE
-from responder.i18n import translator
-from responder.updates import UpdateDecision
+from responder.domain.guidance import ARCHIVE_NOTE, EXPORT_NOTE
+from responder.domain.i18n import translator
+from responder.domain.updates import UpdateDecision
 
 # Update decisions that email a finding again (the first email is not an update).
 UPDATE_REASONS: Final = frozenset({"band_rose", "renotify_interval", "recurred"})
@@ -267,7 +267,7 @@ def templates(name: str = "email") -> tuple[jinja2.Template, jinja2.Template]:
 
     def environment(*, autoescape: bool) -> jinja2.Environment:
         return jinja2.Environment(
-            loader=jinja2.PackageLoader("responder", "templates"),
+            loader=jinja2.PackageLoader("responder.domain", "templates"),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from responder.aws import make_client
+from responder.adapters.aws import make_client
 
 if TYPE_CHECKING:
-    from responder.render import Email
+    from responder.domain.render import Email
 
 
 class SnsChannel:

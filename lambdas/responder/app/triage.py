@@ -2,7 +2,7 @@
 
 Parsing, classification and the decisions are pure; the state store, the exactly-once guard
 and the queues passed in are the only I/O. A finding to email goes to the immediate queue (its
-band is at or above the immediate band) or to the digest queue; ``responder.notifier`` sends
+band is at or above the immediate band) or to the digest queue; ``responder.app.notifier`` sends
 from there. Every outcome is logged (never the raw event) and counted as a metric. Nothing
 here renders an email: the triage function loads no templates and no channels.
 
@@ -23,16 +23,16 @@ from typing import Any, Final
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
-from responder.classify import Classification, classify, decide
-from responder.limits import MAX_DEPTH, too_deep
-from responder.models import GuardDutyEvent
-from responder.observability import count, log_fields_of, logger, metrics, validation_summary
-from responder.once import EVERY_TIME, Guard, guard, table_failed
-from responder.queues import SqsQueues
-from responder.routing import delivery_key, encode, route
-from responder.settings import TriageSettings
-from responder.state import NO_STATE, StateStore, state_store
-from responder.updates import FindingState, decide_update
+from responder.adapters.observability import count, log_fields_of, logger, metrics, validation_summary
+from responder.adapters.once import EVERY_TIME, Guard, guard, table_failed
+from responder.adapters.queues import SqsQueues
+from responder.adapters.state import NO_STATE, StateStore, state_store
+from responder.app.settings import TriageSettings
+from responder.domain.classify import Classification, classify, decide
+from responder.domain.limits import MAX_DEPTH, too_deep
+from responder.domain.models import GuardDutyEvent
+from responder.domain.routing import delivery_key, encode, route
+from responder.domain.updates import FindingState, decide_update
 
 SOURCE: Final = "aws.guardduty"
 FINDING: Final = "GuardDuty Finding"

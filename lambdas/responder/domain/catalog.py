@@ -2,14 +2,14 @@
 ``guidance``): section headings, field labels, band, action and direction names.
 
 English is the source language: the English text is the msgid of the gettext catalogues
-(``responder.i18n``), so every other language lives in its ``.po`` file, not in code.
+(``responder.domain.i18n``), so every other language lives in its ``.po`` file, not in code.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from responder.i18n import translator
+from responder.domain.i18n import translator
 
 EN: Final[dict[str, str]] = {
     # headings, in triage order
@@ -161,7 +161,7 @@ EN: Final[dict[str, str]] = {
     "f.console": "Open in the GuardDuty console",
     "f.docs": "AWS remediation guide",
     "l.truncated": "[truncated]",
-    # a finding that could not be shown in full (responder.degrade); no full stop, so no
+    # a finding that could not be shown in full (responder.domain.degrade); no full stop, so no
     # cleaning rule can take the text for a host name
     "v.details_unavailable": "Details could not be shown: open this finding in the GuardDuty console",
     "l.more": "and {n} more",
@@ -183,6 +183,6 @@ def message(key: str, lang: str = "en") -> str:
 
 def source_messages() -> list[str]:
     """Every msgid, in a stable order: the catalogue's labels, then the guidance's sentences."""
-    from responder import guidance  # noqa: PLC0415 (only the catalogue tools need it)
+    from responder.domain import guidance  # noqa: PLC0415 (only the catalogue tools need it)
 
     return list(dict.fromkeys([*EN.values(), *guidance.prose()]))

@@ -11,7 +11,7 @@ Each channel's send of an email is a Powertools idempotent function (a retry of 
 batch does not resend on the channel that succeeded), and each finding occurrence delivered
 on a channel is marked, so an SQS redelivery in another batch is not emailed twice.
 
-One finding never sinks the others (``responder.degrade.compose``, which the preview uses
+One finding never sinks the others (``responder.domain.degrade.compose``, which the preview uses
 too): when an email cannot be rendered, each of its findings is rendered alone in the form
 it takes there, and one that fails is shown in its minimal safe form (validated
 identifiers, links and "details could not be shown"), counted (``FindingsDegraded``) and
@@ -33,19 +33,19 @@ from typing import Any, Final
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
-from responder.channels import Channel, DeliveryError, SesChannel, SnsChannel
-from responder.channels.ses import Pacer
-from responder.classify import Classification, classify
-from responder.degrade import Shown, compose
-from responder.digest import Kind, batches
-from responder.models import Finding
-from responder.observability import count, emit, log_fields_of, logger, metrics, validation_summary
-from responder.once import EVERY_TIME, Guard, guard, table_failed
-from responder.queues import Message, SqsQueues
-from responder.render import Email
-from responder.routing import MAX_PER_EMAIL, InvalidMessageError, Queued, decode
-from responder.settings import NotifierSettings
-from responder.state import NO_STATE, StateStore, state_store
+from responder.adapters.channels import Channel, DeliveryError, SesChannel, SnsChannel
+from responder.adapters.channels.ses import Pacer
+from responder.adapters.observability import count, emit, log_fields_of, logger, metrics, validation_summary
+from responder.adapters.once import EVERY_TIME, Guard, guard, table_failed
+from responder.adapters.queues import Message, SqsQueues
+from responder.adapters.state import NO_STATE, StateStore, state_store
+from responder.app.settings import NotifierSettings
+from responder.domain.classify import Classification, classify
+from responder.domain.degrade import Shown, compose
+from responder.domain.digest import Kind, batches
+from responder.domain.models import Finding
+from responder.domain.render import Email
+from responder.domain.routing import MAX_PER_EMAIL, InvalidMessageError, Queued, decode
 
 SCHEDULED: Final = ("aws.events", "Scheduled Event")
 # The digest schedule's input (the stack's schedule target), the event ``SCHEDULED`` recognises.

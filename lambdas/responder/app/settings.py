@@ -1,0 +1,110 @@
+"""Each Lambda function's settings: the shared ``Settings`` plus only what that function needs.
+
+- ``TriageSettings``: the two queues and the optional state table.
+- ``NotifierSettings``: the channels (at least one, each with what it needs), the digest queue and
+  the optional state table.
+
+Both log and count, at cold start, a display time zone the time zone database lacks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal, Self
+
+from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
+
+from responder.adapters.observability import emit, logger
+from responder.domain.settings import (
+    MAX_SES_RECIPIENTS,
+    TOPIC_ARN,
+    Email,
+    QueueUrl,
+    Settings,
+    SettingsError,
+    TableName,
+    comma_list,
+    lower_list,
+    pattern,
+)
+
+
+class _FunctionSettings(Settings):
+    """A Lambda function's settings: what it cannot show is logged and counted at cold start."""
+
+    @model_validator(mode="after")
+    def _report(self) -> Self:
+        if self.unknown_zone is not None:
+            # The name matched the pattern (it is safe to log) but the database lacks it.
+            fields = {"zone": self.unknown_zone}
+            logger.warning("DISPLAY_TIMEZONE is not a known time zone: emails show UTC only", extra=fields)
+            emit("DisplayTimeZoneUnknown")
+        return self
+
+
+class TriageSettings(_FunctionSettings):
+    """The triage function: it decides and queues; the state table refines the decision."""
+
+    immediate_queue: QueueUrl = Field(alias="IMMEDIATE_QUEUE_URL")  # findings to email at once
+    digest_queue: QueueUrl = Field(alias="DIGEST_QUEUE_URL")  # findings for the periodic digest
+    # per-finding state and exactly-once records; without it, every occurrence is new
+    state_table: TableName | None = Field(None, alias="STATE_TABLE")
+
+
+@dataclass(frozen=True)
+class SnsTarget:
+    topic_arn: str
+
+
+@dataclass(frozen=True)
+class SesTarget:
+    sender: str
+    recipients: tuple[str, ...]
+    configuration_set: str | None  # optional in SES too
+    max_rate: float  # the account's SES maximum send rate (messages/s; sandbox: 1)
+
+
+class NotifierSettings(_FunctionSettings):
+    """The notifier: it sends on each chosen channel, which gets everything it needs."""
+
+    channels: Annotated[tuple[Literal["sns", "ses"], ...], BeforeValidator(lower_list)] = Field(
+        alias="CHANNELS", min_length=1
+    )
+    topic_arn: Annotated[str, pattern(TOPIC_ARN)] | None = Field(None, alias="TOPIC_ARN")
+    sender: Email | None = Field(None, alias="SES_SENDER")
+    recipients: Annotated[tuple[Email, ...], BeforeValidator(comma_list)] = Field(
+        (), alias="SES_RECIPIENTS", max_length=MAX_SES_RECIPIENTS
+    )
+    configuration_set: Annotated[str, pattern(r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(
+        None, alias="SES_CONFIGURATION_SET"
+    )
+    ses_max_rate: float = Field(1.0, ge=1.0, le=10_000.0, allow_inf_nan=False, alias="SES_MAX_SEND_RATE")
+    digest_queue: QueueUrl = Field(alias="DIGEST_QUEUE_URL")  # read on the digest schedule
+    # delivered-markers and exactly-once sends; without it, a retried batch may repeat an email
+    state_table: TableName | None = Field(None, alias="STATE_TABLE")
+    _sns: SnsTarget | None = PrivateAttr(default=None)
+    _ses: SesTarget | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _targets(self) -> Self:
+        if "sns" in self.channels:
+            if self.topic_arn is None:
+                raise SettingsError("TOPIC_ARN", "required when CHANNELS includes sns")
+            self._sns = SnsTarget(self.topic_arn)
+        if "ses" in self.channels:
+            if self.sender is None:
+                raise SettingsError("SES_SENDER", "required when CHANNELS includes ses")
+            if not self.recipients:
+                raise SettingsError("SES_RECIPIENTS", "required when CHANNELS includes ses")
+            self._ses = SesTarget(self.sender, self.recipients, self.configuration_set, self.ses_max_rate)
+        return self
+
+    @property
+    def sns(self) -> SnsTarget | None:
+        """The SNS channel's settings when CHANNELS includes sns, else None."""
+        return self._sns
+
+    @property
+    def ses(self) -> SesTarget | None:
+        """The SES channel's settings when CHANNELS includes ses, else None."""
+        return self._ses
