@@ -97,10 +97,11 @@ def values_from(props: Mapping[str, object]) -> Values:
         if refusal:
             raise ValueError(refusal)
         by_name[parameter.name] = value
-    broken = unmet_requirements({name: None if is_token(v) else _text(v) for name, v in by_name.items()})
+    values = Values(by_name)
+    broken = unmet_requirements({name: None if is_token(v) else values.joined(name) for name, v in by_name.items()})
     if broken:
         raise ValueError(" ".join(broken))
-    return Values(by_name)
+    return values
 
 
 def environment(values: Values) -> dict[str, str]:
@@ -126,7 +127,3 @@ def _default(parameter: Parameter) -> Value:
 def _plain_items(value: Value) -> Value:
     """A list may mix plain items (checked now) with tokens (checked by the deploy)."""
     return value if isinstance(value, str) else [item for item in value if not is_token(item)]
-
-
-def _text(value: Value) -> str:
-    return value if isinstance(value, str) else ",".join(value)

@@ -56,6 +56,8 @@ PERMISSIONS_FIX: Final = "grant the operator the read-only permissions in README
 # Without AlarmTypes, DescribeAlarms lists metric alarms only; a composite alarm can notify the topic too.
 ALARM_TYPES: Final = ["MetricAlarm", "CompositeAlarm"]
 ALARM_NAMES_PER_CALL: Final = 100  # DescribeAlarms takes at most 100 AlarmNames
+SES_IDENTITIES_PER_CALL: Final = 100  # GetIdentityVerificationAttributes answers for at most 100
+CREDENTIALS_HINT: Final = "configure the AWS CLI (aws configure, aws sso login) or set AWS_PROFILE"
 
 
 def guard(check: str, run: Callable[[], Verdict]) -> Result:
@@ -71,17 +73,11 @@ def guard(check: str, run: Callable[[], Verdict]) -> Result:
         message = str(error.response.get("Error", {}).get("Message", ""))[:200]
         return Result(check, "FAIL", f"{code} on {error.operation_name}: {message}", None)
     except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, NoRegionError) as error:
-        raise AwsUnavailableError(
-            f"no usable AWS credentials ({type(error).__name__}): {_credentials_hint()}"
-        ) from None
+        raise AwsUnavailableError(f"no usable AWS credentials ({type(error).__name__}): {CREDENTIALS_HINT}") from None
     except (BotoConnectionError, HTTPClientError) as error:
         raise AwsUnavailableError(f"AWS endpoint unreachable: {str(error)[:200]}") from None
     except BotoCoreError as error:
         return Result(check, "FAIL", f"{type(error).__name__}: {str(error)[:200]}", None)
-
-
-def _credentials_hint() -> str:
-    return "configure the AWS CLI (aws configure, aws sso login) or set AWS_PROFILE"
 
 
 class AwsDeployment:
@@ -105,7 +101,7 @@ class AwsDeployment:
         if not session.region_name:
             raise AwsUnavailableError("no AWS Region: pass --region or set AWS_REGION")
         if credentials is None:
-            raise AwsUnavailableError(f"no AWS credentials: {_credentials_hint()}")
+            raise AwsUnavailableError(f"no AWS credentials: {CREDENTIALS_HINT}")
         return cls(session, session.region_name)
 
     def _client(self, service: str) -> Any:
@@ -170,8 +166,9 @@ class AwsDeployment:
     def identities(self, names: Sequence[str]) -> dict[str, str]:
         ses = self._client("ses")
         statuses: dict[str, str] = {}
-        for start in range(0, len(names), 100):  # SES answers for at most 100 identities per call
-            answer = ses.get_identity_verification_attributes(Identities=list(names[start : start + 100]))
+        for start in range(0, len(names), SES_IDENTITIES_PER_CALL):
+            batch = list(names[start : start + SES_IDENTITIES_PER_CALL])
+            answer = ses.get_identity_verification_attributes(Identities=batch)
             statuses |= {name: a["VerificationStatus"] for name, a in answer["VerificationAttributes"].items()}
         return statuses
 
