@@ -1,16 +1,21 @@
-"""What moto does not do: DynamoDB leaving batch items unprocessed, SQS refusing a delete.
+"""What moto does not do: DynamoDB leaving batch items unprocessed, SQS refusing a delete; and the
+exact form of a finding's state item, which the previous release wrote and the next one reads.
 
 botocore's Stubber plays the AWS responses on a real client; our adapters run unchanged.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
 from responder.adapters.queues import Message, SqsQueues
-from responder.adapters.state import MAX_ROUNDS, DynamoStateStore, sent_id
+from responder.adapters.state import MAX_ROUNDS, PREFIX, DynamoStateStore, sent_id
+from responder.domain.settings import Band
+from responder.domain.updates import FindingState
 
 TABLE = "state"
 
@@ -23,6 +28,31 @@ def _no_backoff(monkeypatch, aws_env):
 
 def dynamodb():
     return boto3.client("dynamodb", region_name="us-east-1")
+
+
+def test_a_state_item_keeps_the_band_as_its_plain_word_both_ways():
+    client = dynamodb()
+    at = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+    stored = {
+        "id": {"S": PREFIX + "abc"},
+        "band": {"S": "Medium"},
+        "notified_at": {"S": at.isoformat()},
+        "first_notified_at": {"S": at.isoformat()},
+        "archived": {"BOOL": False},
+        "count": {"N": "3"},
+    }
+    with Stubber(client) as stub:
+        # Given an item as the previous release wrote it
+        stub.add_response("get_item", {"Item": stored}, {"TableName": TABLE, "Key": ANY, "ConsistentRead": True})
+        # and the item this release must write for the same state: the band as the same word
+        stub.add_response("put_item", {}, {"TableName": TABLE, "Item": {**stored, "expiration": ANY}})
+        store = DynamoStateStore(TABLE, client=client)
+        # When it is read and written back
+        state = store.get("abc")
+        assert state == FindingState(band=Band.MEDIUM, notified_at=at, first_notified_at=at, count=3, archived=False)
+        store.put("abc", state)
+        # Then both calls matched exactly
+        stub.assert_no_pending_responses()
 
 
 def test_unprocessed_keys_are_asked_for_again():

@@ -15,6 +15,7 @@ from responder.app.notifier import Notifier
 from responder.app.settings import NotifierSettings, TriageSettings
 from responder.app.triage import Responder
 from responder.domain.routing import MAX_PER_EMAIL
+from responder.domain.settings import Band
 from responder.domain.updates import FindingState
 from tests.conftest import load, minimal_event
 from tests.integration.conftest import (
@@ -87,7 +88,7 @@ def tor(count=2, updated="2025-10-01T18:00:00.000Z", severity=8.0, archived=Fals
 def test_state_store_round_trip(aws):
     store = DynamoStateStore(aws["table"])
     assert store.get("abc") is None
-    state = FindingState(band="High", notified_at=T0, first_notified_at=T0, count=3, archived=False)
+    state = FindingState(band=Band.HIGH, notified_at=T0, first_notified_at=T0, count=3, archived=False)
     store.put("abc", state)
     assert store.get("abc") == state
 

@@ -11,8 +11,8 @@ from responder.domain.digest import batches, digest_subject, group, render_diges
 from responder.domain.models import GuardDutyEvent
 from responder.domain.render import MAX_TEXT_BYTES, render
 from responder.domain.routing import MAX_PER_EMAIL
-from responder.domain.settings import Settings
-from responder.domain.updates import FindingState, UpdateDecision
+from responder.domain.settings import Band, Settings
+from responder.domain.updates import FindingState, UpdateDecision, UpdateReason
 from tests.conftest import FINDING_EVENTS, finding_from, minimal_event
 
 
@@ -130,8 +130,8 @@ def test_a_full_grouped_email_of_hostile_maximal_findings_stays_under_the_sns_li
 
 def test_an_update_in_a_grouped_email_says_why_it_is_sent_again():
     earlier = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
-    previous = FindingState(band="Medium", notified_at=earlier, first_notified_at=earlier, count=3, archived=False)
-    update = UpdateDecision(True, "band_rose", previous)
+    previous = FindingState(band=Band.MEDIUM, notified_at=earlier, first_notified_at=earlier, count=3, archived=False)
+    update = UpdateDecision(True, UpdateReason.BAND_ROSE, previous)
     rose = c("Recon:EC2/Portscan", 8.0, "rose1")
     fresh = c("Recon:EC2/Portscan", 7.5, "new1")
     email = render_digest([(rose, update), (fresh, None)], kind="ALERTS")

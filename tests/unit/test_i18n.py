@@ -174,15 +174,16 @@ def test_the_japanese_digest_is_translated():
 def test_the_update_note_is_japanese_with_jst():
     from datetime import UTC, datetime
 
-    from responder.domain.updates import FindingState, UpdateDecision
+    from responder.domain.settings import Band
+    from responder.domain.updates import FindingState, UpdateDecision, UpdateReason
 
     earlier = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
-    previous = FindingState(band="Medium", notified_at=earlier, first_notified_at=earlier, count=3, archived=False)
+    previous = FindingState(band=Band.MEDIUM, notified_at=earlier, first_notified_at=earlier, count=3, archived=False)
     c = classify(finding_from("events/UnauthorizedAccess_EC2_TorClient.json"), JA)
-    rose = render(c, "ja", UpdateDecision(True, "band_rose", previous), zone="Asia/Tokyo")
+    rose = render(c, "ja", UpdateDecision(True, UpdateReason.BAND_ROSE, previous), zone="Asia/Tokyo")
     assert "重大度が中から高に上がりました。2025-08-22T01:40:10.000Z (JST 2025-08-22 10:40) 以降 2 回" in rose.text
     assert rose.local_subject.startswith("[サンプル] [更新] [GuardDuty 高 8.0]")
-    again = render(c, "ja", UpdateDecision(True, "renotify_interval", previous), zone="Asia/Tokyo")
+    again = render(c, "ja", UpdateDecision(True, UpdateReason.RENOTIFY_INTERVAL, previous), zone="Asia/Tokyo")
     assert "初回のメール送信: 2026-11-26 06:00 UTC (JST 2026-11-26 15:00)" in again.text
 
 

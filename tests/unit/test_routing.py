@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from responder.domain.routing import InvalidMessageError, decode, delivery_key, encode, route
-from responder.domain.settings import Settings
-from responder.domain.updates import FindingState, UpdateDecision
+from responder.domain.settings import Band, Settings
+from responder.domain.updates import FindingState, UpdateDecision, UpdateReason
 from tests.conftest import FINDING_EVENTS, load
 
 
@@ -28,15 +28,18 @@ from tests.conftest import FINDING_EVENTS, load
     ],
 )
 def test_route_by_the_immediate_band(immediate_band, band, expected):
-    assert route(band, Settings(immediate_band=immediate_band)) == expected
+    assert route(Band(band), Settings(immediate_band=immediate_band)) == expected
 
 
 def test_every_shared_sample_round_trips_exactly():
     earlier = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
-    previous = FindingState(band="Medium", notified_at=earlier, first_notified_at=earlier, count=3, archived=False)
+    previous = FindingState(band=Band.MEDIUM, notified_at=earlier, first_notified_at=earlier, count=3, archived=False)
     for path in FINDING_EVENTS:
         detail = load(path)["detail"]
-        for update in (UpdateDecision(True, "first"), UpdateDecision(True, "band_rose", previous)):
+        for update in (
+            UpdateDecision(True, UpdateReason.FIRST),
+            UpdateDecision(True, UpdateReason.BAND_ROSE, previous),
+        ):
             key = delivery_key(str(detail.get("id")), "2026-11-28T09:00:00Z")
             queued = decode(encode(key, detail, update))
             assert queued.detail == detail
@@ -48,7 +51,7 @@ def test_the_finding_is_compressed_well_under_the_sqs_limit():
     detail = load("events/UnauthorizedAccess_EC2_TorClient.json")["detail"]
     # a finding padded to nearly EventBridge's 256 KiB event limit still fits one SQS message
     detail = {**detail, "description": "x" * 250_000}
-    body = encode("k", detail, UpdateDecision(True, "first"))
+    body = encode("k", detail, UpdateDecision(True, UpdateReason.FIRST))
     assert len(body.encode()) < 64 * 1024
 
 
@@ -70,6 +73,7 @@ def _body(**overrides):
         _body(previous={"band": "Severe", "notified_at": "x", "first_notified_at": "x", "count": 1, "archived": False}),
         _body(previous={"band": "High"}),
         _body(reason=None),
+        _body(reason="because"),  # not a reason any version writes
     ],
 )
 def test_a_damaged_or_foreign_message_is_refused_with_a_clear_error(body):

@@ -9,7 +9,7 @@ import pytest
 from responder.domain.classify import classify
 from responder.domain.models import GuardDutyEvent
 from responder.domain.render import render
-from responder.domain.settings import Settings
+from responder.domain.settings import Band, Settings
 from responder.domain.updates import FindingState, decide_update
 from tests.conftest import minimal_event
 
@@ -26,7 +26,7 @@ def c(severity=5.0, count=3, archived=False):
 
 def state(band="Medium", hours_ago=1.0, count=2, archived=False):
     at = NOW - timedelta(hours=hours_ago)
-    return FindingState(band=band, notified_at=at, first_notified_at=at - DAY, count=count, archived=archived)
+    return FindingState(band=Band(band), notified_at=at, first_notified_at=at - DAY, count=count, archived=archived)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
 from responder.adapters.aws import make_client
+from responder.domain.settings import Band
 from responder.domain.updates import FindingState
 
 RETENTION: Final = timedelta(days=90)  # GuardDuty keeps findings 90 days; so do we
@@ -77,7 +78,7 @@ class DynamoStateStore:
         if not item:
             return None
         return FindingState(
-            band=item["band"]["S"],
+            band=Band(item["band"]["S"]),  # ValueError for a band we never wrote: the table is not ours
             notified_at=datetime.fromisoformat(item["notified_at"]["S"]),
             first_notified_at=datetime.fromisoformat(item["first_notified_at"]["S"]),
             count=int(item["count"]["N"]) if "count" in item else None,
@@ -87,7 +88,7 @@ class DynamoStateStore:
     def put(self, finding_id: str, state: FindingState) -> None:
         item: dict[str, Any] = {
             "id": {"S": PREFIX + finding_id},
-            "band": {"S": state.band},
+            "band": {"S": state.band.value},
             "notified_at": {"S": state.notified_at.isoformat()},
             "first_notified_at": {"S": state.first_notified_at.isoformat()},
             "archived": {"BOOL": state.archived},

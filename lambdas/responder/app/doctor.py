@@ -770,12 +770,12 @@ def probe_message(stack: StackInfo, region: str, *, finding_id: str, now: dateti
     from responder.domain.models import Finding  # noqa: PLC0415 (pydantic and jinja2 only with --send-test)
     from responder.domain.routing import delivery_key, encode  # noqa: PLC0415
     from responder.domain.settings import Settings  # noqa: PLC0415
-    from responder.domain.updates import UpdateDecision  # noqa: PLC0415
+    from responder.domain.updates import UpdateDecision, UpdateReason  # noqa: PLC0415
 
     detail = probe_finding(stack, region, finding_id=finding_id, now=now)
     language = stack.parameter("Language", "en")
     prepared = prepare(Finding.model_validate(detail), Settings(language=language if language == "ja" else "en"))
-    body = encode(delivery_key(finding_id, detail["updatedAt"]), detail, UpdateDecision(True, "first", None))
+    body = encode(delivery_key(finding_id, detail["updatedAt"]), detail, UpdateDecision(True, UpdateReason.FIRST, None))
     return body, prepared
 
 

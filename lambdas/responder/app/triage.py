@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any, Final
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -28,11 +29,11 @@ from responder.adapters.once import EVERY_TIME, Guard, guard, table_failed
 from responder.adapters.queues import SqsQueues
 from responder.adapters.state import NO_STATE, StateStore, state_store
 from responder.app.settings import TriageSettings
-from responder.domain.classify import Classification, classify, decide
+from responder.domain.classify import Classification, Reason, classify, decide
 from responder.domain.limits import MAX_DEPTH, too_deep
 from responder.domain.models import GuardDutyEvent
-from responder.domain.routing import delivery_key, encode, route
-from responder.domain.updates import FindingState, decide_update
+from responder.domain.routing import Route, delivery_key, encode, route
+from responder.domain.updates import FindingState, UpdateReason, decide_update
 
 SOURCE: Final = "aws.guardduty"
 FINDING: Final = "GuardDuty Finding"
@@ -81,12 +82,25 @@ def parse_event(event: Any) -> GuardDutyEvent | None:
         raise InvalidEventError(f"malformed GuardDuty finding: {validation_summary(error)}") from None
 
 
+class Status(StrEnum):
+    """What became of an event (the function's result, and the tests' and the demo's view of it)."""
+
+    QUEUED = "queued"
+    SKIPPED = "skipped"
+    IGNORED = "ignored"
+
+
+NOT_A_FINDING: Final = "not_a_finding"  # the reason of an ignored event
+
+
 @dataclass
 class Outcome:
-    status: str  # "queued", "skipped", "ignored"
+    status: Status
+    # a decision ``Reason``, ``update_<UpdateReason>`` for a skipped update, the update's reason
+    # for a queued one (``notify`` for a first email), or ``not_a_finding``
     reason: str
     finding_id: str | None = None
-    route: str | None = None  # "immediate" or "digest" when queued
+    route: Route | None = None  # when queued
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "reason": self.reason, "finding_id": self.finding_id, "route": self.route}
@@ -130,7 +144,7 @@ class Responder:
                 "ignored non-finding GuardDuty event", extra={"detail_type": str(event.get("detail-type"))[:100]}
             )
             metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=1)
-            return Outcome("ignored", "not_a_finding")
+            return Outcome(Status.IGNORED, NOT_A_FINDING)
         c = classify(parsed.detail, self.settings)
         decision = decide(c, self.settings)
         log_fields = log_fields_of(c)
@@ -138,7 +152,7 @@ class Responder:
         # An archived finding is published again only when it recurs: the state says so.
         state, once = self.state, self.once
         previous: FindingState | None = None
-        if decision.notify or decision.reason == "archived":
+        if decision.notify or decision.reason is Reason.ARCHIVED:
             try:
                 previous = state.get(c.finding_id)
             except Exception as error:  # noqa: BLE001 (fail open: queueing matters more than the update rule)
@@ -147,7 +161,7 @@ class Responder:
         if not decision.notify and previous is None:
             logger.info("finding skipped", extra={**log_fields, "reason": decision.reason, "rule": decision.detail})
             count(c, "FindingsSkipped", reason=decision.reason)
-            return Outcome("skipped", decision.reason, c.finding_id)
+            return Outcome(Status.SKIPPED, decision.reason, c.finding_id)
         now = self.clock()
         renotify = timedelta(hours=self.settings.renotify_hours) if self.settings.renotify_hours else None
         update = decide_update(c, previous, now=now, renotify_after=renotify)
@@ -156,18 +170,19 @@ class Responder:
             reason = f"update_{update.reason}"
             logger.info("finding update skipped", extra={**log_fields, "reason": reason})
             count(c, "FindingsSkipped", reason=reason)
-            return Outcome("skipped", reason, c.finding_id)
+            return Outcome(Status.SKIPPED, reason, c.finding_id)
         where = route(c.band, self.settings)
         key = delivery_key(c.finding_id, c.updated_at or str(c.count))
         body = encode(key, event["detail"], update)  # the finding as published: the notifier re-reads it
-        queue_url = self.settings.immediate_queue if where == "immediate" else self.settings.digest_queue
+        queue_url = self.settings.immediate_queue if where is Route.IMMEDIATE else self.settings.digest_queue
         request = {"key": key, "reason": update.reason, "route": where}
         if not self._queue(c, request, queue_url, body, once=once):
             state = NO_STATE  # the table just failed: do not wait on it again
         self._remember(state, c, previous, now=now, notified=True)
         logger.info("finding queued", extra={**log_fields, "route": where, "why": update.reason})
         count(c, "FindingsQueued", route=where)
-        return Outcome("queued", update.reason if update.reason != "first" else "notify", c.finding_id, where)
+        said = Reason.NOTIFY if update.reason is UpdateReason.FIRST else update.reason
+        return Outcome(Status.QUEUED, said, c.finding_id, where)
 
     def _queue(self, c: Classification, request: dict[str, str], queue_url: str, body: str, *, once: Guard) -> bool:
         """Put the message once (Powertools idempotency on the state table), or, when that table

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Final, NamedTuple
 from urllib.parse import quote
 
@@ -32,7 +33,7 @@ from responder.domain.models import (
     Resource,
     Service,
 )
-from responder.domain.settings import Bands, Settings
+from responder.domain.settings import Band, Bands, Settings
 from responder.domain.suppression import suppressed_by
 
 MAX_LIST_ITEMS: Final = 10  # list-valued facts show at most this many entries
@@ -91,7 +92,7 @@ class Classification:
     parts: TypeParts
     purpose_key: str | None  # canonical guidance.PURPOSES key
     severity: float
-    band: str
+    band: Band
     playbook: str
     action_type: str | None
     direction: str | None
@@ -121,23 +122,32 @@ class Classification:
     suppressed_by: str | None = None  # the operator's suppression rule that matched
 
 
+class Reason(StrEnum):
+    """Why a finding is emailed or not (logs, the ``Reason`` metric dimension, the preview's JSON)."""
+
+    NOTIFY = "notify"
+    BELOW_THRESHOLD = "below_threshold"
+    ARCHIVED = "archived"
+    SUPPRESSED = "suppressed"
+    SAMPLE_EXCLUDED = "sample_excluded"
+
+
 @dataclass(frozen=True)
 class Decision:
     notify: bool
-    # machine-friendly: "notify", "below_threshold", "archived", "suppressed", "sample_excluded"
-    reason: str
-    detail: str | None = None
+    reason: Reason
+    detail: str | None = None  # the suppression rule that matched
 
 
-def band_for(severity: float, bands: Bands) -> str:
+def band_for(severity: float, bands: Bands) -> Band:
     """Severity band for a score under the configured boundaries."""
     if severity >= bands.critical:
-        return "Critical"
+        return Band.CRITICAL
     if severity >= bands.high:
-        return "High"
+        return Band.HIGH
     if severity >= bands.medium:
-        return "Medium"
-    return "Low"
+        return Band.MEDIUM
+    return Band.LOW
 
 
 def parse_type(finding_type: str) -> TypeParts:
@@ -177,7 +187,7 @@ def choose_playbook(parts: TypeParts, resource_type: str | None) -> str:
 
 def assemble_steps(
     *,
-    band: str,
+    band: Band,
     finding_type: str,
     purpose_key: str | None,
     playbook: str,
@@ -204,14 +214,14 @@ def assemble_steps(
 def decide(classification: Classification, settings: Settings) -> Decision:
     """Whether this finding is emailed under the settings, and why not."""
     if classification.severity < settings.threshold:
-        return Decision(False, "below_threshold")
+        return Decision(False, Reason.BELOW_THRESHOLD)
     if classification.suppressed_by:
-        return Decision(False, "suppressed", classification.suppressed_by)
+        return Decision(False, Reason.SUPPRESSED, classification.suppressed_by)
     if classification.archived:  # the service may still email it if it recurred
-        return Decision(False, "archived")
+        return Decision(False, Reason.ARCHIVED)
     if classification.is_sample and not settings.include_samples:
-        return Decision(False, "sample_excluded")
-    return Decision(True, "notify")
+        return Decision(False, Reason.SAMPLE_EXCLUDED)
+    return Decision(True, Reason.NOTIFY)
 
 
 def classify(finding: Finding, settings: Settings) -> Classification:

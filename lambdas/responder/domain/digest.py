@@ -28,7 +28,7 @@ from responder.domain.render import (
     update_note,
     when,
 )
-from responder.domain.settings import BAND_RANK, BANDS
+from responder.domain.settings import Band
 from responder.domain.updates import UpdateDecision
 
 SHORT_STEPS: Final = 2  # steps shown per finding in a digest: the most specific ones
@@ -39,7 +39,7 @@ Kind = Literal["ALERTS", "DIGEST"]
 
 @dataclass(frozen=True)
 class Entry:
-    band: str
+    band: Band
     colour: str
     severity: str
     finding_id: str
@@ -58,7 +58,7 @@ class Entry:
 @dataclass(frozen=True)
 class Group:
     finding_type: str  # as shown: cleaned and defanged, one line (the type is attacker-controlled)
-    band: str  # the most severe band in the group
+    band: Band  # the most severe band in the group
     entries: tuple[Entry, ...]
 
 
@@ -102,7 +102,7 @@ def group(items: Sequence[Item], lang: str = "en", zone: str | None = None) -> l
         # One type per group: shown once, from the group's own (raw, attacker-controlled) type.
         finding_type = shown(top.finding_type, FIELD_LIMIT, marker=message("l.truncated", lang), finding_type=True)
         groups.append(Group(finding_type, top.band, entries))
-    groups.sort(key=lambda g: (-BAND_RANK[g.band], -float(g.entries[0].severity), g.finding_type))
+    groups.sort(key=lambda g: (-g.band.rank, -float(g.entries[0].severity), g.finding_type))
     return groups
 
 
@@ -110,7 +110,7 @@ def _subject_line(
     findings: Sequence[Classification], kind: Kind, lang: str, *, found: str, band_item: Callable[[str, int], str]
 ) -> str:
     """``[GuardDuty <kind>] [<sample>] <found>: <band counts>``: the words of ``lang``."""
-    counts = {band: sum(c.band == band for c in findings) for band in BANDS}
+    counts = {band: sum(c.band == band for c in findings) for band in Band}
     summary = ", ".join(band_item(band, n) for band, n in counts.items() if n)
     samples = f" [{message('s.sample', lang)}]" if findings and all(c.is_sample for c in findings) else ""
     return f"[GuardDuty {message(f's.{kind.lower()}', lang)}]{samples} {found}: {summary}"
@@ -160,7 +160,7 @@ def render_digest(
         "console_label": message("f.console", lang),
         "link_colour": LINK_COLOUR,
         "footer": message("l.footer", lang),
-        "band_names": {band: message(f"band.{band}", lang) for band in BANDS},
+        "band_names": {band: message(f"band.{band}", lang) for band in Band},
     }
     return Email(
         subject=ascii_subject,

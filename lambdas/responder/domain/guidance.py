@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Final, NamedTuple
 
+from responder.domain.settings import Band
+
 DOCS_BASE: Final = "https://docs.aws.amazon.com/guardduty/latest/ug/"
 
 
@@ -20,15 +22,15 @@ class Playbook(NamedTuple):
 
 
 # Urgency by band: always the first step.
-URGENCY: Final[dict[str, str]] = {
-    "Critical": "Act now: an attack sequence is likely in progress or has just happened and "
+URGENCY: Final[dict[Band, str]] = {
+    Band.CRITICAL: "Act now: an attack sequence is likely in progress or has just happened and "
     "one or more resources or credentials are probably compromised. Open an incident and "
     "triage this before anything else.",
-    "High": "Act immediately: the resource is likely compromised and being misused. Contain it "
+    Band.HIGH: "Act immediately: the resource is likely compromised and being misused. Contain it "
     "(isolate the workload, revoke or rotate the credentials) before investigating further.",
-    "Medium": "Investigate today: the activity deviates from normal and may indicate compromise. "
+    Band.MEDIUM: "Investigate today: the activity deviates from normal and may indicate compromise. "
     "Confirm whether it was authorised; if it cannot be explained, treat it as a compromise.",
-    "Low": "Review when convenient: suspicious activity was attempted but did not succeed. "
+    Band.LOW: "Review when convenient: suspicious activity was attempted but did not succeed. "
     "No immediate action is needed; keep it as context for other findings.",
 }
 

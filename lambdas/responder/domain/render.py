@@ -25,10 +25,8 @@ from responder.domain.cleaning import (
 )
 from responder.domain.guidance import ARCHIVE_NOTE, EXPORT_NOTE
 from responder.domain.i18n import translator
-from responder.domain.updates import UpdateDecision
-
-# Update decisions that email a finding again (the first email is not an update).
-UPDATE_REASONS: Final = frozenset({"band_rose", "renotify_interval", "recurred"})
+from responder.domain.settings import Band
+from responder.domain.updates import AGAIN, UpdateDecision
 
 if TYPE_CHECKING:
     import jinja2
@@ -39,11 +37,11 @@ MAX_TEXT_BYTES: Final = 262_144  # SNS message limit, in UTF-8 bytes
 FIELD_LIMITS: Final = ((1_000, 4_000), (200, 1_000), (60, 200))
 
 # Console-like severity colours: the one place an email colour is decided.
-BAND_COLOURS: Final[dict[str, str]] = {
-    "Critical": "#7a0000",
-    "High": "#d13212",
-    "Medium": "#e07700",
-    "Low": "#0073bb",
+BAND_COLOURS: Final[dict[Band, str]] = {
+    Band.CRITICAL: "#7a0000",
+    Band.HIGH: "#d13212",
+    Band.MEDIUM: "#e07700",
+    Band.LOW: "#0073bb",
 }
 LINK_COLOUR: Final = "#0b5394"
 # Fonts that render each language in common mail clients (macOS/iOS, Windows, Android/Linux).
@@ -79,7 +77,7 @@ def _subject_line(c: Classification, update: UpdateDecision | None, lang: str, *
     """``[GuardDuty <band> 8.0] Type resource account region`` from validated parts only,
     the optional parts kept in priority order while they fit in ``limit``."""
     head = f"[GuardDuty {band} {c.severity:.1f}]"
-    if update is not None and update.reason in UPDATE_REASONS:
+    if update is not None and update.reason in AGAIN:
         head = f"[{message('s.update', lang)}] " + head
     if c.is_sample:
         head = f"[{message('s.sample', lang)}] " + head
@@ -187,7 +185,7 @@ def _rows(facts: tuple[Fact, ...], lang: str, limit: int, desc_limit: int, zone:
 
 def update_note(c: Classification, update: UpdateDecision | None, lang: str, zone: str | None = None) -> str | None:
     """Why a finding already emailed is emailed again, e.g. "Severity rose from Medium to High"."""
-    if update is None or update.reason not in UPDATE_REASONS or update.previous is None:
+    if update is None or update.reason not in AGAIN or update.previous is None:
         return None
     first_emailed = update.previous.first_notified_at
     return message(f"u.{update.reason}", lang).format(

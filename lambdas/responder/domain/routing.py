@@ -16,13 +16,21 @@ import json
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal
+from enum import StrEnum
+from typing import Any, Final
 
 from responder.domain.limits import MAX_DEPTH, too_deep
-from responder.domain.settings import BAND_RANK, BANDS, Settings
-from responder.domain.updates import FindingState, UpdateDecision
+from responder.domain.settings import Band, Settings
+from responder.domain.updates import FindingState, UpdateDecision, UpdateReason
 
-Route = Literal["immediate", "digest"]
+
+class Route(StrEnum):
+    """Which queue a finding to email goes to (logs and the ``Route`` metric dimension)."""
+
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+
+
 VERSION: Final = 1
 MAX_PER_EMAIL: Final = 40  # findings in one grouped email (keeps the text under SNS's 256 KiB)
 MAX_DETAIL_BYTES: Final = 1_000_000  # refuse to inflate anything larger (a compression bomb)
@@ -34,9 +42,9 @@ class InvalidMessageError(ValueError):
     """A queue message we did not write, or that was damaged; it is retried, then dead-lettered."""
 
 
-def route(band: str, settings: Settings) -> Route:
+def route(band: Band, settings: Settings) -> Route:
     """``immediate`` at or above the immediate band, otherwise ``digest``."""
-    return "immediate" if BAND_RANK[band] >= BAND_RANK[settings.immediate_band] else "digest"
+    return Route.IMMEDIATE if band.rank >= settings.immediate_band.rank else Route.DIGEST
 
 
 @dataclass(frozen=True)
@@ -144,7 +152,7 @@ def decode(body: str) -> Queued:
             raise InvalidMessageError("the finding is not a JSON object")
         if too_deep(detail):  # before pydantic and our helpers walk it
             raise InvalidMessageError(f"the finding is nested more than {MAX_DEPTH} levels deep")
-        return Queued(key, detail, UpdateDecision(True, reason, _previous(data["previous"])))
+        return Queued(key, detail, UpdateDecision(True, _reason(reason), _previous(data["previous"])))
     except InvalidMessageError:
         raise
     except RecursionError:  # json.loads recurses: a document nested about a thousand levels deep
@@ -153,13 +161,23 @@ def decode(body: str) -> Queued:
         raise InvalidMessageError(f"damaged message ({type(error).__name__})") from None
 
 
+def _reason(value: str) -> UpdateReason:
+    """The update reason a message carries (its value as written, by any version)."""
+    try:
+        return UpdateReason(value)
+    except ValueError:
+        raise InvalidMessageError("unknown reason in the message") from None
+
+
 def _previous(data: Any) -> FindingState | None:
     if data is None:
         return None
-    if data["band"] not in BANDS:
-        raise InvalidMessageError("unknown band in the message")
+    try:
+        band = Band(data["band"])
+    except ValueError:
+        raise InvalidMessageError("unknown band in the message") from None
     return FindingState(
-        band=data["band"],
+        band=band,
         notified_at=datetime.fromisoformat(data["notified_at"]),
         first_notified_at=datetime.fromisoformat(data["first_notified_at"]),
         count=int(data["count"]) if data["count"] is not None else None,

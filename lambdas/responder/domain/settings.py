@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Annotated, Any, Final, Self
 
 from pydantic import (
@@ -37,9 +38,6 @@ from pydantic import (
 from responder.domain.i18n import LANGUAGES
 
 CHANNELS: Final = ("sns", "ses")
-# The severity bands, most severe first: the one place their names and order are decided.
-BANDS: Final = ("Critical", "High", "Medium", "Low")
-BAND_RANK: Final = {band: len(BANDS) - index for index, band in enumerate(BANDS)}  # Low 1 ... Critical 4
 MAX_SES_RECIPIENTS: Final = 50  # SES limit per message (To+Cc+Bcc)
 MIN_DIGEST_MINUTES: Final = 5
 DEFAULT_ZONES: Final = {"ja": "Asia/Tokyo"}  # the time zone each language's readers expect
@@ -57,6 +55,27 @@ class SettingsError(ValueError):
     def __init__(self, variable: str, problem: str) -> None:
         super().__init__(f"{variable}: {problem}")
         self.variable = variable
+
+
+class Band(StrEnum):
+    """The severity bands, most severe first: the one place their names and order are decided.
+
+    The values are the words logs, metric dimensions, queue messages, the state table and the
+    stack's ``ImmediateBand`` parameter use.
+    """
+
+    CRITICAL = "Critical"
+    HIGH = "High"
+    MEDIUM = "Medium"
+    LOW = "Low"
+
+    @property
+    def rank(self) -> int:
+        """Low 1 ... Critical 4: the order in which bands compare."""
+        return _BAND_RANK[self]
+
+
+_BAND_RANK: Final = {band: len(Band) - index for index, band in enumerate(Band)}
 
 
 @dataclass(frozen=True)
@@ -136,7 +155,7 @@ class Settings(BaseModel):
     # hours before an unchanged finding is emailed again; 0 = never
     renotify_hours: float = Field(24.0, ge=0.0, le=8760.0, allow_inf_nan=False, alias="RENOTIFY_HOURS")
     # this band and above are emailed within about a minute
-    immediate_band: Annotated[str, AfterValidator(_one_of(BANDS))] = Field("High", alias="IMMEDIATE_BAND")
+    immediate_band: Annotated[Band, BeforeValidator(_one_of(tuple(Band)))] = Field(Band.HIGH, alias="IMMEDIATE_BAND")
     # the digest window (the schedule of the digest), minutes
     digest_minutes: Annotated[int, BeforeValidator(lambda v: int(float(v)) if isinstance(v, str) else v)] = Field(
         60, ge=MIN_DIGEST_MINUTES, le=1440, alias="DIGEST_MINUTES"

@@ -10,16 +10,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
 
 from responder.domain.classify import Classification
-from responder.domain.settings import BAND_RANK
+from responder.domain.settings import Band
+
+
+class UpdateReason(StrEnum):
+    """Why an occurrence is emailed or not, given the last email about its finding.
+
+    The values travel in queue messages (``routing.encode``): a message written by an earlier
+    version must still decode, so a value is never renamed.
+    """
+
+    FIRST = "first"
+    BAND_ROSE = "band_rose"
+    RENOTIFY_INTERVAL = "renotify_interval"
+    RECURRED = "recurred"
+    NOT_WORSE = "not_worse"
+    ARCHIVED = "archived"
+
+
+# The reasons that email a finding again (the first email is not an update): marked as updates.
+AGAIN: Final = frozenset({UpdateReason.BAND_ROSE, UpdateReason.RENOTIFY_INTERVAL, UpdateReason.RECURRED})
 
 
 @dataclass(frozen=True)
 class FindingState:
     """What we remember of a finding: the last email about it and the last occurrence seen."""
 
-    band: str
+    band: Band
     notified_at: datetime
     first_notified_at: datetime
     count: int | None
@@ -29,8 +50,7 @@ class FindingState:
 @dataclass(frozen=True)
 class UpdateDecision:
     notify: bool
-    # "first", "band_rose", "renotify_interval", "recurred", "not_worse", "archived"
-    reason: str
+    reason: UpdateReason
     previous: FindingState | None = None
 
 
@@ -39,13 +59,13 @@ def decide_update(
 ) -> UpdateDecision:
     """The update rule, given what was last emailed about this finding (``None``: never)."""
     if previous is None:
-        return UpdateDecision(not c.archived, "archived" if c.archived else "first")
+        return UpdateDecision(not c.archived, UpdateReason.ARCHIVED if c.archived else UpdateReason.FIRST)
     if c.archived:
         # GuardDuty publishes an archived finding again only when it recurs.
         recurred = (c.count or 0) > (previous.count or 0)
-        return UpdateDecision(recurred, "recurred" if recurred else "archived", previous)
-    if BAND_RANK[c.band] > BAND_RANK[previous.band]:
-        return UpdateDecision(True, "band_rose", previous)
+        return UpdateDecision(recurred, UpdateReason.RECURRED if recurred else UpdateReason.ARCHIVED, previous)
+    if c.band.rank > previous.band.rank:
+        return UpdateDecision(True, UpdateReason.BAND_ROSE, previous)
     if renotify_after is not None and now - previous.notified_at >= renotify_after:
-        return UpdateDecision(True, "renotify_interval", previous)
-    return UpdateDecision(False, "not_worse", previous)
+        return UpdateDecision(True, UpdateReason.RENOTIFY_INTERVAL, previous)
+    return UpdateDecision(False, UpdateReason.NOT_WORSE, previous)
