@@ -312,6 +312,17 @@ PARAMETERS: Final[tuple[Parameter, ...]] = (
         "nothing new)",
         env="DIGEST_MINUTES",
     ),
+    choice(
+        "ObjectScanAlerts",
+        default="no", values=["yes", "no"],
+        description="yes: also alert on GuardDuty Malware Protection for S3 scan results (THREATS_FOUND; "
+        "SKIPPED and FAILED scans as a digest line), for buckets protected without a GuardDuty detector. "
+        "An object that also yields an Object:S3/MaliciousFile finding is emailed once.",
+        doc="also alert on Malware Protection for S3 object scan results (threats found at once or in the "
+        "digest by band; skipped or failed scans as a digest line); one email per object even when GuardDuty "
+        "also reports it as a finding",
+        env=None,
+    ),
     optional(
         "AlarmEmail",
         pattern=EMAIL, what="one email address",

@@ -39,6 +39,7 @@ class ResponderProps(TypedDict, total=False):
     renotify_hours: float | str
     immediate_band: str
     digest_minutes: int | str
+    object_scan_alerts: bool | str
     alarm_email: str
 
 

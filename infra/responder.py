@@ -69,6 +69,7 @@ class GuardDutyResponder(Construct):
             self,
             threshold=values.text("NotifyThreshold"),
             digest_minutes=values.text("DigestMinutes"),
+            object_scans=values.text("ObjectScanAlerts"),
             triage=functions.triage,
             notifier=functions.notifier,
             dead_letter_queue=queues.dead_letter_queue,
@@ -95,6 +96,7 @@ class GuardDutyResponder(Construct):
         self.dead_letter_queue: sqs.Queue = queues.dead_letter_queue
         self.state_table: dynamodb.Table = queues.state_table
         self.rule: events.Rule = triggers.rule
+        self.object_scan_rule: events.Rule | None = triggers.object_scan_rule
         self.digest_schedule: events.Rule = triggers.digest_schedule
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
@@ -12,10 +12,16 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants
-from infra.flags import choose, equals, named
+from infra.flags import Named, choose, choose_text, equals, named
 
 # What the digest schedule sends the notifier: the shape its entry point recognises as a digest run.
 SCHEDULED_EVENT = {"source": "aws.events", "detail-type": "Scheduled Event"}
+OBJECT_SCAN_RESULT: Final = "GuardDuty Malware Protection Object Scan Result"
+# The scan results worth a line: threats found (an alert), and scans that did not complete (the
+# digest); the many clean results (NO_THREATS_FOUND) never invoke the function.
+OBJECT_SCAN_DETAIL: Final = {
+    "$or": [{"scanResultDetails": {"scanResultStatus": ["THREATS_FOUND"]}}, {"scanStatus": ["SKIPPED", "FAILED"]}]
+}
 
 
 class Triggers:
@@ -27,11 +33,16 @@ class Triggers:
         *,
         threshold: str,
         digest_minutes: str,
+        object_scans: str,
         triage: lambda_.IFunction,
         notifier: lambda_.IFunction,
         dead_letter_queue: sqs.IQueue,
     ) -> None:
         self.rule = _findings_rule(scope, _severity_floor(scope, threshold), triage, dead_letter_queue)
+        scans = named(scope, "AlertsOnObjectScans", equals(object_scans, "yes"))
+        self.object_scan_rule = (
+            _object_scan_rule(scope, scans, triage, dead_letter_queue) if scans is not False else None
+        )
         self.digest_schedule = _digest_schedule(scope, digest_minutes, notifier, dead_letter_queue)
 
 
@@ -85,4 +96,25 @@ def _digest_schedule(
         schedule=events.Schedule.expression(f"rate({minutes} minutes)"),
     )
     rule.add_target(_target(notifier, dead_letter_queue, event=events.RuleTargetInput.from_object(SCHEDULED_EVENT)))
+    return rule
+
+
+def _object_scan_rule(
+    scope: Construct, flag: Named, triage: lambda_.IFunction, dead_letter_queue: sqs.IQueue
+) -> events.Rule:
+    """Malware Protection for S3 results -> triage, enabled when ObjectScanAlerts is yes.
+
+    Disabled rather than conditional: the invoke permission and the dead-letter queue's policy
+    name the rule, so it always exists (a disabled rule costs nothing and invokes nothing).
+    """
+    rule = events.Rule(
+        scope,
+        "ObjectScanRule",
+        description="Malware Protection for S3: threats found, skipped or failed scans -> GuardDuty Responder",
+        event_pattern=events.EventPattern(source=["aws.guardduty"], detail_type=[OBJECT_SCAN_RESULT]),
+    )
+    rule.add_target(_target(triage, dead_letter_queue))
+    cfn_rule = cast(events.CfnRule, rule.node.default_child)
+    cfn_rule.add_property_override("EventPattern.detail", OBJECT_SCAN_DETAIL)
+    cfn_rule.state = choose_text(flag, "ENABLED", "DISABLED")
     return rule

@@ -55,6 +55,7 @@ CANDIDATES: dict[str, list[str]] = {
     "RenotifyHours": ["0.5", "-1"],
     "ImmediateBand": ["high", "Urgent"],
     "DigestMinutes": ["7.5", "4.9"],
+    "ObjectScanAlerts": ["YES", "true", ""],
     "AlarmEmail": ["", *EMAILS],
 }  # fmt: skip
 # Well-formed names the time zone database lacks: no pattern can refuse them (a list of every

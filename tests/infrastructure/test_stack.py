@@ -66,7 +66,7 @@ def test_every_parameter_has_description_and_constraints(template):
         "NotifyThreshold", "BandMediumMin", "BandHighMin", "BandCriticalMin", "Channels", "Recipients",
         "SenderAddress", "CreateSenderIdentity", "SesConfigurationSet", "IncludeSampleFindings", "Language",
         "AlarmEmail", "SuppressFindingTypes", "SuppressAccounts", "SuppressTag", "RenotifyHours",
-        "ImmediateBand", "DigestMinutes", "DisplayTimeZone", "SesMaxSendRate",
+        "ImmediateBand", "DigestMinutes", "DisplayTimeZone", "SesMaxSendRate", "ObjectScanAlerts",
     }  # fmt: skip
     for name, spec in params.items():
         assert spec.get("Description"), name
