@@ -224,8 +224,7 @@ def grouped_record(paths: list[str], settings: Settings, *, kind: str) -> dict[s
         lambda p: (p.classification, None),  # None: each one's first email, not an update
         kind="DIGEST" if kind == "digest" else "ALERTS",
         lone_in_full=False,  # the grouped form even of one finding, to review it
-        lang=settings.language,
-        zone=settings.display_zone,
+        locale=settings.locale,
         minutes=settings.digest_minutes,
     )
     for part in composed.lost:

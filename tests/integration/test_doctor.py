@@ -789,6 +789,7 @@ def test_the_test_message_decodes_and_renders(language):
     # Given the test alert's queue message, as the doctor builds it
     from responder.app.doctor import StackInfo
     from responder.domain.classify import classify
+    from responder.domain.i18n import Locale
     from responder.domain.models import Finding
     from responder.domain.render import render
     from responder.domain.routing import decode
@@ -806,7 +807,7 @@ def test_the_test_message_decodes_and_renders(language):
     # When the notifier's decoder reads it
     queued = decode(body)
     email = render(
-        classify(Finding.model_validate(queued.detail), Settings(language=language)), language, queued.update
+        classify(Finding.model_validate(queued.detail), Settings(language=language)), Locale(language), queued.update
     )
     # Then it is a first email of a sample finding, marked as a test, in the stack's language
     assert queued.key == "doctortest1@2026-11-30T00:00:00.000Z"

@@ -378,5 +378,5 @@ def test_the_poison_finding_really_cannot_be_rendered_in_a_display_zone():
     assert event["detail"]["service"]["eventFirstSeen"] == event["detail"]["updatedAt"] == OUT_OF_RANGE
     c = classify(GuardDutyEvent.model_validate(event).detail, settings)
     with pytest.raises(OverflowError):
-        render(c, "en", zone=settings.display_zone)
-    assert POISON_TITLE in render(c, "en", zone=None).text
+        render(c, settings.locale)
+    assert POISON_TITLE in render(c).text

@@ -8,6 +8,7 @@ from responder.domain.catalog import message
 from responder.domain.classify import classify
 from responder.domain.degrade import UNKNOWN, UNRECOGNISED_TYPE, Composed, Shown, compose, minimal
 from responder.domain.digest import render_digest
+from responder.domain.i18n import Locale
 from responder.domain.models import GuardDutyEvent
 from responder.domain.render import render
 from responder.domain.settings import Settings
@@ -33,7 +34,7 @@ def hostile_classification():
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_only_validated_identifiers_and_the_note_are_kept(lang):
     # Given a finding whose identifiers all fail their patterns
-    c = minimal(hostile_classification(), lang)
+    c = minimal(hostile_classification(), Locale(lang))
     # Then each is replaced by a placeholder, the title is the note, and no fact of the finding is left
     assert (c.finding_type, c.finding_id, c.account_id, c.region) == (UNRECOGNISED_TYPE, UNKNOWN, UNKNOWN, UNKNOWN)
     assert c.title == message("v.details_unavailable", lang)
@@ -46,10 +47,10 @@ def test_only_validated_identifiers_and_the_note_are_kept(lang):
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_the_minimal_form_renders_in_both_forms_without_any_finding_value(lang):
     # Given the minimal form of a hostile finding, in a display zone that breaks its timestamps
-    c = minimal(hostile_classification(), lang)
+    c = minimal(hostile_classification(), Locale(lang))
     # When it is rendered as a single email and as a digest entry
-    single = render(c, lang, zone="Asia/Tokyo")
-    grouped = render_digest([(c, None)], lang=lang, zone="Asia/Tokyo")
+    single = render(c, Locale(lang, "Asia/Tokyo"))
+    grouped = render_digest([(c, None)], locale=Locale(lang, "Asia/Tokyo"))
     # Then both show the note and nothing the finding carried
     for email in (single, grouped):
         for body in (email.text, email.html):
@@ -61,7 +62,7 @@ def test_valid_identifiers_and_the_console_link_are_kept():
     # Given a finding whose identifiers are valid
     event = minimal_event("UnauthorizedAccess:EC2/TorClient", 8.0, title=HOSTILE)
     c = classify(GuardDutyEvent.model_validate(event).detail, Settings())
-    reduced = minimal(c, "en")
+    reduced = minimal(c, Locale())
     # Then what identifies it and the links built from validated parts stay
     kept = ("finding_id", "finding_type", "account_id", "region", "band", "severity", "console_url", "steps")
     assert all(getattr(reduced, name) == getattr(c, name) for name in kept)
@@ -74,7 +75,7 @@ def test_valid_identifiers_and_the_console_link_are_kept():
 
 POISON = "unrenderable/Backdoor_EC2_OutOfRangeTimestamps.json"
 TOR = "events/UnauthorizedAccess_EC2_TorClient.json"
-STYLE = {"lang": "en", "zone": "Asia/Tokyo", "minutes": 30}
+STYLE = {"locale": Locale("en", "Asia/Tokyo"), "minutes": 30}
 
 
 def findings(*paths):
@@ -107,7 +108,7 @@ def test_compose_shows_a_poison_finding_minimal_in_the_email_of_the_others(kind)
     # Then one email holds both: the poison one in its minimal form (and why), the other in full
     [(shown, email)] = composed.emails
     poison, benign = sorted(shown, key=lambda part: part.item[0] != POISON)
-    assert (poison.item, poison.error, poison.c) == (items[0], "OverflowError", minimal(items[0][1], "en"))
+    assert (poison.item, poison.error, poison.c) == (items[0], "OverflowError", minimal(items[0][1], Locale()))
     assert (benign.item, benign.error, benign.c) == (items[1], None, items[1][1])
     assert email == render_digest([(poison.c, None), (benign.c, None)], kind=kind, **STYLE)
     assert email.text.count(message("v.details_unavailable", "en")) == 1
@@ -118,12 +119,12 @@ def test_compose_shows_a_poison_finding_minimal_in_the_email_of_the_others(kind)
 def test_compose_gives_a_lone_poison_finding_its_minimal_full_email(lang):
     # Given the poison finding alone, as an immediate finding (its full email) and in a digest
     [item] = findings(POISON)
-    style = {**STYLE, "lang": lang}
+    style = {**STYLE, "locale": Locale(lang, "Asia/Tokyo")}
     full = compose([item], view, kind="ALERTS", lone_in_full=True, **style)
     grouped = compose([item], view, kind="DIGEST", lone_in_full=False, **style)
     # Then each is the minimal form in that email's form
-    reduced = minimal(item[1], lang)
-    assert full.emails == [([Shown(item, reduced, None, "OverflowError")], render(reduced, lang, zone="Asia/Tokyo"))]
+    reduced = minimal(item[1], Locale(lang))
+    assert full.emails == [([Shown(item, reduced, None, "OverflowError")], render(reduced, Locale(lang, "Asia/Tokyo")))]
     [(_shown, email)] = grouped.emails
     assert email == render_digest([(reduced, None)], kind="DIGEST", **style)
     assert message("v.details_unavailable", lang) in email.text

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 from responder.domain.classify import classify
 from responder.domain.digest import batches, digest_subject, group, render_digest
+from responder.domain.i18n import Locale
 from responder.domain.models import GuardDutyEvent
 from responder.domain.render import MAX_TEXT_BYTES, render
 from responder.domain.routing import MAX_PER_EMAIL
@@ -149,6 +150,6 @@ def test_a_long_timestamp_is_cut_with_the_marker_of_the_emails_language():
     event = minimal_event(service={"eventFirstSeen": "2026-11-20T09:50:00Z" + "x" * 1200, "eventLastSeen": "y" * 1200})
     c = classify(GuardDutyEvent.model_validate(event).detail, Settings(language="ja"))
     # When shown in a Japanese digest / Then they are cut with the Japanese marker, never English
-    for email in (render_digest([(c, None)], lang="ja"), render(c, "ja")):  # grouped and single
+    for email in (render_digest([(c, None)], locale=Locale("ja")), render(c, Locale("ja"))):  # grouped and single
         assert "[省略]" in email.text
         assert "[truncated]" not in email.text and "[truncated]" not in email.html

@@ -15,13 +15,14 @@ from responder.domain.catalog import EN, message, source_messages
 from responder.domain.classify import classify
 from responder.domain.cleaning import clean, defang
 from responder.domain.digest import render_digest
-from responder.domain.i18n import LANGUAGES, translator
+from responder.domain.i18n import LANGUAGES, Locale, translator
 from responder.domain.render import FONT_STACKS, render
 from responder.domain.settings import Settings
 from scripts.i18n import po_path, problems, read
 from tests.conftest import FINDING_EVENTS, finding_from, load
 
 JA = Settings(language="ja")
+TOKYO = Locale("ja", "Asia/Tokyo")
 
 # Names that Japanese documentation and the Japanese GuardDuty console write in English.
 NAMES = frozenset(
@@ -104,7 +105,7 @@ def english_prose(text: str, finding_values: list[str]) -> list[str]:
 @pytest.mark.parametrize("path", FINDING_EVENTS, ids=lambda p: p.name)
 def test_the_japanese_email_for_every_shared_sample_has_no_english_prose(path):
     event = load(path)
-    email_ = render(classify(finding_from(path), JA), "ja", zone=JA.display_zone)
+    email_ = render(classify(finding_from(path), JA), JA.locale)
     assert english_prose(email_.text, _strings(event["detail"])) == []
     assert 'lang="ja"' in email_.html
     assert FONT_STACKS["ja"].replace("'", "&#39;") in email_.html
@@ -113,13 +114,13 @@ def test_the_japanese_email_for_every_shared_sample_has_no_english_prose(path):
 def test_the_check_finds_english_prose():
     """The negative control: the English email of the same sample is full of it."""
     path = FINDING_EVENTS[0]
-    english = render(classify(finding_from(path), Settings()), "en")
+    english = render(classify(finding_from(path), Settings()))
     assert len(english_prose(english.text, _strings(load(path)["detail"]))) > 50
 
 
 def test_ses_subject_is_japanese_in_rfc2047_and_round_trips_while_the_sns_subject_stays_ascii():
     c = classify(finding_from("events/UnauthorizedAccess_EC2_TorClient.json"), JA)
-    rendered = render(c, "ja", zone=JA.display_zone)
+    rendered = render(c, JA.locale)
     assert (
         rendered.local_subject == "[サンプル] [GuardDuty 高 8.0] UnauthorizedAccess:EC2/TorClient i-99999999 us-east-1"
     )
@@ -140,26 +141,26 @@ def test_ses_subject_is_japanese_in_rfc2047_and_round_trips_while_the_sns_subjec
 def test_a_hostile_value_cannot_reach_the_japanese_subject():
     c = classify(finding_from("events/UnauthorizedAccess_EC2_TorClient.json"), JA)
     forged = replace(c, safe_type=None, resource_label=None, account_id="1\r\nBcc: x", region="\u202eus")
-    rendered = render(forged, "ja")
+    rendered = render(forged, Locale("ja"))
     assert "\r" not in rendered.local_subject and "\n" not in rendered.local_subject
     assert "Bcc" not in rendered.local_subject
 
 
 def test_dates_show_utc_and_jst_for_japanese_and_the_zone_is_a_setting():
     c = classify(finding_from("events/UnauthorizedAccess_EC2_TorClient.json"), JA)
-    ja = render(c, "ja", zone=JA.display_zone).text
+    ja = render(c, JA.locale).text
     assert "最初の検出: 2025-08-22T01:40:10.000Z (JST 2025-08-22 10:40)" in ja
-    english = render(c, "en", zone=Settings().display_zone).text
+    english = render(c, Settings().locale).text
     assert "First seen: 2025-08-22T01:40:10.000Z\n" in english  # no zone chosen: UTC only
     new_york = Settings.from_env({"DISPLAY_TIMEZONE": "America/New_York"})
-    assert "(EDT 2025-08-21 21:40)" in render(c, "en", zone=new_york.display_zone).text
+    assert "(EDT 2025-08-21 21:40)" in render(c, new_york.locale).text
     # A well-formed zone the time zone database does not know: UTC only, never a failed cold start.
     assert Settings.from_env({"DISPLAY_TIMEZONE": "Mars/Olympus"}).display_zone is None
 
 
 def test_the_japanese_digest_is_translated():
     findings = [(classify(finding_from(path), JA), None) for path in FINDING_EVENTS]
-    digest = render_digest(findings, kind="DIGEST", lang="ja", minutes=60, zone="Asia/Tokyo")
+    digest = render_digest(findings, kind="DIGEST", locale=TOKYO, minutes=60)
     assert digest.local_subject is not None
     assert digest.local_subject.startswith("[GuardDuty ダイジェスト]")
     assert f"{len(findings)} 件" in digest.local_subject
@@ -180,10 +181,10 @@ def test_the_update_note_is_japanese_with_jst():
     earlier = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
     previous = FindingState(band=Band.MEDIUM, notified_at=earlier, first_notified_at=earlier, count=3, archived=False)
     c = classify(finding_from("events/UnauthorizedAccess_EC2_TorClient.json"), JA)
-    rose = render(c, "ja", UpdateDecision(True, UpdateReason.BAND_ROSE, previous), zone="Asia/Tokyo")
+    rose = render(c, TOKYO, UpdateDecision(True, UpdateReason.BAND_ROSE, previous))
     assert "重大度が中から高に上がりました。2025-08-22T01:40:10.000Z (JST 2025-08-22 10:40) 以降 2 回" in rose.text
     assert rose.local_subject.startswith("[サンプル] [更新] [GuardDuty 高 8.0]")
-    again = render(c, "ja", UpdateDecision(True, UpdateReason.RENOTIFY_INTERVAL, previous), zone="Asia/Tokyo")
+    again = render(c, TOKYO, UpdateDecision(True, UpdateReason.RENOTIFY_INTERVAL, previous))
     assert "初回のメール送信: 2026-11-26 06:00 UTC (JST 2026-11-26 15:00)" in again.text
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from responder.app.triage import InvalidEventError, parse_event
 from responder.domain.classify import classify
+from responder.domain.i18n import Locale
 from responder.domain.models import GuardDutyEvent
 from responder.domain.render import MAX_TEXT_BYTES, render
 from responder.domain.settings import Settings
@@ -228,9 +229,9 @@ def _emails(form: str, lang: str, **detail: Any) -> list[str]:
     event = minimal_event(**detail)
     c = classify(GuardDutyEvent.model_validate(event).detail, settings_)
     if form == "single":
-        email = render(c, lang, zone=settings_.display_zone)
+        email = render(c, settings_.locale)
     else:
-        email = render_digest([(c, None)], kind="DIGEST", lang=lang, zone=settings_.display_zone)
+        email = render_digest([(c, None)], kind="DIGEST", locale=settings_.locale)
     _assert_safe(email)
     parts = [email.subject, email.local_subject or "", email.text, email.html]
     return [_OUR_LINKS.sub("", part) for part in parts]  # the links we build are not finding values
@@ -387,7 +388,7 @@ def test_a_resource_named_like_a_host_url_or_address_is_defanged_in_the_subject(
     }[kind]
     settings_ = Settings(language=lang)
     event = minimal_event("Recon:EC2/Portscan", resource=resource)
-    email = render(classify(GuardDutyEvent.model_validate(event).detail, settings_), lang)
+    email = render(classify(GuardDutyEvent.model_validate(event).detail, settings_), Locale(lang))
     # When emailed / Then the subject (and the top of both bodies) never shows it live, and
     # shows it defanged when it fits (optional parts are kept while the subject has room)
     assert re.fullmatch(r"[ -~]{1,99}", email.subject)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from responder.app.settings import NotifierSettings, SesTarget, SnsTarget, TriageSettings
+from responder.domain.i18n import Locale
 from responder.domain.settings import Bands, Settings, SettingsError
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:guardduty-alerts"
@@ -142,7 +143,11 @@ def test_an_empty_variable_is_unset():
                                                      ("UTC", "ja", "UTC")])  # fmt: skip
 def test_the_display_zone_is_the_setting_else_the_languages(zone, lang, shown):
     env = {"LANGUAGE": lang} | ({"DISPLAY_TIMEZONE": zone} if zone else {})
-    assert Settings.from_env(env).display_zone == shown
+    settings = Settings.from_env(env)
+    assert settings.display_zone == shown
+    # and the one locale every email is rendered with carries both, built once
+    assert settings.locale == Locale(lang, shown)
+    assert settings.locale is settings.locale
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
@@ -154,6 +159,7 @@ def test_an_unknown_well_formed_time_zone_means_utc_only_with_a_warning_and_a_co
     settings = model.from_env(env)
     # Then the function starts and emails show UTC only (not even the language's zone)
     assert settings.display_zone is None
+    assert settings.locale == Locale(lang, None)
     # And a warning is logged and DisplayTimeZoneUnknown counted, naming the zone
     [warning] = [record for record in caplog.records if record.levelname == "WARNING"]
     assert "not a known time zone" in warning.getMessage() and warning.zone == "Asia/Atlantis"

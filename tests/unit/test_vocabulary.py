@@ -50,7 +50,7 @@ def test_a_message_queued_before_the_upgrade_decodes_renders_and_re_encodes_unch
     assert queued.update.previous is not None and queued.update.previous.band is Band.MEDIUM
     # and it is emailed as the update it is
     c = classify(Finding.model_validate(detail), Settings())
-    email = render(c, "en", queued.update)
+    email = render(c, update=queued.update)
     assert email.subject.startswith("[UPDATE] [GuardDuty HIGH 8.0]")
     assert "Severity rose from Medium to High" in email.text
     # and the new triage writes the very same bytes for the same decision (the wire form is unchanged)

@@ -215,8 +215,7 @@ class Notifier:
             lambda r: (r.c, r.queued.update),
             kind=kind,
             lone_in_full=kind == "ALERTS",
-            lang=settings.language,
-            zone=settings.display_zone,
+            locale=settings.locale,
             minutes=settings.digest_minutes,
         )
         emails = [([self._shown(part, kind) for part in parts], email) for parts, email in composed.emails]

@@ -49,8 +49,7 @@ def prepare(finding: Finding, settings: Settings) -> Prepared:
         lambda c: (c, None),
         kind="ALERTS",
         lone_in_full=True,
-        lang=settings.language,
-        zone=settings.display_zone,
+        locale=settings.locale,
         minutes=settings.digest_minutes,
     )
     if composed.lost:

@@ -29,6 +29,7 @@ from responder.domain.classify import (
     parse_type,
 )
 from responder.domain.digest import Item, Kind, render_digest
+from responder.domain.i18n import Locale
 from responder.domain.render import Email, render
 from responder.domain.updates import UpdateDecision
 
@@ -36,7 +37,7 @@ UNKNOWN: Final = "?"  # a required identifier that did not pass its pattern (the
 UNRECOGNISED_TYPE: Final = "UnrecognisedFindingType"  # as in the subject of a type that did not validate
 
 
-def minimal(c: Classification, lang: str) -> Classification:
+def minimal(c: Classification, locale: Locale) -> Classification:
     """``c`` reduced to its validated identifiers, with "details could not be shown" as its title."""
     finding_type = c.safe_type or UNRECOGNISED_TYPE
     finding_id = c.finding_id if SAFE_ID.fullmatch(c.finding_id) else UNKNOWN
@@ -55,7 +56,7 @@ def minimal(c: Classification, lang: str) -> Classification:
         resource_label=None,
         account_id=account,
         region=region,
-        title=message("v.details_unavailable", lang),
+        title=message("v.details_unavailable", locale.lang),
         description=None,
         first_seen=None,
         last_seen=None,
@@ -99,8 +100,7 @@ class Composed(Generic[T]):
 class _Style:
     kind: Kind
     lone_in_full: bool
-    lang: str
-    zone: str | None
+    locale: Locale
     minutes: int
 
 
@@ -110,8 +110,7 @@ def compose(
     *,
     kind: Kind,
     lone_in_full: bool,
-    lang: str,
-    zone: str | None,
+    locale: Locale,
     minutes: int = 60,
 ) -> Composed[T]:
     """The email(s) of ``items``: normally one; a finding that breaks rendering never costs the others.
@@ -124,7 +123,7 @@ def compose(
     this: the grouped email combines them only by sorting and counting), each goes out alone
     in the form just proven to render, so nothing is lost.
     """
-    style = _Style(kind, lone_in_full, lang, zone, minutes)
+    style = _Style(kind, lone_in_full, locale, minutes)
     return _compose([Shown(item, *view(item)) for item in items], style)
 
 
@@ -141,7 +140,7 @@ def _compose(parts: list[Shown[T]], style: _Style) -> Composed[T]:
         email = together if len(parts) == 1 else _attempt([part], style, grouped=grouped)
         if isinstance(email, Exception):
             error = part.error or type(email).__name__
-            reduced = replace(part, c=minimal(part.c, style.lang), error=error)
+            reduced = replace(part, c=minimal(part.c, style.locale), error=error)
             email = _attempt([reduced], style, grouped=grouped)
             if isinstance(email, Exception):
                 lost.append(replace(part, error=error))
@@ -166,8 +165,8 @@ def _attempt(parts: list[Shown[T]], style: _Style, *, grouped: bool) -> Email | 
     try:
         if not grouped:
             [only] = parts
-            return render(only.c, style.lang, only.update, zone=style.zone)
+            return render(only.c, style.locale, only.update)
         items = [(part.c, part.update) for part in parts]
-        return render_digest(items, kind=style.kind, lang=style.lang, minutes=style.minutes, zone=style.zone)
+        return render_digest(items, kind=style.kind, locale=style.locale, minutes=style.minutes)
     except Exception as error:  # noqa: BLE001 (a finding's value broke rendering: the caller finds which)
         return error

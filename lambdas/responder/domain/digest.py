@@ -16,9 +16,10 @@ from typing import Final, Literal, TypeVar
 from responder.domain.catalog import message
 from responder.domain.classify import Classification
 from responder.domain.cleaning import shown
-from responder.domain.i18n import translator
+from responder.domain.i18n import Locale, translator
 from responder.domain.render import (
     BAND_COLOURS,
+    ENGLISH,
     FONT_STACKS,
     LINK_COLOUR,
     Email,
@@ -66,10 +67,10 @@ Item = tuple[Classification, UpdateDecision | None]
 T = TypeVar("T")
 
 
-def _entry(c: Classification, update: UpdateDecision | None, lang: str, zone: str | None) -> Entry:
+def _entry(c: Classification, update: UpdateDecision | None, locale: Locale) -> Entry:
     # The urgency line is the same for a whole band; the next steps are specific.
-    tr = translator(lang)
-    marker = message("l.truncated", lang)
+    tr = translator(locale.lang)
+    marker = message("l.truncated", locale.lang)
     specific = tuple(tr(step) for step in c.steps[1:] if step)[:SHORT_STEPS]
     return Entry(
         band=c.band,
@@ -79,17 +80,17 @@ def _entry(c: Classification, update: UpdateDecision | None, lang: str, zone: st
         resource=shown(c.resource_label or c.resource_type or "?", FIELD_LIMIT, marker=marker),
         account=shown(c.account_id, 20, marker=marker),
         region=shown(c.region, 30, marker=marker),
-        first_seen=when(c.first_seen, zone, marker=marker) if c.first_seen else "?",
-        last_seen=when(c.last_seen, zone, marker=marker) if c.last_seen else "?",
+        first_seen=when(c.first_seen, locale) if c.first_seen else "?",
+        last_seen=when(c.last_seen, locale) if c.last_seen else "?",
         count=str(c.count) if c.count is not None else "?",
         title=shown(c.title or "", FIELD_LIMIT, marker=marker),
-        note=update_note(c, update, lang, zone),
+        note=update_note(c, update, locale),
         console_url=c.console_url,
         steps=specific,
     )
 
 
-def group(items: Sequence[Item], lang: str = "en", zone: str | None = None) -> list[Group]:
+def group(items: Sequence[Item], locale: Locale = ENGLISH) -> list[Group]:
     """Findings grouped by type, most severe group first, most severe finding first."""
     by_type: dict[str, list[Item]] = defaultdict(list)
     for item in items:
@@ -98,9 +99,10 @@ def group(items: Sequence[Item], lang: str = "en", zone: str | None = None) -> l
     for members in by_type.values():
         members.sort(key=lambda item: (-item[0].severity, item[0].resource_label or "", item[0].finding_id))
         top = members[0][0]
-        entries = tuple(_entry(c, update, lang, zone) for c, update in members)
+        entries = tuple(_entry(c, update, locale) for c, update in members)
         # One type per group: shown once, from the group's own (raw, attacker-controlled) type.
-        finding_type = shown(top.finding_type, FIELD_LIMIT, marker=message("l.truncated", lang), finding_type=True)
+        marker = message("l.truncated", locale.lang)
+        finding_type = shown(top.finding_type, FIELD_LIMIT, marker=marker, finding_type=True)
         groups.append(Group(finding_type, top.band, entries))
     groups.sort(key=lambda g: (-g.band.rank, -float(g.entries[0].severity), g.finding_type))
     return groups
@@ -135,9 +137,10 @@ def local_digest_subject(findings: Sequence[Classification], *, kind: Kind, lang
 
 
 def render_digest(
-    items: Sequence[Item], *, kind: Kind = "DIGEST", lang: str = "en", minutes: int = 60, zone: str | None = None
+    items: Sequence[Item], *, kind: Kind = "DIGEST", locale: Locale = ENGLISH, minutes: int = 60
 ) -> Email:
     """One email for many findings; the caller splits large sets (see ``batches``)."""
+    lang = locale.lang
     text_template, html_template = templates("digest")
     findings = [c for c, _update in items]
     ascii_subject = digest_subject(findings, kind=kind)
@@ -148,7 +151,7 @@ def render_digest(
         "subject": subject,
         "lang": lang,
         "font_family": FONT_STACKS[lang],
-        "groups": group(items, lang, zone),
+        "groups": group(items, locale),
         "total": len(items),
         "intro": message(intro_key, lang).format(count=len(items), minutes=minutes),
         "h_steps": message("d.steps", lang),

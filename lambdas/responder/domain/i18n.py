@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Final
@@ -18,6 +19,17 @@ from typing import Final
 DOMAIN: Final = "responder"
 LOCALE_DIR: Final = Path(__file__).parent / "locale"
 LANGUAGES: Final = ("en", "ja")  # "en" is the source: it has no catalogue
+
+
+@dataclass(frozen=True)
+class Locale:
+    """Whom an email speaks to: their language and the time zone shown next to UTC.
+
+    Built once from the settings (``Settings.locale``) and handed to everything that renders.
+    """
+
+    lang: str = "en"
+    zone: str | None = None  # an IANA zone the time zone database has; None: UTC only
 
 
 @cache

@@ -24,7 +24,7 @@ from responder.domain.cleaning import (
     shown,
 )
 from responder.domain.guidance import ARCHIVE_NOTE, EXPORT_NOTE
-from responder.domain.i18n import translator
+from responder.domain.i18n import Locale, translator
 from responder.domain.settings import Band
 from responder.domain.updates import AGAIN, UpdateDecision
 
@@ -56,6 +56,8 @@ PROSE_LABELS: Final = frozenset({"f.purpose_meaning"})
 TIME_LABELS: Final = frozenset({"f.first_seen", "f.last_seen", "f.created", "f.updated"})
 # The finding type: GuardDuty's own dotted names in it stay readable (``AnomalousBehavior.Write``).
 TYPE_LABELS: Final = frozenset({"f.type"})
+
+ENGLISH: Final = Locale()  # English, UTC only: the default of every renderer
 
 _WHITESPACE = re.compile(r"\s+")
 _NOT_PRINTABLE_ASCII = re.compile(r"[^ -~]")
@@ -103,15 +105,15 @@ def subject(c: Classification, update: UpdateDecision | None = None) -> str:
     return safe_subject(_subject_line(c, update, "en", band=c.band.upper(), limit=MAX_SUBJECT))
 
 
-def local_subject(c: Classification, lang: str, update: UpdateDecision | None = None) -> str | None:
-    """The subject in ``lang`` (``None`` for English: the ASCII subject is already English).
+def local_subject(c: Classification, locale: Locale, update: UpdateDecision | None = None) -> str | None:
+    """The subject in the locale's language (``None`` for English: the ASCII subject is already English).
 
     The same validated parts as ``subject``; only the words are translated.
     """
-    if lang == "en":
+    if locale.lang == "en":
         return None
-    band = message(f"band.{c.band}", lang)
-    return safe_local_subject(_subject_line(c, update, lang, band=band, limit=MAX_LOCAL_SUBJECT))
+    band = message(f"band.{c.band}", locale.lang)
+    return safe_local_subject(_subject_line(c, update, locale.lang, band=band, limit=MAX_LOCAL_SUBJECT))
 
 
 def safe_local_subject(text: str) -> str:
@@ -119,10 +121,11 @@ def safe_local_subject(text: str) -> str:
     return _WHITESPACE.sub(" ", INVISIBLE.sub("", text))[:MAX_LOCAL_SUBJECT]
 
 
-def when(value: str, zone: str | None, limit: int = 40, *, marker: str = "[truncated]") -> str:
-    """An ISO timestamp as published (cleaned and defanged, ``marker`` where it is cut), plus the
-    same instant in ``zone``: ``... (JST 2026-11-28 18:00)``."""
-    text = shown(value, limit, marker=marker)
+def when(value: str, locale: Locale, limit: int = 40) -> str:
+    """An ISO timestamp as published (cleaned and defanged, marked in the locale's words where it
+    is cut), plus the same instant in the locale's zone: ``... (JST 2026-11-28 18:00)``."""
+    text = shown(value, limit, marker=message("l.truncated", locale.lang))
+    zone = locale.zone
     if zone is None:
         return text
     try:
@@ -158,7 +161,8 @@ def safe_subject(text: str) -> str:
 _Row = tuple[str, str]
 
 
-def _rows(facts: tuple[Fact, ...], lang: str, limit: int, desc_limit: int, zone: str | None = None) -> list[_Row]:
+def _rows(facts: tuple[Fact, ...], locale: Locale, limit: int, desc_limit: int) -> list[_Row]:
+    lang = locale.lang
     marker = message("l.truncated", lang)
     rows = []
     for fact in facts:
@@ -167,7 +171,7 @@ def _rows(facts: tuple[Fact, ...], lang: str, limit: int, desc_limit: int, zone:
         elif fact.label in PROSE_LABELS:
             value = translator(lang)(fact.value)
         elif fact.label in TIME_LABELS:
-            value = when(fact.value, zone, limit, marker=marker)
+            value = when(fact.value, locale, limit)
         else:
             multiline = fact.label == "f.description"
             value = shown(
@@ -183,36 +187,32 @@ def _rows(facts: tuple[Fact, ...], lang: str, limit: int, desc_limit: int, zone:
     return rows
 
 
-def update_note(c: Classification, update: UpdateDecision | None, lang: str, zone: str | None = None) -> str | None:
+def update_note(c: Classification, update: UpdateDecision | None, locale: Locale) -> str | None:
     """Why a finding already emailed is emailed again, e.g. "Severity rose from Medium to High"."""
     if update is None or update.reason not in AGAIN or update.previous is None:
         return None
+    lang = locale.lang
     first_emailed = update.previous.first_notified_at
     return message(f"u.{update.reason}", lang).format(
         old=message(f"band.{update.previous.band}", lang),
         new=message(f"band.{c.band}", lang),
         count=c.count if c.count is not None else "?",
-        first=when(c.first_seen or first_emailed.isoformat(), zone, marker=message("l.truncated", lang)),
-        emailed=first_emailed.strftime("%Y-%m-%d %H:%M UTC") + _in_zone(first_emailed, zone),
+        first=when(c.first_seen or first_emailed.isoformat(), locale),
+        emailed=first_emailed.strftime("%Y-%m-%d %H:%M UTC") + _in_zone(first_emailed, locale.zone),
     )
 
 
 def _context(
-    c: Classification,
-    lang: str,
-    limit: int,
-    desc_limit: int,
-    update: UpdateDecision | None = None,
-    *,
-    zone: str | None = None,
+    c: Classification, locale: Locale, limit: int, desc_limit: int, update: UpdateDecision | None = None
 ) -> dict[str, object]:
+    lang = locale.lang
     tr = translator(lang)
     band_name = message(f"band.{c.band}", lang)
     how_bad = [
         (message("f.band", lang), band_name),
         (message("f.severity", lang), f"{c.severity:.1f}"),
     ]
-    if note := update_note(c, update, lang, zone):
+    if note := update_note(c, update, locale):
         how_bad.append((message("f.update", lang), note))
     if c.title:
         how_bad.append((message("f.title", lang), shown(c.title, limit, marker=message("l.truncated", lang))))
@@ -220,16 +220,16 @@ def _context(
         how_bad.append((message("f.sample", lang), message("v.sample", lang)))
     if c.archived:
         how_bad.append((message("f.archived", lang), message("v.yes", lang)))
-    action_rows = _rows(c.action_facts, lang, limit, desc_limit)
+    action_rows = _rows(c.action_facts, locale, limit, desc_limit)
     if not c.action_type:
         action_rows.insert(0, (message("f.action_type", lang), message("v.no_action", lang)))
     sections = [
         ("h.how_bad", how_bad),
-        ("h.what", _rows(c.overview, lang, limit, desc_limit)),
-        ("h.resource", _rows(c.resource_facts, lang, limit, desc_limit)),
+        ("h.what", _rows(c.overview, locale, limit, desc_limit)),
+        ("h.resource", _rows(c.resource_facts, locale, limit, desc_limit)),
         ("h.happened", action_rows),
-        ("h.evidence", _rows(c.evidence_facts, lang, limit, desc_limit)),
-        ("h.how_often", _rows(c.frequency_facts, lang, limit, desc_limit, zone)),
+        ("h.evidence", _rows(c.evidence_facts, locale, limit, desc_limit)),
+        ("h.how_often", _rows(c.frequency_facts, locale, limit, desc_limit)),
     ]
     return {
         "lang": lang,
@@ -278,20 +278,18 @@ def templates(name: str = "email") -> tuple[jinja2.Template, jinja2.Template]:
     return text, html
 
 
-def render(
-    c: Classification, lang: str = "en", update: UpdateDecision | None = None, *, zone: str | None = None
-) -> Email:
+def render(c: Classification, locale: Locale = ENGLISH, update: UpdateDecision | None = None) -> Email:
     """Subject, text body (at most ``MAX_TEXT_BYTES``) and HTML body for a finding.
 
     ``update`` says why a finding already emailed is emailed again (marked in the subject
-    and explained under "How bad"); ``zone`` is shown next to UTC for timestamps.
+    and explained under "How bad"); the locale's zone is shown next to UTC for timestamps.
     """
     text_template, html_template = templates()
     subj = subject(c, update)
-    local = local_subject(c, lang, update)
+    local = local_subject(c, locale, update)
     heading = local or subj
     for limit, desc_limit in FIELD_LIMITS:
-        context = _context(c, lang, limit, desc_limit, update, zone=zone)
+        context = _context(c, locale, limit, desc_limit, update)
         text = text_template.render(subject=heading, **context)
         if len(text.encode("utf-8")) <= MAX_TEXT_BYTES:
             break

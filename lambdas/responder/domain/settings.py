@@ -35,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 
-from responder.domain.i18n import LANGUAGES
+from responder.domain.i18n import LANGUAGES, Locale
 
 CHANNELS: Final = ("sns", "ses")
 MAX_SES_RECIPIENTS: Final = 50  # SES limit per message (To+Cc+Bcc)
@@ -164,6 +164,7 @@ class Settings(BaseModel):
     time_zone: Annotated[str, pattern(_ZONE)] | None = Field(None, alias="DISPLAY_TIMEZONE")
     _display_zone: str | None = PrivateAttr(default=None)
     _unknown_zone: str | None = PrivateAttr(default=None)
+    _locale: Locale = PrivateAttr(default=Locale())
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
@@ -177,6 +178,7 @@ class Settings(BaseModel):
             known = _known_zone(self.time_zone)
             self._display_zone = self.time_zone if known else None
             self._unknown_zone = None if known else self.time_zone
+        self._locale = Locale(self.language, self._display_zone)
         return self
 
     @property
@@ -189,6 +191,11 @@ class Settings(BaseModel):
         """The zone shown next to UTC: the setting, else the language's readers' (ja: JST);
         None (UTC only) when the setting names a zone the time zone database lacks."""
         return self._display_zone
+
+    @property
+    def locale(self) -> Locale:
+        """The language and the display zone of every email, together."""
+        return self._locale
 
     @property
     def unknown_zone(self) -> str | None:
