@@ -62,11 +62,11 @@ class Row:
             self.expected_failure = True
             return
         if parsed is not None:
-            c = prepare(parsed.detail, settings).classification
-            self.finding_id = c.finding_id
-            self.band, self.severity, self.type = c.band, f"{c.severity:.1f}", c.finding_type
-            self.purpose, self.action = c.parts.purpose or "?", c.action_type or "(none)"
-            self.colour = BAND_COLOURS[c.band]
+            t = prepare(parsed.detail, settings).classification.triage
+            self.finding_id = t.finding_id
+            self.band, self.severity, self.type = t.band, f"{t.severity:.1f}", t.finding_type
+            self.purpose, self.action = t.parts.purpose or "?", t.action_type or "(none)"
+            self.colour = BAND_COLOURS[t.band]
 
     def triaged(self, invocation: Invocation) -> bool:
         """Record the triage invocation; True when it failed and should not have."""

@@ -155,7 +155,8 @@ def _label(c: Classification) -> str:
     """The finding's id for a terminal line: only a validated one (the id is attacker-controlled)."""
     from responder.domain.classify import SAFE_ID  # noqa: PLC0415 (loaded already: it classified c)
 
-    return c.finding_id if SAFE_ID.fullmatch(c.finding_id) else "(a finding with an invalid id)"
+    finding_id = c.triage.finding_id
+    return finding_id if SAFE_ID.fullmatch(finding_id) else "(a finding with an invalid id)"
 
 
 def _note_degraded(c: Classification, error: str) -> None:
@@ -167,24 +168,24 @@ def _note_degraded(c: Classification, error: str) -> None:
 
 
 def _record(p: Prepared) -> dict[str, Any]:
-    c = p.classification
+    t, shows, links = p.classification.triage, p.classification.presentation, p.classification.links
     return {
-        "id": c.finding_id,
-        "type": c.finding_type,
-        "severity": c.severity,
-        "severity_band": c.band,
-        "threat_purpose": c.parts.purpose,
-        "resource_type": c.parts.resource,
-        "threat_family": c.parts.family,
-        "detection_mechanism": c.parts.mechanism,
-        "artifact": c.parts.artifact,
-        "action_type": c.action_type,
-        "connection_direction": c.direction,
-        "resource_role": c.resource_role,
-        "affected_resource_type": c.resource_type,
-        "playbook": c.playbook,
-        "sample": c.is_sample,
-        "archived": c.archived,
+        "id": t.finding_id,
+        "type": t.finding_type,
+        "severity": t.severity,
+        "severity_band": t.band,
+        "threat_purpose": t.parts.purpose,
+        "resource_type": t.parts.resource,
+        "threat_family": t.parts.family,
+        "detection_mechanism": t.parts.mechanism,
+        "artifact": t.parts.artifact,
+        "action_type": t.action_type,
+        "connection_direction": shows.direction,
+        "resource_role": shows.resource_role,
+        "affected_resource_type": t.resource_type,
+        "playbook": shows.playbook,
+        "sample": t.is_sample,
+        "archived": t.archived,
         "notify": p.notify,
         "reason": p.reason,
         "reason_detail": p.detail,
@@ -192,9 +193,9 @@ def _record(p: Prepared) -> dict[str, Any]:
         "text": p.email.text,
         "html": p.email.html,
         "degraded": p.degraded,
-        "steps": list(c.steps),
-        "console_url": c.console_url,
-        "docs_url": c.docs_url,
+        "steps": list(shows.steps),
+        "console_url": links.console_url,
+        "docs_url": links.docs_url,
     }
 
 
@@ -241,7 +242,7 @@ def grouped_record(paths: list[str], settings: Settings, *, kind: str) -> dict[s
     return {
         "kind": kind,
         "findings": len(shown),
-        "ids": [part.item.classification.finding_id for part in shown],
+        "ids": [part.item.classification.triage.finding_id for part in shown],
         "subject": email.subject,
         "local_subject": email.local_subject,
         "text": email.text,

@@ -9,6 +9,7 @@ import pytest
 from responder.domain import guidance
 from responder.domain.classify import (
     Classification,
+    assess,
     band_for,
     choose_playbook,
     classify,
@@ -25,7 +26,7 @@ def classify_event(event, settings=None) -> Classification:
 
 
 def facts(c: Classification, section: str) -> dict[str, str]:
-    return {f.label: f.value for f in getattr(c, section)}
+    return {f.label: f.value for f in getattr(c.presentation, section)}
 
 
 # --- severity bands -------------------------------------------------------------
@@ -106,17 +107,17 @@ def test_every_reference_type_is_parsed_and_gets_steps(row):
     # Given a finding of that type at its default severity
     c = classify_event(minimal_event(finding_type, _default_severity(row["default_severity"])))
     # Then the type is parsed back into exactly its parts
-    p = c.parts
+    p = c.triage.parts
     rebuilt = f"{p.purpose}:{p.resource}/{p.family}"
     rebuilt += f".{p.mechanism}" if p.mechanism else ""
     rebuilt += f"!{p.artifact}" if p.artifact else ""
     assert rebuilt == finding_type
     # And the purpose is a known one, the playbook matches the resource family,
     # and there are at least three concrete steps
-    assert c.purpose_key in guidance.PURPOSES
-    assert c.playbook != "generic"
-    assert len(c.steps) >= 3
-    assert c.steps[0] == guidance.URGENCY[c.band]
+    assert c.triage.purpose_key in guidance.PURPOSES
+    assert c.presentation.playbook != "generic"
+    assert len(c.presentation.steps) >= 3
+    assert c.presentation.steps[0] == guidance.URGENCY[c.triage.band]
 
 
 # Types whose docs link is a sibling of the page the reference lists, each for a reason: the backup
@@ -141,7 +142,7 @@ def test_reference_remediation_page_matches_our_playbook_for_every_type():
         c = classify_event(minimal_event(row["finding_type"]))
         # A cell may carry a note: "compromised-ec2 (suppression guidance also given)".
         pages = {page.split(" (")[0].strip() for page in row["remediation_pages"].split(",")}
-        if guidance.PLAYBOOKS[c.playbook].doc_slug not in pages:
+        if guidance.PLAYBOOKS[c.presentation.playbook].doc_slug not in pages:
             mismatches.add(row["finding_type"])
     # Then the docs link we send is one of them, except the named siblings (exactly those)
     assert mismatches == SIBLING_PAGES, mismatches ^ SIBLING_PAGES
@@ -157,7 +158,7 @@ def test_guidance_differs_between_resource_families():
         "runtime": "Execution:Runtime/ReverseShell",
         "rds": "Discovery:RDS/MaliciousIPCaller",
     }
-    steps = {name: set(classify_event(minimal_event(t)).steps) for name, t in types.items()}
+    steps = {name: set(classify_event(minimal_event(t)).presentation.steps) for name, t in types.items()}
     for a, b in itertools.combinations(steps, 2):
         # At least three steps of each differ from the other family's
         assert len(steps[a] - steps[b]) >= 3, (a, b)
@@ -165,7 +166,7 @@ def test_guidance_differs_between_resource_families():
 
 def test_guidance_differs_between_purposes_on_the_same_resource():
     purposes = ["Backdoor", "Recon", "CryptoCurrency", "Trojan", "UnauthorizedAccess", "Impact", "Behavior"]
-    steps = {p: set(classify_event(minimal_event(f"{p}:EC2/SomethingNew")).steps) for p in purposes}
+    steps = {p: set(classify_event(minimal_event(f"{p}:EC2/SomethingNew")).presentation.steps) for p in purposes}
     for a, b in itertools.combinations(purposes, 2):
         assert steps[a] != steps[b], (a, b)
         assert guidance.PURPOSES[a].step in steps[a] - steps[b]
@@ -182,17 +183,17 @@ def test_type_specific_steps_cover_the_common_types():
 
 def test_unknown_future_type_gets_generic_but_useful_guidance():
     c = classify_event(load("crafted/Future_Unknown_Type.json"))
-    assert c.purpose_key is None
-    assert c.playbook == "generic"
-    assert guidance.UNKNOWN_PURPOSE.step in c.steps
-    assert len(c.steps) >= 3
-    assert c.action_type == "SATELLITE_UPLINK"
+    assert c.triage.purpose_key is None
+    assert c.presentation.playbook == "generic"
+    assert guidance.UNKNOWN_PURPOSE.step in c.presentation.steps
+    assert len(c.presentation.steps) >= 3
+    assert c.triage.action_type == "SATELLITE_UPLINK"
 
 
 def test_type_with_unsafe_characters_is_classified_but_not_trusted():
     c = classify_event(minimal_event("Recon:EC2/Port\r\nBcc: x@example.com"))
-    assert c.safe_type is None
-    assert len(c.steps) >= 3
+    assert c.triage.safe_type is None
+    assert len(c.presentation.steps) >= 3
 
 
 @pytest.mark.parametrize(
@@ -218,11 +219,11 @@ def test_playbook_choice(parts_type, resource_type, playbook):
 
 def test_inbound_ssh_brute_force_means_tighten_access():
     c = classify(finding_from("events/UnauthorizedAccess_EC2_SSHBruteForce.json"), Settings())
-    assert c.action_type == "NETWORK_CONNECTION"
-    assert c.direction == "INBOUND"
-    assert c.resource_role == "TARGET"
-    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "INBOUND")] in c.steps
-    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "ACTOR")] not in c.steps
+    assert c.triage.action_type == "NETWORK_CONNECTION"
+    assert c.presentation.direction == "INBOUND"
+    assert c.presentation.resource_role == "TARGET"
+    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "INBOUND")] in c.presentation.steps
+    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "ACTOR")] not in c.presentation.steps
     action = facts(c, "action_facts")
     assert action["f.direction"] == "dir.INBOUND"
     assert action["f.local_port"] == "22 (SSH)"
@@ -235,8 +236,8 @@ def test_actor_brute_force_means_our_instance_is_compromised():
     event["detail"]["service"]["resourceRole"] = "ACTOR"
     event["detail"]["service"]["action"]["networkConnectionAction"]["connectionDirection"] = "OUTBOUND"
     c = classify_event(event)
-    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "ACTOR")] in c.steps
-    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "INBOUND")] not in c.steps
+    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "ACTOR")] in c.presentation.steps
+    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "INBOUND")] not in c.presentation.steps
 
 
 def test_outbound_connection_without_role_means_compromise():
@@ -249,8 +250,8 @@ def test_outbound_connection_without_role_means_compromise():
         }
     )
     c = classify_event(event)
-    assert c.direction == "OUTBOUND"
-    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "OUTBOUND")] in c.steps
+    assert c.presentation.direction == "OUTBOUND"
+    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "OUTBOUND")] in c.presentation.steps
 
 
 def test_unexpected_direction_is_reported_as_unknown():
@@ -262,33 +263,33 @@ def test_unexpected_direction_is_reported_as_unknown():
             }
         }
     )
-    assert classify_event(event).direction == "UNKNOWN"
+    assert classify_event(event).presentation.direction == "UNKNOWN"
 
 
 def test_port_probe_details():
     c = classify(finding_from("events/Recon_EC2_PortProbeUnprotectedPort.json"), Settings())
     action = facts(c, "action_facts")
-    assert c.action_type == "PORT_PROBE"
+    assert c.triage.action_type == "PORT_PROBE"
     assert action["f.probed_ports"] == "80 (HTTP), 443 (HTTPS), 22 (SSH), 3306 (MySQL)"
     assert action["f.probe_sources"].startswith("198.51.100.0, 198.51.100.1")
     assert action["f.blocked"] == "v.no"
     assert action["f.asn"] == "9808"
-    assert guidance.ACTION_STEPS[("PORT_PROBE", "TARGET")] in c.steps
+    assert guidance.ACTION_STEPS[("PORT_PROBE", "TARGET")] in c.presentation.steps
 
 
 def test_dns_request_details():
     c = classify(finding_from("events/CryptoCurrency_EC2_BitcoinTool.B_DNS.json"), Settings())
     action = facts(c, "action_facts")
-    assert c.action_type == "DNS_REQUEST"
+    assert c.triage.action_type == "DNS_REQUEST"
     assert action["f.domain"]
-    assert any(f.label == "f.domain" and f.ioc for f in c.action_facts)
-    assert guidance.ACTION_STEPS[("DNS_REQUEST", "TARGET")] in c.steps
+    assert any(f.label == "f.domain" and f.ioc for f in c.presentation.action_facts)
+    assert guidance.ACTION_STEPS[("DNS_REQUEST", "TARGET")] in c.presentation.steps
 
 
 def test_aws_api_call_details():
     c = classify(finding_from("events/Recon_IAMUser_MaliciousIPCaller.json"), Settings())
     action = facts(c, "action_facts")
-    assert c.action_type == "AWS_API_CALL"
+    assert c.triage.action_type == "AWS_API_CALL"
     assert action["f.api"]
     assert action["f.service"]
     assert action["f.caller_type"]
@@ -301,7 +302,7 @@ def test_aws_api_call_details():
 def test_kubernetes_api_call_details():
     c = classify(finding_from("events/Discovery_Kubernetes_TorIPCaller.json"), Settings())
     action = facts(c, "action_facts")
-    assert c.action_type == "KUBERNETES_API_CALL"
+    assert c.triage.action_type == "KUBERNETES_API_CALL"
     assert action["f.verb"] == "list"
     assert action["f.request_uri"] == "GeneratedFindingRequestURI"
     assert action["f.source_ips"] == "175.16.199.1"
@@ -314,7 +315,7 @@ def test_kubernetes_api_call_details():
 def test_rds_login_details():
     c = classify(finding_from("events/CredentialAccess_RDS_AnomalousBehavior.SuccessfulLogin.json"), Settings())
     resource = facts(c, "resource_facts")
-    assert c.action_type == "RDS_LOGIN_ATTEMPT"
+    assert c.triage.action_type == "RDS_LOGIN_ATTEMPT"
     assert resource["f.rds_instance"] == "GeneratedFindingDBInstanceId"
     assert resource["f.db_user"] == "GeneratedFindingUserName"
     assert resource["f.db_application"] == "GeneratedFindingApplicationName"
@@ -339,21 +340,21 @@ def test_rds_login_attributes_are_listed():
 
 def test_kubernetes_permission_role_and_binding_details():
     perm = classify(finding_from("crafted/Discovery_Kubernetes_PermissionChecked.json"), Settings())
-    assert perm.action_type == "KUBERNETES_PERMISSION_CHECKED"
+    assert perm.triage.action_type == "KUBERNETES_PERMISSION_CHECKED"
     assert (
         facts(perm, "action_facts").items()
         >= {"f.verb": "create", "f.namespace": "kube-system", "f.allowed": "v.yes"}.items()
     )
     binding = classify(finding_from("crafted/PrivilegeEscalation_Kubernetes_RoleBindingCreated.json"), Settings())
     assert facts(binding, "action_facts")["f.role"] == "ClusterRole cluster-admin"
-    assert guidance.ACTION_STEPS[("KUBERNETES_ROLE_BINDING", "TARGET")] in binding.steps
+    assert guidance.ACTION_STEPS[("KUBERNETES_ROLE_BINDING", "TARGET")] in binding.presentation.steps
     role = classify(finding_from("crafted/PrivilegeEscalation_Kubernetes_RoleCreated.json"), Settings())
     assert facts(role, "action_facts")["f.role"] == "ClusterRole wide-open"
 
 
 def test_findings_without_action_show_their_evidence():
     runtime = classify(finding_from("crafted/Runtime_CGroupsReleaseAgentModified_completed.json"), Settings())
-    assert runtime.action_type is None
+    assert runtime.triage.action_type is None
     evidence = facts(runtime, "evidence_facts")
     assert evidence["f.process"] == "GeneratedFindingProcessName (pid 1234)"
     assert evidence["f.executable"] == "GeneratedFindingPath"
@@ -399,7 +400,11 @@ def test_path_facts_are_marked_and_nothing_else_is():
     c = classify_event(event)
     # When classified / Then exactly the path facts are marked as paths (only their file
     # names may stay readable); the command line is a runtime context fact of its own, unmarked
-    marked = [(f.label, f.value) for f in (*c.evidence_facts, *c.resource_facts, *c.overview) if f.path]
+    marked = [
+        (f.label, f.value)
+        for f in (*c.presentation.evidence_facts, *c.presentation.resource_facts, *c.presentation.overview)
+        if f.path
+    ]
     assert marked == [
         ("f.executable", "/bin/sh"),
         ("f.lineage", "/usr/bin/node"),
@@ -407,7 +412,7 @@ def test_path_facts_are_marked_and_nothing_else_is():
         ("f.object", "a/b.pdf"),
     ]
     assert ("f.runtime_context", "commandLineExample=sh /opt/x/run.sh", False) in [
-        (f.label, f.value, f.path) for f in c.evidence_facts
+        (f.label, f.value, f.path) for f in c.presentation.evidence_facts
     ]
 
 
@@ -425,7 +430,7 @@ def test_instance_resource_details():
     assert resource["f.subnet"] == "subnet-0aaa"
     assert resource["f.security_groups"] == "sg-0ccc (web)"
     assert resource["f.public_ip"] == "203.0.113.10"
-    assert c.resource_label == "i-0abc1234def567890"
+    assert c.presentation.resource_label == "i-0abc1234def567890"
 
 
 def test_ecs_lambda_and_bucket_resources():
@@ -435,14 +440,14 @@ def test_ecs_lambda_and_bucket_resources():
     assert ecs["f.image"].endswith("api:1.4")
     fn = classify(finding_from("crafted/Backdoor_Lambda_CCActivity.B.json"), Settings())
     assert facts(fn, "resource_facts")["f.lambda"] == "image-resizer"
-    assert fn.resource_role == "ACTOR"
+    assert fn.presentation.resource_role == "ACTOR"
     s3 = facts(classify(finding_from("events/Impact_S3_MaliciousIPCaller.json"), Settings()), "resource_facts")
     assert "f.bucket" in s3
 
 
 def test_unsafe_resource_identifier_is_not_used_as_label():
     event = minimal_event(resource={"resourceType": "Instance", "instanceDetails": {"instanceId": "i-1\r\nBcc: x"}})
-    assert classify_event(event).resource_label is None
+    assert classify_event(event).presentation.resource_label is None
 
 
 # --- frequency, flags, decision, links ---------------------------------------------
@@ -454,8 +459,8 @@ def test_frequency_and_flags():
     assert often["f.count"] == "2"
     assert often["f.first_seen"] == "2025-08-22T01:40:09.000Z"
     assert often["f.last_seen"] == "2025-10-01T18:05:37.000Z"
-    assert c.is_sample is True
-    assert c.archived is False
+    assert c.triage.is_sample is True
+    assert c.triage.archived is False
 
 
 @pytest.mark.parametrize(
@@ -472,38 +477,40 @@ def test_frequency_and_flags():
 def test_decide(severity, archived, sample, include_samples, expected):
     service = {"archived": archived, "additionalInfo": {"sample": sample}}
     c = classify_event(minimal_event(severity=severity, service=service))
-    decision = decide(c, Settings(include_samples=include_samples))
+    decision = decide(c.triage, Settings(include_samples=include_samples))
     assert (decision.notify, decision.reason) == expected
 
 
 def test_threshold_is_a_setting():
     c = classify_event(minimal_event(severity=6.0))
-    assert decide(c, Settings(threshold=7.0)).reason == "below_threshold"
-    assert decide(c, Settings(threshold=6.0)).notify
+    assert decide(c.triage, Settings(threshold=7.0)).reason == "below_threshold"
+    assert decide(c.triage, Settings(threshold=6.0)).notify
 
 
 def test_commands_and_links_are_built_from_validated_parts():
     c = classify(finding_from("events/UnauthorizedAccess_EC2_SSHBruteForce.json"), Settings())
-    assert c.archive_command == (
+    assert c.links.archive_command == (
         "aws guardduty archive-findings --detector-id 12cc51e1c99e833adf5924c71ac591b2"
         " --finding-ids 49514155ed6b4536b05649a87fc3c05a --region us-east-1"
     )
-    assert c.export_command.startswith("aws guardduty get-findings --detector-id 12cc51e1c99e833adf5924c71ac591b2")
-    assert c.console_url == (
+    assert c.links.export_command.startswith(
+        "aws guardduty get-findings --detector-id 12cc51e1c99e833adf5924c71ac591b2"
+    )
+    assert c.links.console_url == (
         "https://us-east-1.console.aws.amazon.com/guardduty/home?region=us-east-1"
         "#/findings?macros=current&fId=49514155ed6b4536b05649a87fc3c05a"
     )
-    assert c.docs_url == "https://docs.aws.amazon.com/guardduty/latest/ug/compromised-ec2.html"
+    assert c.links.docs_url == "https://docs.aws.amazon.com/guardduty/latest/ug/compromised-ec2.html"
 
 
 def test_unvalidated_parts_become_placeholders_and_no_console_link():
     event = minimal_event(id="bad id/../x", region="us-east-1\r\n")
     event["detail"]["service"]["detectorId"] = "<detector>"
     c = classify_event(event)
-    assert c.archive_command == (
+    assert c.links.archive_command == (
         "aws guardduty archive-findings --detector-id DETECTOR_ID --finding-ids FINDING_ID --region REGION"
     )
-    assert c.console_url is None
+    assert c.links.console_url is None
 
 
 @pytest.mark.parametrize(
@@ -512,12 +519,34 @@ def test_unvalidated_parts_become_placeholders_and_no_console_link():
 )
 def test_console_link_per_partition(partition, host):
     c = classify_event(minimal_event(partition=partition))
-    assert c.console_url is not None and c.console_url.startswith(host)
+    assert c.links.console_url is not None and c.links.console_url.startswith(host)
 
 
 @pytest.mark.parametrize("path", FINDING_EVENTS, ids=lambda p: p.stem)
 def test_every_bundled_finding_is_classified(path):
     c = classify(finding_from(path), Settings())
-    assert c.band in ("Critical", "High", "Medium", "Low")
-    assert len(c.steps) >= 3
-    assert c.docs_url.startswith(guidance.DOCS_BASE)
+    assert c.triage.band in ("Critical", "High", "Medium", "Low")
+    assert len(c.presentation.steps) >= 3
+    assert c.links.docs_url.startswith(guidance.DOCS_BASE)
+
+
+@pytest.mark.parametrize("path", FINDING_EVENTS, ids=lambda p: p.stem)
+def test_the_triage_function_decides_on_the_very_facts_the_email_shows(path):
+    # Given a finding, under settings that suppress, exclude samples and move the bands
+    settings = Settings(
+        band_high=6.0, include_samples=False, suppress_types=("Recon:*",), suppress_accounts=("123456789012",)
+    )
+    finding = finding_from(path)
+    # When the triage function assesses it (no email built) and the notifier classifies it
+    triage = assess(finding, settings)
+    # Then both have the same triage facts: one place decides each of them
+    assert triage == classify(finding, settings).triage
+    assert decide(triage, settings) == decide(classify(finding, settings).triage, settings)
+
+
+def test_the_triage_use_case_builds_no_email_facts():
+    import responder.app.triage as triage_use_case
+
+    # The triage function assesses (Triage only): presentation and links are the notifier's cost
+    assert triage_use_case.assess is assess
+    assert not hasattr(triage_use_case, "classify")

@@ -36,12 +36,13 @@ def test_only_validated_identifiers_and_the_note_are_kept(lang):
     # Given a finding whose identifiers all fail their patterns
     c = minimal(hostile_classification(), Locale(lang))
     # Then each is replaced by a placeholder, the title is the note, and no fact of the finding is left
-    assert (c.finding_type, c.finding_id, c.account_id, c.region) == (UNRECOGNISED_TYPE, UNKNOWN, UNKNOWN, UNKNOWN)
-    assert c.title == message("v.details_unavailable", lang)
-    assert c.description is c.first_seen is c.last_seen is c.resource_label is None
-    assert c.action_type == "UNKNOWN"  # hidden, without claiming the finding has no action
-    assert c.resource_facts == c.action_facts == c.evidence_facts == c.frequency_facts == ()
-    assert {fact.value for fact in c.overview} == {UNRECOGNISED_TYPE, UNKNOWN}
+    t, shows = c.triage, c.presentation
+    assert (t.finding_type, t.finding_id, t.account_id, t.region) == (UNRECOGNISED_TYPE, UNKNOWN, UNKNOWN, UNKNOWN)
+    assert shows.title == message("v.details_unavailable", lang)
+    assert shows.first_seen is shows.last_seen is shows.resource_label is t.resource_type is t.updated_at is None
+    assert t.action_type == "UNKNOWN"  # hidden, without claiming the finding has no action
+    assert shows.resource_facts == shows.action_facts == shows.evidence_facts == shows.frequency_facts == ()
+    assert {fact.value for fact in shows.overview} == {UNRECOGNISED_TYPE, UNKNOWN}
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
@@ -64,11 +65,12 @@ def test_valid_identifiers_and_the_console_link_are_kept():
     c = classify(GuardDutyEvent.model_validate(event).detail, Settings())
     reduced = minimal(c, Locale())
     # Then what identifies it and the links built from validated parts stay
-    kept = ("finding_id", "finding_type", "account_id", "region", "band", "severity", "console_url", "steps")
-    assert all(getattr(reduced, name) == getattr(c, name) for name in kept)
-    assert c.console_url is not None
-    assert reduced.archive_command == c.archive_command
-    assert reduced.title != c.title
+    kept = ("finding_id", "finding_type", "account_id", "region", "band", "severity")
+    assert all(getattr(reduced.triage, name) == getattr(c.triage, name) for name in kept)
+    assert reduced.presentation.steps == c.presentation.steps
+    assert c.links.console_url is not None
+    assert reduced.links == c.links
+    assert reduced.presentation.title != c.presentation.title
 
 
 # --- compose: the one place that decides what an email shows when rendering fails -----------

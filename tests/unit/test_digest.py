@@ -68,7 +68,7 @@ def test_each_entry_has_what_a_responder_needs():
     assert len(entry.steps) == 2
     for step in entry.steps:
         assert step in email.text
-    assert findings[0].steps[0] not in entry.steps  # the band's urgency line is not repeated per finding
+    assert findings[0].presentation.steps[0] not in entry.steps  # the band's urgency line is not repeated per finding
 
 
 class Links(HTMLParser):
@@ -88,7 +88,7 @@ def test_every_bundled_finding_in_one_digest_is_safe_and_bounded():
     assert email.subject.startswith("[GuardDuty ALERTS]")
     links = Links()
     links.feed(email.html)
-    assert set(links.urls) <= {f.console_url for f in findings if f.console_url}
+    assert set(links.urls) <= {f.links.console_url for f in findings if f.links.console_url}
     assert links.tags.isdisjoint({"script", "img", "svg", "iframe"})
     # The hostile finding: its title is cleaned and defanged, its unsafe user name never used
     assert "Call from hxxp[://]evil[.]example[.]com/login Subject: spoofed" in email.text
@@ -99,13 +99,13 @@ def test_every_bundled_finding_in_one_digest_is_safe_and_bounded():
 
 def test_a_storm_of_100_findings_fits_one_email_and_batches_split_larger_ones():
     findings = [c("Recon:EC2/Portscan", 5.0 + (i % 4), f"f{i}", f"i-0{i:016x}") for i in range(250)]
-    split = batches(findings, size=100, severity=lambda f: f.severity)
+    split = batches(findings, size=100, severity=lambda f: f.triage.severity)
     assert [len(b) for b in split] == [84, 84, 82]  # three emails, evenly filled
-    assert batches(findings[:100], size=100, severity=lambda f: f.severity) == [
-        sorted(findings[:100], key=lambda f: -f.severity)
+    assert batches(findings[:100], size=100, severity=lambda f: f.triage.severity) == [
+        sorted(findings[:100], key=lambda f: -f.triage.severity)
     ]
-    assert batches([], size=100, severity=lambda f: f.severity) == []
-    assert split[0][0].severity == 8.0  # most severe first
+    assert batches([], size=100, severity=lambda f: f.triage.severity) == []
+    assert split[0][0].triage.severity == 8.0  # most severe first
     email = render_digest(items(split[0]))
     assert len(email.text.encode()) < MAX_TEXT_BYTES // 4
 

@@ -140,7 +140,11 @@ def test_ses_subject_is_japanese_in_rfc2047_and_round_trips_while_the_sns_subjec
 
 def test_a_hostile_value_cannot_reach_the_japanese_subject():
     c = classify(finding_from("events/UnauthorizedAccess_EC2_TorClient.json"), JA)
-    forged = replace(c, safe_type=None, resource_label=None, account_id="1\r\nBcc: x", region="\u202eus")
+    forged = replace(
+        c,
+        triage=replace(c.triage, safe_type=None, account_id="1\r\nBcc: x", region="\u202eus"),
+        presentation=replace(c.presentation, resource_label=None),
+    )
     rendered = render(forged, Locale("ja"))
     assert "\r" not in rendered.local_subject and "\n" not in rendered.local_subject
     assert "Bcc" not in rendered.local_subject

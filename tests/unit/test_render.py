@@ -90,12 +90,12 @@ def test_text_sections_follow_triage_order():
 def test_text_contains_steps_commands_and_links():
     c = classify(finding_from("events/UnauthorizedAccess_EC2_SSHBruteForce.json"), Settings())
     text = render(c).text
-    for number, step in enumerate(c.steps, start=1):
+    for number, step in enumerate(c.presentation.steps, start=1):
         assert f"{number}. {step}" in text
-    assert c.archive_command in text
-    assert c.export_command in text
-    assert c.console_url and c.console_url in text
-    assert c.docs_url in text
+    assert c.links.archive_command in text
+    assert c.links.export_command in text
+    assert c.links.console_url and c.links.console_url in text
+    assert c.links.docs_url in text
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_long_fields_are_truncated_with_marker_but_steps_are_not():
     email = render(c)
     assert len(email.text.encode("utf-8")) <= MAX_TEXT_BYTES
     assert message("l.truncated") in email.text
-    for step in c.steps:
+    for step in c.presentation.steps:
         assert step in email.text
 
 
@@ -173,7 +173,7 @@ def test_hostile_finding_is_escaped_defanged_and_links_are_ours():
     collector = LinkCollector()
     collector.feed(email.html)
     # Only the two links we build; no scripts, images, iframes or forms.
-    assert sorted(collector.urls) == sorted([c.console_url, c.docs_url])
+    assert sorted(collector.urls) == sorted([c.links.console_url, c.links.docs_url])
     assert collector.tags.isdisjoint({"script", "img", "svg", "iframe", "form", "object", "embed"})
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in email.html
     assert "&lt;b&gt;Bad &amp; Co&lt;/b&gt;" in email.html
@@ -181,7 +181,7 @@ def test_hostile_finding_is_escaped_defanged_and_links_are_ours():
     for body in (email.text, email.html):
         assert "evil[.]example[.]com" in body
         assert "203.0.113[.]7" in body
-        assert "http://" not in body.replace(c.docs_url, "").replace(c.console_url or "", "")
+        assert "http://" not in body.replace(c.links.docs_url, "").replace(c.links.console_url or "", "")
         assert "https://phish" not in body
         assert "\u202e" not in body
         assert "\r" not in body

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from responder.domain.classify import classify, decide
+from responder.domain.classify import assess, decide
 from responder.domain.models import GuardDutyEvent
 from responder.domain.settings import Settings, SettingsError
 from responder.domain.suppression import resource_tags, suppressed_by
@@ -66,11 +66,11 @@ def test_real_sample_tags_are_read():
 
 def test_suppressed_findings_are_skipped_with_their_rule():
     settings = Settings(suppress_types=("Recon:*",))
-    decision = decide(classify(finding(), settings), settings)
+    decision = decide(assess(finding(), settings), settings)
     assert (decision.notify, decision.reason, decision.detail) == (False, "suppressed", "finding type matches Recon:*")
     # The threshold is checked first: a finding below it is reported as below the threshold.
     low = GuardDutyEvent.model_validate(minimal_event("Recon:EC2/Portscan", 2.0)).detail
-    assert decide(classify(low, settings), settings).reason == "below_threshold"
+    assert decide(assess(low, settings), settings).reason == "below_threshold"
 
 
 def test_settings_parse_suppression_variables():

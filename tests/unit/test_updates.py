@@ -45,29 +45,29 @@ def state(band="Medium", hours_ago=1.0, count=2, archived=False):
     ],
 )
 def test_update_rules(finding, previous, renotify, expected):
-    decision = decide_update(finding, previous, now=NOW, renotify_after=renotify)
+    decision = decide_update(finding.triage, previous, now=NOW, renotify_after=renotify)
     assert (decision.notify, decision.reason) == expected
     assert decision.previous is previous
 
 
 def test_update_email_says_why_and_is_marked():
     finding = c(severity=8.0, count=57)
-    decision = decide_update(finding, state(band="Medium"), now=NOW, renotify_after=DAY)
+    decision = decide_update(finding.triage, state(band="Medium"), now=NOW, renotify_after=DAY)
     email = render(finding, update=decision)
     assert email.subject.startswith("[UPDATE] [GuardDuty HIGH 8.0]")
     assert "Why again: Severity rose from Medium to High; seen 57 times since 2026-11-20T08:00:00Z." in email.text
     assert "Severity rose from Medium to High" in email.html
-    first = render(finding, update=decide_update(finding, None, now=NOW, renotify_after=DAY))
+    first = render(finding, update=decide_update(finding.triage, None, now=NOW, renotify_after=DAY))
     assert not first.subject.startswith("[UPDATE]")
     assert "Why again" not in first.text
 
 
 def test_renotify_and_recurrence_wording():
     still = c(count=40)
-    email = render(still, update=decide_update(still, state(hours_ago=30), now=NOW, renotify_after=DAY))
+    email = render(still, update=decide_update(still.triage, state(hours_ago=30), now=NOW, renotify_after=DAY))
     assert "Still active: seen 40 times since 2026-11-20T08:00:00Z (first emailed 2026-11-26 06:00 UTC)." in email.text
     back = c(count=9, archived=True)
-    email = render(back, update=decide_update(back, state(count=3), now=NOW, renotify_after=DAY))
+    email = render(back, update=decide_update(back.triage, state(count=3), now=NOW, renotify_after=DAY))
     assert "It recurred after being archived: seen 9 times" in email.text
 
 

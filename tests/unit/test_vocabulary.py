@@ -10,7 +10,7 @@ import zlib
 from responder.adapters.observability import count
 from responder.app.triage import Outcome, Status
 from responder.domain.catalog import EN
-from responder.domain.classify import Reason, classify
+from responder.domain.classify import Reason, assess, classify
 from responder.domain.guidance import URGENCY
 from responder.domain.models import Finding
 from responder.domain.render import BAND_COLOURS, render
@@ -99,9 +99,9 @@ def test_reasons_outcomes_and_routes_keep_the_words_logs_and_metrics_use():
 
 def test_a_count_by_class_carries_the_band_as_its_plain_word(capsys):
     # Given a High finding
-    c = classify(Finding.model_validate(minimal_event(severity=8.0)["detail"]), Settings())
+    t = assess(Finding.model_validate(minimal_event(severity=8.0)["detail"]), Settings())
     # When it is counted
-    count(c, "FindingsReceived")
+    count(t, "FindingsReceived")
     # Then the ByClass line's Band dimension is the word the stack's alarms and dashboards use
     docs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     [by_class] = [doc for doc in docs if "FindingsReceivedByClass" in doc]

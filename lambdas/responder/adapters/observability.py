@@ -18,7 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-    from responder.domain.classify import Classification
+    from responder.domain.classify import Triage
 
 SERVICE: Final = "guardduty-responder"
 NAMESPACE: Final = "GuardDutyResponder"
@@ -40,7 +40,7 @@ def emit(name: str, **dimensions: str) -> None:
             metric.add_dimension(name=key, value=value)
 
 
-def count(c: Classification, name: str, **extra: str) -> None:
+def count(c: Triage, name: str, **extra: str) -> None:
     """``name``, and ``<name>ByClass`` by band, threat purpose and ``extra`` dimensions."""
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     # Bounded dimensions: band (4 values) and known ThreatPurposes (or "Other").
@@ -48,7 +48,7 @@ def count(c: Classification, name: str, **extra: str) -> None:
     emit(f"{name}ByClass", **dimensions, **{key.capitalize(): value for key, value in extra.items()})
 
 
-def log_fields_of(c: Classification) -> dict[str, Any]:
+def log_fields_of(c: Triage) -> dict[str, Any]:
     """What a log line says about a finding: validated identifiers and numbers only."""
     return {
         "finding_id": c.finding_id[:300],

@@ -196,7 +196,7 @@ class Notifier:
         and the findings that could not be rendered at all (retried)."""
         emails: list[tuple[list[Ready], Email]] = []
         unrendered: list[Ready] = []
-        for group in batches(ready, size=MAX_PER_EMAIL, severity=lambda r: r.c.severity):
+        for group in batches(ready, size=MAX_PER_EMAIL, severity=lambda r: r.c.triage.severity):
             composed, lost = self._render(group, kind)
             emails += composed
             unrendered += lost
@@ -221,9 +221,10 @@ class Notifier:
         emails = [([self._shown(part, kind) for part in parts], email) for parts, email in composed.emails]
         for part in composed.lost:
             logger.error(
-                "finding could not be rendered", extra={**log_fields_of(part.c), "kind": kind, "error": part.error}
+                "finding could not be rendered",
+                extra={**log_fields_of(part.c.triage), "kind": kind, "error": part.error},
             )
-            count(part.c, "FindingsNotRendered")
+            count(part.c.triage, "FindingsNotRendered")
         if len(emails) > 1:
             # Each finding renders alone but not with the others: no known input does this.
             logger.error(
@@ -236,9 +237,9 @@ class Notifier:
         if part.error is None:
             return part.item
         if not part.item.degraded:  # not already reduced in an earlier render of this run
-            fields = {**log_fields_of(part.c), "kind": kind, "error": part.error}
+            fields = {**log_fields_of(part.c.triage), "kind": kind, "error": part.error}
             logger.warning("finding shown without its details", extra=fields)
-            count(part.c, "FindingsDegraded")
+            count(part.c.triage, "FindingsDegraded")
         return replace(part.item, c=part.c, degraded=True)
 
     def _send(self, group: list[Ready], email: Email, *, kind: Kind) -> set[str]:
@@ -293,8 +294,8 @@ class Notifier:
             return set(keys)
         metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
         for r in sent:
-            count(r.c, "FindingsEmailed", channel=channel.name)
-            fields = {**log_fields_of(r.c), "channel": channel.name, "kind": kind, "degraded": r.degraded}
+            count(r.c.triage, "FindingsEmailed", channel=channel.name)
+            fields = {**log_fields_of(r.c.triage), "channel": channel.name, "kind": kind, "degraded": r.degraded}
             logger.info("finding emailed", extra=fields)
         try:
             self.state.mark_delivered(channel.name, keys)

@@ -43,7 +43,7 @@ def prepare(finding: Finding, settings: Settings) -> Prepared:
         When even the minimal form cannot be rendered.
     """
     classification = classify(finding, settings)
-    decision = decide(classification, settings)
+    decision = decide(classification.triage, settings)
     composed = compose(
         [classification],
         lambda c: (c, None),

@@ -29,7 +29,7 @@ from responder.adapters.once import EVERY_TIME, Guard, guard, table_failed
 from responder.adapters.queues import SqsQueues
 from responder.adapters.state import NO_STATE, StateStore, state_store
 from responder.app.settings import TriageSettings
-from responder.domain.classify import Classification, Reason, classify, decide
+from responder.domain.classify import Reason, Triage, assess, decide
 from responder.domain.limits import MAX_DEPTH, too_deep
 from responder.domain.models import GuardDutyEvent
 from responder.domain.routing import Route, delivery_key, encode, route
@@ -145,7 +145,7 @@ class Responder:
             )
             metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=1)
             return Outcome(Status.IGNORED, NOT_A_FINDING)
-        c = classify(parsed.detail, self.settings)
+        c = assess(parsed.detail, self.settings)  # the triage facts: no email is built here
         decision = decide(c, self.settings)
         log_fields = log_fields_of(c)
         count(c, "FindingsReceived")
@@ -184,7 +184,7 @@ class Responder:
         said = Reason.NOTIFY if update.reason is UpdateReason.FIRST else update.reason
         return Outcome(Status.QUEUED, said, c.finding_id, where)
 
-    def _queue(self, c: Classification, request: dict[str, str], queue_url: str, body: str, *, once: Guard) -> bool:
+    def _queue(self, c: Triage, request: dict[str, str], queue_url: str, body: str, *, once: Guard) -> bool:
         """Put the message once (Powertools idempotency on the state table), or, when that table
         is unavailable, put it anyway: a queue failure still fails the invocation.
 
@@ -212,7 +212,7 @@ class Responder:
     def _remember(
         self,
         state: StateStore,
-        c: Classification,
+        c: Triage,
         previous: FindingState | None,
         *,
         now: datetime,
@@ -236,7 +236,7 @@ class Responder:
             self._state_unavailable(c, "put", error)
 
     @staticmethod
-    def _state_unavailable(c: Classification, operation: str, error: Exception) -> None:
+    def _state_unavailable(c: Triage, operation: str, error: Exception) -> None:
         """Logged (the error's type, never its text: it may quote the key) and counted."""
         fields = {**log_fields_of(c), "operation": operation, "error": type(error).__name__}
         logger.error("state table unavailable: deciding without it", extra=fields)

@@ -1,5 +1,9 @@
 """Pure triage of a finding: band, parsed type, action, resource, evidence, steps, links.
 
+One place decides each fact, in three parts: ``Triage`` (what decisions, routing, logs and
+metrics need: ``assess``, all the triage function computes), ``Presentation`` (what an email
+shows) and ``Links`` (commands and URLs); ``classify`` gives all three.
+
 No I/O. Values copied from the finding stay raw here (they are attacker-influenced);
 ``render`` sends each through the one cleaning path (``cleaning.shown``) and escapes it.
 Only the identifiers that pass a strict pattern (``SAFE_*``) are used to build subjects,
@@ -85,41 +89,65 @@ class Msg(str):
 
 
 @dataclass(frozen=True)
-class Classification:
+class Triage:
+    """What the decisions, the update rule, routing, logs and metrics need: all the triage
+    function computes (``assess``). Values copied from the finding are raw."""
+
     finding_id: str
     finding_type: str
-    safe_type: str | None  # the type when it passes SAFE_TYPE, for subjects
+    safe_type: str | None  # the type when it passes SAFE_TYPE, for subjects and logs
     parts: TypeParts
     purpose_key: str | None  # canonical guidance.PURPOSES key
     severity: float
     band: Band
-    playbook: str
     action_type: str | None
-    direction: str | None
-    resource_role: str | None
     resource_type: str | None
-    resource_label: str | None  # validated short identifier of the resource
     account_id: str
     region: str
-    title: str | None
-    description: str | None
     is_sample: bool
     archived: bool
     count: int | None
+    updated_at: str | None  # with ``count``: which occurrence this is
+    suppressed_by: str | None = None  # the operator's suppression rule that matched
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """What an email shows of a finding beyond its triage facts (raw: ``render`` cleans each value)."""
+
+    title: str | None
+    playbook: str  # guidance.PLAYBOOKS key: the response steps and the remediation page
+    direction: str | None
+    resource_role: str | None
+    resource_label: str | None  # validated short identifier of the resource
     first_seen: str | None
     last_seen: str | None
-    updated_at: str | None
     overview: tuple[Fact, ...]
     resource_facts: tuple[Fact, ...]
     action_facts: tuple[Fact, ...]
     evidence_facts: tuple[Fact, ...]
     frequency_facts: tuple[Fact, ...]
     steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Links:
+    """The commands and links an email offers, built from validated identifiers only."""
+
     archive_command: str
     export_command: str
     console_url: str | None
     docs_url: str
-    suppressed_by: str | None = None  # the operator's suppression rule that matched
+
+
+@dataclass(frozen=True)
+class Classification:
+    """A finding as the notifier and the preview see it: its triage facts, what its email
+    shows, and its links (``classify``)."""
+
+    triage: Triage
+    presentation: Presentation
+    links: Links
 
 
 class Reason(StrEnum):
@@ -211,61 +239,67 @@ def assemble_steps(
     return tuple(dict.fromkeys(steps))
 
 
-def decide(classification: Classification, settings: Settings) -> Decision:
+def decide(triage: Triage, settings: Settings) -> Decision:
     """Whether this finding is emailed under the settings, and why not."""
-    if classification.severity < settings.threshold:
+    if triage.severity < settings.threshold:
         return Decision(False, Reason.BELOW_THRESHOLD)
-    if classification.suppressed_by:
-        return Decision(False, Reason.SUPPRESSED, classification.suppressed_by)
-    if classification.archived:  # the service may still email it if it recurred
+    if triage.suppressed_by:
+        return Decision(False, Reason.SUPPRESSED, triage.suppressed_by)
+    if triage.archived:  # the service may still email it if it recurred
         return Decision(False, Reason.ARCHIVED)
-    if classification.is_sample and not settings.include_samples:
+    if triage.is_sample and not settings.include_samples:
         return Decision(False, Reason.SAMPLE_EXCLUDED)
     return Decision(True, Reason.NOTIFY)
 
 
-def classify(finding: Finding, settings: Settings) -> Classification:
-    """Triage one finding the way an experienced responder would."""
+def assess(finding: Finding, settings: Settings) -> Triage:
+    """The triage facts of one finding: all the triage function needs (no email is built)."""
     parts = parse_type(finding.type)
-    purpose_key = canonical_purpose(parts.purpose)
     resource = finding.resource or Resource()
     service = finding.service or Service()
     action = service.action or Action()
-    band = band_for(finding.severity, settings.bands)
-    playbook = choose_playbook(parts, resource.resource_type)
-    action_type = (action.action_type or "").strip() or None
-    direction = _direction(action.network_connection_action)
-    role = service.resource_role if service.resource_role in ("TARGET", "ACTOR") else None
-    safe_type = finding.type if SAFE_TYPE.fullmatch(finding.type) else None
-    region = finding.region if SAFE_REGION.fullmatch(finding.region) else None
-    finding_id = finding.id if SAFE_ID.fullmatch(finding.id) else None
-    detector = service.detector_id if service.detector_id and SAFE_ID.fullmatch(service.detector_id) else None
-    resource_facts = _resource_facts(resource, role)
-    purpose = guidance.PURPOSES.get(purpose_key or "", guidance.UNKNOWN_PURPOSE)
-    return Classification(
+    return Triage(
         finding_id=finding.id,
         finding_type=finding.type,
-        safe_type=safe_type,
+        safe_type=finding.type if SAFE_TYPE.fullmatch(finding.type) else None,
         parts=parts,
-        purpose_key=purpose_key,
+        purpose_key=canonical_purpose(parts.purpose),
         severity=finding.severity,
-        band=band,
-        playbook=playbook,
-        action_type=action_type,
-        direction=direction,
-        resource_role=role,
+        band=band_for(finding.severity, settings.bands),
+        action_type=(action.action_type or "").strip() or None,
         resource_type=resource.resource_type,
-        resource_label=_resource_label(resource),
         account_id=finding.account_id,
         region=finding.region,
-        title=finding.title,
-        description=finding.description,
         is_sample=service.is_sample,
         archived=bool(service.archived),
         count=service.count,
+        updated_at=finding.updated_at,
+        suppressed_by=suppressed_by(finding, settings),
+    )
+
+
+def classify(finding: Finding, settings: Settings) -> Classification:
+    """Triage one finding the way an experienced responder would, and what its email shows."""
+    t = assess(finding, settings)
+    parts = t.parts
+    resource = finding.resource or Resource()
+    service = finding.service or Service()
+    action = service.action or Action()
+    playbook = choose_playbook(parts, t.resource_type)
+    direction = _direction(action.network_connection_action)
+    role = service.resource_role if service.resource_role in ("TARGET", "ACTOR") else None
+    region = finding.region if SAFE_REGION.fullmatch(finding.region) else None
+    finding_id = finding.id if SAFE_ID.fullmatch(finding.id) else None
+    detector = service.detector_id if service.detector_id and SAFE_ID.fullmatch(service.detector_id) else None
+    purpose = guidance.PURPOSES.get(t.purpose_key or "", guidance.UNKNOWN_PURPOSE)
+    presentation = Presentation(
+        title=finding.title,
+        playbook=playbook,
+        direction=direction,
+        resource_role=role,
+        resource_label=_resource_label(resource),
         first_seen=service.event_first_seen,
         last_seen=service.event_last_seen,
-        updated_at=finding.updated_at,
         overview=_facts(
             ("f.type", finding.type),
             ("f.purpose", parts.purpose),
@@ -280,8 +314,8 @@ def classify(finding: Finding, settings: Settings) -> Classification:
             ("f.finding_id", finding.id),
             ("f.description", finding.description),
         ),
-        resource_facts=resource_facts,
-        action_facts=_action_facts(action, action_type),
+        resource_facts=_resource_facts(resource, role),
+        action_facts=_action_facts(action, t.action_type),
         evidence_facts=_evidence_facts(service),
         frequency_facts=_facts(
             ("f.count", service.count),
@@ -291,21 +325,23 @@ def classify(finding: Finding, settings: Settings) -> Classification:
             ("f.updated", finding.updated_at),
         ),
         steps=assemble_steps(
-            band=band,
+            band=t.band,
             finding_type=finding.type,
-            purpose_key=purpose_key,
+            purpose_key=t.purpose_key,
             playbook=playbook,
-            action_type=action_type,
+            action_type=t.action_type,
             direction=direction,
             resource_role=role,
         ),
+    )
+    links = Links(
         archive_command=_cli("archive-findings", detector, finding_id, region),
         export_command=_cli("get-findings", detector, finding_id, region)
         + f" > guardduty-finding-{finding_id or 'FINDING_ID'}.json",
         console_url=_console_url(finding.partition, region, finding_id),
         docs_url=f"{guidance.DOCS_BASE}{guidance.PLAYBOOKS[playbook].doc_slug}.html",
-        suppressed_by=suppressed_by(finding, settings),
     )
+    return Classification(t, presentation, links)
 
 
 # --- helpers -------------------------------------------------------------------

@@ -38,29 +38,35 @@ UNRECOGNISED_TYPE: Final = "UnrecognisedFindingType"  # as in the subject of a t
 
 
 def minimal(c: Classification, locale: Locale) -> Classification:
-    """``c`` reduced to its validated identifiers, with "details could not be shown" as its title."""
-    finding_type = c.safe_type or UNRECOGNISED_TYPE
-    finding_id = c.finding_id if SAFE_ID.fullmatch(c.finding_id) else UNKNOWN
-    account = c.account_id if SAFE_ACCOUNT.fullmatch(c.account_id) else UNKNOWN
-    region = c.region if SAFE_REGION.fullmatch(c.region) else UNKNOWN
+    """``c`` reduced to its validated identifiers, with "details could not be shown" as its title.
+
+    Its links are kept: they are built from validated identifiers only.
+    """
+    t = c.triage
+    finding_type = t.safe_type or UNRECOGNISED_TYPE
+    finding_id = t.finding_id if SAFE_ID.fullmatch(t.finding_id) else UNKNOWN
+    account = t.account_id if SAFE_ACCOUNT.fullmatch(t.account_id) else UNKNOWN
+    region = t.region if SAFE_REGION.fullmatch(t.region) else UNKNOWN
     # An action type that is not an identifier is hidden, but the email must not then claim
     # the finding has no action at all (render says so for a finding without one).
-    action_type = c.action_type if c.action_type is None or c.action_type.isidentifier() else "UNKNOWN"
-    return replace(
-        c,
+    action_type = t.action_type if t.action_type is None or t.action_type.isidentifier() else "UNKNOWN"
+    triage = replace(
+        t,
         finding_id=finding_id,
         finding_type=finding_type,
-        parts=parse_type(c.safe_type or ""),
+        parts=parse_type(t.safe_type or ""),
         action_type=action_type,
         resource_type=None,
-        resource_label=None,
         account_id=account,
         region=region,
+        updated_at=None,
+    )
+    presentation = replace(
+        c.presentation,
+        resource_label=None,
         title=message("v.details_unavailable", locale.lang),
-        description=None,
         first_seen=None,
         last_seen=None,
-        updated_at=None,
         overview=(
             Fact("f.type", finding_type),
             Fact("f.account", account),
@@ -72,6 +78,7 @@ def minimal(c: Classification, locale: Locale) -> Classification:
         evidence_facts=(),
         frequency_facts=(),
     )
+    return Classification(triage, presentation, c.links)
 
 
 T = TypeVar("T")

@@ -68,37 +68,44 @@ T = TypeVar("T")
 
 
 def _entry(c: Classification, update: UpdateDecision | None, locale: Locale) -> Entry:
+    t, shows = c.triage, c.presentation
     # The urgency line is the same for a whole band; the next steps are specific.
     tr = translator(locale.lang)
     marker = message("l.truncated", locale.lang)
-    specific = tuple(tr(step) for step in c.steps[1:] if step)[:SHORT_STEPS]
+    specific = tuple(tr(step) for step in shows.steps[1:] if step)[:SHORT_STEPS]
     return Entry(
-        band=c.band,
-        colour=BAND_COLOURS[c.band],
-        severity=f"{c.severity:.1f}",
-        finding_id=shown(c.finding_id, FIELD_LIMIT, marker=marker),
-        resource=shown(c.resource_label or c.resource_type or "?", FIELD_LIMIT, marker=marker),
-        account=shown(c.account_id, 20, marker=marker),
-        region=shown(c.region, 30, marker=marker),
-        first_seen=when(c.first_seen, locale) if c.first_seen else "?",
-        last_seen=when(c.last_seen, locale) if c.last_seen else "?",
-        count=str(c.count) if c.count is not None else "?",
-        title=shown(c.title or "", FIELD_LIMIT, marker=marker),
+        band=t.band,
+        colour=BAND_COLOURS[t.band],
+        severity=f"{t.severity:.1f}",
+        finding_id=shown(t.finding_id, FIELD_LIMIT, marker=marker),
+        resource=shown(shows.resource_label or t.resource_type or "?", FIELD_LIMIT, marker=marker),
+        account=shown(t.account_id, 20, marker=marker),
+        region=shown(t.region, 30, marker=marker),
+        first_seen=when(shows.first_seen, locale) if shows.first_seen else "?",
+        last_seen=when(shows.last_seen, locale) if shows.last_seen else "?",
+        count=str(t.count) if t.count is not None else "?",
+        title=shown(shows.title or "", FIELD_LIMIT, marker=marker),
         note=update_note(c, update, locale),
-        console_url=c.console_url,
+        console_url=c.links.console_url,
         steps=specific,
     )
+
+
+def _severest_first(item: Item) -> tuple[float, str, str]:
+    """Most severe first, then by resource and finding id (a stable order for equal severities)."""
+    c = item[0]
+    return (-c.triage.severity, c.presentation.resource_label or "", c.triage.finding_id)
 
 
 def group(items: Sequence[Item], locale: Locale = ENGLISH) -> list[Group]:
     """Findings grouped by type, most severe group first, most severe finding first."""
     by_type: dict[str, list[Item]] = defaultdict(list)
     for item in items:
-        by_type[item[0].finding_type].append(item)
+        by_type[item[0].triage.finding_type].append(item)
     groups = []
     for members in by_type.values():
-        members.sort(key=lambda item: (-item[0].severity, item[0].resource_label or "", item[0].finding_id))
-        top = members[0][0]
+        members.sort(key=_severest_first)
+        top = members[0][0].triage
         entries = tuple(_entry(c, update, locale) for c, update in members)
         # One type per group: shown once, from the group's own (raw, attacker-controlled) type.
         marker = message("l.truncated", locale.lang)
@@ -112,9 +119,9 @@ def _subject_line(
     findings: Sequence[Classification], kind: Kind, lang: str, *, found: str, band_item: Callable[[str, int], str]
 ) -> str:
     """``[GuardDuty <kind>] [<sample>] <found>: <band counts>``: the words of ``lang``."""
-    counts = {band: sum(c.band == band for c in findings) for band in Band}
+    counts = {band: sum(c.triage.band == band for c in findings) for band in Band}
     summary = ", ".join(band_item(band, n) for band, n in counts.items() if n)
-    samples = f" [{message('s.sample', lang)}]" if findings and all(c.is_sample for c in findings) else ""
+    samples = f" [{message('s.sample', lang)}]" if findings and all(c.triage.is_sample for c in findings) else ""
     return f"[GuardDuty {message(f's.{kind.lower()}', lang)}]{samples} {found}: {summary}"
 
 

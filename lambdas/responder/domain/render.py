@@ -78,17 +78,18 @@ class Email:
 def _subject_line(c: Classification, update: UpdateDecision | None, lang: str, *, band: str, limit: int) -> str:
     """``[GuardDuty <band> 8.0] Type resource account region`` from validated parts only,
     the optional parts kept in priority order while they fit in ``limit``."""
-    head = f"[GuardDuty {band} {c.severity:.1f}]"
+    t = c.triage
+    head = f"[GuardDuty {band} {t.severity:.1f}]"
     if update is not None and update.reason in AGAIN:
         head = f"[{message('s.update', lang)}] " + head
-    if c.is_sample:
+    if t.is_sample:
         head = f"[{message('s.sample', lang)}] " + head
-    account = c.account_id if SAFE_ACCOUNT.fullmatch(c.account_id) else None
-    region = c.region if SAFE_REGION.fullmatch(c.region) else None
+    account = t.account_id if SAFE_ACCOUNT.fullmatch(t.account_id) else None
+    region = t.region if SAFE_REGION.fullmatch(t.region) else None
     # Validated identifiers may still be URLs, hosts or path-shaped (a container named
     # https://evil.example/x@y, a type ./login.example): the one cleaning path, no path exemption.
-    kind = shown(c.safe_type or "UnrecognisedFindingType", MAX_SUBJECT, finding_type=True)[: limit - len(head) - 1]
-    label = shown(c.resource_label, MAX_SUBJECT) if c.resource_label else None
+    kind = shown(t.safe_type or "UnrecognisedFindingType", MAX_SUBJECT, finding_type=True)[: limit - len(head) - 1]
+    label = shown(c.presentation.resource_label, MAX_SUBJECT) if c.presentation.resource_label else None
     optional = {"account": account, "label": label, "region": region}
     kept: dict[str, str] = {}
     length = len(head) + 1 + len(kind)
@@ -102,7 +103,7 @@ def _subject_line(c: Classification, update: UpdateDecision | None, lang: str, *
 
 def subject(c: Classification, update: UpdateDecision | None = None) -> str:
     """``[GuardDuty HIGH 8.0] Type resource account region``: the ASCII subject (SNS, and SES in English)."""
-    return safe_subject(_subject_line(c, update, "en", band=c.band.upper(), limit=MAX_SUBJECT))
+    return safe_subject(_subject_line(c, update, "en", band=c.triage.band.upper(), limit=MAX_SUBJECT))
 
 
 def local_subject(c: Classification, locale: Locale, update: UpdateDecision | None = None) -> str | None:
@@ -112,7 +113,7 @@ def local_subject(c: Classification, locale: Locale, update: UpdateDecision | No
     """
     if locale.lang == "en":
         return None
-    band = message(f"band.{c.band}", locale.lang)
+    band = message(f"band.{c.triage.band}", locale.lang)
     return safe_local_subject(_subject_line(c, update, locale.lang, band=band, limit=MAX_LOCAL_SUBJECT))
 
 
@@ -195,9 +196,9 @@ def update_note(c: Classification, update: UpdateDecision | None, locale: Locale
     first_emailed = update.previous.first_notified_at
     return message(f"u.{update.reason}", lang).format(
         old=message(f"band.{update.previous.band}", lang),
-        new=message(f"band.{c.band}", lang),
-        count=c.count if c.count is not None else "?",
-        first=when(c.first_seen or first_emailed.isoformat(), locale),
+        new=message(f"band.{c.triage.band}", lang),
+        count=c.triage.count if c.triage.count is not None else "?",
+        first=when(c.presentation.first_seen or first_emailed.isoformat(), locale),
         emailed=first_emailed.strftime("%Y-%m-%d %H:%M UTC") + _in_zone(first_emailed, locale.zone),
     )
 
@@ -205,55 +206,56 @@ def update_note(c: Classification, update: UpdateDecision | None, locale: Locale
 def _context(
     c: Classification, locale: Locale, limit: int, desc_limit: int, update: UpdateDecision | None = None
 ) -> dict[str, object]:
+    t, shows, links = c.triage, c.presentation, c.links
     lang = locale.lang
     tr = translator(lang)
-    band_name = message(f"band.{c.band}", lang)
+    band_name = message(f"band.{t.band}", lang)
     how_bad = [
         (message("f.band", lang), band_name),
-        (message("f.severity", lang), f"{c.severity:.1f}"),
+        (message("f.severity", lang), f"{t.severity:.1f}"),
     ]
     if note := update_note(c, update, locale):
         how_bad.append((message("f.update", lang), note))
-    if c.title:
-        how_bad.append((message("f.title", lang), shown(c.title, limit, marker=message("l.truncated", lang))))
-    if c.is_sample:
+    if shows.title:
+        how_bad.append((message("f.title", lang), shown(shows.title, limit, marker=message("l.truncated", lang))))
+    if t.is_sample:
         how_bad.append((message("f.sample", lang), message("v.sample", lang)))
-    if c.archived:
+    if t.archived:
         how_bad.append((message("f.archived", lang), message("v.yes", lang)))
-    action_rows = _rows(c.action_facts, locale, limit, desc_limit)
-    if not c.action_type:
+    action_rows = _rows(shows.action_facts, locale, limit, desc_limit)
+    if not t.action_type:
         action_rows.insert(0, (message("f.action_type", lang), message("v.no_action", lang)))
     sections = [
         ("h.how_bad", how_bad),
-        ("h.what", _rows(c.overview, locale, limit, desc_limit)),
-        ("h.resource", _rows(c.resource_facts, locale, limit, desc_limit)),
+        ("h.what", _rows(shows.overview, locale, limit, desc_limit)),
+        ("h.resource", _rows(shows.resource_facts, locale, limit, desc_limit)),
         ("h.happened", action_rows),
-        ("h.evidence", _rows(c.evidence_facts, locale, limit, desc_limit)),
-        ("h.how_often", _rows(c.frequency_facts, locale, limit, desc_limit)),
+        ("h.evidence", _rows(shows.evidence_facts, locale, limit, desc_limit)),
+        ("h.how_often", _rows(shows.frequency_facts, locale, limit, desc_limit)),
     ]
     return {
         "lang": lang,
         "font_family": FONT_STACKS[lang],
-        "band": c.band,
+        "band": t.band,
         "band_name": band_name,
-        "colour": BAND_COLOURS[c.band],
+        "colour": BAND_COLOURS[t.band],
         "link_colour": LINK_COLOUR,
-        "severity": f"{c.severity:.1f}",
+        "severity": f"{t.severity:.1f}",
         "sections": [(message(key, lang), rows) for key, rows in sections if rows],
         "h_todo": message("h.todo", lang),
-        "steps": [tr(step) for step in c.steps],
+        "steps": [tr(step) for step in shows.steps],
         "h_aftercare": message("h.aftercare", lang),
         "archive_note": tr(ARCHIVE_NOTE),
         "archive_label": message("f.archive_cmd", lang),
-        "archive_command": c.archive_command,
+        "archive_command": links.archive_command,
         "export_note": tr(EXPORT_NOTE),
         "export_label": message("f.export_cmd", lang),
-        "export_command": c.export_command,
+        "export_command": links.export_command,
         "h_links": message("h.links", lang),
         "console_label": message("f.console", lang),
-        "console_url": c.console_url,
+        "console_url": links.console_url,
         "docs_label": message("f.docs", lang),
-        "docs_url": c.docs_url,
+        "docs_url": links.docs_url,
         "footer": message("l.footer", lang),
     }
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from responder.domain.classify import Classification
+from responder.domain.classify import Triage
 from responder.domain.settings import Band
 
 
@@ -55,7 +55,7 @@ class UpdateDecision:
 
 
 def decide_update(
-    c: Classification, previous: FindingState | None, *, now: datetime, renotify_after: timedelta | None
+    c: Triage, previous: FindingState | None, *, now: datetime, renotify_after: timedelta | None
 ) -> UpdateDecision:
     """The update rule, given what was last emailed about this finding (``None``: never)."""
     if previous is None:
