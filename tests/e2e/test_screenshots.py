@@ -65,7 +65,7 @@ def test_a_japanese_email_renders_with_a_japanese_font(tmp_path):
     ja = Settings(language="ja")
     page = tmp_path / "ja.html"
     c = classify(finding_from("events/UnauthorizedAccess_EC2_TorClient.json"), ja)
-    page.write_text(render(c, "ja", zone=ja.display_zone).html, encoding="utf-8")
+    page.write_text(render(c, ja.locale).html, encoding="utf-8")
     [shot] = screenshots([page])
     assert shot.blocked_requests == []
     assert not shot.blank
