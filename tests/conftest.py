@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from responder.models import Finding, GuardDutyEvent
-from responder.settings import Settings
+from responder.domain.models import Finding, GuardDutyEvent
+from responder.domain.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
