@@ -205,10 +205,10 @@ def _email(name: str, form: str, lang: str) -> Email:
     settings = Settings(language=lang)
     c = classify(finding_from(FIXTURES / "hostile" / f"{name}.json"), settings)
     if form == "single":
-        return render(c, lang, zone=settings.display_zone)
+        return render(c, settings.locale)
     # A benign neighbour makes it a real grouped email (and checks the hostile one cannot spill over).
     benign = classify(finding_from("events/UnauthorizedAccess_EC2_SSHBruteForce.json"), settings)
-    return render_digest([(c, None), (benign, None)], kind="ALERTS", lang=lang, zone=settings.display_zone)
+    return render_digest([(c, None), (benign, None)], kind="ALERTS", locale=settings.locale)
 
 
 def _shown_parts(email: Email) -> list[str]:
