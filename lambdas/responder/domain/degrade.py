@@ -25,10 +25,10 @@ from responder.domain.classify import (
     SAFE_ID,
     SAFE_REGION,
     Classification,
-    Fact,
     parse_type,
 )
 from responder.domain.digest import Item, Kind, render_digest
+from responder.domain.facts import Fact
 from responder.domain.i18n import Locale
 from responder.domain.render import Email, render
 from responder.domain.updates import UpdateDecision

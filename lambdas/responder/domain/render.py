@@ -18,11 +18,12 @@ from functools import cache
 from typing import TYPE_CHECKING, Final
 
 from responder.domain.catalog import message
-from responder.domain.classify import SAFE_ACCOUNT, SAFE_REGION, Classification, Fact
+from responder.domain.classify import SAFE_ACCOUNT, SAFE_REGION, Classification
 from responder.domain.cleaning import (
     INVISIBLE,
     shown,
 )
+from responder.domain.facts import Fact
 from responder.domain.guidance import ARCHIVE_NOTE, EXPORT_NOTE
 from responder.domain.i18n import Locale, translator
 from responder.domain.settings import Band
