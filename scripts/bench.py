@@ -95,7 +95,7 @@ def throughput() -> tuple[float, float, float, float, float]:
     ours = _rate(lambda finding: render(classify(finding, settings)), findings)
     with_parse = _rate(lambda event: render(classify(parse_event(event).detail, settings)), events)  # type: ignore[union-attr]
     baseline = _rate(lambda event: json.dumps(event, indent=2), events)
-    ja = _rate(lambda finding: render(classify(finding, japanese), "ja", zone=japanese.display_zone), findings)
+    ja = _rate(lambda finding: render(classify(finding, japanese), japanese.locale), findings)
     digest = _rate(lambda _all: render_digest([(classify(f, settings), None) for f in findings]), [findings])
     return ours, with_parse, baseline, ja, digest * len(findings)
 
@@ -104,23 +104,28 @@ def import_times(modules: list[str]) -> dict[str, float]:
     """Median wall time (ms) to import each module in a fresh interpreter, as deployed.
 
     The modules take turns, run after run, so a slow moment on a shared machine weighs on all
-    of them alike; bytecode caches are warm, as in a Lambda asset that ships none (Python
-    compiles once per sandbox, and the boto3 baseline pays the same).
+    of them alike. Bytecode caches are warm for every module alike, ours and boto3's: the
+    warm-up run writes them under a fresh ``PYTHONPYCACHEPREFIX``, whatever
+    ``PYTHONDONTWRITEBYTECODE`` says (with it set and a source newer than its cache, each run
+    would compile that module again, and the figures would depend on the checkout's state).
     """
     env = {**os.environ, **DEPLOYED_ENV, "PYTHONPATH": str(ROOT / "lambdas")}
-    env.pop("POWERTOOLS_TRACE_DISABLED", None)
+    for name in ("POWERTOOLS_TRACE_DISABLED", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(name, None)
 
     def once(module: str) -> float:
         code = f"import time; t = time.perf_counter(); import {module}; print((time.perf_counter() - t) * 1000)"
         done = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
         return float(done.stdout)
 
-    for module in modules:  # warm caches
-        once(module)
     samples: dict[str, list[float]] = {module: [] for module in modules}
-    for _ in range(RUNS):
-        for module in modules:
-            samples[module].append(once(module))
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as cache:
+        env["PYTHONPYCACHEPREFIX"] = cache
+        for module in modules:  # warm caches
+            once(module)
+        for _ in range(RUNS):
+            for module in modules:
+                samples[module].append(once(module))
     return {module: statistics.median(times) for module, times in samples.items()}
 
 

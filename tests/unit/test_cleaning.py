@@ -467,3 +467,68 @@ def test_hostile_input_costs_linear_time():
         start = time.perf_counter()
         defang(value)
         assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("写真。jpg", "写真[.]jpg"),  # a Latin label after it: a host's dot
+        ("evil。com", "evil[.]com"),
+        ("東京。com。次へ", "東京[.]com[.]次へ"),  # each stop with Latin on one side
+        ("請求書｡東京", "請求書｡東京"),  # U+FF61 (NFKC: U+3002) between two Japanese words: a sentence stop
+        ("確認しました。次へ", "確認しました。次へ"),
+    ],
+)
+def test_an_ideographic_full_stop_is_a_dot_unless_it_ends_a_japanese_sentence(raw, expected):
+    # Given U+3002 (or U+FF61) after a host label, or between two Japanese characters
+    # When defanged / Then it is a host's dot, except between two Japanese characters
+    assert defang(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Chrome/120.0.0.0", "Chrome/120.0.0.0"),  # a product token at the start
+        ("curl (aws-cli/2.0.1.2)", "curl (aws-cli/2.0.1.2)"),  # after a bracket
+        ("x" * 40 + "Chrome/120.0.0.0", "x" * 40 + "Chrome/120.0.0[.]0"),  # inside a long word: no product
+    ],
+)
+def test_a_user_agent_version_reads_as_written_only_after_a_product_token(raw, expected):
+    # Given a version after a product name, at the start, after a bracket, or at the end of a
+    # word longer than a product name (where only the last characters are looked at)
+    # When defanged / Then only a real product token keeps its version readable
+    assert defang(raw) == expected
+
+
+# Default_Ignorable_Code_Point (Unicode DerivedCoreProperties.txt, stable since 5.2 but for
+# U+180F, added in 14.0): the characters a renderer may draw as nothing. Written out here so the
+# test does not trust the implementation's own list.
+DEFAULT_IGNORABLE = (
+    *((0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5)),
+    *((0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164)),
+    *((0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3)),
+    *((0x1D173, 0x1D17A), (0xE0000, 0xE0FFF)),
+)
+
+
+def test_every_invisible_code_point_and_only_those_become_markers():
+    # Given every code point of this interpreter's Unicode, each between two letters
+    import sys
+    import unicodedata
+
+    from responder.domain.cleaning import INVISIBLE, visible_marker
+
+    def invisible(char: str) -> bool:
+        """A control, format, surrogate, private-use, unassigned or default-ignorable character
+        (tab, CR and LF are line structure)."""
+        code = ord(char)
+        return char not in "\t\n\r" and (
+            unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn"}
+            or any(first <= code <= last for first, last in DEFAULT_IGNORABLE)
+        )
+
+    chars = [chr(code) for code in range(sys.maxunicode + 1)]
+    # When the cleaning's class replaces what it finds (as clean does, on the whole text at once)
+    marked = INVISIBLE.sub(visible_marker, "".join(f"a{char}" for char in chars))
+    # Then exactly the invisible ones are markers, everything else is kept as written
+    assert marked == "".join(f"a{visible_marker(char) if invisible(char) else char}" for char in chars)

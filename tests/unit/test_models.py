@@ -190,3 +190,41 @@ def test_boolean_severity_is_refused():
 def test_integer_and_float_severities_are_accepted(severity):
     parsed = parse_event(minimal_event(severity=severity))
     assert parsed is not None and parsed.detail.severity == float(severity)
+
+
+def test_the_envelope_keeps_the_fields_of_powertools_eventbridge_model():
+    # Given Powertools' EventBridge envelope, which GuardDutyEvent mirrors without importing it
+    from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
+    # When their fields are compared / Then the same names, in the same order, under the same aliases
+    def fields(model: type) -> list[tuple[str, str | None]]:
+        return [(name, info.alias) for name, info in model.model_fields.items()]
+
+    assert fields(GuardDutyEvent) == fields(EventBridgeModel)
+    # And GuardDutyEvent requires only what the product needs from the envelope
+    required = {name for name, info in GuardDutyEvent.model_fields.items() if info.is_required()}
+    assert required == {"source", "detail_type", "detail"}
+
+
+def test_importing_the_models_loads_no_parser_and_evaluates_no_annotation_strings():
+    # Given a fresh interpreter (the notifier's cold start imports the models)
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import responder
+
+    env = {**os.environ, "PYTHONPATH": str(Path(responder.__file__).parents[1])}
+    code = (
+        "import sys, pydantic\n"
+        "from responder.domain import models\n"
+        "classes = [c for c in vars(models).values() if isinstance(c, type) and issubclass(c, pydantic.BaseModel)]\n"
+        "print('aws_lambda_powertools.utilities.parser' in sys.modules)\n"
+        "print(any(isinstance(a, str) for c in classes for a in c.__dict__.get('__annotations__', {}).values()))\n"
+    )
+    # When the models are imported
+    done = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    # Then Powertools' parser utility is not loaded, and no field annotation is a string for
+    # pydantic to evaluate (both cost cold-start time)
+    assert done.stdout.split() == ["False", "False"]
