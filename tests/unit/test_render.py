@@ -224,43 +224,6 @@ def test_defang(raw, indicator, expected):
     assert defang(raw, indicator=indicator) == expected
 
 
-# Default_Ignorable_Code_Point (Unicode DerivedCoreProperties.txt, stable since 5.2 but for
-# U+180F, added in 14.0): the characters a renderer may draw as nothing. Written out here so the
-# test does not trust the implementation's own list.
-DEFAULT_IGNORABLE = (
-    *((0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5)),
-    *((0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164)),
-    *((0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3)),
-    *((0x1D173, 0x1D17A), (0xE0000, 0xE0FFF)),
-)
-
-
-def invisible(char: str) -> bool:
-    """Whether a reader could miss ``char``: a control, format, surrogate, private-use or
-    unassigned character, or a default-ignorable one (tab, CR and LF are line structure)."""
-    import unicodedata
-
-    if char in "\t\n\r":
-        return False
-    code = ord(char)
-    return unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn"} or any(
-        first <= code <= last for first, last in DEFAULT_IGNORABLE
-    )
-
-
-def test_invisible_character_class_matches_unicode_categories_and_default_ignorables():
-    # Given every code point of this interpreter's Unicode / Then the invisible class is exactly
-    # the hidden categories and the default-ignorable code points (Hangul fillers, variation
-    # selectors, the combining grapheme joiner ... are printable, yet draw as nothing)
-    import sys
-
-    from responder.domain.cleaning import INVISIBLE
-
-    for code in range(sys.maxunicode + 1):
-        char = chr(code)
-        assert bool(INVISIBLE.fullmatch(char)) == invisible(char), hex(code)
-
-
 def test_clean_marks_controls_and_bidi_and_bounds():
     # Invisible characters are replaced by a visible marker, never silently removed (issue 10).
     assert clean("a\r\nb\tc\x00d\u202ee\u200bf", 100) == "a b c[U+0000]d[U+202E]e[U+200B]f"

@@ -60,10 +60,6 @@ class CategoryClass:
     few printable default-ignorables are one regex class, searched only in non-ASCII text.
     """
 
-    def fullmatch(self, text: str) -> bool:
-        """Whether ``text`` is one character of the class (as ``re.Pattern.fullmatch``)."""
-        return len(text) == 1 and _hidden(text)
-
     def sub(self, repl: str | Callable[[str], str], text: str) -> str:
         """``text`` with each character of the class replaced by ``repl`` (or ``repl(char)``)."""
         if _printable(text) or _printable(text.replace("\n", "").replace("\t", "").replace("\r", "")):
