@@ -511,21 +511,23 @@ DEFAULT_IGNORABLE = (
 )
 
 
+def invisible(char: str) -> bool:
+    """A control, format, surrogate, private-use, unassigned or default-ignorable character
+    (tab, CR and LF are line structure)."""
+    import unicodedata
+
+    code = ord(char)
+    return char not in "\t\n\r" and (
+        unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn"}
+        or any(first <= code <= last for first, last in DEFAULT_IGNORABLE)
+    )
+
+
 def test_every_invisible_code_point_and_only_those_become_markers():
     # Given every code point of this interpreter's Unicode, each between two letters
     import sys
-    import unicodedata
 
     from responder.domain.cleaning import INVISIBLE, visible_marker
-
-    def invisible(char: str) -> bool:
-        """A control, format, surrogate, private-use, unassigned or default-ignorable character
-        (tab, CR and LF are line structure)."""
-        code = ord(char)
-        return char not in "\t\n\r" and (
-            unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn"}
-            or any(first <= code <= last for first, last in DEFAULT_IGNORABLE)
-        )
 
     chars = [chr(code) for code in range(sys.maxunicode + 1)]
     # When the cleaning's class replaces what it finds (as clean does, on the whole text at once)

@@ -279,7 +279,7 @@ def test_a_non_ascii_host_is_shown_as_punycode(label, tld, dot, form):
     # Given a host with a non-ASCII (homoglyph, IDN) label, written with any full stop
     import unicodedata
 
-    from tests.unit.test_render import invisible
+    from tests.unit.test_cleaning import invisible
 
     normal = unicodedata.normalize("NFKC", label)  # what is matched (Ŀ reads L and a middle dot)
     assume(not normal.isascii() and all(unicodedata.category(char)[0] == "L" for char in normal))
@@ -296,7 +296,7 @@ def test_a_non_ascii_host_is_shown_as_punycode(label, tld, dot, form):
 def test_invisible_characters_are_replaced_by_visible_markers_everywhere(pieces, forced, form):
     # Given a value with invisible characters (controls, bidi, zero-width, tags, private use,
     # unassigned, fillers, variation selectors)
-    from tests.unit.test_render import invisible
+    from tests.unit.test_cleaning import invisible
 
     value = "v" + forced + "".join(pieces)
     parts = _emails(*form, **_places(value))

@@ -767,7 +767,7 @@ def probe_finding(stack: StackInfo, region: str, *, finding_id: str, now: dateti
 def probe_message(stack: StackInfo, region: str, *, finding_id: str, now: datetime) -> tuple[str, Prepared]:
     """The queue message of the test finding (what triage would queue) and its email as rendered."""
     from responder.app.service import prepare  # noqa: PLC0415
-    from responder.domain.models import Finding  # noqa: PLC0415 (pydantic and jinja2 only with --send-test)
+    from responder.domain.models import Finding  # noqa: PLC0415 (pydantic and jinja2 only with --send-test
     from responder.domain.routing import delivery_key, encode  # noqa: PLC0415
     from responder.domain.settings import Settings  # noqa: PLC0415
     from responder.domain.updates import UpdateDecision, UpdateReason  # noqa: PLC0415

@@ -21,8 +21,10 @@ from urllib.parse import quote
 from responder.domain import guidance
 from responder.domain.evidence import action_facts, connection_direction, evidence_facts
 from responder.domain.facts import Fact, labelled
-from responder.domain.models import Action, Finding, Resource, Service
+from responder.domain.models import Finding
+from responder.domain.resource_models import Resource
 from responder.domain.resources import resource_facts, resource_label
+from responder.domain.service_models import Action, Service
 from responder.domain.settings import Band, Bands, Settings
 from responder.domain.suppression import suppressed_by
 

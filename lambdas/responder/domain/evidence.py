@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from responder.domain.facts import MAX_LIST_ITEMS, Fact, Msg, labelled
-from responder.domain.models import (
+from responder.domain.service_models import (
     Action,
     AwsApiCallAction,
     DnsRequestAction,

@@ -6,7 +6,7 @@ import re
 from typing import Final
 
 from responder.domain.facts import MAX_LIST_ITEMS, Fact, Msg, labelled
-from responder.domain.models import Resource
+from responder.domain.resource_models import Resource
 
 SAFE_RESOURCE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+=,/-]{0,79}$")
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from responder.domain.models import Finding, Resource, Tag
+from responder.domain.models import Finding
+from responder.domain.resource_models import Resource, Tag
 from responder.domain.settings import Settings
 
 
