@@ -115,6 +115,19 @@ class RdsDbUserDetails(Model):
     auth_method: Lenient[str] = None
 
 
+class EbsSnapshotDetails(Model):
+    snapshot_arn: Lenient[str] = None
+
+
+class Ec2ImageDetails(Model):
+    image_arn: Lenient[str] = None
+
+
+class RecoveryPointDetails(Model):
+    recovery_point_arn: Lenient[str] = None
+    backup_vault_name: Lenient[str] = None
+
+
 class Resource(Model):
     resource_type: Lenient[str] = None
     instance_details: Lenient[InstanceDetails] = None
@@ -127,3 +140,7 @@ class Resource(Model):
     lambda_details: Lenient[LambdaDetails] = None
     rds_db_instance_details: Lenient[RdsDbInstanceDetails] = None
     rds_db_user_details: Lenient[RdsDbUserDetails] = None
+    # Malware Protection for AWS Backup: the scanned artefact
+    ebs_snapshot_details: Lenient[EbsSnapshotDetails] = None
+    ec2_image_details: Lenient[Ec2ImageDetails] = None
+    recovery_point_details: Lenient[RecoveryPointDetails] = None
