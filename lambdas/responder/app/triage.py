@@ -11,6 +11,13 @@ be read or written, triage fails open: the finding is queued as if seen for the 
 without the table's exactly-once guard, and ``StateUnavailable`` is counted and logged. A
 retry may then queue it twice; the notifier's delivered-markers keep it to one email.
 Without a state table (``STATE_TABLE`` unset) every finding is new and queued every time.
+
+The update rule remembers incidents (``updates.incident_of``): a finding is its own, except that
+every finding about one S3 object, or one Backup artefact, is one incident, so the recipient gets
+one email for it. Malware Protection for S3 scan results (the stack routes them when
+``ObjectScanAlerts`` is yes) are read as the finding they stand for (``domain.scan_result``):
+threats found are an alert like any finding; a scan skipped or failed is a digest line only,
+whatever the threshold and the immediate band; a clean result is ignored.
 """
 
 from __future__ import annotations
@@ -29,20 +36,21 @@ from responder.adapters.once import EVERY_TIME, Guard, guard, table_failed
 from responder.adapters.queues import SqsQueues
 from responder.adapters.state import NO_STATE, StateStore, state_store
 from responder.app.settings import TriageSettings
-from responder.domain.classify import Reason, Triage, assess, decide
+from responder.domain import scan_result
+from responder.domain.classify import Decision, Reason, Triage, assess, decide
 from responder.domain.limits import MAX_DEPTH, too_deep
 from responder.domain.models import GuardDutyEvent
-from responder.domain.routing import Route, delivery_key, encode, route
-from responder.domain.updates import FindingState, UpdateReason, decide_update
+from responder.domain.routing import Route, encode, incident_delivery_key, route
+from responder.domain.updates import FindingState, Incident, IncidentKind, UpdateReason, decide_update, incident_of
 
 SOURCE: Final = "aws.guardduty"
 FINDING: Final = "GuardDuty Finding"
+SCAN_RESULT: Final = scan_result.DETAIL_TYPE  # read as the finding it stands for
 # Other GuardDuty detail-types on the same source: recognised, logged, not alerts.
 OTHER_DETAIL_TYPES: Final = frozenset(
     {
         "GuardDuty Runtime Protection Healthy",
         "GuardDuty Runtime Protection Unhealthy",
-        "GuardDuty Malware Protection Object Scan Result",
         "GuardDuty Malware Protection Resource Status Active",
         "GuardDuty Malware Protection Resource Status Warning",
         "GuardDuty Malware Protection Resource Status Error",
@@ -57,29 +65,59 @@ class InvalidEventError(ValueError):
     goes to the dead-letter queue instead of vanishing."""
 
 
-def parse_event(event: Any) -> GuardDutyEvent | None:
-    """The typed event, ``None`` for a recognised non-finding GuardDuty event.
+@dataclass(frozen=True)
+class Incoming:
+    """An event read as a finding: the typed event, the finding detail to queue (as GuardDuty
+    published it, or as ``scan_result`` wrote it for a scan result), and whether it is a notice
+    (a digest line only)."""
+
+    event: GuardDutyEvent
+    detail: dict[str, Any]
+    notice: bool = False
+
+
+def read_event(event: Any) -> Incoming | None:
+    """The event as a finding to triage, ``None`` for a recognised event that is no alert.
 
     Raises
     ------
     InvalidEventError
         For anything else, including a finding without id, type, severity, accountId or region,
-        and an event nested more than ``limits.MAX_DEPTH`` levels deep.
+        a scan result without account, Region, scan status, bucket or key, and an event nested
+        more than ``limits.MAX_DEPTH`` levels deep.
     """
     if not isinstance(event, dict):
         raise InvalidEventError("event is not a JSON object")
     source, detail_type = event.get("source"), event.get("detail-type")
     if source == SOURCE and detail_type in OTHER_DETAIL_TYPES:
         return None
-    if source != SOURCE or detail_type != FINDING:
+    if source != SOURCE or detail_type not in (FINDING, SCAN_RESULT):
         raise InvalidEventError("not a GuardDuty Finding event (source aws.guardduty, detail-type GuardDuty Finding)")
     # Measured iteratively before anything recursive (pydantic, json, our helpers) walks it.
     if too_deep(event):
         raise InvalidEventError(f"event nested more than {MAX_DEPTH} levels deep (GuardDuty findings use about 12)")
+    detail: Any = event.get("detail")
+    if detail_type == SCAN_RESULT:
+        try:
+            detail = scan_result.finding_detail(event)
+        except ValidationError as error:
+            raise InvalidEventError(f"malformed malware scan result: {validation_summary(error)}") from None
+        except scan_result.ScanResultError as error:
+            raise InvalidEventError(f"malformed malware scan result: {error}") from None
+        if detail is None:
+            return None  # no threat found
     try:
-        return GuardDutyEvent.model_validate(event)
+        parsed = GuardDutyEvent.model_validate({**event, "detail": detail})
     except ValidationError as error:
         raise InvalidEventError(f"malformed GuardDuty finding: {validation_summary(error)}") from None
+    return Incoming(parsed, detail, detail_type == SCAN_RESULT and parsed.detail.type in scan_result.NOTICES)
+
+
+def parse_event(event: Any) -> GuardDutyEvent | None:
+    """The typed event (a scan result carries the finding it stands for), ``None`` for a
+    recognised event that is no alert. Raises ``InvalidEventError`` as ``read_event``."""
+    incoming = read_event(event)
+    return None if incoming is None else incoming.event
 
 
 class Status(StrEnum):
@@ -134,27 +172,29 @@ class Responder:
         if context is not None:
             self.once.register_context(context)
         try:
-            parsed = parse_event(event)
+            incoming = read_event(event)
         except InvalidEventError as error:
             metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
             logger.error("rejected event", extra={"reason": str(error)})
             raise
-        if parsed is None:
+        if incoming is None:
             logger.info(
                 "ignored non-finding GuardDuty event", extra={"detail_type": str(event.get("detail-type"))[:100]}
             )
             metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=1)
             return Outcome(Status.IGNORED, NOT_A_FINDING)
-        c = assess(parsed.detail, self.settings)  # the triage facts: no email is built here
-        decision = decide(c, self.settings)
-        log_fields = log_fields_of(c)
+        finding = incoming.event.detail
+        c = assess(finding, self.settings)  # the triage facts: no email is built here
+        decision = _decide(c, incoming, self.settings)
+        incident = incident_of(finding)
+        log_fields = {**log_fields_of(c), "incident": incident.kind}
         count(c, "FindingsReceived")
         # An archived finding is published again only when it recurs: the state says so.
         state, once = self.state, self.once
         previous: FindingState | None = None
         if decision.notify or decision.reason is Reason.ARCHIVED:
             try:
-                previous = state.get(c.finding_id)
+                previous = _previous(state, incident, c.finding_id)
             except Exception as error:  # noqa: BLE001 (fail open: queueing matters more than the update rule)
                 self._state_unavailable(c, "get", error)
                 state, once = NO_STATE, EVERY_TIME  # neither written nor used as a guard while it fails
@@ -166,19 +206,19 @@ class Responder:
         renotify = timedelta(hours=self.settings.renotify_hours) if self.settings.renotify_hours else None
         update = decide_update(c, previous, now=now, renotify_after=renotify)
         if not update.notify:
-            self._remember(state, c, previous, now=now, notified=False)
+            self._remember(state, incident, c, previous, now=now, notified=False)
             reason = f"update_{update.reason}"
             logger.info("finding update skipped", extra={**log_fields, "reason": reason})
             count(c, "FindingsSkipped", reason=reason)
             return Outcome(Status.SKIPPED, reason, c.finding_id)
-        where = route(c.band, self.settings)
-        key = delivery_key(c.finding_id, c.updated_at or str(c.count))
-        body = encode(key, event["detail"], update)  # the finding as published: the notifier re-reads it
+        where = route(c.band, self.settings, digest_only=incoming.notice)
+        key = incident_delivery_key(incident, c.updated_at or str(c.count), previous)
+        body = encode(key, incoming.detail, update)  # the finding as published: the notifier re-reads it
         queue_url = self.settings.immediate_queue if where is Route.IMMEDIATE else self.settings.digest_queue
         request = {"key": key, "reason": update.reason, "route": where}
         if not self._queue(c, request, queue_url, body, once=once):
             state = NO_STATE  # the table just failed: do not wait on it again
-        self._remember(state, c, previous, now=now, notified=True)
+        self._remember(state, incident, c, previous, now=now, notified=True)
         logger.info("finding queued", extra={**log_fields, "route": where, "why": update.reason})
         count(c, "FindingsQueued", route=where)
         said = Reason.NOTIFY if update.reason is UpdateReason.FIRST else update.reason
@@ -212,6 +252,7 @@ class Responder:
     def _remember(
         self,
         state: StateStore,
+        incident: Incident,
         c: Triage,
         previous: FindingState | None,
         *,
@@ -223,7 +264,7 @@ class Responder:
             return
         try:
             state.put(
-                c.finding_id,
+                incident.key,
                 FindingState(
                     band=c.band if notified or previous is None else previous.band,
                     notified_at=now if notified or previous is None else previous.notified_at,
@@ -241,3 +282,22 @@ class Responder:
         fields = {**log_fields_of(c), "operation": operation, "error": type(error).__name__}
         logger.error("state table unavailable: deciding without it", extra=fields)
         metrics.add_metric(name="StateUnavailable", unit=MetricUnit.Count, value=1)
+
+
+def _decide(c: Triage, incoming: Incoming, settings: TriageSettings) -> Decision:
+    """``classify.decide``, except that a notice is not held to the threshold: it has no severity
+    of GuardDuty's to compare, and the operator asked for these lines (``ObjectScanAlerts``)."""
+    decision = decide(c, settings)
+    if incoming.notice and decision.reason is Reason.BELOW_THRESHOLD:
+        return decide(c, settings.model_copy(update={"threshold": 0.0}))
+    return decision
+
+
+def _previous(state: StateStore, incident: Incident, finding_id: str) -> FindingState | None:
+    """What was last emailed about the incident. An incident of several findings falls back to
+    its finding's own item, which a release before incidents wrote, so an upgrade emails no
+    finding twice."""
+    previous = state.get(incident.key)
+    if previous is None and incident.kind is not IncidentKind.FINDING:
+        previous = state.get(finding_id)
+    return previous

@@ -3,9 +3,10 @@
 Findings at or above the immediate band go to the immediate queue, which Lambda hands to
 the notifier in batches gathered for up to 45 seconds (infra/constants.py): one finding
 becomes one email, a storm becomes a few grouped emails. Lower findings go to the digest queue, read
-once per digest window. The message carries the finding exactly as GuardDuty published
-it (compressed: SQS messages are limited to 256 KiB, EventBridge events too) and why it
-is emailed, so the notifier renders the same email the preview shows.
+once per digest window, and so do notices that are never an alert (a skipped malware scan). The
+message carries the finding exactly as GuardDuty published it (compressed: SQS messages are
+limited to 256 KiB, EventBridge events too) and why it is emailed, so the notifier renders the
+same email the preview shows.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, Final
 
 from responder.domain.limits import MAX_DEPTH, too_deep
 from responder.domain.settings import Band, Settings
-from responder.domain.updates import FindingState, UpdateDecision, UpdateReason
+from responder.domain.updates import FindingState, Incident, IncidentKind, UpdateDecision, UpdateReason
 
 
 class Route(StrEnum):
@@ -42,8 +43,10 @@ class InvalidMessageError(ValueError):
     """A queue message we did not write, or that was damaged; it is retried, then dead-lettered."""
 
 
-def route(band: Band, settings: Settings) -> Route:
-    """``immediate`` at or above the immediate band, otherwise ``digest``."""
+def route(band: Band, settings: Settings, *, digest_only: bool = False) -> Route:
+    """``immediate`` at or above the immediate band, otherwise (and always for a notice) ``digest``."""
+    if digest_only:
+        return Route.DIGEST
     return Route.IMMEDIATE if band.rank >= settings.immediate_band.rank else Route.DIGEST
 
 
@@ -58,6 +61,23 @@ class Queued:
 
 def delivery_key(finding_id: str, occurrence: str) -> str:
     return f"{finding_id}@{occurrence}"
+
+
+FIRST: Final = "first"  # the occurrence of an incident's first email
+
+
+def incident_delivery_key(incident: Incident, occurrence: str, previous: FindingState | None) -> str:
+    """The message's key: the exactly-once guard's and the notifier's delivered-markers' key.
+
+    A finding that is its own incident keeps the key it always had (finding id + occurrence), so a
+    message queued by an earlier release is still recognised. An incident of several findings (one
+    S3 object, one Backup artefact) is keyed by the email it would be: its first, or the one after
+    the last email the state table remembers. Two findings of one incident arriving together read
+    the same state, so they make the same key and only one of them is queued and emailed.
+    """
+    if incident.kind is IncidentKind.FINDING:
+        return delivery_key(incident.key, occurrence)
+    return delivery_key(incident.key, previous.notified_at.isoformat() if previous else FIRST)
 
 
 def _pack(detail: dict[str, Any]) -> str:
