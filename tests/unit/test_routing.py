@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from responder.domain.routing import InvalidMessageError, decode, delivery_key, encode, route
+from responder.domain.routing import InvalidMessageError, decode, delivery_key, encode, incident_delivery_key, route
 from responder.domain.settings import Band, Settings
-from responder.domain.updates import FindingState, UpdateDecision, UpdateReason
+from responder.domain.updates import FindingState, Incident, IncidentKind, UpdateDecision, UpdateReason
 from tests.conftest import FINDING_EVENTS, load
+
+T = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -166,3 +168,35 @@ def test_the_longest_string_is_found_without_recursion():
     length, path = _longest_string(value)
     assert length == 50
     assert path == (0,) * 5_000
+
+
+@pytest.mark.parametrize("immediate_band", list(Band))
+@pytest.mark.parametrize("band", list(Band))
+def test_a_notice_goes_to_the_digest_whatever_the_bands(immediate_band, band):
+    # Given a notice (a skipped malware scan) under any immediate band, at any band
+    # When it is routed / Then it goes to the digest, never the immediate queue
+    assert route(band, Settings(immediate_band=immediate_band), digest_only=True) == "digest"
+
+
+def test_a_finding_that_is_its_own_incident_keeps_its_key():
+    # Given a finding that is its own incident, already emailed once
+    previous = FindingState(band=Band.HIGH, notified_at=T, first_notified_at=T, count=1, archived=False)
+    incident = Incident("0123abcd", IncidentKind.FINDING)
+    # When its message key is made / Then it is the key every release has written: id@occurrence
+    for known in (None, previous):
+        assert incident_delivery_key(incident, "2026-11-28T09:00:00Z", known) == delivery_key(
+            "0123abcd", "2026-11-28T09:00:00Z"
+        )
+    assert delivery_key("0123abcd", "2026-11-28T09:00:00Z") == "0123abcd@2026-11-28T09:00:00Z"
+
+
+def test_an_incident_of_several_findings_is_keyed_by_the_email_it_would_be():
+    # Given an S3 object's incident, never emailed, then emailed at T
+    incident = Incident("s3_object#" + "a" * 64, IncidentKind.S3_OBJECT)
+    previous = FindingState(band=Band.HIGH, notified_at=T, first_notified_at=T, count=1, archived=False)
+    # When two of its findings (different occurrences) make their keys
+    first = {incident_delivery_key(incident, occurrence, None) for occurrence in ("t1", "t2")}
+    after = {incident_delivery_key(incident, occurrence, previous) for occurrence in ("t1", "t2")}
+    # Then both make the same key (one is queued, one emailed), and the email after T another
+    assert first == {f"{incident.key}@first"}
+    assert after == {f"{incident.key}@{T.isoformat()}"}
