@@ -15,6 +15,7 @@ from responder.domain.classify import (
     classify,
     decide,
     parse_type,
+    response_steps,
 )
 from responder.domain.models import GuardDutyEvent
 from responder.domain.settings import Bands, Settings
@@ -23,6 +24,14 @@ from tests.conftest import FINDING_EVENTS, finding_from, finding_types, load, mi
 
 def classify_event(event, settings=None) -> Classification:
     return classify(GuardDutyEvent.model_validate(event).detail, settings or Settings())
+
+
+def finding_from_event(event):
+    return GuardDutyEvent.model_validate(event).detail
+
+
+def intents(finding, settings=None) -> list[guidance.Intent]:
+    return [step.intent for step in response_steps(finding, assess(finding, settings or Settings()))]
 
 
 def facts(c: Classification, section: str) -> dict[str, str]:
@@ -117,22 +126,18 @@ def test_every_reference_type_is_parsed_and_gets_steps(row):
     assert c.triage.purpose_key in guidance.PURPOSES
     assert c.presentation.playbook != "generic"
     assert len(c.presentation.steps) >= 3
-    assert c.presentation.steps[0] == guidance.URGENCY[c.triage.band]
+    assert c.presentation.steps[0] in urgency_lines(c.triage.band)
 
 
-# Types whose docs link is a sibling of the page the reference lists, each for a reason: the backup
-# malware types link the snapshot page (the reference names more specific pages), attack sequences
-# list several pages, and credentials exfiltrated from EC2 are handled as compromised credentials.
-SIBLING_PAGES = frozenset(
-    {
-        "Execution:EC2/MaliciousFile!AMI",
-        "Execution:EC2/MaliciousFile!RecoveryPoint",
-        "Execution:S3/MaliciousFile!RecoveryPoint",
-        "AttackSequence:EKS/CompromisedCluster",
-        "AttackSequence:S3/CompromisedData",
-        "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS",
-    }
-)
+def urgency_lines(band) -> set[str]:
+    """The first steps a band may open with: its own, or one worded for what the type says."""
+    lines = {guidance.URGENCY[band], *(text for (b, _), text in guidance.URGENCY_BY_VERDICT.items() if b == band)}
+    return lines | ({guidance.URGENCY_NO_WORKLOAD[band]} if band in guidance.URGENCY_NO_WORKLOAD else set())
+
+
+# Types whose docs link is a sibling of the page the reference lists: credentials exfiltrated from
+# EC2 and used inside AWS are handled as compromised credentials.
+SIBLING_PAGES = frozenset({"UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS"})
 
 
 def test_reference_remediation_page_matches_our_playbook_for_every_type():
@@ -166,10 +171,15 @@ def test_guidance_differs_between_resource_families():
 
 def test_guidance_differs_between_purposes_on_the_same_resource():
     purposes = ["Backdoor", "Recon", "CryptoCurrency", "Trojan", "UnauthorizedAccess", "Impact", "Behavior"]
-    steps = {p: set(classify_event(minimal_event(f"{p}:EC2/SomethingNew")).presentation.steps) for p in purposes}
+    findings = {p: finding_from_event(minimal_event(f"{p}:EC2/SomethingNew")) for p in purposes}
+    planned = {p: response_steps(f, assess(f, Settings())) for p, f in findings.items()}
+    steps = {p: {step.text for step in planned[p]} for p in purposes}
     for a, b in itertools.combinations(purposes, 2):
         assert steps[a] != steps[b], (a, b)
-        assert guidance.PURPOSES[a].step in steps[a] - steps[b]
+    for p in purposes:
+        # Each purpose's advice is there, unless a more specific step already says the same idea
+        purpose_step = guidance.PURPOSES[p].step
+        assert purpose_step in planned[p] or any(purpose_step.intent in s.covers for s in planned[p]), p
 
 
 def test_type_specific_steps_cover_the_common_types():
@@ -185,7 +195,7 @@ def test_unknown_future_type_gets_generic_but_useful_guidance():
     c = classify_event(load("crafted/Future_Unknown_Type.json"))
     assert c.triage.purpose_key is None
     assert c.presentation.playbook == "generic"
-    assert guidance.UNKNOWN_PURPOSE.step in c.presentation.steps
+    assert guidance.UNKNOWN_PURPOSE.step.text in c.presentation.steps
     assert len(c.presentation.steps) >= 3
     assert c.triage.action_type == "SATELLITE_UPLINK"
 
@@ -199,13 +209,28 @@ def test_type_with_unsafe_characters_is_classified_but_not_trusted():
 @pytest.mark.parametrize(
     ("parts_type", "resource_type", "playbook"),
     [
-        ("Execution:EC2/MaliciousFile!Snapshot", "Instance", "malware_backup"),
-        ("Execution:S3/MaliciousFile!RecoveryPoint", "S3Bucket", "malware_backup"),
+        ("Execution:EC2/MaliciousFile!Snapshot", "Instance", "malware_backup_snapshot"),
+        ("Execution:EC2/MaliciousFile!AMI", "EC2Image", "malware_backup_ami"),
+        ("Execution:EC2/MaliciousFile!RecoveryPoint", "EC2RecoveryPoint", "malware_backup_ec2_recovery_point"),
+        ("Execution:S3/MaliciousFile!RecoveryPoint", "S3Bucket", "malware_backup_s3_recovery_point"),
         ("Object:S3/MaliciousFile", "S3Object", "malware_s3_object"),
         ("Execution:ECS/MaliciousFile", "ECSCluster", "ecs"),
         ("Execution:Container/SuspiciousFile", "Container", "container"),
         ("Execution:EC2/MaliciousFile", "Instance", "malware_ec2"),
-        ("AttackSequence:EKS/CompromisedCluster", "AttackSequence", "attack_sequence"),
+        ("AttackSequence:EKS/CompromisedCluster", "AttackSequence", "attack_sequence_eks"),
+        ("AttackSequence:ECS/CompromisedCluster", "AttackSequence", "attack_sequence_ecs"),
+        ("AttackSequence:EC2/CompromisedInstanceGroup", "AttackSequence", "attack_sequence_ec2"),
+        ("AttackSequence:IAM/CompromisedCredentials", "AttackSequence", "attack_sequence"),
+        ("Execution:Runtime/ReverseShell", "Instance", "runtime_ec2"),
+        ("Execution:Runtime/ReverseShell", "EKSCluster", "runtime_eks"),
+        ("Execution:Runtime/ReverseShell", "ECSCluster", "runtime_ecs"),
+        ("Execution:Runtime/ReverseShell", "Container", "runtime_container"),
+        ("Execution:Runtime/ReverseShell", None, "runtime"),
+        ("DefenseImpairment:Organizations/DisableOrModifyTools", "AccessKey", "api_organizations"),
+        ("Persistence:EC2/BootOrLogonInitializationScripts", "AccessKey", "api_ec2"),
+        ("Persistence:EC2/BootOrLogonInitializationScripts", "Instance", "ec2"),
+        ("Impact:SES/ResourceHijacking", "AccessKey", "api_ses"),
+        ("Persistence:IAM/AccountManipulation", "AccessKey", "credentials"),
         ("Weird:Unknown/Thing", "AccessKey", "credentials"),
         ("Weird:Unknown/Thing", None, "generic"),
     ],
@@ -222,8 +247,11 @@ def test_inbound_ssh_brute_force_means_tighten_access():
     assert c.triage.action_type == "NETWORK_CONNECTION"
     assert c.presentation.direction == "INBOUND"
     assert c.presentation.resource_role == "TARGET"
-    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "INBOUND")] in c.presentation.steps
-    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "ACTOR")] not in c.presentation.steps
+    # Tighten access, said once (the type's step is the most specific); no containment
+    planned = intents(finding_from("events/UnauthorizedAccess_EC2_SSHBruteForce.json"))
+    assert planned.count(guidance.Intent.RESTRICT_ACCESS) == 1
+    assert not guidance.CONTAINMENT & set(planned)
+    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "ACTOR")][0].text not in c.presentation.steps
     action = facts(c, "action_facts")
     assert action["f.direction"] == "dir.INBOUND"
     assert action["f.local_port"] == "22 (SSH)"
@@ -236,11 +264,11 @@ def test_actor_brute_force_means_our_instance_is_compromised():
     event["detail"]["service"]["resourceRole"] = "ACTOR"
     event["detail"]["service"]["action"]["networkConnectionAction"]["connectionDirection"] = "OUTBOUND"
     c = classify_event(event)
-    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "ACTOR")] in c.presentation.steps
-    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "INBOUND")] not in c.presentation.steps
+    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "ACTOR")][0].text in c.presentation.steps
+    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "INBOUND")][0].text not in c.presentation.steps
 
 
-def test_outbound_connection_without_role_means_compromise():
+def test_outbound_connection_without_role_means_finding_what_started_it():
     event = minimal_event(
         service={
             "action": {
@@ -251,7 +279,7 @@ def test_outbound_connection_without_role_means_compromise():
     )
     c = classify_event(event)
     assert c.presentation.direction == "OUTBOUND"
-    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "OUTBOUND")] in c.presentation.steps
+    assert guidance.ACTION_STEPS[("NETWORK_CONNECTION", "OUTBOUND")][0].text in c.presentation.steps
 
 
 def test_unexpected_direction_is_reported_as_unknown():
@@ -274,7 +302,11 @@ def test_port_probe_details():
     assert action["f.probe_sources"].startswith("198.51.100.0, 198.51.100.1")
     assert action["f.blocked"] == "v.no"
     assert action["f.asn"] == "9808"
-    assert guidance.ACTION_STEPS[("PORT_PROBE", "TARGET")] in c.presentation.steps
+    # The probed ports are closed once: the type's own step says it, the action's would repeat it
+    assert guidance.TYPE_STEPS["Recon:EC2/PortProbeUnprotectedPort"][0].text in c.presentation.steps
+    assert guidance.ACTION_STEPS[("PORT_PROBE", "TARGET")][0].text not in c.presentation.steps
+    port_probe = minimal_event("Recon:EC2/SomethingNew", service={"action": {"actionType": "PORT_PROBE"}})
+    assert guidance.ACTION_STEPS[("PORT_PROBE", "TARGET")][0].text in classify_event(port_probe).presentation.steps
 
 
 def test_dns_request_details():
@@ -283,7 +315,9 @@ def test_dns_request_details():
     assert c.triage.action_type == "DNS_REQUEST"
     assert action["f.domain"]
     assert any(f.label == "f.domain" and f.ioc for f in c.presentation.action_facts)
-    assert guidance.ACTION_STEPS[("DNS_REQUEST", "TARGET")] in c.presentation.steps
+    # The type's step finds the process and blocks the domain; the action's same advice is not repeated
+    assert guidance.TYPE_STEPS["CryptoCurrency:EC2/BitcoinTool.B!DNS"][0].text in c.presentation.steps
+    assert guidance.ACTION_STEPS[("DNS_REQUEST", "TARGET")][0].text not in c.presentation.steps
 
 
 def test_aws_api_call_details():
@@ -347,7 +381,14 @@ def test_kubernetes_permission_role_and_binding_details():
     )
     binding = classify(finding_from("crafted/PrivilegeEscalation_Kubernetes_RoleBindingCreated.json"), Settings())
     assert facts(binding, "action_facts")["f.role"] == "ClusterRole cluster-admin"
-    assert guidance.ACTION_STEPS[("KUBERNETES_ROLE_BINDING", "TARGET")] in binding.presentation.steps
+    # The type's step about the new binding is the more specific one
+    assert guidance.ACTION_STEPS[("KUBERNETES_ROLE_BINDING", "TARGET")][0].text not in binding.presentation.steps
+    assert (
+        intents(finding_from("crafted/PrivilegeEscalation_Kubernetes_RoleBindingCreated.json")).count(
+            guidance.Intent.REVIEW_PERMISSIONS
+        )
+        == 1
+    )
     role = classify(finding_from("crafted/PrivilegeEscalation_Kubernetes_RoleCreated.json"), Settings())
     assert facts(role, "action_facts")["f.role"] == "ClusterRole wide-open"
 

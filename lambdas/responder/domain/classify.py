@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from fnmatch import fnmatchcase
 from typing import Final
 from urllib.parse import quote
 
@@ -163,21 +164,63 @@ def canonical_purpose(purpose: str | None) -> str | None:
     return _PURPOSE_BY_LOWER.get(purpose.lower()) if purpose else None
 
 
-def choose_playbook(parts: TypeParts, resource_type: str | None) -> str:
+def choose_playbook(parts: TypeParts, resource_type: str | None, finding_type: str = "") -> str:
     """Which remediation playbook applies: data tables in ``guidance`` decide."""
+    if finding_type in guidance.TYPE_PLAYBOOK:
+        return guidance.TYPE_PLAYBOOK[finding_type]
     if parts.purpose == "AttackSequence":
-        return "attack_sequence"
+        return guidance.ATTACK_SEQUENCE_PLAYBOOK.get(parts.resource or "", "attack_sequence")
     if parts.family in guidance.MALWARE_FAMILIES:
-        by_artifact = guidance.MALWARE_PLAYBOOK.get(f"!{parts.artifact}") if parts.artifact else None
-        by_segment = guidance.MALWARE_PLAYBOOK.get(parts.resource or "")
-        if by_artifact or by_segment:
-            return by_artifact or by_segment or "generic"
-    if parts.resource in guidance.SEGMENT_PLAYBOOK:
-        return guidance.SEGMENT_PLAYBOOK[parts.resource]
-    return guidance.RESOURCE_TYPE_PLAYBOOK.get(resource_type or "", "generic")
+        artifact = f"!{parts.artifact}" if parts.artifact else None
+        for key in (f"{parts.resource}{artifact}" if artifact else None, artifact, parts.resource):
+            if key and key in guidance.MALWARE_PLAYBOOK:
+                return guidance.MALWARE_PLAYBOOK[key]
+    if parts.resource == "Runtime":
+        return guidance.RUNTIME_PLAYBOOK.get(resource_type or "", "runtime")
+    playbook = guidance.SEGMENT_PLAYBOOK.get(parts.resource or "") or guidance.RESOURCE_TYPE_PLAYBOOK.get(
+        resource_type or "", "generic"
+    )
+    # A workload playbook whose finding names the API caller, not the workload: a change made through the API.
+    return (
+        guidance.WORKLOAD_API_PLAYBOOK.get(playbook, playbook)
+        if resource_type == guidance.API_CALLER_RESOURCE
+        else playbook
+    )
 
 
-def assemble_steps(
+def verdict_for(
+    finding_type: str, *, action_type: str | None, direction: str | None, resource_role: str | None
+) -> guidance.Verdict | None:
+    """What the type says about its resource (``guidance.VERDICTS``, first match), or None."""
+    role = resource_role or "TARGET"  # GuardDuty's default reading
+    for rule in guidance.VERDICTS:
+        if (
+            fnmatchcase(finding_type, rule.pattern)
+            and rule.role in (None, role)
+            and rule.action in (None, action_type)
+            and rule.direction in (None, direction)
+        ):
+            return rule.verdict
+    return None
+
+
+def posture_for(verdict: guidance.Verdict | None, band: Band) -> guidance.Posture:
+    """How far the resource is likely compromised: the type's verdict, else the band."""
+    if verdict in guidance.VERDICT_POSTURE:
+        return guidance.VERDICT_POSTURE[verdict]
+    return guidance.BAND_POSTURE[band]
+
+
+def urgency_for(band: Band, verdict: guidance.Verdict | None, playbook: str) -> str:
+    """The first step: the band's urgency, worded for what the type says and what it names."""
+    if verdict and (band, verdict) in guidance.URGENCY_BY_VERDICT:
+        return guidance.URGENCY_BY_VERDICT[(band, verdict)]
+    if not guidance.PLAYBOOKS[playbook].workload and band in guidance.URGENCY_NO_WORKLOAD:
+        return guidance.URGENCY_NO_WORKLOAD[band]
+    return guidance.URGENCY[band]
+
+
+def plan_steps(
     *,
     band: Band,
     finding_type: str,
@@ -186,21 +229,67 @@ def assemble_steps(
     action_type: str | None,
     direction: str | None,
     resource_role: str | None,
-) -> tuple[str, ...]:
-    """Urgency, type-specific, action/direction, purpose, then playbook steps; no repeats."""
-    steps: list[str] = [guidance.URGENCY[band]]
-    steps += guidance.TYPE_STEPS.get(finding_type, ())
+) -> tuple[guidance.Step, ...]:
+    """The steps that fit the finding, urgency first, each idea once.
+
+    A step fits when the posture reaches what it needs and its role (if any) is the finding's.
+    Sources, most specific first: type, action, resource playbook, purpose; an idea a more
+    specific source already said is dropped. Shown in reading order: urgency, type, action,
+    purpose, playbook.
+    """
+    verdict = verdict_for(finding_type, action_type=action_type, direction=direction, resource_role=resource_role)
+    posture = posture_for(verdict, band)
+    role = resource_role or "TARGET"
+
+    def fits(step: guidance.Step) -> bool:
+        return step.needs <= posture and step.role in (None, role)
+
+    type_steps = [step for step in guidance.TYPE_STEPS.get(finding_type, ()) if fits(step)]
+    action_steps: list[guidance.Step] = []
     if action_type:
         # ACTOR outranks the direction: our resource doing the attacking is the worse news.
-        for key in (resource_role, direction, "TARGET"):
-            step = guidance.ACTION_STEPS.get((action_type, key or ""))
-            if step:
-                steps.append(step)
+        for key in dict.fromkeys((resource_role, direction, "TARGET")):
+            action_steps = [s for s in guidance.ACTION_STEPS.get((action_type, key or ""), ()) if fits(s)][:1]
+            if action_steps:
                 break
     purpose = guidance.PURPOSES.get(purpose_key or "", guidance.UNKNOWN_PURPOSE)
-    steps.append(purpose.step)
-    steps += guidance.PLAYBOOKS[playbook].steps
-    return tuple(dict.fromkeys(steps))
+    purpose_steps = [purpose.step] if fits(purpose.step) else []
+    playbook_steps = [step for step in guidance.PLAYBOOKS[playbook].steps if fits(step)]
+
+    # Reading order is type, action, purpose, playbook; precedence puts the playbook before the purpose.
+    reading = (type_steps, action_steps, purpose_steps, playbook_steps)
+    precedence = (0, 1, 3, 2)
+    candidates = sorted(
+        (
+            (precedence[source], source, index, step)
+            for source, steps in enumerate(reading)
+            for index, step in enumerate(steps)
+        ),
+        key=lambda item: item[:3],
+    )
+    covered = {guidance.Intent.URGENCY}
+    kept: list[tuple[int, int, guidance.Step]] = []
+    for _, source, index, step in candidates:
+        if step.intent not in covered:
+            covered |= step.covers
+            kept.append((source, index, step))
+    first = guidance.Step(urgency_for(band, verdict, playbook), guidance.Intent.URGENCY)
+    return (first, *(step for _, _, step in sorted(kept, key=lambda item: item[:2])))
+
+
+def response_steps(finding: Finding, triage: Triage) -> tuple[guidance.Step, ...]:
+    """The response steps of one finding (``plan_steps`` with the finding's facts)."""
+    service = finding.service or Service()
+    action = service.action or Action()
+    return plan_steps(
+        band=triage.band,
+        finding_type=finding.type,
+        purpose_key=triage.purpose_key,
+        playbook=choose_playbook(triage.parts, triage.resource_type, finding.type),
+        action_type=triage.action_type,
+        direction=connection_direction(action.network_connection_action),
+        resource_role=_resource_role(service),
+    )
 
 
 def decide(triage: Triage, settings: Settings) -> Decision:
@@ -249,9 +338,9 @@ def classify(finding: Finding, settings: Settings) -> Classification:
     resource = finding.resource or Resource()
     service = finding.service or Service()
     action = service.action or Action()
-    playbook = choose_playbook(parts, t.resource_type)
+    playbook = choose_playbook(parts, t.resource_type, finding.type)
     direction = connection_direction(action.network_connection_action)
-    role = service.resource_role if service.resource_role in ("TARGET", "ACTOR") else None
+    role = _resource_role(service)
     region = finding.region if SAFE_REGION.fullmatch(finding.region) else None
     finding_id = finding.id if SAFE_ID.fullmatch(finding.id) else None
     detector = service.detector_id if service.detector_id and SAFE_ID.fullmatch(service.detector_id) else None
@@ -288,15 +377,7 @@ def classify(finding: Finding, settings: Settings) -> Classification:
             ("f.created", finding.created_at),
             ("f.updated", finding.updated_at),
         ),
-        steps=assemble_steps(
-            band=t.band,
-            finding_type=finding.type,
-            purpose_key=t.purpose_key,
-            playbook=playbook,
-            action_type=t.action_type,
-            direction=direction,
-            resource_role=role,
-        ),
+        steps=tuple(step.text for step in response_steps(finding, t)),
     )
     links = Links(
         archive_command=_cli("archive-findings", detector, finding_id, region),
@@ -309,6 +390,10 @@ def classify(finding: Finding, settings: Settings) -> Classification:
 
 
 # --- helpers -------------------------------------------------------------------
+
+
+def _resource_role(service: Service) -> str | None:
+    return service.resource_role if service.resource_role in ("TARGET", "ACTOR") else None
 
 
 def _cli(command: str, detector: str | None, finding_id: str | None, region: str | None) -> str:
