@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import json
 from email.policy import default
 
 import boto3
@@ -12,10 +13,27 @@ from botocore.stub import Stubber
 from responder.adapters.aws import MAX_ATTEMPTS, client_config
 from responder.adapters.channels import DeliveryError, SesChannel, SnsChannel, build_mime
 from responder.domain.classify import classify
+from responder.domain.export import (
+    MAX_ATTACHED_BYTES,
+    MAX_ATTACHMENTS,
+    MAX_FINDING_BYTES,
+    Attachment,
+    attachments,
+)
+from responder.domain.models import Finding
 from responder.domain.render import Email, render
 from responder.domain.settings import Settings
-from tests.conftest import finding_from
-from tests.integration.conftest import RECIPIENTS, REGION, SENDER, ses_messages, sns_messages
+from tests.conftest import finding_from, load
+from tests.integration.conftest import (
+    RECIPIENTS,
+    REGION,
+    SCHEDULED_EVENT,
+    SENDER,
+    ses_messages,
+    sns_messages,
+)
+from tests.integration.test_handler import FakeContext
+from tests.integration.test_noise import Clock, Pipeline
 
 
 @pytest.fixture
@@ -149,3 +167,180 @@ def test_more_than_50_recipients_are_paced_per_message(aws, alert):
     many = tuple(f"user{i}@example.com" for i in range(120))
     SesChannel(SENDER, many, pacer=Pacer(1.0, clock=fake.clock, sleep=fake.sleep)).send(alert)
     assert fake.slept == [1.0, 1.0]  # three messages (50 + 50 + 20), one per second
+
+
+# --- each finding's JSON attached to the SES email ---------------------------------------------
+
+
+def _attachments(raw: str) -> list[tuple[str | None, str, bytes]]:
+    """(file name, content type, bytes) of every attachment of a raw MIME message."""
+    parsed = email.message_from_string(raw, policy=default)
+    return [(part.get_filename(), part.get_content_type(), part.get_content()) for part in parsed.iter_attachments()]
+
+
+def _header_lines(raw: str) -> str:
+    """Every header line of every part of a raw MIME message (bodies left out)."""
+    parsed = email.message_from_string(raw, policy=default)
+    return "\n".join(f"{name}: {value}" for part in parsed.walk() for name, value in part.items())
+
+
+def _tor(**changes: object) -> dict[str, object]:
+    """The Tor-client finding (the ``detail`` GuardDuty sends), with ``changes``."""
+    return {**load("events/UnauthorizedAccess_EC2_TorClient.json")["detail"], **changes}
+
+
+def test_ses_attaches_the_finding_as_guardduty_sent_it(aws, alert):
+    # Given the finding as the queue carries it
+    detail = _tor()
+    # When SES sends its email with the file the notifier makes
+    SesChannel(SENDER, RECIPIENTS).send(alert, attachments([detail]))
+    # Then the message is text and HTML plus one JSON file named after the finding's id
+    [sent] = ses_messages()
+    parsed = email.message_from_string(sent.raw_data, policy=default)
+    assert parsed.get_content_type() == "multipart/mixed"
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n").strip() == alert.text.strip()
+    assert parsed.get_body(("html",)) is not None
+    [(name, content_type, content)] = _attachments(sent.raw_data)
+    assert name == f"guardduty-finding-{detail['id']}.json"
+    assert content_type == "application/json"
+    # ... pretty-printed UTF-8 JSON equal to the finding, not trimmed
+    text = content.decode("utf-8")
+    assert text.startswith('{\n  "')
+    assert json.loads(text) == detail
+    assert "_trimmed" not in text
+
+
+def test_sns_keeps_the_plain_text_and_attaches_nothing(aws, alert):
+    # Given the same file handed to the SNS channel (plain text cannot attach)
+    SnsChannel(aws["topic_arn"]).send(alert, attachments([_tor()]))
+    # Then SNS publishes exactly the subject and the text, whose after-care keeps the get-findings command
+    assert sns_messages(aws["topic_arn"]) == [(alert.subject, alert.text)]
+    assert "aws guardduty get-findings" in alert.text
+
+
+@pytest.mark.parametrize(
+    "hostile_id",
+    ["x\r\nBcc: victim@example.com", '"; filename="evil.exe', "../../etc/passwd", "a" * 129, "", 12345],
+)
+def test_a_hostile_finding_id_never_reaches_a_mime_header(aws, alert, hostile_id):
+    # Given a finding whose id is not a safe one
+    detail = _tor(id=hostile_id)
+    # When SES sends it
+    SesChannel(SENDER, RECIPIENTS).send(alert, attachments([detail]))
+    # Then the file has the fixed name and still holds the finding, and no header carries the id
+    [sent] = ses_messages()
+    [(name, _type, content)] = _attachments(sent.raw_data)
+    assert name == "guardduty-finding.json"
+    assert json.loads(content) == detail
+    headers = _header_lines(sent.raw_data)
+    assert "victim" not in headers and "evil" not in headers and "passwd" not in headers
+    if isinstance(hostile_id, str) and hostile_id:
+        assert hostile_id not in headers
+
+
+def test_mime_refuses_an_attachment_name_export_does_not_make():
+    # Given an attachment whose name did not come from export (the adapter checks again)
+    bad = Attachment(filename='x.json"\r\nBcc: victim@example.com', content=b"{}")
+    # Then the message is refused before any header is written
+    with pytest.raises(ValueError, match="safe finding file name"):
+        build_mime(Email(subject="s", text="t", html="<p>h</p>"), SENDER, list(RECIPIENTS), [bad])
+
+
+def test_an_oversized_finding_is_trimmed_with_a_marker_and_stays_valid_json(aws, alert):
+    # Given a finding larger than one file may be (an attacker-sized user agent, a long list)
+    detail = _tor(title="T" * (MAX_FINDING_BYTES + 10))
+    detail["service"] = {**detail["service"], "evidence": {"items": list(range(50_000))}}
+    # When SES sends it
+    SesChannel(SENDER, RECIPIENTS).send(alert, attachments([detail]))
+    # Then the file is within the bound, valid JSON, says first that it was trimmed, and keeps the identity
+    [sent] = ses_messages()
+    [(name, _type, content)] = _attachments(sent.raw_data)
+    assert name == f"guardduty-finding-{detail['id']}.json"
+    assert len(content) <= MAX_FINDING_BYTES
+    trimmed = json.loads(content)
+    assert next(iter(trimmed)) == "_trimmed"
+    assert "trimmed" in trimmed["_trimmed"] and "get-findings" in trimmed["_trimmed"]
+    assert (trimmed["id"], trimmed["type"], trimmed["severity"]) == (detail["id"], detail["type"], detail["severity"])
+    assert trimmed["title"].endswith("[trimmed]") and len(trimmed["title"]) < len(detail["title"])
+    assert len(trimmed["service"]["evidence"]["items"]) < 50_000
+
+
+def test_a_japanese_email_carries_the_same_file(aws):
+    # Given a Japanese email, and a finding with Japanese and invisible characters in its values
+    detail = _tor(description="東京リージョンの検証用インスタンス \u202eexe.txt")
+    settings = Settings(language="ja")
+    japanese = render(classify(Finding.model_validate(detail), settings), settings.locale)
+    assert japanese.local_subject and not japanese.local_subject.isascii()
+    # When SES sends it
+    SesChannel(SENDER, RECIPIENTS).send(japanese, attachments([detail]))
+    # Then the subject and body are Japanese, and the file is the finding, readable UTF-8 JSON
+    [sent] = ses_messages()
+    parsed = email.message_from_string(sent.raw_data, policy=default)
+    assert parsed["Subject"] == japanese.local_subject
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n").strip() == japanese.text.strip()
+    [(name, _type, content)] = _attachments(sent.raw_data)
+    assert name == f"guardduty-finding-{detail['id']}.json"
+    text = content.decode("utf-8")
+    assert "東京リージョン" in text  # written as itself, not \\u-escaped
+    assert "\u202e" not in text and "\\u202e" in text  # the bidirectional override shown as an escape
+    assert json.loads(text) == detail
+
+
+def test_a_storm_email_attaches_every_finding_and_the_sns_copy_none(aws):
+    # Given three immediate findings arriving in one batching window
+    run = Pipeline(aws, Clock())
+    details = [_tor(id=f"{n:032x}", title=f"Storm finding {n}") for n in (1, 2, 3)]
+    for detail in details:
+        assert run.handle({**load("events/UnauthorizedAccess_EC2_TorClient.json"), "detail": detail}).route == (
+            "immediate"
+        )
+    # When the notifier handles the batch
+    run.send()
+    # Then the one SES email carries each finding's file, and SNS sent the same email as plain text
+    [sent] = ses_messages()
+    files = {name: json.loads(content) for name, _type, content in _attachments(sent.raw_data)}
+    assert files == {f"guardduty-finding-{d['id']}.json": d for d in details}
+    [(subject, _text)] = sns_messages(aws["topic_arn"])
+    assert subject.startswith("[GuardDuty ALERTS]")
+
+
+def test_a_digest_email_attaches_every_finding(aws):
+    # Given two Medium findings waiting for the digest
+    run = Pipeline(aws, Clock())
+    details = [_tor(id=f"{n:032x}", severity=5.0) for n in (7, 8)]
+    for detail in details:
+        assert run.handle({**load("events/UnauthorizedAccess_EC2_TorClient.json"), "detail": detail}).route == (
+            "digest"
+        )
+    # When the digest schedule fires
+    run.notifier.handle(SCHEDULED_EVENT, FakeContext())
+    # Then the digest email carries both files
+    [sent] = ses_messages()
+    names = sorted(name for name, _type, _content in _attachments(sent.raw_data))
+    assert names == sorted(f"guardduty-finding-{d['id']}.json" for d in details)
+
+
+def test_a_grouped_email_bounds_the_files_in_count_and_total_size():
+    # Given more findings than one email holds, each near the size of a whole file
+    details = [_tor(id=f"{n:032x}", title="T" * (MAX_FINDING_BYTES // 2)) for n in range(MAX_ATTACHMENTS + 5)]
+    # When their files are made for one email
+    files = attachments(details)
+    # Then only MAX_ATTACHMENTS are attached, within the total, each named once and valid JSON
+    assert len(files) == MAX_ATTACHMENTS
+    assert sum(len(f.content) for f in files) <= MAX_ATTACHED_BYTES
+    assert len({f.filename for f in files}) == MAX_ATTACHMENTS
+    assert all(json.loads(f.content)["_trimmed"] for f in files)
+    # ... and the whole MIME message stays far below SES's 40 MB (and the 10 MB many servers take)
+    raw = build_mime(Email(subject="s", text="t" * 262_144, html="<p>h</p>" * 50_000), SENDER, list(RECIPIENTS), files)
+    assert len(raw) < 10_000_000
+
+
+def test_a_small_finding_keeps_its_whole_file_beside_a_large_one():
+    # Given one finding too large to share equally, and a small one, in one email
+    small, large = _tor(id="a" * 32), _tor(id="b" * 32, title="T" * (MAX_ATTACHED_BYTES * 2))
+    # When their files are made
+    first, second = attachments([small, large])
+    # Then the small one is whole, the large one trimmed within the bound
+    assert json.loads(first.content) == small
+    assert json.loads(second.content)["_trimmed"]
+    assert len(second.content) <= MAX_FINDING_BYTES

@@ -340,8 +340,8 @@ class TableGoesDownDuringTheSend(SnsChannel):
         super().__init__(topic_arn)
         self.table = table
 
-    def send(self, email: Any) -> list[str]:
-        message_ids = super().send(email)
+    def send(self, email: Any, attachments: Any = ()) -> list[str]:
+        message_ids = super().send(email, attachments)
         boto3.client("dynamodb", region_name=REGION).delete_table(TableName=self.table)
         return message_ids
 

@@ -7,6 +7,10 @@
 - ``digest``: on schedule, everything in the digest queue as digest emails; messages are
   deleted only after their email went out on every channel.
 
+On a channel that attaches (SES), each email carries the JSON of each of its findings as
+GuardDuty sent it (``responder.domain.export``: bounded, marked when trimmed); SNS sends
+plain text, whose after-care keeps the ``get-findings`` command.
+
 Each channel's send of an email is a Powertools idempotent function (a retry of the same
 batch does not resend on the channel that succeeded), and each finding occurrence delivered
 on a channel is marked, so an SQS redelivery in another batch is not emailed twice.
@@ -43,6 +47,7 @@ from responder.app.settings import NotifierSettings
 from responder.domain.classify import Classification, classify
 from responder.domain.degrade import Shown, compose
 from responder.domain.digest import Kind, batches
+from responder.domain.export import attachments
 from responder.domain.models import Finding
 from responder.domain.render import Email
 from responder.domain.routing import MAX_PER_EMAIL, InvalidMessageError, Queued, decode
@@ -271,10 +276,13 @@ class Notifier:
         """
         keys = [r.queued.key for r in sent]
         refused: list[Exception] = []
+        # Each finding's JSON as GuardDuty sent it, where the channel can attach (SES), so the
+        # record is kept without the console; bounded by ``export``.
+        files = attachments([r.queued.detail for r in sent]) if channel.attaches else ()
 
         def send() -> list[str]:
             try:
-                return channel.send(email)
+                return channel.send(email, files)
             except Exception as error:
                 refused.append(error)
                 raise

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from responder.adapters.aws import MAX_ATTEMPTS, client_config, make_client
 
 if TYPE_CHECKING:
+    from responder.domain.export import Attachment
     from responder.domain.render import Email
 
 __all__ = ["MAX_ATTEMPTS", "Channel", "DeliveryError", "client_config", "make_client"]
@@ -18,7 +20,9 @@ class DeliveryError(RuntimeError):
 
 class Channel(Protocol):
     name: str
+    attaches: bool  # whether it sends attachments (the notifier builds them only for such a channel)
 
-    def send(self, email: Email) -> list[str]:
-        """Send the email; return the provider's message ids. Raise on any failure."""
+    def send(self, email: Email, attachments: Sequence[Attachment] = ()) -> list[str]:
+        """Send the email (with ``attachments`` where the channel can); return the provider's
+        message ids. Raise on any failure."""
         ...

@@ -1,15 +1,17 @@
-"""Amazon SES v2: a standard multipart/alternative MIME message (text and HTML)."""
+"""Amazon SES v2: a standard MIME message: text and HTML (multipart/alternative), and each
+finding's JSON attached (multipart/mixed; ``responder.domain.export`` makes and bounds the files)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from email.policy import SMTP
 from typing import TYPE_CHECKING, Any, Final
 
 from responder.adapters.aws import make_client
 from responder.adapters.channels.base import DeliveryError
+from responder.domain.export import SAFE_FILENAME, Attachment
 from responder.domain.settings import MAX_SES_RECIPIENTS
 
 if TYPE_CHECKING:
@@ -26,8 +28,17 @@ NON_RETRYABLE: Final = frozenset(
 )
 
 
-def build_mime(email: Email, sender: str, recipients: list[str] | tuple[str, ...]) -> bytes:
-    """The raw message. ``EmailMessage`` encodes headers and refuses CR/LF in them."""
+def build_mime(
+    email: Email,
+    sender: str,
+    recipients: list[str] | tuple[str, ...],
+    attachments: Sequence[Attachment] = (),
+) -> bytes:
+    """The raw message. ``EmailMessage`` encodes headers and refuses CR/LF in them.
+
+    Raises ``ValueError`` for an attachment whose name is not one ``export`` makes: no
+    finding value reaches a MIME header unvalidated.
+    """
     message = EmailMessage(policy=SMTP)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
@@ -35,6 +46,11 @@ def build_mime(email: Email, sender: str, recipients: list[str] | tuple[str, ...
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(email.text, subtype="plain", charset="utf-8")
     message.add_alternative(email.html, subtype="html", charset="utf-8")
+    for item in attachments:
+        if not SAFE_FILENAME.fullmatch(item.filename):
+            raise ValueError("attachment name is not a safe finding file name")
+        # Bytes: base64 on the wire, Content-Disposition attachment with the (ASCII) file name.
+        message.add_attachment(item.content, maintype=item.maintype, subtype=item.subtype, filename=item.filename)
     return message.as_bytes()
 
 
@@ -64,6 +80,7 @@ class Pacer:
 
 class SesChannel:
     name = "ses"
+    attaches = True  # the notifier hands it each finding's JSON
 
     def __init__(
         self,
@@ -80,7 +97,7 @@ class SesChannel:
         self._client = client
         self.pacer = pacer
 
-    def send(self, email: Email) -> list[str]:
+    def send(self, email: Email, attachments: Sequence[Attachment] = ()) -> list[str]:
         if self._client is None:
             self._client = make_client("sesv2")
         from botocore.exceptions import ClientError  # noqa: PLC0415
@@ -93,7 +110,7 @@ class SesChannel:
             # header addresses when no Destination is given, and nothing is listed twice.
             request: dict[str, Any] = {
                 "FromEmailAddress": self.sender,
-                "Content": {"Raw": {"Data": build_mime(email, self.sender, batch)}},
+                "Content": {"Raw": {"Data": build_mime(email, self.sender, batch, attachments)}},
             }
             if self.configuration_set:
                 request["ConfigurationSetName"] = self.configuration_set
