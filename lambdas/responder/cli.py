@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from responder.app.doctor import DEFAULT_STACK  # its checks and boto3 load only with the doctor command
-from responder.domain.i18n import LANGUAGES
+from responder.domain.i18n import LANGUAGES, translator
 from responder.domain.limits import MAX_DEPTH, too_deep
 from responder.domain.settings import Settings, SettingsError
 
@@ -148,7 +148,7 @@ def preview_records(paths: list[str], settings: Settings) -> list[dict[str, Any]
     for p in findings:
         if p.degraded:
             _note_degraded(p.classification, p.degraded)
-    return [_record(p) for p in findings]
+    return [_record(p, settings.locale.lang) for p in findings]
 
 
 def _label(c: Classification) -> str:
@@ -167,8 +167,10 @@ def _note_degraded(c: Classification, error: str) -> None:
     )
 
 
-def _record(p: Prepared) -> dict[str, Any]:
+def _record(p: Prepared, lang: str) -> dict[str, Any]:
+    """The JSON record of one finding: its steps in the email's language, as its email shows them."""
     t, shows, links = p.classification.triage, p.classification.presentation, p.classification.links
+    tr = translator(lang)
     return {
         "id": t.finding_id,
         "type": t.finding_type,
@@ -190,10 +192,11 @@ def _record(p: Prepared) -> dict[str, Any]:
         "reason": p.reason,
         "reason_detail": p.detail,
         "subject": p.email.subject,
+        "local_subject": p.email.local_subject,
         "text": p.email.text,
         "html": p.email.html,
         "degraded": p.degraded,
-        "steps": list(shows.steps),
+        "steps": [tr(step) for step in shows.steps],
         "console_url": links.console_url,
         "docs_url": links.docs_url,
     }
@@ -272,7 +275,8 @@ def _print_preview(args: argparse.Namespace, settings: Settings) -> None:
     else:
         for record in records:
             verdict = "would be sent" if record["notify"] else f"would NOT be sent ({record['reason']})"
-            print(f"----- {record['id']}: {verdict}\nSubject: {record['subject']}\n\n{record['text']}")
+            local = f"\nSubject (SES): {record['local_subject']}" if record["local_subject"] else ""
+            print(f"----- {record['id']}: {verdict}\nSubject: {record['subject']}{local}\n\n{record['text']}")
 
 
 def run_doctor(stack_name: str = DEFAULT_STACK, *, region: str | None = None, send_test: bool = False) -> int:

@@ -16,7 +16,7 @@ TOR = str(FIXTURES / "events/UnauthorizedAccess_EC2_TorClient.json")
 CONTRACT = {
     "id", "type", "severity", "severity_band", "threat_purpose", "resource_type", "threat_family",
     "detection_mechanism", "artifact", "action_type", "connection_direction", "notify", "subject",
-    "text", "html", "steps",
+    "text", "html", "steps", "local_subject",
 }  # fmt: skip
 
 
@@ -50,6 +50,32 @@ def test_json_contract(capsys, monkeypatch):
     assert ssh["notify"] is False
     assert records[1]["notify"] is True
     assert isinstance(ssh["steps"], list) and len(ssh["steps"]) >= 3
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_json_steps_are_in_the_chosen_language_as_the_email_shows_them(capsys, lang):
+    # Given a finding previewed as JSON in each language
+    [record] = run_json(capsys, TOR, "--lang", lang)
+    # Then every step is the one the email's text shows, in the email's language
+    assert len(record["steps"]) >= 3
+    for step in record["steps"]:
+        assert step in record["text"]
+    japanese = [step for step in record["steps"] if any("\u3040" <= char <= "\u30ff" for char in step)]
+    assert len(japanese) == (len(record["steps"]) if lang == "ja" else 0)
+
+
+def test_json_records_carry_the_local_subject_as_grouped_records_do(capsys):
+    # Given the same finding previewed in English and in Japanese
+    [english] = run_json(capsys, TOR)
+    [japanese] = run_json(capsys, TOR, "--lang", "ja")
+    # Then the English record has no translated subject; the Japanese one has the SES subject
+    assert english["local_subject"] is None
+    assert japanese["subject"] == english["subject"] and japanese["subject"].isascii()
+    assert japanese["local_subject"].startswith("[サンプル] [GuardDuty 高 8.0] UnauthorizedAccess:EC2/TorClient")
+    # ... and the text preview prints it under the ASCII subject
+    assert main(["preview", TOR, "--lang", "ja"]) == 0
+    out = capsys.readouterr().out
+    assert f"Subject: {japanese['subject']}\nSubject (SES): {japanese['local_subject']}\n" in out
 
 
 def test_notify_follows_the_same_environment_as_the_lambda(capsys, monkeypatch):
