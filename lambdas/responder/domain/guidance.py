@@ -590,7 +590,7 @@ PLAYBOOKS: Final[dict[str, Playbook]] = {
         "guardduty-remediate-compromised-database-rds",
         (
             Step(
-                "Identify the database (instance, or shard group and cluster) and the database user, "
+                "Identify the database (DB instance, or shard group and cluster) and the database user, "
                 "application and remote address from the finding.",
                 Intent.IDENTIFY,
             ),
@@ -720,7 +720,7 @@ PLAYBOOKS: Final[dict[str, Playbook]] = {
                 Intent.FIND_SOURCE,
             ),
             Step(
-                "Rebuild the AMI from a clean source and check that its next scan finds no threats.",
+                "Build a new AMI from a clean source and check that its next scan finds no threats.",
                 Intent.RESCAN,
             ),
         ),
@@ -841,7 +841,7 @@ PLAYBOOKS: Final[dict[str, Playbook]] = {
         (
             Step(
                 "Identify the ECS cluster and, from the sequence's resources, the tasks, containers and "
-                "container instances involved.",
+                "the hosts they run on.",
                 Intent.IDENTIFY,
             ),
             TASK_IMAGE,
@@ -870,7 +870,7 @@ PLAYBOOKS: Final[dict[str, Playbook]] = {
             ),
             Step(
                 "Isolate every affected instance with a security group that allows only your forensics "
-                "addresses, and suspend the Auto Scaling group's processes so it does not replace or add "
+                "addresses, and suspend the Auto Scaling group's processes so it launches no new "
                 "instances meanwhile.",
                 Intent.ISOLATE,
                 needs=Posture.COMPROMISED,
