@@ -29,6 +29,8 @@ class Expect:
     single: tuple[str, ...] = ()
     grouped: tuple[str, ...] = ()
     subject: tuple[str, ...] = ()  # in the ASCII subject, the translated one, and atop both bodies
+    # A resource name that fails its AWS naming rule: atop the body (cleaned), never in a subject.
+    top: tuple[str, ...] = ()
     lines: tuple[str, ...] = field(default=())  # no body line may start with these
 
 
@@ -52,8 +54,7 @@ HOSTILE: dict[str, Expect] = {
     "resource_container": Expect(
         forbidden=("https://", "evil.example", "x@y"),
         single=("hxxps[://]evil[.]example/x[@]y",),
-        grouped=("hxxps[://]evil[.]example/x[@]y",),
-        subject=("hxxps[://]evil[.]example/x[@]y",),
+        top=("hxxps[://]evil[.]example/x[@]y",),  # no Docker container name
     ),
     "resource_bucket": Expect(
         forbidden=("login.evil.example", "evil.example"),
@@ -120,14 +121,14 @@ HOSTILE: dict[str, Expect] = {
             "/opt/www[.]evil[.]com/x",
             "./evil[.]support",
         ),
-        grouped=("./login[.]microsoftonline[.]com", "C:/www[.]evil[.]com", "Visit ./paypal[.]com now"),
-        subject=("./login[.]microsoftonline[.]com", "C:/www[.]evil[.]com"),
+        grouped=("./login[.]microsoftonline[.]com", "Visit ./paypal[.]com now"),
+        subject=("./login[.]microsoftonline[.]com",),
+        top=("C:/www[.]evil[.]com",),  # no Docker container name
     ),
     "path_resource": Expect(
         forbidden=("login.microsoftonline.com",),
         single=("a=/x/login[.]microsoftonline[.]com",),
-        grouped=("a=/x/login[.]microsoftonline[.]com",),
-        subject=("a=/x/login[.]microsoftonline[.]com",),
+        top=("a=/x/login[.]microsoftonline[.]com",),  # no IAM user name
     ),
     "scheme_prefixes": Expect(
         forbidden=("https://", "http://", "javascript:", "ftp://"),
@@ -366,12 +367,25 @@ def test_only_a_path_facts_file_name_is_left_readable(raw, expected):
     assert shown(raw, 200, paths=True) == expected
 
 
-def test_the_subject_type_and_label_get_no_path_exemption():
-    # Given a type and a resource label shaped like paths ending in a host
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", sorted(name for name, expect in HOSTILE.items() if expect.top))
+def test_resource_names_that_fail_their_naming_rule_show_atop_the_body_only(name, lang):
+    # Given a resource whose name is no valid name of its kind (a container named like a URL)
+    email = _email(name, "single", lang)
+    how_bad = email.text.split("\n\n")[1]  # the first section, under the subject line
+    for good in HOSTILE[name].top:
+        # When emailed / Then no subject names it, and the top of the body shows it cleaned
+        assert good not in email.subject and good not in email.display_subject
+        assert good in how_bad, how_bad
+
+
+def test_the_subject_type_gets_no_path_exemption():
+    # Given a type shaped like a path ending in a host
     event = finding_from(FIXTURES / "hostile" / "path_shaped.json")
     email = render(classify(event, Settings()))
-    # When emailed / Then the subject shows both defanged
-    assert email.subject.startswith("[GuardDuty MEDIUM 5.0] ./login[.]microsoftonline[.]com C:/www[.]evil[.]com ")
+    # When emailed / Then the subject shows it defanged (the container name, no valid name, is not there)
+    assert email.subject.startswith("[GuardDuty MEDIUM 5.0] ./login[.]microsoftonline[.]com ")
+    assert "www" not in email.subject
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,11 @@ What stays readable, and why it is not a hostname: a dotted token whose last lab
 top-level domain (versions ``13.6``, ``/lib/libc.so.6``, timestamps, ``BitcoinTool.B``); a user
 agent's version (``Chrome/120.0.0.0``); EC2 instance types (``m5.large``); in a path fact only
 (``paths``: executable, parent processes, object key, script path), the file name after a
-directory (``/tmp/x/payload.sh``); in a finding type only (``finding_type``), GuardDuty's own
-``Family.Mechanism`` names (``AnomalousBehavior.SuccessfulLogin``).
+directory (``/tmp/x/payload.sh``); in a name (``name``: a malware threat name, a finding
+type), a dotted run whose last label is not a delegated top-level domain (``Trojan.GenericKD``,
+``Stateless.IntegTest``): such a value is never a hostname, and mail clients link a dotted word
+only when it ends in a real top-level domain (``Evil.com`` as a threat name stays defanged); in a
+finding type also GuardDuty's own ``Family.Mechanism`` names (``PromptInjection.Direct``).
 """
 
 from __future__ import annotations
@@ -269,14 +272,20 @@ _PATH_ROOT_ONLY: Final = re.compile(r"\s*(?:~|\.{1,2}|(?P<drive>[A-Za-z]:))?[/\\
 _FILE_NAME_STOP: Final = re.compile(r"[\s:@]")
 _PATH_KEY: Final = re.compile(r"\s*\w+=")
 _NOT_A_DIRECTORY: Final = re.compile(r"[:@]|//|\\\\")
+# ``ThreatPurpose:ResourceTypeAffected/ThreatFamilyName.DetectionMechanism!Artifact``, words only.
+_TYPE_SHAPE: Final = re.compile(r"[A-Za-z0-9]+:[A-Za-z0-9]+/[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*(?:![A-Za-z0-9]+)?")
 
 
-def defang(text: str, *, indicator: bool = False, paths: bool = False, finding_type: bool = False) -> str:
+def defang(
+    text: str, *, indicator: bool = False, paths: bool = False, finding_type: bool = False, name: bool = False
+) -> str:
     """Make URLs, hosts, IPs and addresses unclickable: ``hxxp[://]``, ``evil[.]example``, ``x[@]y``.
 
     ``indicator`` values (remote IPs, queried domains) have every dot defanged, hostname-like or not.
     ``paths``: the value is a path fact (a list of paths), whose file names may stay readable.
-    ``finding_type``: the value is a finding type, whose GuardDuty ``Family.Mechanism`` stays readable.
+    ``name``: the value is a name that is no hostname (a threat name): a dotted run stays readable
+    unless its last label is a delegated top-level domain. ``finding_type``: GuardDuty's
+    ``Family.Mechanism`` stays readable, and the whole value is a name when it has the type grammar.
     """
     if _unlinkable(text):
         return text  # identifiers, names, words: the common case, kept cheap
@@ -285,7 +294,9 @@ def defang(text: str, *, indicator: bool = False, paths: bool = False, finding_t
             return _IPV4_LAST_DOT.sub(r"\1[.]\2", text)  # IP addresses, the commonest indicator: kept cheap
         if not indicator and not _may_link(text):
             return text  # types, timestamps, versions, prose
-    return _defang(text, indicator=indicator, paths=paths, finding_type=finding_type)
+    # A finding type is a name only in the type grammar: anything else in it is free text.
+    as_name = name or (finding_type and _TYPE_SHAPE.fullmatch(text) is not None)
+    return _defang(text, indicator=indicator, paths=paths, finding_type=finding_type, name=as_name)
 
 
 def _unlinkable(text: str) -> bool:
@@ -302,7 +313,7 @@ def _may_link(text: str) -> bool:
     return ":" in text and _OPAQUE_HINT.search(text.lower()) is not None
 
 
-def _defang(text: str, *, indicator: bool, paths: bool = False, finding_type: bool = False) -> str:
+def _defang(text: str, *, indicator: bool, paths: bool = False, finding_type: bool = False, name: bool = False) -> str:
     # Matched on the NFKC form (a fullwidth https:// is a scheme, a fullwidth amazon.com a host);
     # what is defanged is shown in that form (as a browser resolves it), the rest as written.
     written = text
@@ -335,6 +346,7 @@ def _defang(text: str, *, indicator: bool, paths: bool = False, finding_type: bo
             indicator=indicator or start == scheme_end,
             in_file_name=in_file_name,
             finding_type=finding_type,
+            name=name,
         )
         if match["run"] and key.startswith(":", stop) and _ends_in_scheme(match["run"]):
             # A run whose last label is a scheme (a.ftp:x, evil.news:443): its colon is one too.
@@ -452,11 +464,15 @@ def _japanese(char: str) -> bool:
     return any(first <= code <= last for first, last in _JAPANESE)
 
 
-def _replace(match: re.Match[str], text: str, *, indicator: bool, in_file_name: bool, finding_type: bool) -> str:
+def _replace(
+    match: re.Match[str], text: str, *, indicator: bool, in_file_name: bool, finding_type: bool, name: bool
+) -> str:
     """The defanged form of one match, or the match as written when it is not linkable."""
     start, end = match.span()
     if match["run"]:
-        return _run(text[start:end], indicator=indicator, in_file_name=in_file_name, finding_type=finding_type)
+        return _run(
+            text[start:end], indicator=indicator, in_file_name=in_file_name, finding_type=finding_type, name=name
+        )
     if match["ip"]:
         if not indicator and _after_product(text, start):
             return text[start:end]  # a user agent's version (Chrome/120.0.0.0), not an address
@@ -464,20 +480,21 @@ def _replace(match: re.Match[str], text: str, *, indicator: bool, in_file_name: 
         return f"{head}[.]{last}"
     if match["scheme"]:
         scheme = text[start : start + len(match["scheme"])]
-        name = f"{scheme[0]}xx{scheme[3:]}" if match["scheme"] in ("http", "https") else scheme
-        return f"{name}[:{match['slashes']}]"
+        shown_scheme = f"{scheme[0]}xx{scheme[3:]}" if match["scheme"] in ("http", "https") else scheme
+        return f"{shown_scheme}[:{match['slashes']}]"
     if match["colon"]:
         drive = start >= 1 and text[start - 1].isalpha() and (start == 1 or not text[start - 2].isalnum())
         return text[start:end] if drive else f"[:{match['after']}]"  # C:\ and C:/ are no scheme
     return "[\\\\]" if match["unc"] else "[@]"
 
 
-def _run(run: str, *, indicator: bool, in_file_name: bool, finding_type: bool) -> str:
+def _run(run: str, *, indicator: bool, in_file_name: bool, finding_type: bool, name: bool) -> str:
     """A dotted run defanged (``evil[.]example``), or as written when it is no hostname."""
     labels = _SEPARATORS.split(run)
     if not indicator and (
         not _top_level_like(labels[-1])
         or (finding_type and run in GUARDDUTY_DOTTED_NAMES)
+        or (name and not _delegated_top_level(labels[-1]))
         or (len(run) <= _MAX_INSTANCE_TYPE and _INSTANCE_TYPE.fullmatch(run))
         or (in_file_name and run[:4].lower() != "www.")
     ):
@@ -485,6 +502,16 @@ def _run(run: str, *, indicator: bool, in_file_name: bool, finding_type: bool) -
     if not run.isascii():
         labels = _punycode(labels)
     return "[.]".join(labels)
+
+
+def _delegated_top_level(label: str) -> bool:
+    """Whether ``label`` is a top-level domain a mail client links (IANA's list); a non-ASCII or
+    punycode label counts as one (internationalised domains are not in the ASCII list)."""
+    if not label.isascii() or label[:4].lower() == "xn--":
+        return True
+    from responder.domain.tlds import TOP_LEVEL_DOMAINS  # noqa: PLC0415 (loaded only for a dotted name)
+
+    return label.lower() in TOP_LEVEL_DOMAINS
 
 
 def _after_product(text: str, start: int) -> bool:
@@ -504,16 +531,18 @@ def shown(
     indicator: bool = False,
     paths: bool = False,
     finding_type: bool = False,
+    name: bool = False,
 ) -> str:
     """The one cleaning path: ``defang(clean(value, ...))`` for every finding value displayed.
 
-    Only a path fact (``paths``) keeps its file names readable, and only a finding type
-    (``finding_type``) GuardDuty's own dotted names: never a subject's label, a title or prose.
+    Only a path fact (``paths``) keeps its file names readable, and only a name (``name``,
+    ``finding_type``) its dotted words that end in no top-level domain: never a subject's
+    resource label, a title or prose.
     """
     if _unlinkable(value) and _already_clean(value, limit):
         return value  # a clean identifier or word: nothing to clean or defang (most values)
     cleaned = clean(value, limit, multiline=multiline, marker=marker)
-    return defang(cleaned, indicator=indicator, paths=paths, finding_type=finding_type)
+    return defang(cleaned, indicator=indicator, paths=paths, finding_type=finding_type, name=name)
 
 
 def _top_level_like(label: str) -> bool:

@@ -11,23 +11,29 @@ from responder.domain.service_models import (
     Action,
     AwsApiCallAction,
     DnsRequestAction,
+    EbsVolumeScanDetails,
     IpDetails,
     KubernetesApiCallAction,
     KubernetesPermissionCheckedDetails,
     KubernetesRoleBindingDetails,
     KubernetesRoleDetails,
+    LineageEntry,
+    MalwareScanDetails,
     NetworkConnectionAction,
     PortDetails,
     PortProbeAction,
+    Process,
     RdsLoginAttemptAction,
+    RuntimeContext,
+    RuntimeDetails,
+    Sequence,
     Service,
 )
 
 KNOWN_DIRECTIONS: Final = ("INBOUND", "OUTBOUND", "UNKNOWN")
-# Runtime context keys whose value is a file path (shown like the executable's path).
-PATH_CONTEXT_KEYS: Final = frozenset(
-    {"scriptPath", "libraryPath", "releaseAgentPath", "mountSource", "mountTarget", "threatFilePath", "filePath"}
-)
+MAX_FILES_PER_THREAT: Final = 5  # file paths shown under each threat (the count says how many more)
+# IANA protocol numbers a responder meets in Runtime Monitoring context (ianaProtocolNumber).
+IANA_PROTOCOLS: Final[dict[int, str]] = {1: "ICMP", 6: "TCP", 17: "UDP", 41: "IPv6", 58: "ICMPv6", 132: "SCTP"}
 
 
 def connection_direction(block: NetworkConnectionAction | None) -> str | None:
@@ -165,56 +171,278 @@ def action_facts(action: Action, action_type: str | None) -> tuple[Fact, ...]:
     return head
 
 
+def process_line(proc: Process | LineageEntry) -> str:
+    """What a process entry has: ``name (pid 1; uid 0; euid 0) /path``, or its uuid when it has
+    neither name nor path; never a placeholder."""
+    ids = [
+        f"{key} {value}"
+        for key, value in (
+            ("pid", proc.pid),
+            ("ns pid", proc.namespace_pid if proc.namespace_pid != proc.pid else None),
+            ("uid", proc.user_id),
+            ("euid", proc.euid if proc.euid != proc.user_id else None),
+        )
+        if value is not None
+    ]
+    user = proc.user if isinstance(proc, Process) else None
+    if user:
+        ids.insert(0, user)
+    head = " ".join(p for p in (proc.name, f"({'; '.join(ids)})" if ids else None, proc.executable_path) if p)
+    if proc.name or proc.executable_path:
+        return head
+    uuid = f"uuid {proc.uuid}" if proc.uuid else f"parent uuid {proc.parent_uuid}" if proc.parent_uuid else None
+    return " ".join(p for p in (uuid, head) if p)
+
+
+def _process_facts(proc: Process) -> tuple[Fact, ...]:
+    return labelled(
+        (
+            "f.process",
+            f"{proc.name or proc.executable_path or '-'} (pid {proc.pid})" if proc.pid is not None else proc.name,
+        ),
+        ("f.executable", proc.executable_path),
+        ("f.executable_sha256", proc.executable_sha256),
+        (
+            "f.process_user",
+            " ".join(
+                p
+                for p in (
+                    proc.user,
+                    f"(uid {proc.user_id})" if proc.user_id is not None else None,
+                    f"(euid {proc.euid})" if proc.euid is not None and proc.euid != proc.user_id else None,
+                )
+                if p
+            ),
+        ),
+        ("f.working_directory", proc.pwd),
+        ("f.process_uuid", proc.uuid),
+        ("f.process_started", proc.start_time),
+        ("f.lineage", [line for entry in proc.lineage or [] if (line := process_line(entry))]),
+        paths=("f.executable", "f.working_directory", "f.lineage"),
+    )
+
+
+def _protocol(number: int | None) -> str | None:
+    if number is None:
+        return None
+    name = IANA_PROTOCOLS.get(number)
+    return f"{number} ({name})" if name else str(number)
+
+
+def _context_facts(ctx: RuntimeContext) -> tuple[Fact, ...]:
+    """Every documented context field, each under its own label; paths as path facts."""
+    return labelled(
+        ("f.socket_path", ctx.socket_path),
+        ("f.runc_binary", ctx.runc_binary_path),
+        ("f.ld_preload", ctx.ld_preload_value),
+        ("f.module_name", ctx.module_name),
+        ("f.module_file", ctx.module_file_path),
+        ("f.module_sha256", ctx.module_sha256),
+        ("f.modifying_process", process_line(ctx.modifying_process) if ctx.modifying_process else None),
+        ("f.modified_at", ctx.modified_at),
+        ("f.target_process", process_line(ctx.target_process) if ctx.target_process else None),
+        ("f.address_family", ctx.address_family),
+        ("f.ip_protocol", _protocol(ctx.iana_protocol_number)),
+        ("f.memory_regions", ctx.memory_regions),
+        ("f.shell_history", ctx.shell_history_file_path),
+        ("f.tool", ctx.tool_name),
+        ("f.tool_category", ctx.tool_category),
+        ("f.threat_file", ctx.threat_file_path),
+        ("f.system_service", ctx.service_name),
+        ("f.script", ctx.script_path),
+        ("f.library", ctx.library_path),
+        ("f.release_agent", ctx.release_agent_path),
+        ("f.mount_source", ctx.mount_source),
+        ("f.mount_target", ctx.mount_target),
+        ("f.file_system", ctx.file_system_type),
+        ("f.mount_flags", ctx.flags),
+        ("f.command_line", ctx.command_line_example),
+        ("f.file_operation", ctx.file_operation),
+        ("f.file", ctx.file_path),
+        ("f.related_files", ctx.related_file_paths),
+        paths=_CONTEXT_PATHS,
+    )
+
+
+# Context labels whose value is a file path, or a process line that ends in one.
+_CONTEXT_PATHS: Final = (
+    *("f.socket_path", "f.runc_binary", "f.ld_preload", "f.module_file", "f.modifying_process"),
+    *("f.target_process", "f.shell_history", "f.threat_file", "f.script", "f.library", "f.release_agent"),
+    *("f.mount_source", "f.mount_target", "f.file", "f.related_files"),
+)
+
+
+def _runtime_facts(runtime: RuntimeDetails) -> tuple[Fact, ...]:
+    facts = _process_facts(runtime.process) if runtime.process is not None else ()
+    return facts + (_context_facts(runtime.context) if runtime.context is not None else ())
+
+
+def _named_threat(label: str, text: str) -> Fact:
+    """A threat line: its name is a name, never a hostname (``Trojan.GenericKD`` stays readable)."""
+    return Fact(label, text, name=True)
+
+
+def _file_rows(files: list[str], total: int) -> tuple[Fact, ...]:
+    """At most ``MAX_FILES_PER_THREAT`` file rows, then how many more the finding lists."""
+    rows = labelled(*(("f.threat_file_hash", f) for f in files[:MAX_FILES_PER_THREAT]), paths=("f.threat_file_hash",))
+    more = max(total, len(files)) - min(len(files), MAX_FILES_PER_THREAT)
+    return rows + labelled(("f.more_files", more if more > 0 else None))
+
+
+def _ebs_scan_facts(scan: EbsVolumeScanDetails) -> tuple[Fact, ...]:
+    """Malware Protection for EC2 (EBS volumes of instances, ECS tasks, containers)."""
+    detections = scan.scan_detections
+    by_name = detections.threat_detected_by_name if detections else None
+    counted = detections.scanned_item_count if detections else None
+    # GUARDDUTY_INITIATED scans start from another finding; an on-demand scan only names one.
+    initiated = (scan.scan_type or "").upper() == "GUARDDUTY_INITIATED"
+    facts = labelled(
+        ("f.scan_type", scan.scan_type),
+        ("f.scan_trigger" if initiated else "f.related_finding", scan.trigger_finding_id),
+        ("f.scan_id", scan.scan_id),
+        ("f.scan_started", scan.scan_started_at),
+        ("f.scan_completed", scan.scan_completed_at),
+        ("f.scan_sources", scan.sources),
+        ("f.scanned_files", counted.files if counted else None),
+        ("f.scanned_volume_count", counted.volumes if counted else None),
+        ("f.scanned_gb", counted.total_gb if counted else None),
+        ("f.threats_shortened", Msg("v.shortened") if by_name and by_name.shortened else None),
+    )
+    for threat in ((by_name.threat_names or []) if by_name else [])[:MAX_LIST_ITEMS]:
+        counts = ", ".join(str(p) for p in (threat.severity, threat.item_count) if p is not None)
+        facts += (_named_threat("f.threat", f"{threat.name or '-'} ({counts})" if counts else threat.name or "-"),)
+        files = [
+            " ".join(p for p in (f.file_path or f.file_name, f.hash) if p)
+            for f in threat.file_paths or []
+            if f.file_path or f.file_name or f.hash
+        ]
+        facts += _file_rows(files, threat.item_count or 0)
+    return facts
+
+
+def _malware_scan_facts(scan: MalwareScanDetails) -> tuple[Fact, ...]:
+    """Malware Protection for S3 and for AWS Backup."""
+    config = scan.scan_configuration
+    baseline = config.incremental_scan_details if config else None
+    facts = labelled(
+        ("f.scan_type", scan.scan_type),
+        ("f.scan_category", scan.scan_category),
+        ("f.scan_trigger_type", config.trigger_type if config else None),
+        ("f.scan_baseline", baseline.baseline_resource_arn if baseline else None),
+        ("f.scan_id", scan.scan_id),
+        ("f.unique_threats", scan.unique_threat_count),
+    )
+    for threat in (scan.threats or [])[:MAX_LIST_ITEMS]:
+        counts = ", ".join(str(p) for p in (threat.source, threat.count) if p is not None)
+        facts += (
+            _named_threat("f.threat_source", f"{threat.name or '-'} ({counts})" if counts else threat.name or "-"),
+        )
+        facts += labelled(("f.threat_hash", threat.hash))
+        files = [
+            " ".join(p for p in (item.nested_item_path, item.hash) if p)
+            for item in threat.item_paths or []
+            if item.nested_item_path or item.hash
+        ]
+        for item in threat.item_details or []:
+            extra = item.additional_info
+            where = (extra.device_name or extra.version_id) if extra else None
+            text = " ".join(p for p in (item.item_path, item.hash if item.hash != threat.hash else None) if p)
+            if text:
+                files.append(f"{text} ({where})" if where else text)
+        facts += _file_rows(files, 0)
+    return facts
+
+
+def _sequence_facts(sequence: Sequence) -> tuple[Fact, ...]:
+    """The incident as one story: who (actors), from or to where (endpoints), what was seen
+    (signals, each with the resources, actors and endpoints it involves), and the indicators.
+    The resources themselves are in the resource section, grouped."""
+    users, processes = [], []
+    for actor in sequence.actors or []:
+        if actor.user is not None:
+            user, session = actor.user, actor.session
+            details = [
+                p
+                for p in (
+                    user.type,
+                    user.credential_uid,
+                    user.account.uid if user.account else None,
+                    f"MFA {session.mfa_status}" if session and session.mfa_status else None,
+                )
+                if p
+            ]
+            users.append(
+                f"{user.name or user.uid or actor.id or '-'} ({'; '.join(details)})" if details else user.name or "-"
+            )
+        if actor.process is not None:
+            proc = actor.process
+            processes.append(" ".join(p for p in (proc.name, proc.path, proc.sha256) if p))
+    endpoints = []
+    for end in sequence.endpoints or []:
+        where = ", ".join(p for p in ((end.location.city, end.location.country) if end.location else ()) if p)
+        asn = end.autonomous_system
+        details = [
+            p
+            for p in (
+                end.connection.direction if end.connection else None,
+                where or None,
+                f"AS{asn.number} {asn.name or ''}".strip() if asn and asn.number is not None else None,
+            )
+            if p
+        ]
+        address = " ".join(p for p in (end.ip, end.domain, f"port {end.port}" if end.port is not None else None) if p)
+        if address:
+            endpoints.append(f"{address} ({'; '.join(details)})" if details else address)
+    facts = labelled(
+        ("f.additional_sequence_types", sequence.additional_sequence_types),
+        ("f.actor_user", users),
+        ("f.actor_process", [p for p in processes if p]),
+        ("f.endpoints", endpoints),
+        paths=("f.actor_process",),
+        ioc=("f.endpoints",),
+    )
+    for signal in (sequence.signals or [])[:MAX_LIST_ITEMS]:
+        parts = [p for p in (signal.type, f"{signal.severity:.1f}" if signal.severity is not None else None) if p]
+        if signal.count:
+            parts.append(f"x{signal.count}")
+        involved = [_short_uid(uid) for uid in signal.resource_uids or []][:MAX_LIST_ITEMS]
+        line = f"{signal.name or signal.uid or '-'} ({'; '.join(parts)})" if parts else signal.name or "-"
+        if involved:
+            line += ": " + ", ".join(involved)
+        facts += (_named_threat("f.sequence_signal", line),)
+    facts += labelled(
+        (
+            "f.sequence_indicators",
+            [
+                f"{i.key or '-'}: {', '.join((i.values or [])[:MAX_LIST_ITEMS])}"
+                for i in sequence.sequence_indicators or []
+            ],
+        ),
+        ioc=("f.sequence_indicators",),
+    )
+    more = len(sequence.signals or []) - MAX_LIST_ITEMS
+    return facts + labelled(("f.more_signals", more if more > 0 else None))
+
+
+def _short_uid(uid: str) -> str:
+    return uid.rsplit("/", 1)[-1] if uid.startswith("arn:") else uid
+
+
 def evidence_facts(service: Service) -> tuple[Fact, ...]:
     facts: tuple[Fact, ...] = ()
     for intel in ((service.evidence.threat_intelligence_details or []) if service.evidence else [])[:MAX_LIST_ITEMS]:
-        facts += labelled(("f.threat_list", intel.threat_list_name), ("f.threat_names", intel.threat_names))
-    runtime = service.runtime_details
-    if runtime is not None:
-        proc = runtime.process
-        if proc is not None:
-            lineage = [
-                str(entry.get("executablePath") or entry.get("name") or entry.get("pid") or "?")
-                for entry in proc.lineage or []
-            ]
-            facts += labelled(
-                ("f.process", f"{proc.name or '?'} (pid {proc.pid})" if proc.pid is not None else proc.name),
-                ("f.executable", proc.executable_path),
-                ("f.executable_sha256", proc.executable_sha256),
-                ("f.process_user", proc.user),
-                ("f.lineage", lineage),
-                paths=("f.executable", "f.lineage"),
-            )
-        ctx = runtime.context
-        if ctx is not None:
-            shown = {k: v for k, v in ctx.model_dump(exclude_none=True, by_alias=True).items() if isinstance(v, str)}
-            # Path-valued keys (scriptPath ...) apart from the rest (a command line is not a path).
-            files = [f"{k}={v}" for k, v in shown.items() if k in PATH_CONTEXT_KEYS]
-            others = [f"{k}={v}" for k, v in shown.items() if k not in PATH_CONTEXT_KEYS]
-            facts += labelled(("f.runtime_context", files), paths=("f.runtime_context",))
-            facts += labelled(("f.runtime_context", others))
+        facts += labelled(
+            ("f.threat_list", intel.threat_list_name),
+            ("f.threat_names", intel.threat_names),
+            ("f.threat_file_sha256", intel.threat_file_sha256),
+        )
+    if service.runtime_details is not None:
+        facts += _runtime_facts(service.runtime_details)
     sequence = service.detection.sequence if service.detection else None
     if sequence is not None:
-        facts += labelled(
-            ("f.sequence_signals", [f"{s.name or s.type or '?'} ({s.count or 1})" for s in sequence.signals or []]),
-            (
-                "f.sequence_indicators",
-                [f"{i.key or '?'}: {', '.join(i.values or [])}" for i in sequence.sequence_indicators or []],
-            ),
-            (
-                "f.sequence_resources",
-                [f"{r.resource_type or '?'} {r.name or r.uid or ''}".strip() for r in sequence.resources or []],
-            ),
-        )
-    threats: list[str] = []
-    scan = service.ebs_volume_scan_details
-    if scan is not None and scan.scan_detections and scan.scan_detections.threat_detected_by_name:
-        for threat in scan.scan_detections.threat_detected_by_name.threat_names or []:
-            threats.append(f"{threat.name or '?'} ({threat.severity or '?'}, {threat.item_count or 0})")
+        facts += _sequence_facts(sequence)
+    if service.ebs_volume_scan_details is not None:
+        facts += _ebs_scan_facts(service.ebs_volume_scan_details)
     if service.malware_scan_details is not None:
-        threats += [f"{t.name or '?'} (?, {t.count or 1})" for t in service.malware_scan_details.threats or []]
-    facts += labelled(
-        ("f.detected_threats", threats),
-        ("f.scan_trigger", scan.trigger_finding_id if scan else None),
-    )
+        facts += _malware_scan_facts(service.malware_scan_details)
     return facts

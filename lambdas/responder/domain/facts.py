@@ -17,6 +17,8 @@ class Fact(NamedTuple):
     ioc: bool = False
     translate: bool = False  # value is a catalogue key (yes/no, direction, role)
     path: bool = False  # value is one or more file paths (``, ``-separated)
+    primary: bool = False  # names the resource the finding is about (shown at the top too)
+    name: bool = False  # a name that cannot be a hostname (threat name): see ``cleaning.defang``
 
 
 class Msg(str):

@@ -6,9 +6,11 @@ annotations``) in every model module: pydantic would otherwise evaluate each fie
 annotation from its string, a sixth of what building these models costs at cold start.
 """
 
-from typing import Annotated, Any, TypeVar
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final, TypeVar
 
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
+from pydantic import BaseModel, BeforeValidator, ConfigDict, GetCoreSchemaHandler
 from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
 
@@ -27,6 +29,22 @@ class NoneOnError:
 
 # An optional field that degrades to None instead of raising on a bad shape.
 Lenient = Annotated[T | None, NoneOnError()]
+
+
+_LAST_SECOND: Final = 253_402_300_799  # 9999-12-31T23:59:59Z: the last instant an ISO string can say
+
+
+def _iso_instant(value: Any) -> Any:
+    """Epoch seconds (GuardDuty writes some timestamps as JSON numbers) as an ISO string."""
+    if type(value) is float or type(value) is int:
+        if not math.isfinite(value) or not 0 <= value <= _LAST_SECOND:
+            raise ValueError("not an epoch time")
+        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value
+
+
+# A timestamp published either as an ISO string or as epoch seconds; always an ISO string here.
+Instant = Annotated[str, BeforeValidator(_iso_instant)]
 
 
 class Model(BaseModel):

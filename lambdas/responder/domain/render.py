@@ -54,7 +54,10 @@ FONT_STACKS: Final[dict[str, str]] = {
 MAX_LOCAL_SUBJECT: Final = 120  # characters of a translated (SES) subject; RFC 2047-encoded on the wire
 # Facts whose value is an English sentence of ours (translated), and timestamps (shown in two zones).
 PROSE_LABELS: Final = frozenset({"f.purpose_meaning"})
-TIME_LABELS: Final = frozenset({"f.first_seen", "f.last_seen", "f.created", "f.updated"})
+TIME_LABELS: Final = frozenset(
+    {"f.first_seen", "f.last_seen", "f.created", "f.updated", "f.launch_time", "f.last_modified"}
+    | {"f.modified_at", "f.scan_started", "f.scan_completed", "f.process_started"}
+)
 # The finding type: GuardDuty's own dotted names in it stay readable (``AnomalousBehavior.Write``).
 TYPE_LABELS: Final = frozenset({"f.type"})
 
@@ -76,35 +79,51 @@ class Email:
         return self.local_subject or self.subject
 
 
-def _subject_line(c: Classification, update: UpdateDecision | None, lang: str, *, band: str, limit: int) -> str:
-    """``[GuardDuty <band> 8.0] Type resource account region`` from validated parts only,
-    the optional parts kept in priority order while they fit in ``limit``."""
-    t = c.triage
-    head = f"[GuardDuty {band} {t.severity:.1f}]"
+def _head(c: Classification, update: UpdateDecision | None, lang: str, band: str) -> str:
+    head = f"[GuardDuty {band} {c.triage.severity:.1f}]"
     if update is not None and update.reason in AGAIN:
         head = f"[{message('s.update', lang)}] " + head
-    if t.is_sample:
+    if c.triage.is_sample:
         head = f"[{message('s.sample', lang)}] " + head
-    account = t.account_id if SAFE_ACCOUNT.fullmatch(t.account_id) else None
-    region = t.region if SAFE_REGION.fullmatch(t.region) else None
+    return head
+
+
+def _subject_parts(c: Classification, update: UpdateDecision | None) -> tuple[str, tuple[str, ...]]:
+    """The finding type and the optional parts (resource name, account, Region, in that order of
+    priority) that the English subject keeps within ``MAX_SUBJECT``.
+
+    Decided once, on the English line, for every language: a subject names the same things in
+    English and in Japanese (whose words are shorter), and a part that does not fit is dropped
+    whole, never cut. The resource name is still at the top of the body when it is dropped here.
+    """
+    t = c.triage
+    head = _head(c, update, "en", t.band.upper())
     # Validated identifiers may still be URLs, hosts or path-shaped (a container named
     # https://evil.example/x@y, a type ./login.example): the one cleaning path, no path exemption.
-    kind = shown(t.safe_type or "UnrecognisedFindingType", MAX_SUBJECT, finding_type=True)[: limit - len(head) - 1]
+    kind = shown(t.safe_type or "UnrecognisedFindingType", MAX_SUBJECT, finding_type=True)[
+        : MAX_SUBJECT - len(head) - 1
+    ]
     label = shown(c.presentation.resource_label, MAX_SUBJECT) if c.presentation.resource_label else None
-    optional = {"account": account, "label": label, "region": region}
-    kept: dict[str, str] = {}
+    account = t.account_id if SAFE_ACCOUNT.fullmatch(t.account_id) else None
+    region = t.region if SAFE_REGION.fullmatch(t.region) else None
+    kept: list[str] = []
     length = len(head) + 1 + len(kind)
-    for name, value in optional.items():
-        if value and length + 1 + len(value) <= limit:
-            kept[name] = value
+    for value in (label, account, region):
+        if value and length + 1 + len(value) <= MAX_SUBJECT:
+            kept.append(value)
             length += 1 + len(value)
-    parts = (head, kind, kept.get("label"), kept.get("account"), kept.get("region"))
-    return " ".join(part for part in parts if part)
+    return kind, tuple(kept)
+
+
+def _subject_line(c: Classification, update: UpdateDecision | None, lang: str, *, band: str) -> str:
+    """``[GuardDuty <band> 8.0] Type resource account region`` from validated parts only."""
+    kind, kept = _subject_parts(c, update)
+    return " ".join((_head(c, update, lang, band), kind, *kept))
 
 
 def subject(c: Classification, update: UpdateDecision | None = None) -> str:
     """``[GuardDuty HIGH 8.0] Type resource account region``: the ASCII subject (SNS, and SES in English)."""
-    return safe_subject(_subject_line(c, update, "en", band=c.triage.band.upper(), limit=MAX_SUBJECT))
+    return safe_subject(_subject_line(c, update, "en", band=c.triage.band.upper()))
 
 
 def local_subject(c: Classification, locale: Locale, update: UpdateDecision | None = None) -> str | None:
@@ -115,7 +134,7 @@ def local_subject(c: Classification, locale: Locale, update: UpdateDecision | No
     if locale.lang == "en":
         return None
     band = message(f"band.{c.triage.band}", locale.lang)
-    return safe_local_subject(_subject_line(c, update, locale.lang, band=band, limit=MAX_LOCAL_SUBJECT))
+    return safe_local_subject(_subject_line(c, update, locale.lang, band=band))
 
 
 def safe_local_subject(text: str) -> str:
@@ -184,6 +203,7 @@ def _rows(facts: tuple[Fact, ...], locale: Locale, limit: int, desc_limit: int) 
                 indicator=fact.ioc,
                 paths=fact.path,
                 finding_type=fact.label in TYPE_LABELS,
+                name=fact.name,
             )
         rows.append((message(fact.label, lang), value))
     return rows
@@ -217,6 +237,10 @@ def _context(
     ]
     if note := update_note(c, update, locale):
         how_bad.append((message("f.update", lang), note))
+    # The resource the finding is about, named at the top (the subject may have had no room).
+    primary = next((fact for fact in shows.resource_facts if fact.primary), None)
+    if primary is not None:
+        how_bad += _rows((primary,), locale, limit, desc_limit)
     if shows.title:
         how_bad.append((message("f.title", lang), shown(shows.title, limit, marker=message("l.truncated", lang))))
     if t.is_sample:

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import AliasChoices, Field
 
 from responder.domain.limits import too_deep
-from responder.domain.model_base import Lenient, Model
+from responder.domain.model_base import Instant, Lenient, Model
 
 # --- remote endpoints -------------------------------------------------------
 
@@ -159,36 +159,73 @@ class Action(Model):
 class ThreatIntelligenceDetail(Model):
     threat_list_name: Lenient[str] = None
     threat_names: Lenient[list[str]] = None
+    threat_file_sha256: Lenient[str] = None
 
 
 class Evidence(Model):
     threat_intelligence_details: Lenient[list[ThreatIntelligenceDetail]] = None
 
 
+class LineageEntry(Model):
+    name: Lenient[str] = None
+    executable_path: Lenient[str] = None
+    pid: Lenient[int] = None
+    namespace_pid: Lenient[int] = None
+    uuid: Lenient[str] = None
+    parent_uuid: Lenient[str] = None
+    user_id: Lenient[int] = None
+    euid: Lenient[int] = None
+
+
 class Process(Model):
+    """``runtimeDetails.process`` and the processes of its context (``ProcessDetails``)."""
+
     name: Lenient[str] = None
     executable_path: Lenient[str] = None
     executable_sha256: Lenient[str] = None
     pid: Lenient[int] = None
+    namespace_pid: Lenient[int] = None
+    uuid: Lenient[str] = None
+    parent_uuid: Lenient[str] = None
     pwd: Lenient[str] = None
     user: Lenient[str] = None
-    lineage: Lenient[list[dict[str, Any]]] = None
+    user_id: Lenient[int] = None
+    euid: Lenient[int] = None
+    start_time: Lenient[Instant] = None
+    lineage: Lenient[list[LineageEntry]] = None
 
 
 class RuntimeContext(Model):
-    # Runtime context has dozens of optional keys; keep the ones worth an email line.
-    modifying_process: Lenient[dict[str, Any]] = None
+    """Every documented ``runtimeDetails.context`` field (GuardDuty API RuntimeContext)."""
+
+    modifying_process: Lenient[Process] = None
+    modified_at: Lenient[Instant] = None
     script_path: Lenient[str] = None
     library_path: Lenient[str] = None
+    ld_preload_value: Lenient[str] = None
+    socket_path: Lenient[str] = None
+    runc_binary_path: Lenient[str] = None
     release_agent_path: Lenient[str] = None
     mount_source: Lenient[str] = None
     mount_target: Lenient[str] = None
+    file_system_type: Lenient[str] = None
+    flags: Lenient[list[str]] = None
     module_name: Lenient[str] = None
+    module_file_path: Lenient[str] = None
+    module_sha256: Lenient[str] = None
+    shell_history_file_path: Lenient[str] = None
+    target_process: Lenient[Process] = None
+    address_family: Lenient[str] = None
+    iana_protocol_number: Lenient[int] = None
+    memory_regions: Lenient[list[str]] = None
     tool_name: Lenient[str] = None
     tool_category: Lenient[str] = None
+    service_name: Lenient[str] = None
     command_line_example: Lenient[str] = None
     threat_file_path: Lenient[str] = None
+    file_operation: Lenient[str] = None
     file_path: Lenient[str] = None
+    related_file_paths: Lenient[list[str]] = None
 
 
 class RuntimeDetails(Model):
@@ -196,11 +233,76 @@ class RuntimeDetails(Model):
     context: Lenient[RuntimeContext] = None
 
 
+# --- attack sequences (Extended Threat Detection) ---------------------------
+
+
+class ActorAccount(Model):
+    uid: Lenient[str] = None
+
+
+class ActorUser(Model):
+    name: Lenient[str] = None
+    uid: Lenient[str] = None
+    type: Lenient[str] = None
+    credential_uid: Lenient[str] = None
+    account: Lenient[ActorAccount] = None
+
+
+class ActorSession(Model):
+    uid: Lenient[str] = None
+    mfa_status: Lenient[str] = None
+    issuer: Lenient[str] = None
+
+
+class ActorProcess(Model):
+    name: Lenient[str] = None
+    path: Lenient[str] = None
+    sha256: Lenient[str] = None
+
+
+class Actor(Model):
+    id: Lenient[str] = None
+    user: Lenient[ActorUser] = None
+    session: Lenient[ActorSession] = None
+    process: Lenient[ActorProcess] = None
+
+
+class EndpointLocation(Model):
+    city: Lenient[str] = None
+    country: Lenient[str] = None
+
+
+class AutonomousSystem(Model):
+    name: Lenient[str] = None
+    number: Lenient[int] = None
+
+
+class EndpointConnection(Model):
+    direction: Lenient[str] = None
+
+
+class Endpoint(Model):
+    id: Lenient[str] = None
+    ip: Lenient[str] = None
+    domain: Lenient[str] = None
+    port: Lenient[int] = None
+    location: Lenient[EndpointLocation] = None
+    autonomous_system: Lenient[AutonomousSystem] = None
+    connection: Lenient[EndpointConnection] = None
+
+
 class SequenceSignal(Model):
+    uid: Lenient[str] = None
     name: Lenient[str] = None
     type: Lenient[str] = None
     description: Lenient[str] = None
+    severity: Lenient[float] = None
     count: Lenient[int] = None
+    first_seen_at: Lenient[Instant] = None
+    last_seen_at: Lenient[Instant] = None
+    resource_uids: Lenient[list[str]] = None
+    actor_ids: Lenient[list[str]] = None
+    endpoint_ids: Lenient[list[str]] = None
 
 
 class SequenceIndicator(Model):
@@ -209,50 +311,167 @@ class SequenceIndicator(Model):
     title: Lenient[str] = None
 
 
+class MemberInstances(Model):
+    """A ResourceV2 data block that groups instances (Auto Scaling group, stack, image, ...)."""
+
+    ec2_instance_uids: Lenient[list[str]] = None
+    version: Lenient[str] = None  # a launch template's
+
+
+class ClusterData(Model):
+    arn: Lenient[str] = None
+    status: Lenient[str] = None
+    vpc_id: Lenient[str] = None
+    ec2_instance_uids: Lenient[list[str]] = None
+
+
+class EcsTaskData(Model):
+    task_definition_arn: Lenient[str] = None
+    launch_type: Lenient[str] = None
+    container_uids: Lenient[list[str]] = None
+
+
+class WorkloadData(Model):
+    namespace: Lenient[str] = None
+    type: Lenient[str] = None
+    container_uids: Lenient[list[str]] = None
+
+
+class ContainerData(Model):
+    image: Lenient[str] = None
+    image_uid: Lenient[str] = None
+
+
+class InstanceData(Model):
+    instance_type: Lenient[str] = None
+    instance_state: Lenient[str] = None
+    availability_zone: Lenient[str] = None
+
+
+class ResourceData(Model):
+    autoscaling_auto_scaling_group: Lenient[MemberInstances] = None
+    cloudformation_stack: Lenient[MemberInstances] = None
+    ec2_image: Lenient[MemberInstances] = None
+    ec2_launch_template: Lenient[MemberInstances] = None
+    ec2_vpc: Lenient[MemberInstances] = None
+    iam_instance_profile: Lenient[MemberInstances] = None
+    eks_cluster: Lenient[ClusterData] = None
+    ecs_cluster: Lenient[ClusterData] = None
+    ecs_task: Lenient[EcsTaskData] = None
+    kubernetes_workload: Lenient[WorkloadData] = None
+    container: Lenient[ContainerData] = None
+    ec2_instance: Lenient[InstanceData] = None
+
+
 class SequenceResource(Model):
     uid: Lenient[str] = None
     name: Lenient[str] = None
     resource_type: Lenient[str] = None
+    region: Lenient[str] = None
+    data: Lenient[ResourceData] = None
 
 
 class Sequence(Model):
     uid: Lenient[str] = None
     description: Lenient[str] = None
+    actors: Lenient[list[Actor]] = None
+    resources: Lenient[list[SequenceResource]] = None
+    endpoints: Lenient[list[Endpoint]] = None
     signals: Lenient[list[SequenceSignal]] = None
     sequence_indicators: Lenient[list[SequenceIndicator]] = None
-    resources: Lenient[list[SequenceResource]] = None
+    additional_sequence_types: Lenient[list[str]] = None
 
 
 class Detection(Model):
     sequence: Lenient[Sequence] = None
 
 
+# --- malware scans ----------------------------------------------------------
+
+
+class ThreatFilePath(Model):
+    file_path: Lenient[str] = None
+    file_name: Lenient[str] = None
+    volume_arn: Lenient[str] = None
+    hash: Lenient[str] = None
+
+
 class ThreatName(Model):
     name: Lenient[str] = None
     severity: Lenient[str] = None
     item_count: Lenient[int] = None
+    file_paths: Lenient[list[ThreatFilePath]] = None
 
 
 class ThreatDetectedByName(Model):
+    item_count: Lenient[int] = None
+    unique_threat_name_count: Lenient[int] = None
+    shortened: Lenient[bool] = None
     threat_names: Lenient[list[ThreatName]] = None
 
 
+class ScannedItemCount(Model):
+    total_gb: Lenient[int] = None
+    files: Lenient[int] = None
+    volumes: Lenient[int] = None
+
+
 class ScanDetections(Model):
+    scanned_item_count: Lenient[ScannedItemCount] = None
     threat_detected_by_name: Lenient[ThreatDetectedByName] = None
 
 
 class EbsVolumeScanDetails(Model):
     scan_id: Lenient[str] = None
+    scan_type: Lenient[str] = None
+    scan_started_at: Lenient[Instant] = None
+    scan_completed_at: Lenient[Instant] = None
     trigger_finding_id: Lenient[str] = None
+    sources: Lenient[list[str]] = None
     scan_detections: Lenient[ScanDetections] = None
+
+
+class ItemPath(Model):
+    nested_item_path: Lenient[str] = None
+    hash: Lenient[str] = None
+
+
+class ItemAdditionalInfo(Model):
+    version_id: Lenient[str] = None
+    device_name: Lenient[str] = None
+
+
+class ItemDetail(Model):
+    resource_arn: Lenient[str] = None
+    item_path: Lenient[str] = None
+    hash: Lenient[str] = None
+    additional_info: Lenient[ItemAdditionalInfo] = None
 
 
 class MalwareThreat(Model):
     name: Lenient[str] = None
+    source: Lenient[str] = None
     count: Lenient[int] = None
+    hash: Lenient[str] = None
+    item_paths: Lenient[list[ItemPath]] = None
+    item_details: Lenient[list[ItemDetail]] = None
+
+
+class IncrementalScanDetails(Model):
+    baseline_resource_arn: Lenient[str] = None
+
+
+class ScanConfiguration(Model):
+    trigger_type: Lenient[str] = None
+    incremental_scan_details: Lenient[IncrementalScanDetails] = None
 
 
 class MalwareScanDetails(Model):
+    scan_id: Lenient[str] = None
+    scan_type: Lenient[str] = None
+    scan_category: Lenient[str] = None
+    scan_configuration: Lenient[ScanConfiguration] = None
+    unique_threat_count: Lenient[int] = None
     threats: Lenient[list[MalwareThreat]] = None
 
 
