@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from responder.domain import guidance
+from responder.domain import guidance, scan_result
 from responder.domain.classify import (
     assess,
     choose_playbook,
@@ -322,16 +322,26 @@ def test_s3_object_malware_steps():
     assert "scan the object again" in text
 
 
-@pytest.mark.parametrize("finding_type", guidance.S3_SCAN_NOT_COMPLETED_TYPES)
-def test_s3_object_scans_that_did_not_complete_get_their_own_steps(finding_type):
-    # Given a finding of a type the triage gives a scan that was SKIPPED or FAILED
-    event = minimal_event(finding_type, 2.0, resource={"resourceType": "S3Object"})
-    finding = GuardDutyEvent.model_validate(event).detail
+def test_the_scan_notice_types_are_the_triages():
+    # Given the types the triage gives S3 object scans that were skipped or failed
+    # Then the guidance has steps for exactly those types
+    assert set(guidance.S3_SCAN_NOT_COMPLETED_TYPES) == set(scan_result.NOTICES)
+
+
+@pytest.mark.parametrize("name", ["S3ObjectScan_SKIPPED", "S3ObjectScan_FAILED"])
+def test_s3_object_scans_that_did_not_complete_get_their_own_steps(name):
+    # Given a scan result that was skipped or failed, read as the finding it stands for
+    detail = scan_result.finding_detail(load(FIXTURES / "families" / f"{name}.json"))
+    assert detail is not None
+    finding = Finding.model_validate(detail)
     triage = assess(finding, Settings())
-    # Then its steps are about the object that could not be scanned, not a malicious one
-    assert choose_playbook(triage.parts, triage.resource_type, finding_type) == "s3_object_not_scanned"
-    text = text_of(finding)
+    # Then its steps are about an object that could not be scanned, not a malicious one
+    assert choose_playbook(triage.parts, triage.resource_type, finding.type) == "s3_object_not_scanned"
+    steps = planned(finding)
+    assert steps[0].text == guidance.URGENCY_BY_TYPE[finding.type]
+    text = " ".join(step.text for step in steps)
     assert "could not be scanned" in text and "scan the object again" in text.lower()
+    assert "malicious" not in text.lower() and "uploaded it" not in text
 
 
 @pytest.mark.parametrize(

@@ -211,8 +211,10 @@ def posture_for(verdict: guidance.Verdict | None, band: Band) -> guidance.Postur
     return guidance.BAND_POSTURE[band]
 
 
-def urgency_for(band: Band, verdict: guidance.Verdict | None, playbook: str) -> str:
+def urgency_for(band: Band, verdict: guidance.Verdict | None, playbook: str, finding_type: str = "") -> str:
     """The first step: the band's urgency, worded for what the type says and what it names."""
+    if finding_type in guidance.URGENCY_BY_TYPE:
+        return guidance.URGENCY_BY_TYPE[finding_type]
     if verdict and (band, verdict) in guidance.URGENCY_BY_VERDICT:
         return guidance.URGENCY_BY_VERDICT[(band, verdict)]
     if not guidance.PLAYBOOKS[playbook].workload and band in guidance.URGENCY_NO_WORKLOAD:
@@ -273,7 +275,7 @@ def plan_steps(
         if step.intent not in covered:
             covered |= step.covers
             kept.append((source, index, step))
-    first = guidance.Step(urgency_for(band, verdict, playbook), guidance.Intent.URGENCY)
+    first = guidance.Step(urgency_for(band, verdict, playbook, finding_type), guidance.Intent.URGENCY)
     return (first, *(step for _, _, step in sorted(kept, key=lambda item: item[:2])))
 
 

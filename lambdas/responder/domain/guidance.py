@@ -185,6 +185,17 @@ URGENCY_BY_VERDICT: Final[dict[tuple[Band, Verdict], str]] = {
     "means the resource is probably compromised (for example malware was found). Contain it, "
     "then investigate.",
 }
+# Malware Protection for S3 without a detector publishes only "GuardDuty Malware Protection Object
+# Scan Result" events; the triage turns them into findings (``scan_result``): THREATS_FOUND ->
+# Object:S3/MaliciousFile (MALWARE_PLAYBOOK covers it); SKIPPED and FAILED -> the two notice types
+# below (the same strings as ``scan_result.NOTICES``; a test keeps them equal).
+S3_SCAN_NOT_COMPLETED_TYPES: Final = ("Object:S3/MalwareScanSkipped", "Object:S3/MalwareScanFailed")
+# Types whose urgency line no band's wording fits.
+URGENCY_BY_TYPE: Final[dict[str, str]] = dict.fromkeys(
+    S3_SCAN_NOT_COMPLETED_TYPES,
+    "Review when convenient: Malware Protection could not scan this object, so nothing is known "
+    "about its content yet. Find out why and have it scanned again.",
+)
 # High findings about something that is not a running workload (credentials, data, backups).
 URGENCY_NO_WORKLOAD: Final[dict[Band, str]] = {
     Band.HIGH: "Act immediately: what this finding names (credentials, data or a backup) is likely "
@@ -990,11 +1001,7 @@ MALWARE_PLAYBOOK: Final[dict[str, str]] = {
     "Container": "container",
 }
 
-# Malware Protection for S3 without a detector publishes only "GuardDuty Malware Protection Object
-# Scan Result" events; the triage turns them into findings (THREATS_FOUND -> Object:S3/MaliciousFile,
-# which MALWARE_PLAYBOOK covers). The types it gives the scans that did not complete (SKIPPED,
-# FAILED) belong here; until its report names them, these are the names it is asked to use.
-S3_SCAN_NOT_COMPLETED_TYPES: Final = ("Object:S3/ScanSkipped", "Object:S3/ScanFailed")
+# Finding types whose playbook no segment or resource type decides.
 TYPE_PLAYBOOK: Final[dict[str, str]] = dict.fromkeys(S3_SCAN_NOT_COMPLETED_TYPES, "s3_object_not_scanned")
 
 
@@ -1786,6 +1793,7 @@ def all_steps() -> list[Step]:
 def prose() -> list[str]:
     """Every sentence of this module a recipient reads: the msgids of the message catalogue."""
     texts: list[str] = [*URGENCY.values(), *URGENCY_BY_VERDICT.values(), *URGENCY_NO_WORKLOAD.values()]
+    texts += URGENCY_BY_TYPE.values()
     texts += (step.text for step in all_steps())
     texts += (purpose.meaning for purpose in (*PURPOSES.values(), UNKNOWN_PURPOSE))
     texts += (ARCHIVE_NOTE, EXPORT_NOTE)
