@@ -11,6 +11,11 @@ METRICS_NAMESPACE: Final = "GuardDutyResponder"  # CloudWatch namespace of the f
 # Lambda functions: the entry point of each (module.function in the asset)
 TRIAGE_HANDLER: Final = "responder.triage_handler.lambda_handler"
 NOTIFIER_HANDLER: Final = "responder.notify_handler.lambda_handler"
+# Variables only one function reads (its settings model, responder/app/settings.py); the rest go to both.
+NOTIFIER_ONLY_VARIABLES: Final = frozenset(
+    {"CHANNELS", "TOPIC_ARN", "SES_SENDER", "SES_RECIPIENTS", "SES_CONFIGURATION_SET", "SES_MAX_SEND_RATE"}
+)
+TRIAGE_ONLY_VARIABLES: Final = frozenset({"IMMEDIATE_QUEUE_URL"})
 PYTHON_VERSION: Final = "3.13"  # the runtime of the functions (stack.py); `make test` runs the tests on it too
 PIP_PLATFORM: Final = "manylinux2014_aarch64"  # wheels for arm64 (Graviton)
 MEMORY_MB: Final = 256  # MB; measured peak is far below, more memory means a faster CPU

@@ -44,7 +44,7 @@ class Functions:
         self,
         scope: Construct,
         *,
-        environment: Mapping[str, str],
+        environment: Mapping[str, str],  # every function variable; each function gets only its own
         queues: QueuesAndState,
         alerting: Alerting,
         sender: str,
@@ -63,6 +63,7 @@ class Functions:
     def _triage(self) -> lambda_.Function:
         function, _role = self._function(
             "Function",
+            environment=_only(self._environment, drop=constants.NOTIFIER_ONLY_VARIABLES),
             description="GuardDuty Responder triage: classifies each finding, decides, queues it to email",
             handler=constants.TRIAGE_HANDLER,
             reserved=constants.TRIAGE_CONCURRENCY,
@@ -77,6 +78,7 @@ class Functions:
     def _notifier(self) -> tuple[lambda_.Function, iam.Role]:
         function, role = self._function(
             "Notifier",
+            environment=_only(self._environment, drop=constants.TRIAGE_ONLY_VARIABLES),
             description="GuardDuty Responder notifier: emails queued findings (grouped in a storm) and the digest",
             handler=constants.NOTIFIER_HANDLER,
             reserved=constants.NOTIFIER_CONCURRENCY,
@@ -107,7 +109,14 @@ class Functions:
         return function, role
 
     def _function(
-        self, name: str, *, description: str, handler: str, reserved: int, role_description: str
+        self,
+        name: str,
+        *,
+        environment: dict[str, str],
+        description: str,
+        handler: str,
+        reserved: int,
+        role_description: str,
     ) -> tuple[lambda_.Function, iam.Role]:
         """A function with its own log group and its own role (logs of that group only)."""
         log_group = logs.LogGroup(self._scope, f"{name}Logs", removal_policy=RemovalPolicy.RETAIN)
@@ -130,7 +139,7 @@ class Functions:
             self._scope,
             name,
             description=description,
-            runtime=lambda_.Runtime.PYTHON_3_13,  # constants.PYTHON_VERSION: the wheels are built for it
+            runtime=lambda_.Runtime(f"python{constants.PYTHON_VERSION}", lambda_.RuntimeFamily.PYTHON),
             architecture=lambda_.Architecture.ARM_64,
             handler=handler,
             code=self._code,
@@ -144,7 +153,7 @@ class Functions:
             retry_attempts=constants.ASYNC_RETRY_ATTEMPTS,
             max_event_age=Duration.hours(constants.ASYNC_MAX_EVENT_AGE_HOURS),
             on_failure=destinations.SqsDestination(self._queues.dead_letter_queue),
-            environment=self._environment,
+            environment=environment,
         )
         Validations.of(role).acknowledge(
             Acknowledgment(
@@ -244,3 +253,8 @@ def _as_nag_prints(stack: Stack, value: str) -> str:
         raise ValueError(f"cannot name {node!r} as cdk-nag does")
 
     return text(stack.resolve(value))
+
+
+def _only(environment: Mapping[str, str], *, drop: frozenset[str]) -> dict[str, str]:
+    """A function's own variables: every variable but those only the other function reads."""
+    return {name: value for name, value in environment.items() if name not in drop}

@@ -72,6 +72,8 @@ class Parameter:
             # "7" would not be one of NotifyThreshold's allowed "7.0": take the allowed spelling.
             spelled = [v for v in self.allowed_values if float(v) == value]
             return spelled[0] if spelled else str(value)
+        if self.kind == "String" and isinstance(value, int) and self.pattern is not None:
+            return str(value)  # a whole number given for a String parameter that takes digits (DigestMinutes)
         if not isinstance(value, str):
             raise ValueError(f"{self.prop}: expected a {self.kind} value, not {type(value).__name__}")
         return value
@@ -303,14 +305,20 @@ PARAMETERS: Final[tuple[Parameter, ...]] = (
         "lower bands go into the digest",
         env="IMMEDIATE_BAND",
     ),
-    number(
+    Parameter(
         "DigestMinutes",
-        default="60", low=5, high=1440,
-        description="Minutes between digest emails of the findings below ImmediateBand (5 to 1440); "
+        "String",
+        "Whole minutes between digest emails of the findings below ImmediateBand (5 to 1440); "
         "no email when there is nothing new.",
-        doc="minutes between digest emails of the findings below `ImmediateBand` (no email when there is "
+        "minutes between digest emails of the findings below `ImmediateBand` (no email when there is "
         "nothing new)",
+        default="60",
+        # A whole number from 5 to 1440: EventBridge's rate() takes whole minutes only, so a Number
+        # parameter (7.5 allowed) would fail the deploy half-way, at the schedule.
+        pattern=r"^([5-9]|[1-9][0-9]|[1-9][0-9][0-9]|1[0-3][0-9][0-9]|14[0-3][0-9]|1440)$",
+        constraint="a whole number of minutes from 5 to 1440",
         env="DIGEST_MINUTES",
+        allowed_doc="whole minutes, 5-1440",
     ),
     choice(
         "ObjectScanAlerts",

@@ -101,8 +101,9 @@ class GuardDutyResponder(Construct):
 
 
 def _environment(values: Values, queues: QueuesAndState, alerting: Alerting) -> dict[str, str]:
-    """Both functions read the same validated settings (responder/domain/settings.py): the parameters'
-    variables (``Parameter.env``) and the names of what the responder built.
+    """Every variable of the functions' settings models (responder/app/settings.py): the parameters'
+    variables (``Parameter.env``) and the names of what the responder built; ``Functions`` gives
+    each function only those its model reads.
     """
     return {
         **environment(values),

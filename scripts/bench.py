@@ -30,31 +30,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lambdas"))
 sys.path.insert(0, str(ROOT))
 
+from tests.deployed import NOTIFIER_ENV, RUNTIME_ENV, TRIAGE_ENV  # noqa: E402 (after the path is set)
+
 EVENTS = sorted((ROOT / "tests" / "fixtures" / "events").glob("*.json"))
 RUNS = 15  # fresh interpreters per import measurement
 WINDOWS = 5  # timed windows per rate; the best one is reported
 WINDOW_SECONDS = 1.0
 ASSET_TOP = 8  # the largest contributors to the asset that are listed
-# Both functions' environment as the stack sets it (infra/responder.py), with plain values, and
-# what the Lambda runtime adds: tracing is as deployed (active), so Powertools would see Lambda.
-DEPLOYED_ENV = {
-    "CHANNELS": "sns,ses",
-    "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:GuardDutyResponder-AlertTopic",
-    "SES_SENDER": "alerts@example.com",
-    "SES_RECIPIENTS": "secops@example.com",
-    "SES_CONFIGURATION_SET": "GuardDutyResponder-ConfigurationSet",
-    "STATE_TABLE": "GuardDutyResponder-StateTable",
-    "IMMEDIATE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/immediate",
-    "DIGEST_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/digest",
-    "POWERTOOLS_SERVICE_NAME": "guardduty-responder",
-    "POWERTOOLS_METRICS_NAMESPACE": "GuardDutyResponder",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
+# Each function's environment as the stack sets it (tests/deployed.py, checked against the
+# template by the infrastructure tests) and what the Lambda runtime adds: tracing is as deployed
+# (active), so Powertools would see Lambda.
+RUNTIME = {
+    **RUNTIME_ENV,
     "AWS_LAMBDA_FUNCTION_NAME": "GuardDutyResponder-Function",
     "LAMBDA_TASK_ROOT": str(ROOT / "lambdas"),
-    "_X_AMZN_TRACE_ID": "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=1",
 }
 ENTRY_MODULES = {"triage": "responder.triage_handler", "notifier": "responder.notify_handler"}
+# The environment each measured module is imported in (boto3: the notifier's, the larger one).
+MODULE_ENV = {"responder.triage_handler": TRIAGE_ENV, "responder.notify_handler": NOTIFIER_ENV, "boto3": NOTIFIER_ENV}
 
 
 def _rate(work: Callable[[Any], object], items: list[Any]) -> float:
@@ -109,18 +102,19 @@ def import_times(modules: list[str]) -> dict[str, float]:
     ``PYTHONDONTWRITEBYTECODE`` says (with it set and a source newer than its cache, each run
     would compile that module again, and the figures would depend on the checkout's state).
     """
-    env = {**os.environ, **DEPLOYED_ENV, "PYTHONPATH": str(ROOT / "lambdas")}
+    base = {**os.environ, **RUNTIME, "PYTHONPATH": str(ROOT / "lambdas")}
     for name in ("POWERTOOLS_TRACE_DISABLED", "PYTHONDONTWRITEBYTECODE"):
-        env.pop(name, None)
+        base.pop(name, None)
 
     def once(module: str) -> float:
         code = f"import time; t = time.perf_counter(); import {module}; print((time.perf_counter() - t) * 1000)"
+        env = {**base, **MODULE_ENV[module]}
         done = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
         return float(done.stdout)
 
     samples: dict[str, list[float]] = {module: [] for module in modules}
     with tempfile.TemporaryDirectory(prefix="bench-pycache-") as cache:
-        env["PYTHONPYCACHEPREFIX"] = cache
+        base["PYTHONPYCACHEPREFIX"] = cache
         for module in modules:  # warm caches
             once(module)
         for _ in range(RUNS):

@@ -37,7 +37,8 @@ CANDIDATES: dict[str, list[str]] = {
     "NotifyThreshold": ["4", "0.5", "10.0", "abc"],
     "Channels": ["SNS", "email", "ses,sns", ""],
     "Recipients": [*EMAILS, "a@example.com,b@example.org", ",".join(f"r{i}@example.com" for i in range(12)),
-                   "a@example.com,a@b..com", "", " a@example.com"],
+                   "a@example.com,a@b..com", "", " a@example.com",
+                   ",".join(f"r{i}@example.com" for i in range(60))],  # more than one SES batch of 50
     "SenderAddress": ["", *EMAILS],
     "SesMaxSendRate": ["2.5", "0.5"],
     "CreateSenderIdentity": ["YES", "true"],
@@ -54,7 +55,7 @@ CANDIDATES: dict[str, list[str]] = {
                     "k" * 129 + "=v", "k=" + "v" * 257],
     "RenotifyHours": ["0.5", "-1"],
     "ImmediateBand": ["high", "Urgent"],
-    "DigestMinutes": ["7.5", "4.9"],
+    "DigestMinutes": ["7.5", "4.9", "1e3", "05", "1441", "5", "1440", " 60", "60.0"],
     "ObjectScanAlerts": ["YES", "true", ""],
     "AlarmEmail": ["", *EMAILS],
 }  # fmt: skip
@@ -207,3 +208,21 @@ def test_an_unknown_well_formed_time_zone_starts_both_functions_showing_utc_only
     assert _settings_accept(template, overrides)
     # And their emails show UTC only, not the zone nor the language's default
     assert {Settings.from_env(env).display_zone for env in _environments(template, overrides)} == {None}
+
+
+@pytest.mark.parametrize("model", [TriageSettings, NotifierSettings])
+def test_the_settings_defaults_are_the_parameters_defaults(model):
+    # Given what the stack passes when every parameter keeps its default (an empty default is "unset")
+    defaults = {p.env: p.default for p in PARAMETERS if p.env and p.default}
+    # And the variables the model cannot do without (the stack always fills them in)
+    required = {
+        "CHANNELS": "sns",
+        "TOPIC_ARN": f"arn:aws:sns:us-east-1:{ACCOUNT}:Alerts",
+        "IMMEDIATE_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/Immediate",
+        "DIGEST_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/Digest",
+    }
+    # When the model reads them, and when it reads nothing but the required ones
+    from_stack = model.from_env({**required, **defaults})
+    own_defaults = model.from_env(required)
+    # Then every default the model writes for itself is the parameter's default (one source of truth)
+    assert from_stack == own_defaults

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from infra import constants
 from infra.parameters import BY_NAME, EMAIL, PARAMETERS, REQUIREMENTS, WHITESPACE, markdown_table, unmet_requirements
 from infra.props import ResponderProps
 
@@ -37,12 +38,15 @@ def test_every_template_parameter_is_the_declared_one(template):
 
 
 def test_the_function_environment_reads_each_parameter_through_its_declared_variable(template):
-    # Given both functions' environments
+    # Given both functions' environments (each holds only its own model's variables)
     functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 2
     for function in functions:
         env = function["Properties"]["Environment"]["Variables"]
         for parameter in PARAMETERS:
-            if parameter.env is None:
+            if parameter.env is not None and parameter.env not in env:
+                assert parameter.env in constants.NOTIFIER_ONLY_VARIABLES | constants.TRIAGE_ONLY_VARIABLES
+            elif parameter.env is None:
                 # Then a parameter the stack alone uses is not passed on ...
                 assert {"Ref": parameter.name} not in env.values(), parameter.name
             elif parameter.name == "SesConfigurationSet":

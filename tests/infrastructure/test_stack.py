@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -91,11 +92,12 @@ def test_parameter_defaults_and_ranges(template):
     assert p["Language"]["AllowedValues"] == ["en", "ja"]
     assert p["ImmediateBand"]["Default"] == "High"
     assert p["ImmediateBand"]["AllowedValues"] == ["Low", "Medium", "High", "Critical"]
-    assert (p["DigestMinutes"]["Default"], p["DigestMinutes"]["MinValue"], p["DigestMinutes"]["MaxValue"]) == (
-        "60",
-        5,
-        1440,
-    )
+    # Whole minutes only (a pattern, not a Number range: EventBridge's rate() takes no 7.5)
+    digest = p["DigestMinutes"]
+    assert (digest["Type"], digest["Default"]) == ("String", "60")
+    accepted = [m for m in range(0, 2000) if re.fullmatch(digest["AllowedPattern"], str(m))]
+    assert accepted == list(range(5, 1441))
+    assert not re.fullmatch(digest["AllowedPattern"], "7.5")
 
 
 @pytest.mark.parametrize(
@@ -213,15 +215,33 @@ def test_digest_schedule_runs_the_notifier_every_window(template):
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}}
 
 
-def test_both_functions_read_the_same_settings(template):
-    envs = [fn["Properties"]["Environment"] for fn in resources(template, "AWS::Lambda::Function").values()]
-    assert len(envs) == 2
-    assert envs[0] == envs[1]
+def _variables(template, prefix: str) -> dict:
+    _name, fn = named(template, "AWS::Lambda::Function", prefix)
+    return fn["Properties"]["Environment"]["Variables"]
+
+
+def test_each_function_gets_exactly_the_variables_its_settings_model_reads(template):
+    from responder.app.settings import NotifierSettings, TriageSettings
+    from tests.deployed import NOTIFIER_ENV, TRIAGE_ENV
+
+    def read_by(model) -> set[str]:
+        return {field.alias or name for name, field in model.model_fields.items()}
+
+    # Given each function's environment in the template
+    triage, notifier = _variables(template, "Function"), _variables(template, "Notifier")
+    # Then each holds its own model's variables and Powertools' two, nothing of the other function
+    powertools = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
+    assert set(triage) == read_by(TriageSettings) | powertools
+    assert set(notifier) == read_by(NotifierSettings) | powertools
+    assert not {"SES_RECIPIENTS", "SES_SENDER", "TOPIC_ARN"} & set(triage)
+    # And the environment the entry-point tests and the benchmark use has exactly these names
+    assert (set(TRIAGE_ENV), set(NOTIFIER_ENV)) == (set(triage), set(notifier))
 
 
 def test_environment_is_wired_from_parameters(template):
-    _name, fn = named(template, "AWS::Lambda::Function", "Function")
-    env = fn["Properties"]["Environment"]["Variables"]
+    env = {**_variables(template, "Notifier"), **_variables(template, "Function")}
+    for name in set(_variables(template, "Notifier")) & set(_variables(template, "Function")):
+        assert _variables(template, "Notifier")[name] == _variables(template, "Function")[name], name
     immediate, _ = named(template, "AWS::SQS::Queue", "ImmediateQueue")
     digest, _ = named(template, "AWS::SQS::Queue", "DigestQueue")
     assert env["IMMEDIATE_BAND"] == {"Ref": "ImmediateBand"}
@@ -257,8 +277,6 @@ def test_the_function_environment_is_accepted_by_the_settings_validator(template
     """Resolve the environment for a typical deploy and feed it to the real settings code."""
     from responder.app.settings import NotifierSettings, TriageSettings
 
-    _name, fn = named(template, "AWS::Lambda::Function", "Function")
-    env = fn["Properties"]["Environment"]["Variables"]
     params = parameter_values(
         template,
         {
@@ -276,10 +294,14 @@ def test_the_function_environment_is_accepted_by_the_settings_validator(template
         for prefix in ("ImmediateQueue", "DigestQueue")
     }
     refs = {**params, "ConfigurationSet": "own-set", table: "GuardDutyResponder-StateTable", **queue_urls}
-    resolved = {k: (topic_arn if k == "TOPIC_ARN" else resolve(template, v, refs)) for k, v in env.items()}
-    # Each function's own settings model accepts it (both functions get this environment).
-    assert TriageSettings.from_env(resolved).immediate_queue.endswith("/ImmediateQueue")
-    settings = NotifierSettings.from_env(resolved)
+
+    def resolved(prefix: str) -> dict[str, str]:
+        env = _variables(template, prefix)
+        return {k: (topic_arn if k == "TOPIC_ARN" else resolve(template, v, refs)) for k, v in env.items()}
+
+    # Each function's own settings model accepts its environment.
+    assert TriageSettings.from_env(resolved("Function")).immediate_queue.endswith("/ImmediateQueue")
+    settings = NotifierSettings.from_env(resolved("Notifier"))
     assert settings.channels == ("sns", "ses")
     assert settings.recipients == ("a@example.com", "b@example.com")
     assert settings.threshold == 4.0

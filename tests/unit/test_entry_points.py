@@ -10,20 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.deployed import NOTIFIER_ENV, RUNTIME_ENV, TRIAGE_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
-# The variables the stack gives both functions (infra/responder.py), with plain values.
-DEPLOYED_ENV = {
-    "CHANNELS": "sns,ses",
-    "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:GuardDutyResponder-AlertTopic",
-    "SES_SENDER": "guardduty@example.com",
-    "SES_RECIPIENTS": "secops@example.com",
-    "STATE_TABLE": "GuardDutyResponder-StateTable",
-    "IMMEDIATE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/Immediate",
-    "DIGEST_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/Digest",
-    "POWERTOOLS_SERVICE_NAME": "guardduty-responder",
-    "POWERTOOLS_METRICS_NAMESPACE": "GuardDutyResponder",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 # What only the notifier needs: templates and their engine, the channels, grouping and rendering.
 NOTIFIER_ONLY = ("jinja2", "markupsafe", "responder.adapters.channels", "responder.domain.digest", "responder.domain.render",
                  "responder.domain.degrade", "responder.app.notifier", "responder.domain.cleaning", "email.mime")  # fmt: skip
@@ -32,7 +21,8 @@ NOTIFIER_ONLY = ("jinja2", "markupsafe", "responder.adapters.channels", "respond
 def modules_loaded_by(module: str, **env: str) -> list[str]:
     """The modules a fresh interpreter has loaded after importing ``module`` in the deployed environment."""
     code = f"import json, sys; import {module}; print(json.dumps(sorted(sys.modules)))"
-    environment = {**os.environ, **DEPLOYED_ENV, "PYTHONPATH": str(ROOT / "lambdas"), **env}
+    deployed = TRIAGE_ENV if module == "responder.triage_handler" else NOTIFIER_ENV
+    environment = {**os.environ, **RUNTIME_ENV, **deployed, "PYTHONPATH": str(ROOT / "lambdas"), **env}
     environment.pop("POWERTOOLS_TRACE_DISABLED", None)
     result = subprocess.run([sys.executable, "-c", code], env=environment, check=True, capture_output=True, text=True)
     return list(json.loads(result.stdout))
@@ -64,7 +54,8 @@ def test_the_notifier_imports_what_it_sends_with():
 )
 def test_each_function_refuses_to_start_without_a_variable_it_needs(entry, missing, variable):
     # Given the deployed environment without one variable the function needs
-    environment = {**os.environ, **DEPLOYED_ENV, "PYTHONPATH": str(ROOT / "lambdas")}
+    deployed = TRIAGE_ENV if entry == "responder.triage_handler" else NOTIFIER_ENV
+    environment = {**os.environ, **RUNTIME_ENV, **deployed, "PYTHONPATH": str(ROOT / "lambdas")}
     del environment[missing]
     # When its entry module is imported (a cold start)
     command = [sys.executable, "-c", f"import {entry}"]
@@ -77,10 +68,10 @@ def test_each_function_refuses_to_start_without_a_variable_it_needs(entry, missi
 def test_the_triage_function_starts_without_the_notifiers_variables():
     # Given only what triage needs: its queues (no channel, no sender, no topic)
     environment = {
-        **{k: v for k, v in os.environ.items() if k not in DEPLOYED_ENV},
+        **{k: v for k, v in os.environ.items() if k not in NOTIFIER_ENV},
         "PYTHONPATH": str(ROOT / "lambdas"),
-        "IMMEDIATE_QUEUE_URL": DEPLOYED_ENV["IMMEDIATE_QUEUE_URL"],
-        "DIGEST_QUEUE_URL": DEPLOYED_ENV["DIGEST_QUEUE_URL"],
+        "IMMEDIATE_QUEUE_URL": TRIAGE_ENV["IMMEDIATE_QUEUE_URL"],
+        "DIGEST_QUEUE_URL": TRIAGE_ENV["DIGEST_QUEUE_URL"],
     }
     # When its entry module is imported, Then it starts
     subprocess.run([sys.executable, "-c", "import responder.triage_handler"], env=environment, check=True)

@@ -16,7 +16,6 @@ from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
 
 from responder.adapters.observability import emit, logger
 from responder.domain.settings import (
-    MAX_SES_RECIPIENTS,
     TOPIC_ARN,
     Email,
     QueueUrl,
@@ -72,9 +71,9 @@ class NotifierSettings(_FunctionSettings):
     )
     topic_arn: Annotated[str, pattern(TOPIC_ARN)] | None = Field(None, alias="TOPIC_ARN")
     sender: Email | None = Field(None, alias="SES_SENDER")
-    recipients: Annotated[tuple[Email, ...], BeforeValidator(comma_list)] = Field(
-        (), alias="SES_RECIPIENTS", max_length=MAX_SES_RECIPIENTS
-    )
+    # Any number: the SES channel sends in batches of MAX_SES_RECIPIENTS (CloudFormation sets no limit
+    # either, and a limit here would stop the notifier at every cold start of such a deployment).
+    recipients: Annotated[tuple[Email, ...], BeforeValidator(comma_list)] = Field((), alias="SES_RECIPIENTS")
     configuration_set: Annotated[str, pattern(r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(
         None, alias="SES_CONFIGURATION_SET"
     )

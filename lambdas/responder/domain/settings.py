@@ -157,9 +157,8 @@ class Settings(BaseModel):
     # this band and above are emailed within about a minute
     immediate_band: Annotated[Band, BeforeValidator(_one_of(tuple(Band)))] = Field(Band.HIGH, alias="IMMEDIATE_BAND")
     # the digest window (the schedule of the digest), minutes
-    digest_minutes: Annotated[int, BeforeValidator(lambda v: int(float(v)) if isinstance(v, str) else v)] = Field(
-        60, ge=MIN_DIGEST_MINUTES, le=1440, alias="DIGEST_MINUTES"
-    )
+    # whole minutes: "7.5" and "1e3" are refused, as the stack's parameter refuses them
+    digest_minutes: int = Field(60, ge=MIN_DIGEST_MINUTES, le=1440, alias="DIGEST_MINUTES")
     # IANA zone shown next to UTC in emails; None: the language's default
     time_zone: Annotated[str, pattern(_ZONE)] | None = Field(None, alias="DISPLAY_TIMEZONE")
     _display_zone: str | None = PrivateAttr(default=None)
