@@ -346,9 +346,8 @@ def _malware_scan_facts(scan: MalwareScanDetails) -> tuple[Fact, ...]:
         for item in threat.item_details or []:
             extra = item.additional_info
             where = (extra.device_name or extra.version_id) if extra else None
-            text = " ".join(p for p in (item.item_path, item.hash if item.hash != threat.hash else None) if p)
-            if text:
-                files.append(f"{text} ({where})" if where else text)
+            # The device or version first: after the path it would end the path's file name.
+            files.append(" ".join(p for p in (f"({where})" if where else None, item.item_path, item.hash) if p))
         facts += _file_rows(files, 0)
     return facts
 
@@ -410,16 +409,11 @@ def _sequence_facts(sequence: Sequence) -> tuple[Fact, ...]:
         if involved:
             line += ": " + ", ".join(involved)
         facts += (_named_threat("f.sequence_signal", line),)
-    facts += labelled(
-        (
-            "f.sequence_indicators",
-            [
-                f"{i.key or '-'}: {', '.join((i.values or [])[:MAX_LIST_ITEMS])}"
-                for i in sequence.sequence_indicators or []
-            ],
-        ),
-        ioc=("f.sequence_indicators",),
-    )
+    for indicator in (sequence.sequence_indicators or [])[:MAX_LIST_ITEMS]:
+        values = ", ".join((indicator.values or [])[:MAX_LIST_ITEMS])
+        facts += labelled(
+            ("f.sequence_indicators", f"{indicator.key or '-'} = {values}"), ioc=("f.sequence_indicators",)
+        )
     more = len(sequence.signals or []) - MAX_LIST_ITEMS
     return facts + labelled(("f.more_signals", more if more > 0 else None))
 

@@ -444,8 +444,8 @@ def _members(resource: SequenceResource) -> list[str]:
     return list(dict.fromkeys(_short(uid) for uid in uids))
 
 
-def _sequence_line(resource: SequenceResource) -> str:
-    """``TYPE name (detail): members`` for one sequence resource."""
+def _sequence_line(resource: SequenceResource, images: dict[str, str]) -> str:
+    """``name (detail): members`` for one sequence resource; a member container with its image."""
     data = resource.data
     detail: list[str] = []
     if data is not None:
@@ -461,7 +461,7 @@ def _sequence_line(resource: SequenceResource) -> str:
             detail.append(f"v{data.ec2_launch_template.version}")
     name = resource.name or (_short(resource.uid) if resource.uid else "?")
     line = f"{name} ({', '.join(detail)})" if detail else name
-    members = _members(resource)
+    members = [f"{m} ({images[m]})" if m in images else m for m in _members(resource)]
     shown_members = ", ".join(members[:MAX_LIST_ITEMS])
     more = f" (+{len(members) - MAX_LIST_ITEMS})" if len(members) > MAX_LIST_ITEMS else ""
     return f"{line}: {shown_members}{more}" if members else line
@@ -476,10 +476,15 @@ def _sequence(sequence: Sequence | None) -> Block:
     grouped = {member for r in resources for member in _members(r)}
     groups = [r for r in resources if _members(r)]
     alone = [r for r in resources if not _members(r) and _short(r.uid or "") not in grouped]
+    images = {
+        _short(r.uid): r.data.container.image
+        for r in resources
+        if r.uid and r.data and r.data.container and r.data.container.image
+    }
     facts: tuple[Fact, ...] = ()
     for r in groups + alone:
         label = SEQUENCE_LABELS.get(r.resource_type or "")
-        line = _sequence_line(r)
+        line = _sequence_line(r, images)
         facts += labelled((label, line) if label else ("f.seq_resource", f"{r.resource_type or '?'} {line}"))
     for kind, rule in _SEQUENCE_NAMES:
         named = next((r.name for r in resources if r.resource_type == kind and r.name), None)
