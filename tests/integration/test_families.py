@@ -45,7 +45,7 @@ def test_threats_found_is_emailed_once(aws):
     again = run(load(THREATS))
     # Then it is queued at once as the High malware alert, and the copy is not
     assert (first.status, first.reason, first.route) == ("queued", "notify", "immediate")
-    assert first.finding_id == finding_detail(load(THREATS))["id"]  # type: ignore[index]
+    assert first.finding_id == finding_detail(load(THREATS))["id"]
     assert (again.status, again.reason) == ("skipped", "update_not_worse")
     # and the recipient gets one email on each channel, the malware alert for the object
     [(subject, text)] = sns_messages(aws["topic_arn"])

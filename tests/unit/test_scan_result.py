@@ -113,8 +113,8 @@ def test_threats_found_is_an_object_malware_finding_with_every_field():
     # and the product's own models read it (no severity, id or type is missing)
     finding = Finding.model_validate(detail)
     assert finding.severity == 8.0 and SAFE_ID.fullmatch(finding.id)
-    [bucket] = finding.resource.s3_bucket_details  # type: ignore[union-attr]
-    assert bucket.s3_object_details[0].version_id == VERSION  # type: ignore[index]
+    [bucket] = finding.resource.s3_bucket_details
+    assert bucket.s3_object_details[0].version_id == VERSION
 
 
 @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ def test_every_documented_status_pair(status, result, expected):
     results = None if result is None else {"scanResultStatus": result, "threats": None}
     source = event(scanStatus=status, scanResultDetails=results)
     # When it is read / Then it is the right kind of finding
-    assert finding_detail(source)["type"] == expected  # type: ignore[index]
+    assert finding_detail(source)["type"] == expected
 
 
 @pytest.mark.parametrize(
@@ -200,12 +200,12 @@ def test_the_id_is_derived_from_the_object_and_the_result():
         event(s3ObjectDetails=obj(bucketName="customer-uploads-444455556666")),
         event(scanStatus="FAILED", scanResultDetails={"scanResultStatus": "ACCESS_DENIED"}),
     ]
-    ids = {finding_detail(other)["id"] for other in others}  # type: ignore[index]
+    ids = {finding_detail(other)["id"] for other in others}
     assert len(ids) == len(others) and first["id"] not in ids
     # and no separator in a key can forge another object's id
     split = finding_detail(event(s3ObjectDetails=obj(bucketName="a", objectKey='b","c')))
     joined = finding_detail(event(s3ObjectDetails=obj(bucketName='a","b', objectKey="c")))
-    assert split["id"] != joined["id"]  # type: ignore[index]
+    assert split["id"] != joined["id"]
 
 
 def test_hostile_values_are_kept_raw_and_bounded_where_they_are_ours():
@@ -286,7 +286,7 @@ def test_status_reasons_are_bounded():
     # Given a scan result with very many, very long reasons
     source = event(SKIPPED, statusReasons=[f"{i}" + "R" * 500 for i in range(50)])
     # When it is read / Then a few reasons of bounded length are kept
-    reasons = finding_detail(source)["service"]["additionalInfo"]["statusReasons"]  # type: ignore[index]
+    reasons = finding_detail(source)["service"]["additionalInfo"]["statusReasons"]
     assert len(reasons) == MAX_REASONS and all(len(r) == REASON_LIMIT for r in reasons)
 
 
