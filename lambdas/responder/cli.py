@@ -283,7 +283,8 @@ def run_doctor(stack_name: str = DEFAULT_STACK, *, region: str | None = None, se
     """The ``doctor`` command: print one line per check; the exit status (0, 1 any FAIL, 2 AWS unreachable)."""
     # The checks are pure; the adapter (boto3) is wired here, and loads only with this command.
     from responder.adapters.doctor_aws import AwsDeployment, guard  # noqa: PLC0415
-    from responder.app.doctor import AwsUnavailableError, diagnose, report  # noqa: PLC0415
+    from responder.app.doctor import diagnose, report  # noqa: PLC0415
+    from responder.domain.deployment import AwsUnavailableError  # noqa: PLC0415
 
     try:
         aws = AwsDeployment.connect(region)

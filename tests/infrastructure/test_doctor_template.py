@@ -14,7 +14,8 @@ import pytest
 from infra import constants
 from infra.resolve import parameter_values, resolve
 from responder.app import doctor
-from responder.app.doctor import OUTPUTS, AlarmInfo, KeyInfo, RuleInfo, check_alarm_policy, check_keys, check_rule
+from responder.app.doctor import OUTPUTS, check_alarm_policy, check_keys, check_rule
+from responder.domain.deployment import AlarmInfo, KeyInfo, RuleInfo
 from tests.infrastructure.conftest import named
 
 ACCOUNT = "123456789012"

@@ -787,8 +787,8 @@ def test_send_test_queues_a_marked_alert_the_notifier_emails_and_fires_one_alarm
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_the_test_message_decodes_and_renders(language):
     # Given the test alert's queue message, as the doctor builds it
-    from responder.app.doctor import StackInfo
     from responder.domain.classify import classify
+    from responder.domain.deployment import StackInfo
     from responder.domain.i18n import Locale
     from responder.domain.models import Finding
     from responder.domain.render import render

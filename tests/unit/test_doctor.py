@@ -8,16 +8,6 @@ import pytest
 
 from responder.app.doctor import (
     OUTPUTS,
-    AlarmInfo,
-    DetectorInfo,
-    KeyInfo,
-    Result,
-    RuleInfo,
-    SesAccount,
-    StackInfo,
-    Subscription,
-    TopicInfo,
-    Verdict,
     check_alarm_policy,
     check_alarms,
     check_detector,
@@ -29,6 +19,18 @@ from responder.app.doctor import (
     check_subscriptions,
     report,
     severity_floor,
+)
+from responder.domain.deployment import (
+    AlarmInfo,
+    DetectorInfo,
+    KeyInfo,
+    Result,
+    RuleInfo,
+    SesAccount,
+    StackInfo,
+    Subscription,
+    TopicInfo,
+    Verdict,
 )
 
 ACCOUNT = "123456789012"

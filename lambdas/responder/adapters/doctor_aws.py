@@ -20,7 +20,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError  # every connection failure
 
-from responder.app.doctor import (
+from responder.domain.deployment import (
     AlarmInfo,
     AwsUnavailableError,
     DetectorInfo,
