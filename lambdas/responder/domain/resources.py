@@ -517,9 +517,9 @@ SEQUENCE_LABELS: Final = {
 
 # --- choosing and ordering the blocks ----------------------------------------------------
 
-# Every block in the order secondary blocks are shown.
+# Every block in the order secondary blocks are shown: the instance last, as context (the
+# caller's instance on an IAM or S3 finding, the node under a cluster or container).
 _ORDER: Final = (
-    "instance",
     "access_key",
     "models",
     "buckets",
@@ -535,6 +535,7 @@ _ORDER: Final = (
     "snapshot",
     "image",
     "recovery_point",
+    "instance",
 )
 # resource.resourceType -> the blocks that describe the resource the finding is about.
 PRIMARY_BLOCKS: Final[dict[str, tuple[str, ...]]] = {
