@@ -55,7 +55,7 @@ def facts(c: Classification, section: str) -> dict[str, str]:
     ],
 )
 def test_default_bands_follow_aws(severity, band):
-    assert band_for(severity, Bands()) == band
+    assert band_for(severity, Settings().bands) == band
 
 
 @pytest.mark.parametrize(

@@ -80,11 +80,12 @@ _BAND_RANK: Final = {band: len(Band) - index for index, band in enumerate(Band)}
 
 @dataclass(frozen=True)
 class Bands:
-    """Lower bounds of the Medium, High and Critical bands (AWS's current defaults)."""
+    """Lower bounds of the Medium, High and Critical bands (``Settings.bands``; the defaults are the
+    stack parameters' own, declared once in infra/parameters.py and tied to these settings by a test)."""
 
-    medium: float = 4.0
-    high: float = 7.0
-    critical: float = 9.0
+    medium: float
+    high: float
+    critical: float
 
 
 def comma_list(value: Any) -> Any:
