@@ -86,6 +86,26 @@ def _dists(asset: Path) -> dict[str, email.message.Message]:
     return dists
 
 
+def test_asset_ships_bytecode_of_the_runtime_python(asset_dir):
+    # Given the asset (built where the function's Python version is installed, as `make test` needs)
+    from infra import constants
+    from infra.asset import runtime_python
+
+    if runtime_python() is None:
+        pytest.skip(f"no Python {constants.PYTHON_VERSION} here: the asset is built without bytecode")
+    tag = f"cpython-{constants.PYTHON_VERSION.replace('.', '')}"
+    # Then our modules and the libraries they import carry .pyc files of that version, compiled with
+    # unchecked-hash invalidation (used as they are, whatever the file times in the zip: no
+    # compilation at cold start in the read-only code directory)
+    for module in ("responder/triage_handler.py", "responder/domain/models.py", "pydantic/main.py"):
+        source = asset_dir / module
+        cached = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        assert cached.is_file(), module
+        flags = int.from_bytes(cached.read_bytes()[4:8], "little")
+        assert flags == 0b01, module  # hash-based (bit 0), check_source off (bit 1)
+    assert not list(asset_dir.rglob("*.cpython-311.pyc"))  # nothing of the build machine's own Python
+
+
 def test_asset_holds_every_import_of_the_handler(asset_dir):
     # Our package is there
     assert (asset_dir / "responder" / "triage_handler.py").is_file()
