@@ -352,7 +352,7 @@ def classify(finding: Finding, settings: Settings) -> Classification:
         playbook=playbook,
         direction=direction,
         resource_role=role,
-        resource_label=resource_label(resource),
+        resource_label=resource_label(resource, service),
         first_seen=service.event_first_seen,
         last_seen=service.event_last_seen,
         overview=labelled(
@@ -369,7 +369,7 @@ def classify(finding: Finding, settings: Settings) -> Classification:
             ("f.finding_id", finding.id),
             ("f.description", finding.description),
         ),
-        resource_facts=resource_facts(resource, role),
+        resource_facts=resource_facts(resource, role, service),
         action_facts=action_facts(action, t.action_type),
         evidence_facts=evidence_facts(service),
         frequency_facts=labelled(
