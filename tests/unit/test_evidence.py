@@ -150,9 +150,10 @@ def test_malware_protection_threats_show_engine_count_hash_and_items_without_que
         }
     )
     rows = [(f.label, f.value) for f in facts]
-    threats = [_shown(f) for f in facts if f.label == "f.threat_source"]
-    # Then each threat shows its engine and count (nothing made up), its hash and its files
-    assert threats == ["Linux.Trojan.Mirai (Amazon, 1)", "EICAR"]
+    threats = [(f.label, _shown(f)) for f in facts if f.label in ("f.threat_source", "f.threat_name")]
+    # Then each threat shows its engine and count (nothing made up: a name alone is labelled as
+    # a name, not "engine, count"), its hash and its files
+    assert threats == [("f.threat_source", "Linux.Trojan.Mirai (Amazon, 1)"), ("f.threat_name", "EICAR")]
     assert ("f.threat_hash", "4c78") in rows
     items = [f for f in facts if f.label == "f.threat_file_hash"]
     assert [_shown(f) for f in items] == ["(/dev/xvdf) /var/www/html/cache.php 4c78", "archive/inner/eicar.com ab"]

@@ -244,3 +244,32 @@ def test_sample_of_shared_event_renders_for_review():
     assert "Connection direction: Outbound" in email.text
     assert "ACTOR" in email.text
     assert load("events/Backdoor_EC2_DenialOfService.Tcp.json")["detail"]["id"] in email.text
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_scan_result_alert_offers_no_guardduty_command_or_console_link(lang):
+    # Given the alert made from a Malware Protection for S3 scan result (no detector, no finding)
+    import json
+    from pathlib import Path
+
+    from responder.domain.guidance import NO_FINDING_NOTE
+    from responder.domain.i18n import translator
+    from responder.domain.models import Finding
+    from responder.domain.scan_result import finding_detail
+
+    event = json.loads((Path("tests/fixtures/families/S3ObjectScan_THREATS_FOUND.json")).read_text())
+    detail = finding_detail(event)
+    assert detail is not None
+    settings = Settings(language=lang)
+    c = classify(Finding.model_validate(detail), settings)
+    email = render(c, settings.locale)
+    # Then neither body offers archive-findings, get-findings or a console link to a finding that
+    # does not exist, and the after-care says why
+    for body in (email.text, email.html):
+        assert "archive-findings" not in body and "get-findings" not in body
+        assert "/guardduty/home" not in body
+    note = translator(lang)(NO_FINDING_NOTE)
+    assert note in email.text
+    # While a GuardDuty finding still gets both commands and its console link
+    real = render(classify(finding_from("events/UnauthorizedAccess_EC2_SSHBruteForce.json"), settings), settings.locale)
+    assert "archive-findings" in real.text and "get-findings" in real.text and "/guardduty/home" in real.text

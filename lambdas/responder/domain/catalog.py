@@ -241,6 +241,7 @@ EN: Final[dict[str, str]] = {
     "f.threats_shortened": "List shortened",
     "v.shortened": "yes: GuardDuty listed only some threats and files; the console lists the rest",
     "f.threat": "Threat (severity, files)",
+    "f.threat_name": "Threat",
     "f.threat_source": "Threat (engine, count)",
     "f.threat_hash": "Threat SHA-256",
     "f.threat_file_hash": "File (SHA-256)",

@@ -19,7 +19,7 @@ from fnmatch import fnmatchcase
 from typing import Final
 from urllib.parse import quote
 
-from responder.domain import guidance
+from responder.domain import guidance, scan_result
 from responder.domain.evidence import action_facts, connection_direction, evidence_facts
 from responder.domain.facts import Fact, labelled
 from responder.domain.models import Finding
@@ -99,8 +99,8 @@ class Presentation:
 class Links:
     """The commands and links an email offers, built from validated identifiers only."""
 
-    archive_command: str
-    export_command: str
+    archive_command: str | None  # None: no GuardDuty finding exists (a Malware Protection for S3 scan result)
+    export_command: str | None
     console_url: str | None
     docs_url: str
 
@@ -381,11 +381,14 @@ def classify(finding: Finding, settings: Settings) -> Classification:
         ),
         steps=tuple(step.text for step in response_steps(finding, t)),
     )
+    in_guardduty = not finding.id.startswith(scan_result.ID_PREFIX)  # a scan result has no finding to act on
     links = Links(
-        archive_command=_cli("archive-findings", detector, finding_id, region),
+        archive_command=_cli("archive-findings", detector, finding_id, region) if in_guardduty else None,
         export_command=_cli("get-findings", detector, finding_id, region)
-        + f" > guardduty-finding-{finding_id or 'FINDING_ID'}.json",
-        console_url=_console_url(finding.partition, region, finding_id),
+        + f" > guardduty-finding-{finding_id or 'FINDING_ID'}.json"
+        if in_guardduty
+        else None,
+        console_url=_console_url(finding.partition, region, finding_id) if in_guardduty else None,
         docs_url=f"{guidance.DOCS_BASE}{guidance.PLAYBOOKS[playbook].doc_slug}.html",
     )
     return Classification(t, presentation, links)

@@ -277,6 +277,11 @@ def _runtime_facts(runtime: RuntimeDetails) -> tuple[Fact, ...]:
     return facts + (_context_facts(runtime.context) if runtime.context is not None else ())
 
 
+def _plain_threat(name: str | None) -> Fact:
+    """A threat known by its name alone (no engine, severity or count to put in brackets)."""
+    return _named_threat("f.threat_name", name or "-")
+
+
 def _named_threat(label: str, text: str) -> Fact:
     """A threat line: its name is a name, never a hostname (``Trojan.GenericKD`` stays readable)."""
     return Fact(label, text, name=True)
@@ -310,7 +315,9 @@ def _ebs_scan_facts(scan: EbsVolumeScanDetails) -> tuple[Fact, ...]:
     )
     for threat in ((by_name.threat_names or []) if by_name else [])[:MAX_LIST_ITEMS]:
         counts = ", ".join(str(p) for p in (threat.severity, threat.item_count) if p is not None)
-        facts += (_named_threat("f.threat", f"{threat.name or '-'} ({counts})" if counts else threat.name or "-"),)
+        facts += (
+            _named_threat("f.threat", f"{threat.name or '-'} ({counts})") if counts else _plain_threat(threat.name),
+        )
         files = [
             " ".join(p for p in (f.file_path or f.file_name, f.hash) if p)
             for f in threat.file_paths or []
@@ -335,7 +342,9 @@ def _malware_scan_facts(scan: MalwareScanDetails) -> tuple[Fact, ...]:
     for threat in (scan.threats or [])[:MAX_LIST_ITEMS]:
         counts = ", ".join(str(p) for p in (threat.source, threat.count) if p is not None)
         facts += (
-            _named_threat("f.threat_source", f"{threat.name or '-'} ({counts})" if counts else threat.name or "-"),
+            _named_threat("f.threat_source", f"{threat.name or '-'} ({counts})")
+            if counts
+            else _plain_threat(threat.name),
         )
         facts += labelled(("f.threat_hash", threat.hash))
         files = [

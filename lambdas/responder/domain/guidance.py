@@ -1775,6 +1775,11 @@ ARCHIVE_NOTE: Final = (
     "again), so use a suppression rule for expected activity."
 )
 EXPORT_NOTE: Final = "To keep the full finding JSON for your records, export it:"
+# An alert made from a Malware Protection for S3 scan result (no GuardDuty detector): no finding exists.
+NO_FINDING_NOTE: Final = (
+    "This alert comes from a Malware Protection for S3 scan result, not from a GuardDuty finding: "
+    "there is no finding to archive or export, and the GuardDuty console does not list it."
+)
 
 
 def all_steps() -> list[Step]:
@@ -1796,5 +1801,5 @@ def prose() -> list[str]:
     texts += URGENCY_BY_TYPE.values()
     texts += (step.text for step in all_steps())
     texts += (purpose.meaning for purpose in (*PURPOSES.values(), UNKNOWN_PURPOSE))
-    texts += (ARCHIVE_NOTE, EXPORT_NOTE)
+    texts += (ARCHIVE_NOTE, EXPORT_NOTE, NO_FINDING_NOTE)
     return list(dict.fromkeys(texts))

@@ -24,7 +24,7 @@ from responder.domain.cleaning import (
     shown,
 )
 from responder.domain.facts import Fact
-from responder.domain.guidance import ARCHIVE_NOTE, EXPORT_NOTE
+from responder.domain.guidance import ARCHIVE_NOTE, EXPORT_NOTE, NO_FINDING_NOTE
 from responder.domain.i18n import Locale, translator
 from responder.domain.settings import Band
 from responder.domain.updates import AGAIN, UpdateDecision
@@ -270,7 +270,7 @@ def _context(
         "h_todo": message("h.todo", lang),
         "steps": [tr(step) for step in shows.steps],
         "h_aftercare": message("h.aftercare", lang),
-        "archive_note": tr(ARCHIVE_NOTE),
+        "archive_note": tr(ARCHIVE_NOTE if links.archive_command else NO_FINDING_NOTE),
         "archive_label": message("f.archive_cmd", lang),
         "archive_command": links.archive_command,
         "export_note": tr(EXPORT_NOTE),
