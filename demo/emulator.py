@@ -1,8 +1,8 @@
 """The embedded AWS (moto's server on loopback) and, in it, what the stack creates.
 
 The names and shapes come from the synthesized template (``synthesized_template``): the
-state table's keys, the rule's EventPattern resolved with the parameters as CloudFormation
-would, and the functions' environment. The emulator cannot invoke Lambda, so the rule's
+state table's keys, the rules' EventPatterns and states resolved with the parameters as
+CloudFormation would, and the functions' environment. The emulator cannot invoke Lambda, so the rule's
 target is an SQS queue the demo drains (``Deployed.target_url``).
 """
 
@@ -36,6 +36,11 @@ SENDER = "guardduty-alerts@example.com"  # the demo's SenderAddress, verified in
 SNS_SUBSCRIBER = "secops@example.com"  # the topic's email subscription
 PUT_EVENTS_BATCH = 10  # PutEvents accepts at most 10 entries per call
 ROW_FIELD = "_demoRow"  # added to each event's detail so a delivered event finds its row again
+# The stack's rules that invoke the triage function (logical-ID prefixes): GuardDuty findings, and
+# Malware Protection for S3 scan results (enabled by ObjectScanAlerts).
+EVENT_RULES = ("FindingsRule", "ObjectScanRule")
+# The stack's functions (logical-ID prefixes); each reads its own environment at its cold start.
+FUNCTIONS = {"triage": "Function", "notifier": "Notifier"}
 
 
 @contextlib.contextmanager
@@ -132,12 +137,17 @@ def create_stack_resources(template: Mapping[str, Any], params: Mapping[str, Any
         KeySchema=table["KeySchema"],
         BillingMode=table["BillingMode"],
     )
-    rule_name = f"{STACK_NAME}-FindingsRule"
-    rule_id = resource_named(template, "AWS::Events::Rule", "FindingsRule")
-    pattern = resolve(template, template["Resources"][rule_id]["Properties"]["EventPattern"], params)
     events = boto3.client("events", region_name=REGION)
-    events.put_rule(Name=rule_name, EventPattern=json.dumps(pattern), State="ENABLED")
-    events.put_targets(Rule=rule_name, Targets=[{"Id": "function", "Arn": target_arn}])
+    for prefix in EVENT_RULES:
+        rule_id = resource_named(template, "AWS::Events::Rule", prefix)
+        rule = template["Resources"][rule_id]["Properties"]
+        pattern = resolve(template, rule["EventPattern"], params)
+        # The state as resolved: ObjectScanRule is DISABLED unless ObjectScanAlerts is yes.
+        state = str(resolve(template, rule.get("State", "ENABLED"), params))
+        name = f"{STACK_NAME}-{prefix}"
+        events.put_rule(Name=name, EventPattern=json.dumps(pattern), State=state)
+        if state == "ENABLED":  # moto delivers to a disabled rule's targets too; EventBridge does not
+            events.put_targets(Rule=name, Targets=[{"Id": "function", "Arn": target_arn}])
     return Deployed(
         refs={
             resource_named(template, "AWS::SNS::Topic", "AlertTopic"): topic_arn,
@@ -154,10 +164,11 @@ def create_stack_resources(template: Mapping[str, Any], params: Mapping[str, Any
 
 
 def function_environment(
-    template: Mapping[str, Any], params: Mapping[str, Any], refs: Mapping[str, str]
+    template: Mapping[str, Any], params: Mapping[str, Any], refs: Mapping[str, str], prefix: str = "Function"
 ) -> dict[str, str]:
-    """The function's environment exactly as the template defines it, resolved."""
-    function = resource_named(template, "AWS::Lambda::Function", "Function")
+    """The environment of the function whose logical ID starts with ``prefix`` (``FUNCTIONS``),
+    exactly as the template defines it, resolved."""
+    function = resource_named(template, "AWS::Lambda::Function", prefix)
     variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
     return {name: str(resolve(template, value, {**params, **refs})) for name, value in variables.items()}
 

@@ -1,8 +1,8 @@
 """The Lambda service's part, for the embedded AWS (which runs no Lambda): the real handlers,
 invoked as Lambda would invoke them.
 
-- ``cold_start``: each function's entry module imported afresh, reading its settings from the
-  environment as a new execution environment does.
+- ``cold_start``: each function's entry module imported afresh under its own environment (the
+  stack gives each function only the variables it reads), as a new execution environment does.
 - ``invoke_triage``: an asynchronous invocation; a failure goes to the dead-letter queue,
   as the function's on-failure destination would send it.
 - ``Notifier``: the notifier fed as the stack feeds it, by the SQS event source
@@ -15,11 +15,12 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
-from demo.emulator import ACCOUNT, REGION, Deployed, dead_letter
+from demo.emulator import ACCOUNT, REGION, Deployed, dead_letter, environment
 from demo.poller import EventSourceMapping
 from infra.constants import MEMORY_MB, QUEUE_BATCH_SIZE, SERVICE, TIMEOUT_SECONDS
 from responder.adapters.observability import logger
@@ -49,14 +50,18 @@ class Handlers:
     notify_handler: Callable[[dict[str, Any], Any], dict[str, Any]]  # the notifier function
 
 
-def cold_start() -> Handlers:
-    """Each function's entry module imported afresh: its settings are read from the environment now."""
-    import responder.notify_handler as notify  # noqa: PLC0415 (imported only once the environment is set)
-    import responder.triage_handler as triage  # noqa: PLC0415
-
-    triage = importlib.reload(triage)
-    notify = importlib.reload(notify)
+def cold_start(environments: Mapping[str, Mapping[str, str]]) -> Handlers:
+    """Each function's entry module imported afresh under its own environment (``environments``
+    by ``emulator.FUNCTIONS`` name): its settings are read now, as a new execution environment does."""
+    triage = _started("responder.triage_handler", environments["triage"])
+    notify = _started("responder.notify_handler", environments["notifier"])
     return Handlers(triage.SETTINGS, triage.lambda_handler, notify.lambda_handler)
+
+
+def _started(module: str, variables: Mapping[str, str]) -> ModuleType:
+    """The entry module run again with the function's variables set (its settings are read at import)."""
+    with environment(variables):
+        return importlib.reload(importlib.import_module(module))
 
 
 @contextlib.contextmanager

@@ -1,5 +1,6 @@
 """What the demo shows: each event and each email of a run, as a table, a summary line and
-``out/demo/`` (``index.html``, each email as ``.eml`` and its HTML part as ``.html``).
+``out/demo/`` (``index.html``, each email as ``.eml``, its HTML part as ``.html`` and the
+findings' JSON files the SES copy carries).
 
 Everything here is read from what the emulator really sent; nothing is predicted.
 """
@@ -20,6 +21,7 @@ from demo.lambdas import Invocation
 from responder.app.service import prepare
 from responder.app.triage import InvalidEventError, parse_event
 from responder.domain.catalog import message
+from responder.domain.export import SAFE_FILENAME
 from responder.domain.render import BAND_COLOURS
 from responder.domain.settings import Settings
 
@@ -74,7 +76,8 @@ class Row:
             self.status, self.outcome = "failed", f"invocation failed, event in the DLQ: {str(invocation.error)[:90]}"
             return not self.expected_failure
         result = invocation.result
-        self.status, self.route = result["status"], result.get("route")
+        route = result.get("route")  # str() of the handler's enums: their values
+        self.status, self.route = str(result["status"]), str(route) if route else None
         reason = str(result.get("reason") or "").replace("_", " ")
         self.outcome = OUTCOMES[result["status"]].format(route=self.route, reason=reason)
         return False
@@ -160,12 +163,12 @@ def print_table(rows: list[Row]) -> None:
         print(f"{row.number:>2}  {row.band:<8} {row.severity:>4}  {row.type[:56]:<56} {row.outcome}")
 
 
-def write(result: Result) -> None:
-    """``out/demo/`` afresh: every email and the index page."""
-    shutil.rmtree(OUT, ignore_errors=True)
-    OUT.mkdir(parents=True)
-    _write_emails(result)
-    _write_index(result)
+def write(result: Result, out: Path = OUT) -> None:
+    """``out`` (``out/demo/``) afresh: every email and the index page."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    _write_emails(result, out)
+    _write_index(result, out)
 
 
 def _sns_eml(subject: str, text: str) -> bytes:
@@ -178,29 +181,46 @@ def _sns_eml(subject: str, text: str) -> bytes:
     return mail.as_bytes()
 
 
-def _write_emails(result: Result) -> None:
+def _body(text: str) -> str:
+    """A text body as both channels carry it (MIME writes CRLF line ends)."""
+    return text.replace("\r\n", "\n").strip()
+
+
+def _write_emails(result: Result, out: Path) -> None:
+    """Each email's SES and SNS copies, its HTML part and its attached JSON files.
+
+    An SNS copy is found by its text, the same on both channels: its subject is always English
+    (ASCII), while the mail's subject is the SES one, in the email's language.
+    """
     ses: dict[str, list[str]] = {}
     for raw in result.ses_messages:
         ses.setdefault(str(message_from_string(raw, policy=policy.default)["Subject"]), []).append(raw)
-    sns: dict[str, list[str]] = {}
+    sns: dict[str, list[tuple[str, str]]] = {}
     for subject, text in result.sns_messages:
-        sns.setdefault(subject, []).append(text)
+        sns.setdefault(_body(text), []).append((subject, text))
     for mail in result.mails:
         stem = f"{mail.number:02d}-{mail.kind}"
-        if sns.get(mail.subject):
-            (OUT / f"{stem}.sns.eml").write_bytes(_sns_eml(mail.subject, sns[mail.subject].pop(0)))
+        if sns.get(_body(mail.text)):
+            subject, text = sns[_body(mail.text)].pop(0)
+            (out / f"{stem}.sns.eml").write_bytes(_sns_eml(subject, text))
             mail.files.append(("SNS .eml", f"{stem}.sns.eml"))
         if ses.get(mail.subject):
             raw = ses[mail.subject].pop(0)
-            (OUT / f"{stem}.ses.eml").write_text(raw, encoding="utf-8")
-            html = message_from_string(raw, policy=policy.default).get_body(("html",))
+            (out / f"{stem}.ses.eml").write_text(raw, encoding="utf-8")
+            parsed = message_from_string(raw, policy=policy.default)
+            html = parsed.get_body(("html",))
             if html is not None:
-                (OUT / f"{stem}.html").write_text(html.get_content(), encoding="utf-8")
+                (out / f"{stem}.html").write_text(html.get_content(), encoding="utf-8")
                 mail.files.insert(0, ("HTML", f"{stem}.html"))
             mail.files.append(("SES .eml", f"{stem}.ses.eml"))
+            for part in parsed.iter_attachments():
+                name = part.get_filename() or ""
+                if SAFE_FILENAME.fullmatch(name):  # only the names export makes reach the file system
+                    (out / f"{stem}.{name}").write_bytes(part.get_content())
+                    mail.files.append(("JSON", f"{stem}.{name}"))
 
 
-def _write_index(result: Result) -> None:
+def _write_index(result: Result, out: Path) -> None:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     html = env.get_template("index.html").render(rows=result.rows, mails=result.mails, summary=summary(result))
-    (OUT / "index.html").write_text(html, encoding="utf-8")
+    (out / "index.html").write_text(html, encoding="utf-8")

@@ -5,9 +5,10 @@
 2. Create what the stack creates: the SNS topic with an email subscription, the SES
    identity and configuration set, the state table, the immediate and digest queues and
    the dead-letter queue.
-3. Synthesize the CDK app and create the EventBridge rule from the EventPattern in the
-   template, resolved with the parameters as CloudFormation would; its target is an SQS
-   queue, since the emulator cannot invoke Lambda.
+3. Synthesize the CDK app and create the EventBridge rules (GuardDuty findings; Malware
+   Protection for S3 scan results, enabled by ObjectScanAlerts) from the EventPatterns and
+   states in the template, resolved with the parameters as CloudFormation would; their target
+   is an SQS queue, since the emulator cannot invoke Lambda.
 4. PutEvents every event (batches of 10), drain the queue and invoke the real triage
    handler with each delivered event, under the environment the stack gives the functions.
    A failed invocation goes to the dead-letter queue, as Lambda's on-failure destination would.
@@ -36,13 +37,14 @@ from typing import Any
 
 from demo import report
 from demo.emulator import (
+    ACCOUNT,
+    FUNCTIONS,
     PUT_EVENTS_BATCH,
     ROW_FIELD,
     SENDER,
     create_stack_resources,
     drain,
     embedded_aws,
-    environment,
     function_environment,
     put_events,
     sent_so_far,
@@ -57,9 +59,12 @@ from infra.resolve import UnresolvableError, check_parameters, parameter_values
 from responder.cli import events_in
 
 FIXTURES = ROOT / "tests" / "fixtures"
-DEFAULT_EVENTS = [FIXTURES / "events", FIXTURES / "crafted", FIXTURES / "invalid"]
+# The bundled events: the samples, crafted findings, GuardDuty's newest families (S3 object scan
+# results, Backup malware, attack sequences, AI Protection, custom detection rules) and an invalid one.
+DEFAULT_EVENTS = [FIXTURES / "events", FIXTURES / "crafted", FIXTURES / "families", FIXTURES / "invalid"]
 RECIPIENTS = "secops@example.com,oncall@example.com"
 CHANNELS = "sns,ses"  # the demo shows both channels (the stack's default is sns alone)
+OBJECT_SCAN_ALERTS = "yes"  # the demo shows S3 object scan results (the stack's default is no)
 
 
 def log(message: str) -> None:
@@ -92,12 +97,14 @@ def run(
     with embedded_aws(), contextlib.ExitStack() as scope:
         log(f"[2/6] embedded AWS on {os.environ['AWS_ENDPOINT_URL']}: topic, SES, state table, queues, DLQ, rule")
         deployed = create_stack_resources(template, params)
-        scope.enter_context(environment(function_environment(template, params, deployed.refs)))
+        environments = {
+            name: function_environment(template, params, deployed.refs, prefix) for name, prefix in FUNCTIONS.items()
+        }
         sandbox = SesSandbox(ses_rate) if ses_rate else None
         if sandbox:
             sandbox.install()
             scope.callback(sandbox.uninstall)
-        handlers = cold_start()  # after the environment is set, as Lambda starts a function
+        handlers = cold_start(environments)  # each under its own environment, as Lambda starts a function
         rows = [Row(number=i + 1, source=name) for i, (name, _event) in enumerate(events)]
         for row, (_name, event) in zip(rows, events, strict=True):
             row.describe(event, handlers.SETTINGS)
@@ -109,6 +116,9 @@ def run(
         failures = 0
         for event in delivered:
             row = rows[int(event["detail"].pop(ROW_FIELD)) - 1]
+            # moto's EventBridge leaves the envelope's account out; EventBridge always sets it (scan
+            # results have no account of their own): the account the event was published in.
+            event.setdefault("account", str(events[row.number - 1][1].get("account") or ACCOUNT))
             failures += row.triaged(invoke_triage(handlers, event, deployed.dlq_url))
             if arrival == "trickle":  # findings minutes apart: each batch holds one finding
                 notifier.alerts()
@@ -156,6 +166,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--channels", help=f"sns, ses or sns,ses (default {CHANNELS})", default=CHANNELS)
     parser.add_argument("--lang", help=f"Language (default {_default('Language')})")
     parser.add_argument(
+        "--object-scan-alerts",
+        choices=BY_NAME["ObjectScanAlerts"].allowed_values,
+        default=OBJECT_SCAN_ALERTS,
+        help=f"ObjectScanAlerts (default here {OBJECT_SCAN_ALERTS}; the stack's {_default('ObjectScanAlerts')})",
+    )
+    parser.add_argument(
         "--include-samples", choices=BY_NAME["IncludeSampleFindings"].allowed_values, help="IncludeSampleFindings"
     )
     parser.add_argument("--immediate-band", choices=BY_NAME["ImmediateBand"].allowed_values, help="ImmediateBand")
@@ -178,7 +194,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def overrides_from(args: argparse.Namespace) -> dict[str, str]:
     """The stack parameters the options set."""
-    overrides = {"Channels": args.channels}
+    overrides = {"Channels": args.channels, "ObjectScanAlerts": args.object_scan_alerts}
     if args.threshold:
         overrides["NotifyThreshold"] = args.threshold
     if args.bands:

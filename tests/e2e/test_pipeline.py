@@ -10,7 +10,8 @@ from email.policy import default
 import pytest
 
 from demo.emulator import function_environment, synthesized_template
-from demo.run import DEFAULT_EVENTS, FIXTURES, run
+from demo.run import DEFAULT_EVENTS, FIXTURES, overrides_from, parse_args, run
+from infra.triggers import OBJECT_SCAN_RESULT
 from responder.app.service import prepare
 from responder.app.triage import parse_event
 from responder.domain.cleaning import defang
@@ -20,9 +21,27 @@ from tests.conftest import load
 pytestmark = pytest.mark.slow
 
 
+# The bundled events hold other engineers' fixtures, whose triage may change: these tests check
+# what holds for any content (each event's fate follows from the rule and the emails really
+# sent), not how many emails a given set of fixtures makes.
+DIGEST_PREFIX = "[GuardDuty DIGEST]"
+
+
 @pytest.fixture(scope="module")
 def result():
-    return run(DEFAULT_EVENTS, {"Channels": "sns,ses"}, write=False)
+    return run(DEFAULT_EVENTS, overrides_from(parse_args([])), write=False)  # as `make demo` runs
+
+
+def _rule_delivers(event, *, object_scans: bool) -> bool:
+    """What the stack's rules let through: findings at or above 4.0, and with ObjectScanAlerts
+    scan results with threats found or that could not be scanned."""
+    detail = event.get("detail", {})
+    if event.get("detail-type") == "GuardDuty Finding":
+        return detail.get("severity", 0) >= 4.0
+    if event.get("detail-type") == OBJECT_SCAN_RESULT and object_scans:
+        status = (detail.get("scanResultDetails") or {}).get("scanResultStatus")
+        return status == "THREATS_FOUND" or detail.get("scanStatus") in ("SKIPPED", "FAILED")
+    return False
 
 
 def _original(row):
@@ -32,14 +51,9 @@ def _original(row):
 
 def test_findings_below_the_threshold_never_reach_the_handler(result):
     for row in result.rows:
-        event = _original(row)
-        severity = event.get("detail", {}).get("severity", 0)
-        is_finding = event.get("detail-type") == "GuardDuty Finding"
-        if not is_finding or severity < 4.0:
-            assert row.status == "filtered", row
-        else:
-            assert row.status != "filtered", row
-    assert sum(row.status == "filtered" for row in result.rows) == 5
+        delivered = _rule_delivers(_original(row), object_scans=True)
+        assert (row.status != "filtered") == delivered, row
+    assert any(row.status == "filtered" for row in result.rows)
     assert not any(row.status == "skipped" and "below" in row.outcome for row in result.rows)
 
 
@@ -61,33 +75,32 @@ def _settings(result):
 
 def test_each_immediate_finding_is_one_sns_and_one_ses_email_identical_to_the_preview(result):
     settings = _settings(result)
+    assert result.unexpected_failures == 0
     sent = [row for row in result.rows if row.status == "sent"]
-    assert len(sent) == 19
     immediate = [row for row in sent if row.route == "immediate"]
-    assert len(immediate) == 15  # High and Critical, emailed one by one as they trickled in
+    assert immediate  # High and Critical, emailed one by one as they trickled in
     expected = {}
     for row in immediate:
-        email_ = prepare(parse_event(_original(row)).detail, settings).email
+        event = {"account": "123456789012", **_original(row)}  # as delivered: EventBridge sets the account
+        email_ = prepare(parse_event(event).detail, settings).email
         expected[email_.subject] = email_
-    digest_subject = "[GuardDuty DIGEST] 4 findings: 4 MEDIUM"
-    sns_subjects = [subject for subject, _text in result.sns_messages]
+    sns = [(subject, text) for subject, text in result.sns_messages if not subject.startswith(DIGEST_PREFIX)]
     ses = [email.message_from_string(raw, policy=default) for raw in result.ses_messages]
-    assert sorted(sns_subjects) == sorted([*expected, digest_subject])
-    assert sorted(m["Subject"] for m in ses) == sorted([*expected, digest_subject])
-    for subject, text in result.sns_messages:
-        if subject != digest_subject:
-            assert text == expected[subject].text
+    ses = [m for m in ses if not m["Subject"].startswith(DIGEST_PREFIX)]
+    assert sorted(subject for subject, _text in sns) == sorted(expected)
+    assert sorted(m["Subject"] for m in ses) == sorted(expected)
+    for subject, text in sns:
+        assert text == expected[subject].text
     for message in ses:
-        if message["Subject"] != digest_subject:
-            body = message.get_body(("plain",)).get_content().replace("\r\n", "\n").strip()
-            assert body == expected[message["Subject"]].text.strip()
+        body = message.get_body(("plain",)).get_content().replace("\r\n", "\n").strip()
+        assert body == expected[message["Subject"]].text.strip()
 
 
 def test_medium_findings_arrive_together_in_one_digest(result):
     [digest] = [mail for mail in result.mails if mail.kind == "digest"]
     medium = [row for row in result.rows if row.status == "sent" and row.route == "digest"]
-    assert {row.band for row in medium} == {"Medium"}
-    assert len(medium) == 4
+    assert medium
+    assert "Medium" in {row.band for row in medium} and not {row.band for row in medium} & {"High", "Critical"}
     for row in medium:
         assert row.emails == [digest.number]
         assert f"Finding ID: {row.finding_id}" in digest.text
@@ -122,7 +135,10 @@ def test_dead_letter_queue_is_empty_after_a_clean_run():
     clean = run([FIXTURES / "events", FIXTURES / "crafted"], {"Channels": "sns"}, write=False)
     assert clean.dead_letters == []
     assert clean.ses_messages == []
-    assert len(clean.sns_messages) == 16  # 15 High/Critical one by one, and one digest of 4 Medium
+    # One message per finding emailed at once (each alone as they trickled in), and one digest
+    immediate = [row for row in clean.rows if row.status == "sent" and row.route == "immediate"]
+    assert [mail.kind for mail in clean.mails].count("digest") == 1
+    assert len(clean.sns_messages) == len(immediate) + 1
 
 
 def test_threshold_parameter_moves_the_rule_floor():
@@ -162,3 +178,53 @@ def test_japanese_run_sends_japanese_ses_subjects_and_ascii_sns_subjects():
     assert any(s.startswith("[サンプル] [GuardDuty 高 8.0]") for s in subjects)
     assert any(s.startswith("[GuardDuty ダイジェスト]") for s in subjects)
     assert all(raw.isascii() for raw in ja.ses_messages)  # RFC 2047 and base64 on the wire
+
+
+FAMILIES = {  # GuardDuty's newest finding families: a type (or event) of each, in the bundled events
+    "S3 object scan result with threats": lambda e: (
+        e.get("detail-type") == OBJECT_SCAN_RESULT
+        and e["detail"]["scanResultDetails"]["scanResultStatus"] == "THREATS_FOUND"
+    ),
+    "Backup malware": lambda e: (
+        e["detail"].get("type", "").startswith(("Execution:EC2/MaliciousFile!", "Execution:S3/"))
+    ),
+    "EKS attack sequence": lambda e: e["detail"].get("type") == "AttackSequence:EKS/CompromisedCluster",
+    "ECS attack sequence": lambda e: e["detail"].get("type") == "AttackSequence:ECS/CompromisedCluster",
+    "EC2 attack sequence": lambda e: e["detail"].get("type") == "AttackSequence:EC2/CompromisedInstanceGroup",
+    "AI Protection": lambda e: (
+        e["detail"].get("type", "").startswith("Impact:IAMUser/")
+        and bool(
+            e["detail"].get("resource", {}).get("modelDetails")
+            or e["detail"].get("resource", {}).get("bedrockGuardrailDetails")
+        )
+    ),
+    "custom detection rule": lambda e: (
+        e["detail"]
+        .get("type", "")
+        .startswith(("DefenseImpairment:Organizations/", "DefenseImpairment:Route53Resolver/", "Execution:SageMaker/"))
+    ),
+}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_bundled_events_hold_each_new_family_and_it_reaches_the_function(result, family):
+    # Given the demo's own run of its bundled events
+    rows = [row for row in result.rows if FAMILIES[family](_original(row))]
+    # Then the family is there, and the rule delivered at least one of its events to the function
+    assert rows, family
+    assert any(row.status != "filtered" for row in rows), [(row.source, row.outcome) for row in rows]
+
+
+def test_scan_results_reach_the_function_only_with_object_scan_alerts(tmp_path):
+    # Given the Malware Protection for S3 scan results: threats found, clean, skipped, failed
+    for path in (FIXTURES / "families").glob("S3ObjectScan_*.json"):
+        shutil.copy(path, tmp_path / path.name)
+    # When the demo runs with ObjectScanAlerts no (the stack's default), then yes (the demo's)
+    off = run([tmp_path], {"Channels": "sns", "ObjectScanAlerts": "no"}, write=False)
+    on = run([tmp_path], {"Channels": "sns", "ObjectScanAlerts": "yes"}, write=False)
+    # Then the disabled rule delivers none; the enabled one all but the clean result
+    assert {row.status for row in off.rows} == {"filtered"}
+    for row in on.rows:
+        assert (row.status != "filtered") == _rule_delivers(_original(row), object_scans=True), row
+    assert [row.source for row in on.rows if row.status == "filtered"] == ["S3ObjectScan_NO_THREATS_FOUND.json"]
+    assert on.unexpected_failures == 0
