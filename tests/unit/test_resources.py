@@ -209,3 +209,24 @@ def test_the_subject_names_the_resource_before_account_and_region_in_every_langu
     subject, japanese = _subject_pair(long_name)
     assert long_name[:5] not in subject and japanese is not None and long_name[:5] not in japanese
     assert subject.endswith("123456789012 us-east-1") or len(subject) <= 99
+
+
+def test_an_attack_sequence_names_its_group_once_with_its_members():
+    # Given the EC2 instance-group attack sequence (an Auto Scaling group of three instances)
+    import json
+    from pathlib import Path
+
+    from responder.domain.classify import classify
+    from responder.domain.models import GuardDutyEvent
+    from responder.domain.settings import Settings
+
+    event = json.loads(Path("tests/fixtures/families/AttackSequence_EC2_CompromisedInstanceGroup.json").read_text())
+    c = classify(GuardDutyEvent.model_validate(event).detail, Settings())
+    facts = c.presentation.resource_facts
+    groups = [f for f in facts if f.label == "f.auto_scaling_group"]
+    # Then the group is one line, first among its resources, naming it with its members, and it
+    # is the primary resource (shown at the top too); the subject names the group
+    [group] = groups
+    assert group.primary
+    assert group.value.startswith("web-tier-prod-asg: i-")
+    assert c.presentation.resource_label == "web-tier-prod-asg"

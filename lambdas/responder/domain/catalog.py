@@ -224,7 +224,7 @@ EN: Final[dict[str, str]] = {
     "f.actor_user": "Actor (identity)",
     "f.actor_process": "Actor (process)",
     "f.endpoints": "Network endpoints",
-    "f.sequence_signal": "Signal (type, severity, count): resources",
+    "f.sequence_signal": "Signal (type; severity; count) -> resources",
     "f.more_signals": "More signals (not shown)",
     "f.sequence_indicators": "Indicators",
     # malware scans

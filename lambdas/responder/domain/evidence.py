@@ -416,7 +416,7 @@ def _sequence_facts(sequence: Sequence) -> tuple[Fact, ...]:
         involved = [_short_uid(uid) for uid in signal.resource_uids or []][:MAX_LIST_ITEMS]
         line = f"{signal.name or signal.uid or '-'} ({'; '.join(parts)})" if parts else signal.name or "-"
         if involved:
-            line += ": " + ", ".join(involved)
+            line += " -> " + ", ".join(involved)
         facts += (_named_threat("f.sequence_signal", line),)
     for indicator in (sequence.sequence_indicators or [])[:MAX_LIST_ITEMS]:
         values = ", ".join((indicator.values or [])[:MAX_LIST_ITEMS])

@@ -481,17 +481,23 @@ def _sequence(sequence: Sequence | None) -> Block:
         for r in resources
         if r.uid and r.data and r.data.container and r.data.container.image
     }
+    # The resource that names the sequence (first kind of _SEQUENCE_NAMES present): its own line
+    # comes first and is the block's name fact, so the name is not written twice.
+    head, valid = next(
+        ((r, rule(r.name)) for kind, rule in _SEQUENCE_NAMES for r in resources if r.resource_type == kind and r.name),
+        (None, False),
+    )
     facts: tuple[Fact, ...] = ()
-    for r in groups + alone:
+    for r in sorted(groups + alone, key=lambda r: r is not head):
         label = SEQUENCE_LABELS.get(r.resource_type or "")
         line = _sequence_line(r, images)
         facts += labelled((label, line) if label else ("f.seq_resource", f"{r.resource_type or '?'} {line}"))
-    for kind, rule in _SEQUENCE_NAMES:
-        named = next((r.name for r in resources if r.resource_type == kind and r.name), None)
-        if named:
-            fact, value, valid = _named(SEQUENCE_LABELS[kind], ((named, rule),))
-            return Block((fact, *facts), value, valid)
-    return Block(facts)
+    if head is None or head.name is None:
+        return Block(facts)
+    if head not in groups + alone:  # a named resource that is a member of a group: name it on its own
+        fact, _value, _valid = _named(SEQUENCE_LABELS[head.resource_type or ""], ((head.name, lambda _n: True),))
+        facts = (fact, *facts)
+    return Block(facts, head.name, valid)
 
 
 # ResourceV2 resourceType -> the label of its line (the same words as the resource blocks').
