@@ -50,11 +50,12 @@ class Handlers:
     notify_handler: Callable[[dict[str, Any], Any], dict[str, Any]]  # the notifier function
 
 
-def cold_start(environments: Mapping[str, Mapping[str, str]]) -> Handlers:
+def cold_start(environments: Mapping[str, Mapping[str, str]] | None = None) -> Handlers:
     """Each function's entry module imported afresh under its own environment (``environments``
-    by ``emulator.FUNCTIONS`` name): its settings are read now, as a new execution environment does."""
-    triage = _started("responder.triage_handler", environments["triage"])
-    notify = _started("responder.notify_handler", environments["notifier"])
+    by ``emulator.FUNCTIONS`` name; None: the process's own, as the integration tests set it):
+    its settings are read now, as a new execution environment does."""
+    triage = _started("responder.triage_handler", (environments or {}).get("triage", {}))
+    notify = _started("responder.notify_handler", (environments or {}).get("notifier", {}))
     return Handlers(triage.SETTINGS, triage.lambda_handler, notify.lambda_handler)
 
 
