@@ -27,16 +27,18 @@ TOKYO = Locale("ja", "Asia/Tokyo")
 # Names that Japanese documentation and the Japanese GuardDuty console write in English.
 NAMES = frozenset(
     {
-        *("GuardDuty", "Responder", "Amazon", "CloudTrail", "Macie", "Route", "Resolver", "Firewall"),
+        *("GuardDuty", "Responder", "Amazon", "CloudTrail", "Macie", "Route", "Resolver", "Firewall", "Secrets"),
         *("Session", "Manager", "Fleet", "Kubernetes", "Pod", "NetworkPolicy", "Tor", "Bedrock"),
         *("Extended", "Threat", "Detection", "Malware", "Protection", "Security", "Standards"),
         *("Kali", "Parrot", "Pentoo", "Name", "Windows", "Elasticsearch", "Lambda", "LoadBalancer"),
         *("restricted", "admin", "default", "HttpTokens", "required", "DoS"),
+        *("pid", "uid", "euid", "uuid"),  # Unix process identifiers, written so in Japanese too
     }
 )
 _URL = re.compile(r"https?://\S+")
-# Identifiers: tokens with a digit or one of : / . _ @ - = inside, and ALL-CAPS names (TCP, ACTOR).
-_IDENTIFIER = re.compile(r"[\w.:/@=-]*[\d:/._@=-][\w.:/@=-]*|\b[A-Z][A-Z0-9_]+\b")
+# Identifiers: tokens with a digit or one of : / . _ @ - = inside, ALL-CAPS names (TCP, ACTOR) and
+# API names in CamelCase (PutObject, CreateSnapshot), which Japanese documentation writes as they are.
+_IDENTIFIER = re.compile(r"[\w.:/@=-]*[\d:/._@=-][\w.:/@=-]*|\b[A-Z][A-Z0-9_]+\b|\b[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+\b")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -96,8 +98,8 @@ def english_prose(text: str, finding_values: list[str]) -> list[str]:
         for v in (raw, cleaned, defang(cleaned), *re.split(r"[:/.!]", raw))  # a finding type's parts too
     }
     for value in sorted(variants, key=len, reverse=True):
-        if len(value) > 1:
-            rest = rest.replace(value, " ")
+        if len(value) > 1:  # whole words only: "Object" (of a type) must not cut "PutObject" in two
+            rest = re.sub(rf"(?<![A-Za-z]){re.escape(value)}(?![A-Za-z])", " ", rest)
     rest = _IDENTIFIER.sub(" ", rest)
     return [word for word in _WORD.findall(rest) if word not in NAMES]
 
