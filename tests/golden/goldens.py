@@ -33,8 +33,10 @@ from responder.domain.settings import Settings
 HERE: Final = Path(__file__).parent
 EMAILS: Final = HERE / "emails"
 FIXTURES: Final = HERE.parent / "fixtures"
-# Every fixture directory of events; invalid/ is refused by design, so it has no email.
-SOURCES: Final = ("events", "crafted", "hostile", "unrenderable")
+# Every fixture directory of events; invalid/ is refused by design, so it has no email. The
+# grouped emails gather the first four (the real corpus and the new families have single emails).
+GROUPED_SOURCES: Final = ("events", "crafted", "hostile", "unrenderable")
+SOURCES: Final = (*GROUPED_SOURCES, "corpus/events", "families")
 LANGUAGES: Final = ("en", "ja")
 KINDS: Final = ("alerts", "digest")
 GROUPED: Final = "grouped"  # emails/<lang>/grouped/: not a fixture directory name
@@ -44,14 +46,14 @@ ZONES: Final = {"en": None, "ja": "Asia/Tokyo"}
 PARTS: Final = (".subject", ".local-subject", ".txt", ".html")
 
 
-def fixture_paths() -> list[Path]:
+def fixture_paths(sources: tuple[str, ...] = SOURCES) -> list[Path]:
     """The fixture files, in a stable order (directory, then name)."""
-    return [path for source in SOURCES for path in sorted((FIXTURES / source).glob("*.json"))]
+    return [path for source in sources for path in sorted((FIXTURES / source).glob("*.json"))]
 
 
 def stem(path: Path) -> str:
     """``<fixture dir>/<fixture stem>``: where a fixture's email lives under ``emails/<lang>/``."""
-    return f"{path.parent.name}/{path.stem}"
+    return f"{path.parent.relative_to(FIXTURES).as_posix()}/{path.stem}"
 
 
 @contextlib.contextmanager
@@ -99,7 +101,8 @@ def render_all() -> dict[str, bytes]:
                         html=email.html,
                     )
             for kind in KINDS:
-                record = grouped_record([str(path) for path in paths], settings, kind=kind)
+                grouped = fixture_paths(GROUPED_SOURCES)
+                record = grouped_record([str(path) for path in grouped], settings, kind=kind)
                 files |= _files(
                     f"{lang}/{GROUPED}/{kind}",
                     subject=record["subject"],

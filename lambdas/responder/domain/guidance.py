@@ -1774,7 +1774,10 @@ ARCHIVE_NOTE: Final = (
     "account can archive; archiving is not a mute button (a recurring finding is published "
     "again), so use a suppression rule for expected activity."
 )
-EXPORT_NOTE: Final = "To keep the full finding JSON for your records, export it:"
+EXPORT_NOTE: Final = (
+    "The full finding JSON is attached to the HTML email (sent through SES) as guardduty-finding-<id>.json; "
+    "to export it yourself:"
+)
 # An alert made from a Malware Protection for S3 scan result (no GuardDuty detector): no finding exists.
 NO_FINDING_NOTE: Final = (
     "This alert comes from a Malware Protection for S3 scan result, not from a GuardDuty finding: "
