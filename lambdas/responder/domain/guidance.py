@@ -214,7 +214,7 @@ EC2_SCAN: Final = Step(
     needs=Posture.SUSPECT,
 )
 EC2_PRESERVE: Final = Step(
-    "Before changing anything, snapshot the instance's EBS volumes for forensics.",
+    "Snapshot the instance's EBS volumes for forensics before you stop, change or terminate it.",
     Intent.PRESERVE,
     needs=Posture.COMPROMISED,
 )
@@ -875,7 +875,7 @@ PLAYBOOKS: Final[dict[str, Playbook]] = {
                 Intent.IDENTIFY,
             ),
             Step(
-                "Before changing anything, snapshot the EBS volumes of the affected instances for forensics.",
+                "Snapshot the EBS volumes of the affected instances for forensics before you stop, change or replace them.",
                 Intent.PRESERVE,
                 needs=Posture.COMPROMISED,
             ),
