@@ -214,7 +214,7 @@ EC2_SCAN: Final = Step(
     needs=Posture.SUSPECT,
 )
 EC2_PRESERVE: Final = Step(
-    "Snapshot the instance's EBS volumes for forensics before you stop, change or terminate it.",
+    "Snapshot the instance's EBS volumes for forensics first, while they still hold the evidence.",
     Intent.PRESERVE,
     needs=Posture.COMPROMISED,
 )
@@ -875,7 +875,7 @@ PLAYBOOKS: Final[dict[str, Playbook]] = {
                 Intent.IDENTIFY,
             ),
             Step(
-                "Snapshot the EBS volumes of the affected instances for forensics before you stop, change or replace them.",
+                "Snapshot the EBS volumes of the affected instances for forensics first, while they still hold the evidence.",
                 Intent.PRESERVE,
                 needs=Posture.COMPROMISED,
             ),
