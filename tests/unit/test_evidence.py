@@ -200,7 +200,9 @@ def test_an_attack_sequence_shows_actors_endpoints_and_signals_with_their_resour
     assert rows["f.actor_user"] == "web-role (AssumedRole; MFA DISABLED)"
     assert rows["f.actor_process"] == "xmrig /opt/.cache/xmrig"
     assert rows["f.endpoints"] == "203.0.113[.]50 pool[.]example[.]net port 3333 (OUTBOUND)"
-    assert rows["f.sequence_signal"] == "CryptoCurrency:EC2/BitcoinTool.B!DNS (FINDING; 8.0; x412) -> i-0b2c4d6e8f0a1b3c5"
+    assert (
+        rows["f.sequence_signal"] == "CryptoCurrency:EC2/BitcoinTool.B!DNS (FINDING; 8.0; x412) -> i-0b2c4d6e8f0a1b3c5"
+    )
     assert rows["f.sequence_indicators"] == "CRYPTOMINING_DOMAIN = pool[.]example[.]net"
 
 

@@ -875,7 +875,8 @@ PLAYBOOKS: Final[dict[str, Playbook]] = {
                 Intent.IDENTIFY,
             ),
             Step(
-                "Snapshot the EBS volumes of the affected instances for forensics first, while they still hold the evidence.",
+                "Snapshot the EBS volumes of the affected instances for forensics first, "
+                "while they still hold the evidence.",
                 Intent.PRESERVE,
                 needs=Posture.COMPROMISED,
             ),
