@@ -301,6 +301,11 @@ def test_resource_identifiers_are_defanged_in_the_subject_and_atop_both_bodies(n
         ("git+https://x.example +ssh://y", "git+hxxps[://]x[.]example +ssh[://]y"),
         ("metadata: x, profile:/y", "metadata: x, profile[:/]y"),  # inside a word: not a scheme, but :/ is
         ("a.FTP:x1.example evil.news:443", "a[.]FTP[:]x1[.]example evil[.]news[:]443"),  # a run ending in one
+        # ... but a word, a colon and a space is prose: nothing follows the colon to link
+        ("Malicious file: /var/tmp/.kworkerds.", "Malicious file: /var/tmp/.kworkerds."),
+        ("Data: 3 items, tel: none", "Data: 3 items, tel: none"),
+        ("javascript: alert(1) javascript:alert(2) file:", "javascript: alert(1) javascript[:]alert(2) file[:]"),
+        ("https: //evil.example, FILE:/x", "https: //evil[.]example, FILE[:/]x"),
         # readable: not hostnames
         ("UnauthorizedAccess:EC2/SSHBruteForce", "UnauthorizedAccess:EC2/SSHBruteForce"),
         # GuardDuty's own dotted names are readable in a finding type only (.direct is a real TLD)
@@ -347,7 +352,16 @@ def test_defang_tells_hostnames_and_urls_from_types_paths_and_versions(raw, expe
         ("scriptPath=/tmp/x/evil.sh", "scriptPath=/tmp/x/evil.sh"),
         ("uploads/invoice.pdf", "uploads/invoice.pdf"),  # an S3 object key: rooted at its bucket
         ("uploads/写真.jpg, uploads/r\u00e9sum\u00e9.docx", "uploads/写真.jpg, uploads/r\u00e9sum\u00e9.docx"),
-        # ... never a directory, a name without one, a www host, or a host before whitespace
+        # ... and so does every directory below the first one: each is a name inside a path
+        ("/etc/cron.hourly/.sync", "/etc/cron.hourly/.sync"),
+        ("incoming/2026/v1.2/report.pdf.exe", "incoming/2026/v1.2/report.pdf.exe"),
+        ("/home/dev/site.example.org/app/run.sh", "/home/dev/site.example.org/app/run.sh"),
+        ("sshd (pid 7; uid 0) /usr/lib/x.d/sshd.bin", "sshd (pid 7; uid 0) /usr/lib/x.d/sshd.bin"),
+        ("(snap-0c3a5e7f9b1d2468a; /dev/xvda) /etc/cron.d/.x", "(snap-0c3a5e7f9b1d2468a; /dev/xvda) /etc/cron.d/.x"),
+        # ... never the first one (``evil.page/x`` reads as a host and a path), a www host, a
+        # name without a directory, or a host before whitespace
+        ("/evil.page/x/y.sh, my.bucket.example/k", "/evil[.]page/x/y.sh, my[.]bucket[.]example/k"),
+        ("(my.bucket.example) k/a.sh", "(my[.]bucket[.]example) k/a.sh"),
         ("/tmp/www.evil.com/x", "/tmp/www[.]evil[.]com/x"),  # noqa: S108
         ("./a.sh, ~/run.py, /evil.page, C:/www.evil.com", "./a[.]sh, ~/run[.]py, /evil[.]page, C:/www[.]evil[.]com"),
         ("/srv/www.evil.com", "/srv/www[.]evil[.]com"),
@@ -360,9 +374,10 @@ def test_defang_tells_hostnames_and_urls_from_types_paths_and_versions(raw, expe
         ("/x/a@evil.page/b.sh, \\\\srv\\share\\evil.page", "/x/a[@]evil[.]page/b[.]sh, [\\\\]srv\\share\\evil[.]page"),
     ],
 )
-def test_only_a_path_facts_file_name_is_left_readable(raw, expected):
+def test_a_path_facts_names_below_a_directory_are_left_readable(raw, expected):
     # Given a path fact (executable, lineage, object key, script path) / When shown
-    # Then its last component is readable and every other hostname-like part defanged
+    # Then every component below its first directory is readable (a www host aside) and every
+    # other hostname-like part defanged
     assert defang(raw, paths=True) == expected
     assert shown(raw, 200, paths=True) == expected
 
@@ -464,6 +479,15 @@ def test_indicators_are_defanged_whatever_their_last_label():
     assert defang("host.123", indicator=True) == "host[.]123"
     assert defang("\u0430pple.internal", indicator=True) == "xn--pple-43d[.]internal"
     assert defang("2001:db8::1", indicator=True) == "2001:db8:[:]1"
+    assert defang("2001:db8::1, fe80::7", indicator=True) == "2001:db8:[:]1, fe80:[:]7"
+
+
+def test_the_ipv6_rule_touches_only_ipv6_shaped_tokens():
+    # Given indicator values with colons that are no IPv6 address (IAM actions, a type)
+    # When defanged as indicators / Then they read as written
+    assert defang("s3:GetObject, s3:ListBucket", indicator=True) == "s3:GetObject, s3:ListBucket"
+    assert defang("secretsmanager:GetSecretValue", indicator=True) == "secretsmanager:GetSecretValue"
+    assert defang("ab:cd", indicator=True) == "ab:cd"  # hex words, but one colon: no address
     assert defang("203.0.113.7", indicator=True) == "203.0.113[.]7"
 
 

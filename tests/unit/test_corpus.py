@@ -132,7 +132,7 @@ def defanged(name: str) -> str:
     return re.sub(r"\.(?=[A-Za-z])", "[.]", name.replace("@", "[@]"))
 
 
-# Path-valued fields of the finding (GuardDuty's documented names).
+# Path-valued fields of the finding (GuardDuty's documented names); an S3 object's ``key``.
 PATH_KEYS = {
     *("executablePath", "socketPath", "runcBinaryPath", "ldPreloadValue", "moduleFilePath", "scriptPath"),
     *("shellHistoryFilePath", "libraryPath", "releaseAgentPath", "threatFilePath", "filePath", "itemPath"),
@@ -140,20 +140,23 @@ PATH_KEYS = {
 }
 
 
-def file_names(data: Any) -> list[str]:
-    """``/name`` of every path value with a directory and a dotted file name (a file name after
-    a directory is what a path fact keeps readable; a directory named like a host is defanged)."""
+def readable_paths(data: Any, parent: str = "") -> list[str]:
+    """Every path value (object keys included) from its first directory on: a path fact keeps
+    each name below its first directory readable (``/etc/cron.hourly/.sync``); the first one,
+    a ``www.`` name, and a path holding a URL, an address or an ARN are left to the defanging."""
     out = []
     if isinstance(data, dict):
         for key, value in data.items():
-            if key in PATH_KEYS and isinstance(value, str):
-                directory, _slash, name = value.rpartition("/")
-                if directory.strip("/.~") and "." in name and ":" not in value and "@" not in value:
-                    out.append(f"/{name}")
-            out += file_names(value)
+            is_path = key in PATH_KEYS or (key == "key" and parent == "s3ObjectDetails")
+            if is_path and isinstance(value, str) and not re.search(r"[:@\\\s,]|//|(?:^|/)www\.", value):
+                root = re.match(r"(?:~|\.{1,2})?/*", value)
+                first_end = value.find("/", root.end() if root else 0)
+                if first_end > 0 and re.search(r"\.[A-Za-z]", value[first_end:]):
+                    out.append(value[first_end:])
+            out += readable_paths(value, key)
     elif isinstance(data, list):
         for item in data:
-            out += file_names(item)
+            out += readable_paths(item, parent)
     return out
 
 
@@ -207,7 +210,7 @@ def test_every_finding_is_classified_and_names_its_resource(path, lang):
     top = email.text.split("\n\n")[1]
     if name:
         assert defanged(name) in top or name in top, top
-    # ... no placeholder lineage, and no file path defanged
+    # ... no placeholder lineage, and no file path defanged below its first directory
     assert "?, ?" not in email.text
-    for name_after_directory in file_names(detail):
-        assert name_after_directory in email.text, name_after_directory
+    for readable in readable_paths(detail):
+        assert readable in email.text, readable

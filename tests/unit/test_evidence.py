@@ -78,11 +78,34 @@ def test_lineage_entries_show_what_they_have_never_a_placeholder():
         }
     )
     lineage = next(f for f in facts if f.label == "f.lineage").value
-    # Then each entry shows its facts and none shows "?"
+    # Then each entry shows its facts and none shows "?"; the keys are Unix's (pid, uid, euid)
+    # or GuardDuty's own field names (parentUuid), never an English phrase a Japanese email
+    # would have to carry
     assert lineage == (
-        "(pid 123), parent uuid f7c2b111-4355-45f2-8462-3e418af0a1cc, node (pid 1; uid 0; euid 1000) /usr/bin/node"
+        "(pid 123), parentUuid f7c2b111-4355-45f2-8462-3e418af0a1cc, node (pid 1; uid 0; euid 1000) /usr/bin/node"
     )
     assert "?" not in lineage
+
+
+def test_process_lines_carry_no_english_phrase():
+    # Given a lineage entry with only its own uuid and one with a namespace pid
+    facts = _facts(
+        {
+            "runtimeDetails": {
+                "process": {
+                    "name": "sh",
+                    "lineage": [
+                        {"uuid": "0b1c2d3e-4355-45f2-8462-3e418af0a1cc", "pid": 9},
+                        {"name": "runc", "pid": 40, "namespacePid": 1},
+                    ],
+                }
+            }
+        }
+    )
+    lineage = next(f for f in facts if f.label == "f.lineage").value
+    # Then they show GuardDuty's field names, not "uuid x" or "ns pid 1"
+    assert lineage == "uuid 0b1c2d3e-4355-45f2-8462-3e418af0a1cc (pid 9), runc (pid 40; namespacePid 1)"
+    assert "ns pid" not in lineage and "parent uuid" not in lineage
 
 
 def _ebs_scan(scan_type: str, files: int, shortened: bool = False) -> dict[str, object]:
@@ -199,7 +222,8 @@ def test_an_attack_sequence_shows_actors_endpoints_and_signals_with_their_resour
     rows = {f.label: _shown(f) for f in facts}
     assert rows["f.actor_user"] == "web-role (AssumedRole; MFA DISABLED)"
     assert rows["f.actor_process"] == "xmrig /opt/.cache/xmrig"
-    assert rows["f.endpoints"] == "203.0.113[.]50 pool[.]example[.]net port 3333 (OUTBOUND)"
+    # ... an endpoint as address:port (no English word), the IP first when there is one
+    assert rows["f.endpoints"] == "203.0.113[.]50:3333 pool[.]example[.]net (OUTBOUND)"
     assert (
         rows["f.sequence_signal"] == "CryptoCurrency:EC2/BitcoinTool.B!DNS (FINDING; 8.0; x412) -> i-0b2c4d6e8f0a1b3c5"
     )
@@ -211,3 +235,74 @@ def test_the_role_gloss_does_not_say_who_initiated_a_connection():
     # gloss must not say the resource "was acted upon"
     assert "acted upon" not in message("v.role.TARGET")
     assert "TARGET" in message("v.role.TARGET")
+
+
+def test_only_ip_and_domain_indicators_are_indicators():
+    # Given an attack sequence's indicators: API names, a file, an IP, domains and an IPv6 address
+    facts = _facts(
+        {
+            "detection": {
+                "sequence": {
+                    "sequenceIndicators": [
+                        {"key": "HIGH_RISK_API", "values": ["s3:GetObject", "s3:ListBucket"]},
+                        {"key": "HIGH_RISK_API", "values": ["secretsmanager:GetSecretValue"]},
+                        {"key": "MALICIOUS_FILE", "values": ["/etc/cron.hourly/.sync"]},
+                        {"key": "CRYPTOMINING_IP", "values": ["203.0.113.50", "2001:db8::1"]},
+                        {"key": "DOMAIN", "values": ["pool.example.net"]},
+                        {"key": "ATTACK_TECHNIQUE", "values": ["T1496.001"]},
+                    ]
+                }
+            }
+        }
+    )
+    rows = [(f.ioc, _shown(f)) for f in facts if f.label == "f.sequence_indicators"]
+    # Then only the IP and domain values are indicators (every dot, an IPv6 colon defanged);
+    # API names, paths and techniques read as written
+    assert rows == [
+        (False, "HIGH_RISK_API = s3:GetObject, s3:ListBucket"),
+        (False, "HIGH_RISK_API = secretsmanager:GetSecretValue"),
+        (False, "MALICIOUS_FILE = /etc/cron.hourly/.sync"),
+        (True, "CRYPTOMINING_IP = 203.0.113[.]50, 2001:db8:[:]1"),
+        (True, "DOMAIN = pool[.]example[.]net"),
+        (False, "ATTACK_TECHNIQUE = T1496.001"),
+    ]
+
+
+def test_each_backup_file_row_names_the_source_it_came_from():
+    # Given a Backup scan whose threats were found in a bucket and in two snapshots
+    facts = _facts(
+        {
+            "malwareScanDetails": {
+                "scanType": "BACKUP_INITIATED",
+                "threats": [
+                    {
+                        "name": "X97M.Downloader.Generic",
+                        "itemDetails": [
+                            {
+                                "resourceArn": "arn:aws:s3:::finance-reports-111122223333",
+                                "itemPath": "exports/2026/q3/macro-report.xlsm",
+                                "hash": "c9df",
+                                "additionalInfo": {"versionId": "Qa2Ws4"},
+                            }
+                        ],
+                    },
+                    {
+                        "name": "Linux.Miner.XMRig",
+                        "itemDetails": [
+                            {
+                                "resourceArn": "arn:aws:ec2:us-west-2::snapshot/snap-0f2a4b6c8d0e3f5a7",
+                                "itemPath": "/data/cache/.xm/xmrig",
+                                "additionalInfo": {"deviceName": "/dev/sdf"},
+                            },
+                            {"resourceArn": "arn:aws:ec2:us-west-2:1:volume/vol-0abc" + "x" * 300, "itemPath": "/a"},
+                        ],
+                    },
+                ],
+            }
+        }
+    )
+    files = [_shown(f) for f in facts if f.label == "f.threat_file_hash"]
+    # Then each row starts with its source's name (bucket, snapshot or volume id), bounded
+    assert files[0] == "(finance-reports-111122223333; Qa2Ws4) exports/2026/q3/macro-report.xlsm c9df"
+    assert files[1] == "(snap-0f2a4b6c8d0e3f5a7; /dev/sdf) /data/cache/.xm/xmrig"
+    assert files[2].startswith("(vol-0abcxxx") and len(files[2]) < 100, files[2]

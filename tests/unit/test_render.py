@@ -273,3 +273,38 @@ def test_a_scan_result_alert_offers_no_guardduty_command_or_console_link(lang):
     # While a GuardDuty finding still gets both commands and its console link
     real = render(classify(finding_from("events/UnauthorizedAccess_EC2_SSHBruteForce.json"), settings), settings.locale)
     assert "archive-findings" in real.text and "get-findings" in real.text and "/guardduty/home" in real.text
+
+
+def test_a_title_or_description_naming_the_findings_own_type_shows_it_as_the_type():
+    # Given a finding whose title is its own type, and whose description names it beside
+    # a dotted word that is not the type
+    event = minimal_event(
+        "Canary:EC2/Stateless.IntegTest",
+        title="Canary:EC2/Stateless.IntegTest",
+        description="Canary:EC2/Stateless.IntegTest fired; see Stateless.IntegTest and evil.example",
+    )
+    # When emailed
+    text = email_for(event).text
+    # Then the type reads as it does on the type line; the rest is prose, defanged
+    assert "Title: Canary:EC2/Stateless.IntegTest\n" in text
+    assert "Finding type: Canary:EC2/Stateless.IntegTest\n" in text
+    assert "Canary:EC2/Stateless.IntegTest fired; see Stateless[.]IntegTest and evil[.]example" in text
+
+
+def test_a_description_naming_the_findings_own_object_key_shows_it_as_the_path_fact_does():
+    # Given an S3 object finding whose description names its object key, and another path
+    key = "incoming/2026/11/invoice-4471.pdf.exe"
+    event = minimal_event(
+        "Object:S3/MaliciousFile",
+        8.0,
+        description=f"Found in object {key} (version v1) of bucket b; also see other/x.pdf.exe and evil.example.",
+        resource={
+            "resourceType": "S3Object",
+            "s3BucketDetails": [{"name": "customer-uploads", "s3ObjectDetails": [{"key": key, "versionId": "v1"}]}],
+        },
+    )
+    # When emailed
+    text = email_for(event).text
+    # Then the key reads as the resource section shows it; another path in prose stays defanged
+    assert f"Found in object {key} (version v1)" in text
+    assert "other/x[.]pdf[.]exe and evil[.]example." in text

@@ -231,7 +231,8 @@ def _linkable(label_char: str, separator: str) -> re.Pattern[str]:
         r"(?<![a-z])(?:"
         # A known scheme wherever it starts, unless inside a word of letters (``metadata:``):
         # ``+javascript:``, ``1https://`` and ``.http://`` are schemes to a linkifier.
-        rf"(?=[{_OPAQUE_FIRST}])(?P<scheme>{_OPAQUE})(?=:):(?P<slashes>[/\\]*)"
+        # A colon and whitespace is prose (``Malicious file: /x``): nothing follows it to link.
+        rf"(?=[{_OPAQUE_FIRST}])(?P<scheme>{_OPAQUE})(?=:(?!\s)):(?P<slashes>[/\\]*)"
         # Only at a word's start: cheap tests that fail at spaces, punctuation and inside words.
         rf"|(?={label_char})(?<!{label_char})(?:"
         rf"(?<!\.)(?P<ip>\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}})\.(?P<last>\d{{1,3}})"
@@ -265,13 +266,19 @@ _PRODUCT: Final = re.compile(rf"(?:\A|[\s(;,])[A-Za-z][\w.-]{{0,{_MAX_PRODUCT - 
 _IPV4_LIST: Final = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}(?:, \d{1,3}(?:\.\d{1,3}){3})*")
 _IPV4_LAST_DOT: Final = re.compile(r"(\d{1,3}\.\d{1,3}\.\d{1,3})\.(\d{1,3})")
 # A path fact (``paths=True``: executable, parent processes, object keys, script paths) is a
-# list of paths (``, ``-separated); in each, only the last component may stay readable, and only
-# below one directory: a root (``/``, ``~/``, ``./``, ``../``, ``C:\``) is not one.
+# list of paths (``, ``-separated); in each, the names below its first directory may stay
+# readable: a root (``/``, ``~/``, ``./``, ``../``, ``C:\\``) is not a directory.
 _PATH_ITEMS: Final = re.compile(r"(?:[^,]|,(?! ))+")
 _PATH_ROOT_ONLY: Final = re.compile(r"\s*(?:~|\.{1,2}|(?P<drive>[A-Za-z]:))?[/\\]*")
 _FILE_NAME_STOP: Final = re.compile(r"[\s:@]")
 _PATH_KEY: Final = re.compile(r"\s*\w+=")
 _NOT_A_DIRECTORY: Final = re.compile(r"[:@]|//|\\\\")
+_SEPARATOR_AFTER: Final = re.compile(r"[/\\]")
+# An IPv6 address (a ``::`` or eight groups), captured around its last colon.
+_IPV6: Final = re.compile(
+    r"(?<![\w:.])(?=[0-9A-Fa-f:]*::|(?:[0-9A-Fa-f]{1,4}:){7})"
+    r"((?:[0-9A-Fa-f]{0,4}:){1,6}[0-9A-Fa-f]{0,4}):([0-9A-Fa-f]{1,4})(?![\w:.])"
+)
 # ``ThreatPurpose:ResourceTypeAffected/ThreatFamilyName.DetectionMechanism!Artifact``, words only.
 _TYPE_SHAPE: Final = re.compile(r"[A-Za-z0-9]+:[A-Za-z0-9]+/[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*(?:![A-Za-z0-9]+)?")
 
@@ -321,15 +328,16 @@ def _defang(text: str, *, indicator: bool, paths: bool = False, finding_type: bo
     ends: list[int] = []
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
         text, starts, ends = _normalised(text)
-    if indicator and "." not in text and "\u3002" not in text and ":" in text:
-        head, _sep, tail = text.rpartition(":")  # IPv6: one colon defanged is enough
-        text = written = f"{head}[:]{tail}"
+    if indicator and ":" in text and _IPV6.search(text):
+        # An IPv6 address: its last colon defanged is enough. Only IPv6-shaped tokens: an
+        # IAM action (``s3:GetObject``) is no address.
+        text = written = _IPV6.sub(r"\1[:]\2", text)
         starts = None
     if text.isascii():
         key, pattern = text.lower(), _LINKABLE_ASCII
     else:
         key, pattern = _key(text), _LINKABLE
-    readable = _file_names(text) if paths else []
+    readable = _path_names(text) if paths else []
     out: list[str] = []
     end = shown_end = 0  # in the matched text, and in the written one
     scheme_end = -1  # right after a scheme comes a host, whatever its last label (hxxp[://]x[.]y)
@@ -348,7 +356,7 @@ def _defang(text: str, *, indicator: bool, paths: bool = False, finding_type: bo
             finding_type=finding_type,
             name=name,
         )
-        if match["run"] and key.startswith(":", stop) and _ends_in_scheme(match["run"]):
+        if match["run"] and _scheme_colon(key, stop) and _ends_in_scheme(match["run"]):
             # A run whose last label is a scheme (a.ftp:x, evil.news:443): its colon is one too.
             slashes = _SLASHES.match(key, stop + 1)
             after = slashes[0] if slashes else ""
@@ -402,27 +410,39 @@ def _mark_look_alike(word: re.Match[str]) -> str:
     return f"{written}[\u2248{normal}]" if normal.isascii() else written
 
 
+def _scheme_colon(key: str, position: int) -> bool:
+    """Whether a scheme's colon is at ``position``: a ``:`` not followed by whitespace."""
+    return key.startswith(":", position) and not key[position + 1 : position + 2].isspace()
+
+
 def _ends_in_scheme(run: str) -> bool:
     last = run[max(run.rfind("."), run.rfind("\u3002")) + 1 :]
     return _OPAQUE_NAME.fullmatch(last) is not None
 
 
-def _file_names(text: str) -> list[tuple[int, int]]:
-    """Where the file names of a path fact's paths are: one linear pass over ``text``."""
+def _path_names(text: str) -> list[tuple[int, int]]:
+    """Where the names below a first directory are in a path fact's paths (one linear pass):
+    in ``/etc/cron.hourly/.sync``, ``/cron.hourly/.sync``."""
     spans = []
     for item in _PATH_ITEMS.finditer(text):
         first, end = item.span()
         last = max(text.rfind("/", first, end), text.rfind("\\", first, end))
         if last < 0:
             continue  # a bare name: no directory
-        key = _PATH_KEY.match(text, first, last)  # scriptPath=/x/run.sh: the path follows the key
-        root = _PATH_ROOT_ONLY.match(text, key.end() if key else first, last)
+        # The path is the word holding the last separator (``sshd (pid 7) /usr/sbin/sshd``).
+        word = max(first, text.rfind(" ", first, last) + 1, text.rfind("\t", first, last) + 1)
+        key = _PATH_KEY.match(text, word, last)  # scriptPath=/x/run.sh: the path follows the key
+        root = _PATH_ROOT_ONLY.match(text, key.end() if key else word, last)
         if root is None or root.end() >= last:
             continue  # only a root before the name (/x.sh, ./x.sh, ~/x.sh, C:/x.sh): no directory
         if _NOT_A_DIRECTORY.search(text, root.end("drive") if root["drive"] else root.start(), last):
-            continue  # a URL's host, an address, an ARN or a UNC server before it: no file path
+            continue  # a URL's host, an address, an ARN or a UNC server in it: no file path
+        # The first name stays prose (``evil.page/x`` reads as a host and a path); below it,
+        # every name is a directory or a file (``www.`` names aside: see ``_run``).
+        below = _SEPARATOR_AFTER.search(text, root.end(), last + 1)
         stop = _FILE_NAME_STOP.search(text, last, end)  # a space, an address's @, a port's colon
-        spans.append((last + 1, stop.start() if stop else end))
+        if below is not None:
+            spans.append((below.start(), stop.start() if stop else end))
     return spans
 
 
@@ -543,6 +563,59 @@ def shown(
         return value  # a clean identifier or word: nothing to clean or defang (most values)
     cleaned = clean(value, limit, multiline=multiline, marker=marker)
     return defang(cleaned, indicator=indicator, paths=paths, finding_type=finding_type, name=name)
+
+
+MAX_OWN_TOKENS: Final = 12  # the type and the path facts' paths a title or description may name
+MAX_OWN_TOKEN: Final = 1024  # characters: a longer value is left to the prose rules
+# Around a token of the finding's own: the start, a space or an opening bracket or quote before
+# it; the end, a space, a closing bracket or quote, or punctuation ending a clause after it.
+_OWN_BEFORE: Final = r"(?<![^\s(\[{<\"'「『（])"
+_OWN_AFTER: Final = r"(?=\Z|[\s)\]}>\"'」』）]|[.,;:!?。、](?:\s|\Z))"
+
+
+def shown_prose(
+    value: str,
+    limit: int,
+    *,
+    multiline: bool = False,
+    marker: str = "[truncated]",
+    own_type: str | None = None,
+    own_paths: tuple[str, ...] = (),
+) -> str:
+    """Prose (a title, a description) through the one cleaning path, except that a token that
+    is exactly the finding's own type reads as the type line shows it, and one that is exactly
+    a path the finding shows as a path fact (an object key) reads as that fact shows it.
+
+    The rest is prose: ``Stateless[.]IntegTest`` alone is defanged, ``Canary:EC2/Stateless.IntegTest``
+    (the type) is not. What such a token shows is what its own line shows already.
+    """
+    cleaned = clean(value, limit, multiline=multiline, marker=marker)
+    kinds = {path: "path" for path in own_paths[:MAX_OWN_TOKENS] if _own_token(path)}
+    if own_type and _own_token(own_type):
+        kinds[own_type] = "type"
+    present = [token for token in kinds if token in cleaned]
+    if not present:
+        return defang(cleaned)
+    # Longest first: a path that starts with another must be taken whole.
+    alternatives = "|".join(re.escape(token) for token in sorted(present, key=len, reverse=True))
+    out: list[str] = []
+    end = 0
+    for match in re.finditer(f"{_OWN_BEFORE}(?:{alternatives}){_OWN_AFTER}", cleaned):
+        out.append(defang(cleaned[end : match.start()]))
+        token = match[0]
+        out.append(defang(token, finding_type=True) if kinds[token] == "type" else defang(token, paths=True))
+        end = match.end()
+    out.append(defang(cleaned[end:]))
+    return "".join(out)
+
+
+def _own_token(token: str) -> bool:
+    """Whether ``token`` may be matched in prose: one clean word, not too long."""
+    return (
+        0 < len(token) <= MAX_OWN_TOKEN
+        and not any(char.isspace() for char in token)
+        and (clean(token, MAX_OWN_TOKEN) == token)
+    )
 
 
 def _top_level_like(label: str) -> bool:

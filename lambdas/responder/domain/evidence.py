@@ -173,12 +173,14 @@ def action_facts(action: Action, action_type: str | None) -> tuple[Fact, ...]:
 
 def process_line(proc: Process | LineageEntry) -> str:
     """What a process entry has: ``name (pid 1; uid 0; euid 0) /path``, or its uuid when it has
-    neither name nor path; never a placeholder."""
+    neither name nor path; never a placeholder. The keys are Unix's (pid, uid, euid) or
+    GuardDuty's own field names (namespacePid, uuid, parentUuid), the same in every language:
+    no English phrase for a Japanese email to carry."""
     ids = [
         f"{key} {value}"
         for key, value in (
             ("pid", proc.pid),
-            ("ns pid", proc.namespace_pid if proc.namespace_pid != proc.pid else None),
+            ("namespacePid", proc.namespace_pid if proc.namespace_pid != proc.pid else None),
             ("uid", proc.user_id),
             ("euid", proc.euid if proc.euid != proc.user_id else None),
         )
@@ -190,7 +192,7 @@ def process_line(proc: Process | LineageEntry) -> str:
     head = " ".join(p for p in (proc.name, f"({'; '.join(ids)})" if ids else None, proc.executable_path) if p)
     if proc.name or proc.executable_path:
         return head
-    uuid = f"uuid {proc.uuid}" if proc.uuid else f"parent uuid {proc.parent_uuid}" if proc.parent_uuid else None
+    uuid = f"uuid {proc.uuid}" if proc.uuid else f"parentUuid {proc.parent_uuid}" if proc.parent_uuid else None
     return " ".join(p for p in (uuid, head) if p)
 
 
@@ -354,11 +356,26 @@ def _malware_scan_facts(scan: MalwareScanDetails) -> tuple[Fact, ...]:
         ]
         for item in threat.item_details or []:
             extra = item.additional_info
-            where = (extra.device_name or extra.version_id) if extra else None
-            # The device or version first: after the path it would end the path's file name.
+            # Where the file came from (bucket, snapshot or volume) and the device or version,
+            # first: after the path they would end the path's file name.
+            where = "; ".join(
+                p for p in (_source(item.resource_arn), (extra.device_name or extra.version_id) if extra else None) if p
+            )
             files.append(" ".join(p for p in (f"({where})" if where else None, item.item_path, item.hash) if p))
         facts += _file_rows(files, 0)
     return facts
+
+
+MAX_SOURCE: Final = 64  # characters of a file's source name (a bucket has 63 at most, a snapshot id 22)
+
+
+def _source(arn: str | None) -> str | None:
+    """The name of the resource an ARN names (``arn:aws:s3:::bucket`` -> bucket,
+    ``...:snapshot/snap-0abc`` -> snap-0abc), bounded; never an ARN's colons in a path row."""
+    if not arn:
+        return None
+    name = arn.rsplit("/", 1)[-1] if "/" in arn else arn.rsplit(":", 1)[-1]
+    return name[:MAX_SOURCE] or None
 
 
 def _sequence_facts(sequence: Sequence) -> tuple[Fact, ...]:
@@ -398,7 +415,7 @@ def _sequence_facts(sequence: Sequence) -> tuple[Fact, ...]:
             )
             if p
         ]
-        address = " ".join(p for p in (end.ip, end.domain, f"port {end.port}" if end.port is not None else None) if p)
+        address = " ".join(p for p in (_socket(end.ip or end.domain, end.port), end.domain if end.ip else None) if p)
         if address:
             endpoints.append(f"{address} ({'; '.join(details)})" if details else address)
     facts = labelled(
@@ -420,11 +437,35 @@ def _sequence_facts(sequence: Sequence) -> tuple[Fact, ...]:
         facts += (_named_threat("f.sequence_signal", line),)
     for indicator in (sequence.sequence_indicators or [])[:MAX_LIST_ITEMS]:
         values = ", ".join((indicator.values or [])[:MAX_LIST_ITEMS])
-        facts += labelled(
-            ("f.sequence_indicators", f"{indicator.key or '-'} = {values}"), ioc=("f.sequence_indicators",)
+        # Only an IP's or a domain's values are indicators (every dot defanged); an API name
+        # (s3:GetObject), a file or a technique reads as written, a file as a path fact.
+        words = set((indicator.key or "").upper().split("_"))
+        kind = "ioc" if words & _ADDRESS_WORDS else "path" if words & _PATH_WORDS else ""
+        facts += (
+            Fact(
+                "f.sequence_indicators",
+                f"{indicator.key or '-'} = {values}",
+                ioc=kind == "ioc",
+                path=kind == "path",
+            ),
         )
     more = len(sequence.signals or []) - MAX_LIST_ITEMS
     return facts + labelled(("f.more_signals", more if more > 0 else None))
+
+
+# Words of a sequence indicator's key (CRYPTOMINING_IP, MALICIOUS_DOMAIN, TOR_IP_ADDRESS ...)
+# that make its values indicators, and those that make them file paths (MALICIOUS_FILE).
+_ADDRESS_WORDS: Final = frozenset({"IP", "IPV4", "IPV6", "DOMAIN", "HOST", "HOSTNAME", "ENDPOINT", "URL"})
+_PATH_WORDS: Final = frozenset({"FILE", "PATH", "PROCESS", "EXECUTABLE"})
+
+
+def _socket(host: str | None, port: int | None) -> str | None:
+    """``host:port`` (``[2001:db8::1]:22`` for IPv6), the notation every tool reads: no word."""
+    if port is None:
+        return host
+    if host is None:
+        return f":{port}"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _short_uid(uid: str) -> str:

@@ -22,6 +22,7 @@ from responder.domain.classify import SAFE_ACCOUNT, SAFE_REGION, Classification
 from responder.domain.cleaning import (
     INVISIBLE,
     shown,
+    shown_prose,
 )
 from responder.domain.facts import Fact
 from responder.domain.guidance import ARCHIVE_NOTE, EXPORT_NOTE, NO_FINDING_NOTE
@@ -182,7 +183,29 @@ def safe_subject(text: str) -> str:
 _Row = tuple[str, str]
 
 
-def _rows(facts: tuple[Fact, ...], locale: Locale, limit: int, desc_limit: int) -> list[_Row]:
+def own_tokens(c: Classification) -> tuple[str, tuple[str, ...]]:
+    """The finding's own type, and the paths its path facts show one by one (an object key):
+    what a title or description may name and show as its own line does (``shown_prose``)."""
+    shows = c.presentation
+    paths = tuple(
+        dict.fromkeys(
+            item
+            for fact in (*shows.resource_facts, *shows.evidence_facts)
+            if fact.path
+            for item in fact.value.split(", ")
+            if item and " " not in item
+        )
+    )
+    return c.triage.finding_type, paths
+
+
+def _rows(
+    facts: tuple[Fact, ...],
+    locale: Locale,
+    limit: int,
+    desc_limit: int,
+    own: tuple[str, tuple[str, ...]] | None = None,
+) -> list[_Row]:
     lang = locale.lang
     marker = message("l.truncated", lang)
     rows = []
@@ -193,6 +216,10 @@ def _rows(facts: tuple[Fact, ...], locale: Locale, limit: int, desc_limit: int) 
             value = translator(lang)(fact.value)
         elif fact.label in TIME_LABELS:
             value = when(fact.value, locale, limit)
+        elif fact.label == "f.description" and own is not None:
+            value = shown_prose(
+                fact.value, desc_limit, multiline=True, marker=marker, own_type=own[0], own_paths=own[1]
+            )
         else:
             multiline = fact.label == "f.description"
             value = shown(
@@ -237,12 +264,17 @@ def _context(
     ]
     if note := update_note(c, update, locale):
         how_bad.append((message("f.update", lang), note))
+    own = own_tokens(c)  # what the title and description may name as the finding's own
     # The resource the finding is about, named at the top (the subject may have had no room).
     primary = next((fact for fact in shows.resource_facts if fact.primary), None)
     if primary is not None:
         how_bad += _rows((primary,), locale, limit, desc_limit)
     if shows.title:
-        how_bad.append((message("f.title", lang), shown(shows.title, limit, marker=message("l.truncated", lang))))
+        own_type, own_paths = own
+        title = shown_prose(
+            shows.title, limit, marker=message("l.truncated", lang), own_type=own_type, own_paths=own_paths
+        )
+        how_bad.append((message("f.title", lang), title))
     if t.is_sample:
         how_bad.append((message("f.sample", lang), message("v.sample", lang)))
     if t.archived:
@@ -252,7 +284,7 @@ def _context(
         action_rows.insert(0, (message("f.action_type", lang), message("v.no_action", lang)))
     sections = [
         ("h.how_bad", how_bad),
-        ("h.what", _rows(shows.overview, locale, limit, desc_limit)),
+        ("h.what", _rows(shows.overview, locale, limit, desc_limit, own)),
         ("h.resource", _rows(shows.resource_facts, locale, limit, desc_limit)),
         ("h.happened", action_rows),
         ("h.evidence", _rows(shows.evidence_facts, locale, limit, desc_limit)),
