@@ -9,7 +9,8 @@ reaches a subject, a text body or an HTML body, single or grouped, in any langua
    selectors, controls) is replaced by a visible ``[U+202E]``, never silently dropped, and a
    stack of more than three combining marks on one character is cut (``[+37 marks]``);
 3. defanged, matched on the NFKC form (a fullwidth full stop is a dot, fullwidth letters are
-   ASCII): every URL scheme neutralised (``hxxps[://]``, ``javascript[:]``) and every ``:``
+   ASCII): every URL scheme neutralised (``hxxps[://]``, ``javascript[:]``; a scheme word, a colon
+   and a space is prose: ``Malicious file: /x``) and every ``:``
    before a slash, a UNC path's ``[\\\\]``, every hostname-like token ``evil[.]example``
    whatever its top-level domain, a non-ASCII host label as punycode (``xn--pple-43d[.]com``)
    unless it is Japanese, Chinese or Korean (``写真[.]jpg``), IPv4 addresses
@@ -19,12 +20,15 @@ reaches a subject, a text body or an HTML body, single or grouped, in any langua
 What stays readable, and why it is not a hostname: a dotted token whose last label cannot be a
 top-level domain (versions ``13.6``, ``/lib/libc.so.6``, timestamps, ``BitcoinTool.B``); a user
 agent's version (``Chrome/120.0.0.0``); EC2 instance types (``m5.large``); in a path fact only
-(``paths``: executable, parent processes, object key, script path), the file name after a
-directory (``/tmp/x/payload.sh``); in a name (``name``: a malware threat name, a finding
-type), a dotted run whose last label is not a delegated top-level domain (``Trojan.GenericKD``,
-``Stateless.IntegTest``): such a value is never a hostname, and mail clients link a dotted word
-only when it ends in a real top-level domain (``Evil.com`` as a threat name stays defanged); in a
-finding type also GuardDuty's own ``Family.Mechanism`` names (``PromptInjection.Direct``).
+(``paths``: executable, parent processes, object key, script path), every name below its first
+directory (``/etc/cron.hourly/.sync``; not a ``www.`` name, nor a path holding a URL, an address
+or an ARN); in prose (``shown_prose``: a title, a description) a token that is exactly the
+finding's own type or one of its path facts' paths, shown as its own line shows it; in a name
+(``name``: a malware threat name, a finding type), a dotted run whose last label is not a
+delegated top-level domain (``Trojan.GenericKD``, ``Stateless.IntegTest``): such a value is
+never a hostname, and mail clients link a dotted word only when it ends in a real top-level
+domain (``Evil.com`` as a threat name stays defanged); in a finding type also GuardDuty's own
+``Family.Mechanism`` names (``PromptInjection.Direct``).
 """
 
 from __future__ import annotations
