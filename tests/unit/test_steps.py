@@ -16,11 +16,13 @@ from responder.domain.classify import (
     parse_type,
     plan_steps,
     response_steps,
+    verdict_for,
 )
+from responder.domain.evidence import connection_direction
 from responder.domain.guidance import Intent, Posture
 from responder.domain.models import Finding, GuardDutyEvent
 from responder.domain.settings import Band, Settings
-from tests.conftest import FIXTURES, finding_from, load, minimal_event
+from tests.conftest import FIXTURES, finding_from, finding_types, load, minimal_event
 
 CORPUS = sorted((FIXTURES / "corpus" / "events").glob("*.json"))
 FAMILIES = sorted(
@@ -41,7 +43,40 @@ ONE_IDEA = {
     "rotate": re.compile(r"\brotat", re.I),
     "block the domain": re.compile(r"\bblock the (command-and-control )?domain", re.I),
     "snapshot": re.compile(r"\bsnapshot .*for forensics", re.I),
+    "incident": re.compile(r"\bopen (an|one) incident|\bas one incident", re.I),
+    "verify that no access succeeded": re.compile(
+        r"\b(no|any)\b[^.;]*\b(access|attempt|of them)\b[^.;]*\bsucceeded|\bsuccessful (login|logon)\b", re.I
+    ),
 }
+# Steps that change or destroy what a forensic snapshot keeps: the imperative verbs, and the ideas.
+DESTRUCTIVE = re.compile(
+    r"(^|[:;,]\s*|\b(and|then|or|to)\s+)"
+    r"(scan|remove|delete|clean( up)?|wipe|kill|uninstall|terminate|rebuild|replace|redeploy)\b",
+    re.I,
+)
+DESTRUCTIVE_IDEAS = frozenset({Intent.SCAN, Intent.CLEAN_UP, Intent.REBUILD})
+ALL_TYPES = [row["finding_type"] for row in finding_types()]
+
+
+def crafted(
+    finding_type: str, severity: float, *, direction: str | None = None, role: str | None = None, **detail
+) -> Finding:
+    """A minimal finding of that type; with a direction, an outbound or inbound network connection."""
+    service: dict = {"resourceRole": role} if role else {}
+    if direction:
+        service["action"] = {
+            "actionType": "NETWORK_CONNECTION",
+            "networkConnectionAction": {"connectionDirection": direction},
+        }
+    return GuardDutyEvent.model_validate(minimal_event(finding_type, severity, service=service, **detail)).detail
+
+
+# Every documented type at every band on an instance (the resource the minimal event names).
+EVERY_TYPE_AT_EVERY_BAND = [
+    pytest.param(finding_type, severity, id=f"{finding_type}@{severity}")
+    for finding_type in ALL_TYPES
+    for severity in (2.0, 5.0, 8.0)
+]
 
 
 def compromise_by_type(finding: Finding) -> bool:
@@ -97,9 +132,18 @@ def test_every_finding_gets_steps_that_fit_its_band_and_type(path):
 
 @pytest.mark.parametrize("path", EVERY_FINDING, ids=ids(EVERY_FINDING))
 def test_every_idea_is_said_once(path):
-    # Given a finding / When its steps are planned
-    steps = planned(finding_from(path))
-    # Then no two steps share an idea: no step's idea was already said by an earlier step
+    # Given a finding / When its steps are planned / Then each idea is said once
+    assert_each_idea_once(planned(finding_from(path)))
+
+
+@pytest.mark.parametrize(("finding_type", "severity"), EVERY_TYPE_AT_EVERY_BAND)
+def test_every_idea_is_said_once_for_every_documented_type(finding_type, severity):
+    # Given any documented type at any band / Then each idea is said once
+    assert_each_idea_once(planned(crafted(finding_type, severity)))
+
+
+def assert_each_idea_once(steps: tuple[guidance.Step, ...]) -> None:
+    # No two steps share an idea: no step's idea was already said by an earlier step
     said: set[Intent] = set()
     for step in steps:
         assert step.intent not in said, (step.intent, [s.text for s in steps])
@@ -407,3 +451,184 @@ def test_a_custom_detection_rule_on_ec2_is_about_the_change_not_an_instance():
     # Then it is told to review and revert the change, and never to scan, isolate or terminate an instance
     assert "Review the EC2 change" in text
     assert not re.search(r"terminate|isolate|scan the instance", text, re.I)
+
+
+# --- contradictions that stay fixed -------------------------------------------------------
+
+
+def assert_preserve_first(steps: tuple[guidance.Step, ...]) -> None:
+    preserve = [i for i, step in enumerate(steps) if Intent.PRESERVE in step.covers]
+    if preserve:
+        before = [
+            step.text
+            for step in steps[1 : preserve[0]]
+            if DESTRUCTIVE.search(step.text) or step.covers & DESTRUCTIVE_IDEAS
+        ]
+        assert not before, before
+
+
+@pytest.mark.parametrize("path", EVERY_FINDING, ids=ids(EVERY_FINDING))
+def test_the_forensic_snapshot_comes_before_anything_that_changes_the_evidence(path):
+    # Given a finding whose email says to preserve evidence (a forensic snapshot)
+    steps = planned(finding_from(path))
+    # Then no earlier step scans, removes, cleans, kills, terminates or rebuilds anything
+    assert_preserve_first(steps)
+
+
+@pytest.mark.parametrize(("finding_type", "severity"), EVERY_TYPE_AT_EVERY_BAND)
+def test_the_forensic_snapshot_comes_first_for_every_documented_type(finding_type, severity):
+    # Given any documented type at any band / Then the snapshot precedes every destructive step
+    assert_preserve_first(planned(crafted(finding_type, severity)))
+
+
+# Types whose name says that monitoring, logging or a defence was changed.
+SAYS_CHANGED = re.compile(r"^Stealth:|Disabled|Modified|Change|DisableOrModify|^DefenseEvasion:IAMUser/Anomalous")
+RESTORE_MONITORING = re.compile(r"\b(restore|re-enable)\b[^.]*\b(monitoring|logging)\b", re.I)
+
+
+def all_findings() -> list[Finding]:
+    return [finding_from(path) for path in EVERY_FINDING] + [
+        crafted(finding_type, severity) for finding_type in ALL_TYPES for severity in (2.0, 5.0, 8.0)
+    ]
+
+
+def test_monitoring_is_restored_only_when_the_type_says_it_was_changed():
+    # Given every finding (corpus, families, every documented type at every band)
+    for finding in all_findings():
+        if SAYS_CHANGED.search(finding.type):
+            continue
+        # Then none is told to restore monitoring or logging that nothing says was changed
+        steps = [step.text for step in planned(finding)]
+        assert not [step for step in steps if RESTORE_MONITORING.search(step)], (finding.type, steps)
+
+
+def direction_of(finding: Finding) -> str | None:
+    action = finding.service.action if finding.service else None
+    return connection_direction(action.network_connection_action) if action else None
+
+
+def role_of(finding: Finding) -> str:
+    return (finding.service.resource_role if finding.service else None) or "TARGET"
+
+
+# Our resource started the traffic: crafted outbound and actor findings beside the corpus's.
+OUTBOUND = [
+    crafted(finding_type, severity, direction="OUTBOUND", role=role, **extra)
+    for finding_type, role, extra in (
+        ("UnauthorizedAccess:EC2/TorClient", None, {}),
+        ("UnauthorizedAccess:EC2/TorRelay", None, {}),
+        ("UnauthorizedAccess:EC2/MaliciousIPCaller.Custom", None, {}),
+        ("UnauthorizedAccess:EC2/SSHBruteForce", "ACTOR", {}),
+        ("UnauthorizedAccess:EC2/RDPBruteForce", "ACTOR", {}),
+        ("Impact:EC2/WinRMBruteForce", "ACTOR", {}),
+        ("UnauthorizedAccess:Runtime/TorClient", None, {}),
+        (
+            "UnauthorizedAccess:Lambda/TorClient",
+            None,
+            {"resource": {"resourceType": "Lambda", "lambdaDetails": {"functionName": "fn"}}},
+        ),
+    )
+    for severity in (2.0, 5.0, 8.0)
+]
+BLOCK_SOURCE = re.compile(r"\bblock the source|\bno access succeeded", re.I)
+
+
+def test_outbound_findings_are_not_told_to_block_the_source_or_check_for_access():
+    # Given every finding where our resource started the traffic (outbound, or the actor)
+    findings = [f for f in all_findings() if direction_of(f) == "OUTBOUND" or role_of(f) == "ACTOR"] + OUTBOUND
+    assert len(findings) > len(OUTBOUND)
+    for finding in findings:
+        # Then no step speaks of blocking "the source" or checking that no access succeeded:
+        # the remote address is the destination, and nobody got in
+        steps = [step.text for step in planned(finding)]
+        assert not [step for step in steps if BLOCK_SOURCE.search(step)], (finding.type, steps)
+
+
+def test_ports_are_closed_only_when_something_came_in():
+    # Given every finding, and the crafted outbound ones
+    for finding in [*all_findings(), *OUTBOUND]:
+        triage = assess(finding, Settings())
+        direction = direction_of(finding)
+        verdict = verdict_for(
+            finding.type, action_type=triage.action_type, direction=direction, resource_role=role_of(finding)
+        )
+        if direction == "INBOUND" or triage.action_type == "PORT_PROBE" or verdict is guidance.Verdict.EXPOSURE:
+            continue
+        # Then closing ports is advised only for inbound traffic, port probes and exposures
+        steps = [step.text for step in planned(finding)]
+        assert not [step for step in steps if ONE_IDEA["close ports"].search(step)], (finding.type, steps)
+
+
+def test_no_step_points_at_credential_steps_the_email_does_not_have():
+    # Given every finding
+    for finding in all_findings():
+        steps = planned(finding)
+        # Then a step that refers to "the credential steps" comes with a step that rotates credentials
+        if any("credential steps" in step.text for step in steps):
+            assert any(Intent.ROTATE in step.covers for step in steps), [step.text for step in steps]
+
+
+LAMBDA_TYPES = [t for t in ALL_TYPES if parse_type(t).resource == "Lambda"]
+
+
+def test_lambda_steps_speak_of_code_not_processes():
+    # Given every Lambda finding: the corpus's and each documented Lambda type at every band
+    lambda_resource = {"resource": {"resourceType": "Lambda", "lambdaDetails": {"functionName": "fn"}}}
+    findings = [f for f in all_findings() if parse_type(f.type).resource == "Lambda"] + [
+        crafted(finding_type, severity, direction=direction, **lambda_resource)
+        for finding_type in LAMBDA_TYPES
+        for severity in (2.0, 5.0, 8.0)
+        for direction in ("OUTBOUND", "INBOUND")
+    ]
+    assert LAMBDA_TYPES and len(findings) > 3 * len(LAMBDA_TYPES)
+    for finding in findings:
+        # Then no step sends the reader looking for a process (a function has code and layers)
+        steps = [step.text for step in planned(finding)]
+        assert not [step for step in steps if re.search(r"\bprocess", step, re.I)], (finding.type, steps)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PrivilegeEscalation_Runtime_DockerSocketAccessed__csa",
+        "PrivilegeEscalation_Runtime_DockerSocketAccessed__elastic",
+    ],
+)
+def test_docker_socket_access_is_told_about_the_socket(name):
+    # Given a process that opened the Docker socket
+    steps = planned(finding_from(FIXTURES / "corpus" / "events" / f"{name}.json"))
+    text = " ".join(step.text for step in steps)
+    # Then a step says what the socket gives (the host) and to stop mounting it, and the process is found
+    assert re.search(r"Docker (daemon )?socket", text) and "mount" in text, text
+    assert Intent.FIND_PROCESS in {step.intent for step in steps}
+    # And the generic "review the permissions gained" is not its only advice
+    assert "permissions gained" not in text
+
+
+def test_traffic_alone_is_never_told_to_restore_from_backups():
+    # Given every finding that saw only traffic (a lookup, a connection, a probe)
+    for finding in [*all_findings(), *OUTBOUND]:
+        if assess(finding, Settings()).action_type not in {"DNS_REQUEST", "NETWORK_CONNECTION", "PORT_PROBE"}:
+            continue
+        # Then nothing is restored from backups: traffic damaged nothing the finding shows
+        steps = [step.text for step in planned(finding)]
+        assert not [step for step in steps if re.search(r"restore from (versions or )?backups", step)], steps
+
+
+def test_findings_without_a_workload_keep_their_wording_at_every_band():
+    # Given malware found in what is not a running workload (a backup, an image, a snapshot, an object)
+    names = [
+        "Execution_EC2_MaliciousFile_RecoveryPoint",
+        "Execution_EC2_MaliciousFile_Snapshot",
+        "Execution_EC2_MaliciousFile_AMI",
+        "Execution_S3_MaliciousFile_RecoveryPoint",
+        "Object_S3_MaliciousFile_same_object",
+    ]
+    for name in names:
+        detail = load(FIXTURES / "families" / f"{name}.json")["detail"]
+        for severity in (2.0, 5.0, 8.0):
+            finding = Finding.model_validate({**detail, "severity": severity})
+            first = planned(finding)[0].text
+            # Then its urgency line speaks of what the finding names, never of a compromised workload
+            assert "what this finding names" in first, (name, severity, first)
+            assert "command and control" not in first, (name, severity, first)

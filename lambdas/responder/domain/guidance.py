@@ -3,7 +3,8 @@
 Every step a recipient reads is in this module. Each step names the one idea it covers
 (``Intent``) and the least ``Posture`` it fits: containment, evidence snapshots and rebuilds
 need a resource that is likely compromised. What a finding type says about its resource
-(compromise, exposure, a risky setting, an activity that succeeded) is the ``VERDICTS`` table.
+(compromise, malware in stored data, exposure, a risky setting, an activity that
+succeeded) is the ``VERDICTS`` table.
 ``classify.plan_steps`` decides which rows apply: the most specific source of an idea
 wins (type, then action, then the resource playbook, then the purpose), so each idea is
 said once. Nothing here branches. The English text is the source language of the message
@@ -88,6 +89,7 @@ class Verdict(StrEnum):
     """What a finding type says about its resource, whatever the band."""
 
     COMPROMISE = "compromise"  # the type means the resource is compromised (malware, C&C, mining)
+    INFECTED_DATA = "infected_data"  # malware in stored data (an object, a snapshot, an AMI, a backup): nothing ran
     EXPOSURE = "exposure"  # the resource was probed or attacked from outside; nothing shows it was reached
     CONFIGURATION = "configuration"  # a risky setting or change, not a compromise in itself
     OCCURRED = "occurred"  # the activity succeeded (a login, a change): never "an attempt"
@@ -116,9 +118,13 @@ VERDICTS: Final[tuple[VerdictRule, ...]] = (
     VerdictRule("Backdoor:*", Verdict.COMPROMISE),
     VerdictRule("CryptoCurrency:*", Verdict.COMPROMISE),
     VerdictRule("Trojan:*", Verdict.COMPROMISE, action="NETWORK_CONNECTION", direction="OUTBOUND"),
-    VerdictRule("Execution:*/MaliciousFile*", Verdict.COMPROMISE),  # malware found (EBS, backups)
-    VerdictRule("Object:S3/MaliciousFile", Verdict.COMPROMISE),
-    VerdictRule("S3Object:S3/MaliciousFile", Verdict.COMPROMISE),
+    # Malware in stored data: compromised too, but no workload to contain (the urgency line says so).
+    VerdictRule("*/MaliciousFile!Snapshot", Verdict.INFECTED_DATA),
+    VerdictRule("*/MaliciousFile!AMI", Verdict.INFECTED_DATA),
+    VerdictRule("*/MaliciousFile!RecoveryPoint", Verdict.INFECTED_DATA),
+    VerdictRule("Object:S3/MaliciousFile", Verdict.INFECTED_DATA),
+    VerdictRule("S3Object:S3/MaliciousFile", Verdict.INFECTED_DATA),
+    VerdictRule("Execution:*/MaliciousFile*", Verdict.COMPROMISE),  # malware found on a workload's EBS volumes
     VerdictRule("AttackSequence:*", Verdict.COMPROMISE),
     VerdictRule("Execution:Runtime/ReverseShell", Verdict.COMPROMISE),
     VerdictRule("Execution:Runtime/MaliciousFileExecuted*", Verdict.COMPROMISE),
@@ -141,6 +147,7 @@ BAND_POSTURE: Final[dict[Band, Posture]] = {
 }
 VERDICT_POSTURE: Final[dict[Verdict, Posture]] = {
     Verdict.COMPROMISE: Posture.COMPROMISED,
+    Verdict.INFECTED_DATA: Posture.COMPROMISED,
     Verdict.EXPOSURE: Posture.EXPOSED,
     Verdict.CONFIGURATION: Posture.EXPOSED,
 }
@@ -161,8 +168,10 @@ URGENCY_BY_VERDICT: Final[dict[tuple[Band, Verdict], str]] = {
     (Band.HIGH, Verdict.EXPOSURE): "Act today: a sensitive service on your resource is reachable "
     "and being probed or attacked from outside. Nothing in the finding shows that the resource "
     "is compromised yet: close the exposure first.",
+    # Whether an attempt succeeded is the type's step (it says which log to read), not said twice.
     (Band.MEDIUM, Verdict.EXPOSURE): "Investigate today: your resource is being probed or attacked "
-    "from outside. Check that no attempt succeeded and reduce the exposure.",
+    "from outside, and nothing in the finding shows yet that an attempt succeeded. Reduce the exposure; "
+    "the steps below say how.",
     (Band.LOW, Verdict.EXPOSURE): "Review when convenient: your resource was probed or attacked "
     "from outside, and nothing in the finding shows that the attempt succeeded. No immediate "
     "action is needed; reduce the exposure when you can.",
@@ -184,6 +193,13 @@ URGENCY_BY_VERDICT: Final[dict[tuple[Band, Verdict], str]] = {
     (Band.LOW, Verdict.COMPROMISE): "Act today: whatever the low rating, this type of finding "
     "means the resource is probably compromised (for example malware was found). Contain it, "
     "then investigate.",
+    # High: URGENCY_NO_WORKLOAD's line, which names the same things.
+    (Band.MEDIUM, Verdict.INFECTED_DATA): "Act today: whatever the medium rating, malware was found in "
+    "what this finding names (data or a backup). Contain it before investigating further; the steps "
+    "below say how.",
+    (Band.LOW, Verdict.INFECTED_DATA): "Act today: whatever the low rating, malware was found in what "
+    "this finding names (data or a backup). Contain it before investigating further; the steps below "
+    "say how.",
 }
 # Malware Protection for S3 without a detector publishes only "GuardDuty Malware Protection Object
 # Scan Result" events; the triage turns them into findings (``scan_result``): THREATS_FOUND ->
@@ -223,10 +239,6 @@ EC2_ISOLATE: Final = Step(
     "addresses and remove all others; use a network ACL to cut connections that are already open.",
     Intent.ISOLATE,
     needs=Posture.COMPROMISED,
-)
-EC2_RESTRICT: Final = Step(
-    "Close ports that do not need to be reachable in the instance's security groups and network ACLs.",
-    Intent.RESTRICT_ACCESS,
 )
 EC2_FIX: Final = Step(
     "Fix what let it happen: patch or upgrade vulnerable software and correct access policies.",
@@ -383,7 +395,9 @@ SERVICE_STEPS: Final[dict[str, tuple[Step, ...]]] = {
 PLAYBOOKS: Final[dict[str, Playbook]] = {
     "ec2": Playbook(
         "compromised-ec2",
-        (EC2_IDENTIFY, EC2_SCAN, EC2_PRESERVE, EC2_ISOLATE, EC2_RESTRICT, EC2_FIX, EC2_REBUILD),
+        # The snapshot comes before the scan removes anything. Closing ports is not here: only traffic that
+        # came in calls for it, and the action table (INBOUND, PORT_PROBE) and the exposure types say it.
+        (EC2_IDENTIFY, EC2_PRESERVE, EC2_ISOLATE, EC2_SCAN, EC2_FIX, EC2_REBUILD),
     ),
     "credentials": Playbook(
         "compromised-creds",
@@ -422,11 +436,8 @@ PLAYBOOKS: Final[dict[str, Playbook]] = {
                 Intent.IDENTIFY,
                 also=(Intent.ASSESS_DATA,),
             ),
-            Step(
-                "Decide whether that principal is allowed to do this; if the credentials may be "
-                "compromised, follow the credential steps as well.",
-                Intent.CONFIRM,
-            ),
+            Step("Decide whether the principal that made the calls is allowed to do this.", Intent.CONFIRM),
+            CREDENTIALS_IF_COMPROMISED,  # said here: an email has no other credential steps to refer to
             Step(
                 "If data was exposed, enable S3 Block Public Access and tighten the bucket and IAM policies.",
                 Intent.RESTRICT_ACCESS,
@@ -1014,8 +1025,8 @@ class Purpose(NamedTuple):
 PURPOSES: Final[dict[str, Purpose]] = {
     "AttackSequence": Purpose(
         "Several related signals were correlated into a multi-stage attack (Extended Threat Detection).",
-        Step(
-            "Treat this as one incident: the signals belong together, so respond to all of them at once.",
+        Step(  # the urgency line already opens the incident
+            "Respond to every signal and resource of the sequence together: they are stages of one attack.",
             Intent.SCOPE,
         ),
     ),
@@ -1047,9 +1058,10 @@ PURPOSES: Final[dict[str, Purpose]] = {
     "DefenseEvasion": Purpose(
         "Someone is hiding activity or weakening monitoring (unusual DNS resolvers, disabled "
         "logging, process injection).",
-        Step(
-            "Restore the monitoring or logging that was changed and look for what it was hiding.",
-            Intent.RESTORE_CONTROL,
+        Step(  # most types change nothing (DNS over TLS, injected code): the types that do say so
+            "Find out what this activity hides from your monitoring: review what the same process, identity "
+            "or address did around that time.",
+            Intent.REVIEW_ACTIVITY,
         ),
     ),
     "Discovery": Purpose(
@@ -1061,7 +1073,8 @@ PURPOSES: Final[dict[str, Purpose]] = {
     ),
     "Execution": Purpose(
         "Malicious or unexpected code is running (malware, new binaries, reverse shells, suspicious tools).",
-        Step("Identify the code that ran and how it got there; remove it and the way in.", Intent.FIND_SOURCE),
+        # Removing the code is the playbook's step, after any forensic snapshot.
+        Step("Identify the code that ran and how it got there, and close that way in.", Intent.FIND_SOURCE),
     ),
     "Exfiltration": Purpose(
         "Data may be leaving your environment.",
@@ -1072,8 +1085,8 @@ PURPOSES: Final[dict[str, Purpose]] = {
     ),
     "Impact": Purpose(
         "Someone is manipulating, disrupting, destroying or abusing resources or data.",
-        Step(
-            "Check for data loss or damage and for abuse that costs money; restore from backups if needed.",
+        Step(  # a check: many Impact types are a lookup or a connection, which damaged nothing
+            "Check whether the activity changed or deleted data, or ran resources at your expense.",
             Intent.ASSESS_IMPACT,
         ),
     ),
@@ -1090,9 +1103,9 @@ PURPOSES: Final[dict[str, Purpose]] = {
     ),
     "Persistence": Purpose(
         "Someone is trying to keep access (new users or keys, sensitive host mounts, persistence commands).",
-        Step(
-            "Look for and remove every new user, key, role, workload or scheduled task the actor created.",
-            Intent.CLEAN_UP,
+        Step(  # removing them is the playbook's step, after any forensic snapshot
+            "Find every new user, key, role, workload or scheduled task the actor created to keep its access.",
+            Intent.REVIEW_ACTIVITY,
         ),
     ),
     "Policy": Purpose(
@@ -1108,7 +1121,11 @@ PURPOSES: Final[dict[str, Purpose]] = {
     ),
     "Recon": Purpose(
         "Reconnaissance is in progress: probing ports or enumerating users and resources to find weaknesses.",
-        Step("Reduce what is exposed: close ports and APIs that do not need to be reachable.", Intent.RESTRICT_ACCESS),
+        # Not "close ports": most recon is API enumeration, or our own resource probing others.
+        Step(
+            "Check which ports, APIs or resources were probed or listed: they show what the actor is looking for.",
+            Intent.REVIEW_ACTIVITY,
+        ),
     ),
     "Stealth": Purpose(
         "Someone is covering tracks, for example by disabling logging or weakening the password policy.",
@@ -1126,7 +1143,8 @@ PURPOSES: Final[dict[str, Purpose]] = {
     ),
     "UnauthorizedAccess": Purpose(
         "Suspicious access by an unauthorised party (brute force, Tor, malicious callers, stolen credentials).",
-        Step("Block the source where you can and verify that no access succeeded.", Intent.BLOCK_REMOTE),
+        # Whether access succeeded is the action's or the type's check; outbound types block the destination.
+        Step("Block the source address where you can.", Intent.BLOCK_REMOTE),
     ),
     "Object": Purpose(
         "Malware Protection found a malicious object.",
@@ -1175,8 +1193,8 @@ ACTION_STEPS: Final[dict[tuple[str, str], tuple[Step, ...]]] = {
     ),
     ("NETWORK_CONNECTION", "OUTBOUND"): (
         Step(
-            "Your resource started this connection to the remote address: find the process on it that "
-            "did, and block the destination.",
+            "Your resource started this connection to the remote address: find the software on it that "
+            "made the connection, and block the destination.",
             Intent.FIND_PROCESS,
             also=(Intent.BLOCK_REMOTE,),
         ),
@@ -1193,6 +1211,7 @@ ACTION_STEPS: Final[dict[tuple[str, str], tuple[Step, ...]]] = {
             "Your resource is the actor: it is attacking or abusing other hosts, which means it is very "
             "likely compromised. Isolate it now.",
             Intent.ISOLATE,
+            also=(Intent.BLOCK_REMOTE,),  # isolation cuts its traffic to every destination
             needs=Posture.COMPROMISED,
         ),
     ),
@@ -1270,7 +1289,7 @@ TYPE_STEPS: Final[dict[str, tuple[Step, ...]]] = {
             "Allow SSH (port 22) only from known addresses or use Session Manager instead; check the "
             "auth log for a successful login.",
             Intent.RESTRICT_ACCESS,
-            also=(Intent.REVIEW_ACTIVITY,),
+            also=(Intent.REVIEW_ACTIVITY, Intent.BLOCK_REMOTE),  # only known addresses: the source is blocked
             role="TARGET",
         ),
         Step(
@@ -1284,7 +1303,7 @@ TYPE_STEPS: Final[dict[str, tuple[Step, ...]]] = {
             "Allow RDP (port 3389) only from known addresses or use Fleet Manager; check the Windows "
             "security log for a successful logon.",
             Intent.RESTRICT_ACCESS,
-            also=(Intent.REVIEW_ACTIVITY,),
+            also=(Intent.REVIEW_ACTIVITY, Intent.BLOCK_REMOTE),  # only known addresses: the source is blocked
             role="TARGET",
         ),
         Step(
@@ -1298,7 +1317,7 @@ TYPE_STEPS: Final[dict[str, tuple[Step, ...]]] = {
             "Allow WinRM (ports 5985/5986) only from known addresses; check the Windows security log for a "
             "successful logon.",
             Intent.RESTRICT_ACCESS,
-            also=(Intent.REVIEW_ACTIVITY,),
+            also=(Intent.REVIEW_ACTIVITY, Intent.BLOCK_REMOTE),  # only known addresses: the source is blocked
             role="TARGET",
         ),
         Step(
@@ -1388,21 +1407,21 @@ TYPE_STEPS: Final[dict[str, tuple[Step, ...]]] = {
     ),
     "CryptoCurrency:EC2/BitcoinTool.B": _steps(
         Step(
-            "Find and kill the mining process, block the mining pool address, and check how it was installed.",
+            "Find the mining process and how it was installed, and block the mining pool address.",
             Intent.FIND_PROCESS,
             also=(Intent.BLOCK_REMOTE,),
         ),
     ),
     "CryptoCurrency:EC2/BitcoinTool.B!DNS": _steps(
         Step(
-            "Find the process resolving mining pool domains, remove it, and block the domain.",
+            "Find the process resolving mining pool domains and block the domain.",
             Intent.FIND_PROCESS,
             also=(Intent.BLOCK_REMOTE,),
         ),
     ),
     "Impact:EC2/BitcoinDomainRequest.Reputation": _steps(
         Step(
-            "Find the process resolving cryptocurrency domains and remove it; block the domain.",
+            "Find the process resolving cryptocurrency domains and block the domain.",
             Intent.FIND_PROCESS,
             also=(Intent.BLOCK_REMOTE,),
         ),
@@ -1416,14 +1435,17 @@ TYPE_STEPS: Final[dict[str, tuple[Step, ...]]] = {
     ),
     "UnauthorizedAccess:EC2/TorClient": _steps(
         Step(
-            "Find the process connecting to Tor; unless Tor use is approved, remove it.",
+            "Find the process connecting to Tor and, unless Tor use is approved, block the instance's Tor traffic.",
             Intent.FIND_PROCESS,
+            also=(Intent.BLOCK_REMOTE,),
         ),
     ),
     "UnauthorizedAccess:EC2/TorRelay": _steps(
         Step(
-            "The instance acts as a Tor relay: unless approved, find the relay process and stop it.",
+            "The instance acts as a Tor relay: unless that is approved, find the relay process and block its "
+            "Tor traffic.",
             Intent.FIND_PROCESS,
+            also=(Intent.BLOCK_REMOTE,),
         ),
     ),
     "UnauthorizedAccess:EC2/MaliciousIPCaller.Custom": _steps(
@@ -1449,15 +1471,8 @@ TYPE_STEPS: Final[dict[str, tuple[Step, ...]]] = {
             also=(Intent.BLOCK_REMOTE, Intent.ASSESS_DATA),
         ),
     ),
-    "Trojan:EC2/DGADomainRequest.C!DNS": _steps(
-        Step(
-            "Generated domains point to malware looking for its controller: scan the instance for malware.",
-            Intent.SCAN,
-        ),
-    ),
-    "Trojan:EC2/BlackholeTraffic": _steps(
-        Step("The instance contacted a black-holed address: look for malware.", Intent.SCAN),
-    ),
+    # DGA and black-holed traffic: the action's "find the process" and the playbook's scan (after the
+    # snapshot) say it; a type step here would put the scan before the snapshot.
     "Trojan:EC2/DropPoint": _steps(
         Step("The instance contacted a known drop point for stolen data: check what was sent.", Intent.ASSESS_DATA),
     ),
@@ -1466,6 +1481,17 @@ TYPE_STEPS: Final[dict[str, tuple[Step, ...]]] = {
             "Check why the instance bypasses the VPC resolver; force DNS through Route 53 Resolver if "
             "this is not intended.",
             Intent.RESTORE_CONTROL,
+        ),
+    ),
+    # Runtime
+    "PrivilegeEscalation:Runtime/DockerSocketAccessed": _steps(
+        Step(
+            "The process opened the Docker daemon socket (its path is in the evidence section), which gives "
+            "control of the host and every container on it: unless a tool here needs it, stop mounting the "
+            "socket into that container.",
+            Intent.FIX_CAUSE,
+            # The privilege gained is the socket: the purpose's "review the permissions gained" adds nothing.
+            also=(Intent.REVIEW_PERMISSIONS,),
         ),
     ),
     # IAM
@@ -1555,6 +1581,13 @@ TYPE_STEPS: Final[dict[str, tuple[Step, ...]]] = {
     ),
     "Persistence:IAMUser/AnomalousBehavior": _steps(
         Step("Look for new users, access keys, roles or policies the identity created.", Intent.CLEAN_UP),
+    ),
+    "DefenseEvasion:IAMUser/AnomalousBehavior": _steps(
+        Step(
+            "Restore the logging, monitoring or alarms these calls stopped or deleted (CloudTrail, flow "
+            "logs, GuardDuty, alarms) and review what happened while they were off.",
+            Intent.RESTORE_CONTROL,
+        ),
     ),
     "PrivilegeEscalation:IAMUser/AnomalousBehavior": _steps(
         Step(
