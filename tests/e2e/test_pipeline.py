@@ -167,13 +167,17 @@ def test_the_demo_refuses_parameters_cloudformation_would_refuse():
 
 
 def test_japanese_run_sends_japanese_ses_subjects_and_ascii_sns_subjects():
+    # Given the bundled events, run in Japanese on both channels
     ja = run([FIXTURES / "events"], {"Channels": "sns,ses", "Language": "ja"}, write=False)
     assert ja.unexpected_failures == 0
     assert {row.status for row in ja.rows} <= {"sent", "filtered"}
+    # Then SNS sent messages (the checks below would pass vacuously on none), each with an ASCII subject
+    assert ja.sns_messages
     for subject, text in ja.sns_messages:
         assert subject.isascii() and subject.isprintable()
         assert "GuardDuty Responder から送信" in text  # the body is Japanese
         assert "今すぐ行うこと" in text or "直近 60 分間" in text  # an alert's steps, or the digest's window
+    assert ja.ses_messages
     subjects = [str(email.message_from_string(raw, policy=default)["Subject"]) for raw in ja.ses_messages]
     assert any(s.startswith("[サンプル] [GuardDuty 高 8.0]") for s in subjects)
     assert any(s.startswith("[GuardDuty ダイジェスト]") for s in subjects)

@@ -19,9 +19,11 @@ from responder.domain.export import (
     MAX_FINDING_BYTES,
     Attachment,
     attachments,
+    exported,
 )
 from responder.domain.models import Finding
 from responder.domain.render import Email, render
+from responder.domain.scan_result import EVENT_MEMBER, ID_PREFIX, finding_detail
 from responder.domain.settings import Settings
 from tests.conftest import finding_from, load
 from tests.integration.conftest import (
@@ -344,3 +346,32 @@ def test_a_small_finding_keeps_its_whole_file_beside_a_large_one():
     assert json.loads(first.content) == small
     assert json.loads(second.content)["_trimmed"]
     assert len(second.content) <= MAX_FINDING_BYTES
+
+
+def test_a_scan_result_alert_attaches_the_event_that_arrived(aws, alert):
+    # Given the finding made from a scan-result event, as the queue carries it, beside a GuardDuty finding
+    arrived = load("families/S3ObjectScan_THREATS_FOUND.json")
+    detail = json.loads(json.dumps(finding_detail(arrived)))
+    # When SES sends one email with the files the notifier makes for both
+    SesChannel(SENDER, RECIPIENTS).send(alert, attachments([exported(detail), exported(_tor())]))
+    # Then the scan result's file is the event that arrived, named from the validated id, and no finding
+    # file is made for it (GuardDuty holds no such finding); the GuardDuty finding keeps its own file
+    [sent] = ses_messages()
+    [(name, content_type, content), (other, _type, _content)] = _attachments(sent.raw_data)
+    assert name == f"guardduty-s3-scan-result-{detail['id'].removeprefix(ID_PREFIX)}.json"
+    assert content_type == "application/json"
+    assert json.loads(content) == arrived
+    assert other == f"guardduty-finding-{_tor()['id']}.json"
+
+
+def test_a_scan_result_alert_without_its_event_attaches_nothing(aws, alert):
+    # Given a scan-result alert queued without the event (an earlier release), and one with a hostile id
+    detail = finding_detail(load("families/S3ObjectScan_THREATS_FOUND.json"))
+    del detail["service"]["additionalInfo"][EVENT_MEMBER]
+    hostile = finding_detail(load("families/S3ObjectScan_THREATS_FOUND.json")) | {"id": ID_PREFIX + "x\r\nBcc: v"}
+    # When SES sends them
+    SesChannel(SENDER, RECIPIENTS).send(alert, attachments([exported(detail), exported(hostile)]))
+    # Then the first attaches nothing (no made-up finding file), the second its event under the fixed name
+    [sent] = ses_messages()
+    assert [name for name, _type, _content in _attachments(sent.raw_data)] == ["guardduty-s3-scan-result.json"]
+    assert "Bcc" not in _header_lines(sent.raw_data)

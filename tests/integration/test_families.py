@@ -4,8 +4,10 @@ one email per S3 object and per Backup artefact, skipped and failed scans as dig
 from __future__ import annotations
 
 import copy
+import email
 import json
 from datetime import timedelta
+from email.policy import default
 
 import boto3
 import pytest
@@ -15,7 +17,11 @@ from responder.adapters.once import EVERY_TIME
 from responder.adapters.state import NO_STATE, PREFIX
 from responder.app.notifier import Notifier
 from responder.app.triage import InvalidEventError
-from responder.domain.scan_result import finding_detail
+from responder.domain.classify import classify
+from responder.domain.models import Finding
+from responder.domain.render import render
+from responder.domain.scan_result import ID_PREFIX, finding_detail, prose
+from responder.domain.settings import Settings
 from tests.conftest import load
 from tests.integration.conftest import REGION, SCHEDULED_EVENT, depth, ses_messages, sns_messages
 from tests.integration.test_handler import FakeContext, load_handler
@@ -28,7 +34,23 @@ FAILED = "families/S3ObjectScan_FAILED.json"
 OBJECT_FINDING = "families/Object_S3_MaliciousFile_same_object.json"
 SNAPSHOT = "families/Execution_EC2_MaliciousFile_Snapshot.json"
 RESCAN = "families/Execution_EC2_MaliciousFile_Snapshot_rescan.json"
-TITLE = "Malware Protection for S3 scan result"
+TITLE = "Malware Protection for S3 found malware in an uploaded object"
+
+
+def ses_parts(message: object) -> tuple[str, list[tuple[str | None, bytes]]]:
+    """The text body and the (file name, bytes) of each attachment of a message moto's SES sent."""
+    parsed = email.message_from_string(message.raw_data, policy=default)  # type: ignore[attr-defined]
+    text = parsed.get_body(("plain",)).get_content()
+    return text, [(part.get_filename(), part.get_content()) for part in parsed.iter_attachments()]
+
+
+def scan_file(path: str) -> str:
+    """The name of the file a scan-result alert attaches: from the validated id, never a finding's name."""
+    return f"guardduty-s3-scan-result-{finding_detail(load(path))['id'].removeprefix(ID_PREFIX)}.json"
+
+
+# Our English sentences of scan-result alerts, cut before any placeholder ({codes}).
+OURS = [sentence.split("{")[0] for sentence in prose()]
 
 
 def state_items(table: str) -> list[str]:
@@ -52,6 +74,10 @@ def test_threats_found_is_emailed_once(aws):
     assert "[GuardDuty HIGH 8.0]" in subject and "Object:S3/MaliciousFile" in subject
     assert TITLE in text and "Trojan" in text
     assert len(ses_messages()) == 1
+    # and the SES email attaches the scan-result event that arrived, not the finding made from it
+    [(name, content)] = ses_parts(ses_messages()[0])[1]
+    assert name == scan_file(THREATS)
+    assert json.loads(content) == load(THREATS)
     # and the state table remembers one incident: the object
     [item] = state_items(aws["table"])
     assert item.startswith(PREFIX + "s3_object#")
@@ -72,6 +98,15 @@ def test_the_scan_result_and_the_finding_for_one_object_make_one_email(aws, firs
     assert len(sns_messages(aws["topic_arn"])) == 1
     assert len(ses_messages()) == 1
     assert len(state_items(aws["table"])) == 1
+    # and the one email attaches what arrived first: the scan-result event, or GuardDuty's finding
+    [(name, content)] = ses_parts(ses_messages()[0])[1]
+    if first == THREATS:
+        assert (name, json.loads(content)) == (scan_file(THREATS), load(THREATS))
+    else:
+        assert (name, json.loads(content)) == (
+            f"guardduty-finding-{load(first)['detail']['id']}.json",
+            load(first)["detail"],
+        )
 
 
 @pytest.mark.parametrize(("first", "second"), [(THREATS, OBJECT_FINDING), (OBJECT_FINDING, THREATS)])
@@ -118,7 +153,56 @@ def test_skipped_and_failed_scans_are_digest_lines_only(aws, immediate_band):
     [(subject, text)] = sns_messages(aws["topic_arn"])
     assert subject == "[GuardDuty DIGEST] 2 findings: 2 LOW"
     assert "Object:S3/MalwareScanSkipped" in text and "Object:S3/MalwareScanFailed" in text
-    assert "skipped the scan of an object in bucket" in text and "could not scan an object in bucket" in text
+    assert "skipped the scan of an uploaded object" in text and "could not scan an uploaded object" in text
+    # and the SES digest attaches the two scan-result events that arrived, no made-up finding
+    [(_text, files)] = [ses_parts(message) for message in ses_messages()]
+    assert sorted(files) == sorted(
+        (scan_file(path), json.dumps(load(path), ensure_ascii=False, indent=2).encode()) for path in (SKIPPED, FAILED)
+    )
+    assert not any(name.startswith("guardduty-finding") for name, _ in files)
+
+
+@pytest.mark.parametrize("path", [THREATS, SKIPPED, FAILED])
+def test_the_english_scan_result_email_reads_our_sentences_and_keeps_the_key_out_of_them(path):
+    # Given a scan-result alert rendered for an English recipient
+    text = render(classify(Finding.model_validate(finding_detail(load(path))), Settings())).text
+    # Then its title and description are whole sentences of ours (the Japanese tests look for these)
+    assert sum(sentence in text for sentence in OURS) >= 2
+    # and the object key is shown once, plainly, in the resource section, never defanged in free text
+    key = load(path)["detail"]["s3ObjectDetails"]["objectKey"]
+    assert text.count(key) == 1 and "[.]" not in text.split("== ")[1]
+
+
+def test_a_japanese_scan_result_email_carries_none_of_our_english_sentences(aws):
+    # Given a Japanese recipient, and the English email of the same scan result (which has our sentences)
+    run = Pipeline(aws, Clock(), language="ja")
+    english = render(classify(Finding.model_validate(finding_detail(load(THREATS))), Settings())).text
+    assert [sentence for sentence in OURS if sentence in english]
+    # When a scan result with threats arrives
+    run(load(THREATS))
+    # Then neither the SES email nor the SNS one carries any English sentence of ours
+    [(japanese, _files)] = [ses_parts(message) for message in ses_messages()]
+    [(_subject, sns_text)] = sns_messages(aws["topic_arn"])
+    for text in (japanese, sns_text):
+        assert [sentence for sentence in OURS if sentence in text] == []
+        assert "Malware Protection for S3 found" not in text
+    assert load(THREATS)["detail"]["s3ObjectDetails"]["objectKey"] in japanese  # the key is still a fact
+
+
+def test_a_japanese_digest_of_skipped_and_failed_scans_carries_none_of_our_english_sentences(aws):
+    # Given a Japanese recipient, a skipped and a failed scan result queued for the digest
+    run = Pipeline(aws, Clock(), language="ja")
+    run(load(SKIPPED))
+    run(load(FAILED))
+    # When the digest runs
+    assert Notifier.from_settings(run.settings).handle(SCHEDULED_EVENT, FakeContext())["findings"] == 2
+    # Then its lines name both types but no English sentence of ours, on either channel
+    [(japanese, _files)] = [ses_parts(message) for message in ses_messages()]
+    [(_subject, sns_text)] = sns_messages(aws["topic_arn"])
+    for text in (japanese, sns_text):
+        assert "Object:S3/MalwareScanSkipped" in text and "Object:S3/MalwareScanFailed" in text
+        assert [sentence for sentence in OURS if sentence in text] == []
+        assert "could not scan an uploaded object" not in text and "skipped the scan of" not in text
 
 
 def test_a_skipped_scan_delivered_again_is_one_digest_line(aws):

@@ -11,23 +11,33 @@ import pytest
 from pydantic import ValidationError
 
 from responder.app.triage import InvalidEventError, parse_event, read_event
-from responder.domain.classify import SAFE_ID
+from responder.domain.classify import SAFE_ID, classify
 from responder.domain.models import Finding
 from responder.domain.scan_result import (
+    DESCRIPTIONS,
+    EVENT_MEMBER,
     MALICIOUS_FILE,
+    MAX_EVENT_BYTES,
     MAX_REASONS,
+    NOTICES,
     REASON_LIMIT,
     SCAN_FAILED,
     SCAN_SKIPPED,
+    STATUS_CODES,
+    TITLES,
     ScanResultError,
     finding_detail,
+    prose,
+    wording,
 )
-from tests.conftest import FIXTURES, load
+from responder.domain.settings import Settings
+from tests.conftest import FIXTURES, finding_from, load
 
 THREATS = "families/S3ObjectScan_THREATS_FOUND.json"
 SKIPPED = "families/S3ObjectScan_SKIPPED.json"
 FAILED = "families/S3ObjectScan_FAILED.json"
 CLEAN = "families/S3ObjectScan_NO_THREATS_FOUND.json"
+OBJECT_FINDING = "families/Object_S3_MaliciousFile_same_object.json"
 PLAN = "arn:aws:guardduty:us-east-1:111122223333:malware-protection-plan/7cb4f1e2a9d35c08e6a1"
 KEY = "incoming/2026/11/invoice-4471.pdf.exe"
 VERSION = "Gx9dSPr2vCq0fQe8sZ1H7mJk3LtYw5Nb"
@@ -100,16 +110,13 @@ def test_threats_found_is_an_object_malware_finding_with_every_field():
         "scanResultStatus": "THREATS_FOUND",
         "statusReasons": [],
         "s3Throttled": False,
+        EVENT_MEMBER: load(THREATS),  # the event as it arrived, for the SES attachment
     }
-    # and title and description say what was found where, and that it is a scan result, not a finding
-    assert detail["title"] == (
-        "Malware Protection for S3 scan result: malicious file in bucket customer-uploads-111122223333."
-    )
-    assert detail["description"].startswith(
-        f"Malware Protection for S3 found 2 threats: Trojan.Win32.Emotet.Example, Trojan.GenericKD.71234567 "
-        f"in object {KEY} (version {VERSION}) of bucket customer-uploads-111122223333. "
-    )
-    assert "not from a GuardDuty finding" in detail["description"]
+    # and title and description are our sentences for the kind of result, with no value of the event in them
+    assert detail["title"] == "Malware Protection for S3 found malware in an uploaded object"
+    assert detail["description"] == DESCRIPTIONS[MALICIOUS_FILE]
+    for value in (KEY, "invoice", VERSION, "customer-uploads", "Trojan"):
+        assert value not in detail["title"] and value not in detail["description"]
     # and the product's own models read it (no severity, id or type is missing)
     finding = Finding.model_validate(detail)
     assert finding.severity == 8.0 and SAFE_ID.fullmatch(finding.id)
@@ -118,30 +125,30 @@ def test_threats_found_is_an_object_malware_finding_with_every_field():
 
 
 @pytest.mark.parametrize(
-    ("path", "kind", "verb", "why"),
+    ("path", "kind", "verb", "codes"),
     [
-        (
-            SKIPPED,
-            SCAN_SKIPPED,
-            "skipped the scan of",
-            "scan status SKIPPED, result UNSUPPORTED; reasons: PASSWORD_PROTECTED_FILE",
-        ),
-        (FAILED, SCAN_FAILED, "could not scan", "scan status FAILED, result ACCESS_DENIED; reasons: ACCESS_DENIED"),
+        (SKIPPED, SCAN_SKIPPED, "skipped the scan of", "SKIPPED, UNSUPPORTED, PASSWORD_PROTECTED_FILE"),
+        (FAILED, SCAN_FAILED, "could not scan", "FAILED, ACCESS_DENIED"),
     ],
 )
-def test_a_scan_skipped_or_failed_is_a_low_notice_naming_the_object_and_why(path, kind, verb, why):
+def test_a_scan_skipped_or_failed_is_a_low_notice_naming_the_object_and_why(path, kind, verb, codes):
     # Given the scan result of an object that could not be scanned
     source = load(path)
     # When it is read as a finding
     detail = finding_detail(source)
-    # Then it is a Low notice of its own type, naming the object, the statuses and the reasons
+    # Then it is a Low notice of its own type, naming the object in its resource
     assert detail is not None
     assert (detail["type"], detail["severity"]) == (kind, 2.0)
     item = source["detail"]["s3ObjectDetails"]
     assert detail["resource"]["s3BucketDetails"][0]["s3ObjectDetails"][0]["key"] == item["objectKey"]
-    assert f"{verb} object {item['objectKey']} (version {item['versionId']})" in detail["description"]
-    assert f"({why}): the object was not checked for malware." in detail["description"]
-    assert detail["title"].startswith(f"Malware Protection for S3 scan result: {verb} an object in bucket ")
+    # and its title and description say what happened, and end with GuardDuty's own codes (statuses, reasons)
+    assert detail["title"] == f"Malware Protection for S3 {verb} an uploaded object"
+    assert detail["description"] == (
+        f"{DESCRIPTIONS[kind]} Scan status, result and reasons as Malware Protection reported them: {codes}."
+    )
+    # and no value the uploader chose is inside our sentences
+    for value in (item["objectKey"], item["versionId"], item["bucketName"]):
+        assert value not in detail["title"] and value not in detail["description"]
     assert "malwareScanDetails" not in detail["service"]
     assert detail["service"]["additionalInfo"]["statusReasons"] == source["detail"]["statusReasons"]
 
@@ -231,28 +238,22 @@ def test_hostile_values_are_kept_raw_and_bounded_where_they_are_ours():
     # and threat names that are not strings are left out, repeats once
     threats = detail["service"]["malwareScanDetails"]["threats"]
     assert [t["name"] for t in threats] == [f"Trojan.{i}\n<b>" for i in range(12)]
-    # and the description quotes five names and counts the rest
-    assert "Trojan.4\n<b> and 7 more in object" in detail["description"]
-    assert "Trojan.5" not in detail["description"]
+    # and neither the key nor a threat name reaches our title or description
+    assert detail["title"] == TITLES[MALICIOUS_FILE] and detail["description"] == DESCRIPTIONS[MALICIOUS_FILE]
 
 
 @pytest.mark.parametrize(
-    ("threats", "count", "text"),
-    [
-        (None, 0, "found 0 threats in object"),
-        ([], 0, "found 0 threats in object"),
-        ({"name": "x"}, 0, "found 0 threats"),
-        ([{"name": "Eicar"}], 1, "found 1 threat: Eicar in"),
-    ],
+    ("threats", "count"),
+    [(None, 0), ([], 0), ({"name": "x"}, 0), ([{"name": "Eicar"}], 1)],
 )
-def test_threats_found_without_usable_names_is_still_an_alert(threats, count, text):
+def test_threats_found_without_usable_names_is_still_an_alert(threats, count):
     # Given THREATS_FOUND whose threat list is null, empty, or not a list
     source = event(scanResultDetails={"scanResultStatus": "THREATS_FOUND", "threats": threats})
     # When it is read / Then it is still the malware alert, with the count it can tell
     detail = finding_detail(source)
     assert detail is not None and detail["type"] == MALICIOUS_FILE
     assert detail["service"]["malwareScanDetails"]["uniqueThreatCount"] == count
-    assert text in detail["description"]
+    assert detail["description"] == DESCRIPTIONS[MALICIOUS_FILE]
 
 
 @pytest.mark.parametrize(
@@ -279,7 +280,7 @@ def test_status_reasons_of_any_shape_are_read_defensively(reasons, where, expect
     # Then the reasons it can read are kept as text; nothing else fails the notice
     assert detail is not None and detail["type"] == SCAN_SKIPPED
     assert detail["service"]["additionalInfo"]["statusReasons"] == expected
-    assert ("reasons: " in detail["description"]) is bool(expected)
+    assert detail["description"].endswith(", ".join(["SKIPPED", "UNSUPPORTED", *expected]) + ".")
 
 
 def test_status_reasons_are_bounded():
@@ -313,11 +314,10 @@ def test_only_a_malware_protection_plan_is_named_as_the_plan():
 def test_an_unversioned_object_has_no_version():
     # Given an object of an unversioned bucket (no versionId, no eTag)
     detail = finding_detail(event(s3ObjectDetails=obj(versionId=None, eTag=None)))
-    # Then the object names no version and the description none either
+    # Then the object names no version
     assert detail is not None
     [item] = detail["resource"]["s3BucketDetails"][0]["s3ObjectDetails"]
     assert set(item) == {"objectArn", "key"}
-    assert "(version" not in detail["description"]
 
 
 def test_the_aws_documentation_example_is_read():
@@ -385,3 +385,66 @@ def test_a_guardduty_finding_of_a_notice_type_is_not_a_notice():
     incoming = read_event(source)
     assert incoming is not None and not incoming.notice
     assert incoming.detail is source["detail"]  # queued exactly as GuardDuty published it
+
+
+def test_the_event_kept_for_the_attachment_is_bounded_and_says_so():
+    # Given a scan result far larger than a real one (very many long status reasons, kept in the event)
+    source = event(SKIPPED, statusReasons=["R" * 5_000 for _ in range(100)])
+    # When it is read
+    kept = finding_detail(source)["service"]["additionalInfo"][EVENT_MEMBER]
+    # Then the copy kept is bounded, says first that it was trimmed, and keeps the event's envelope and object
+    assert len(json.dumps(kept).encode()) <= MAX_EVENT_BYTES
+    assert next(iter(kept)) == "_trimmed" and "scan-result event was larger" in kept["_trimmed"]
+    assert (kept["id"], kept["account"], kept["detail-type"]) == (
+        source["id"],
+        source["account"],
+        source["detail-type"],
+    )
+    item = source["detail"]["s3ObjectDetails"]
+    assert kept["detail"]["s3ObjectDetails"] == {k: item[k] for k in ("bucketName", "objectKey", "versionId")}
+    assert kept["detail"]["scanStatus"] == "SKIPPED" and kept["resources"] == [PLAN]
+
+
+def test_every_sentence_a_recipient_reads_is_a_catalogue_message():
+    # Given the sentences of scan-result alerts
+    sentences = [*TITLES.values(), *DESCRIPTIONS.values(), STATUS_CODES]
+    # Then prose() lists them all (make i18n collects it), and every kind of result has a title and a description
+    assert prose() == sentences
+    assert set(TITLES) == set(DESCRIPTIONS) == {MALICIOUS_FILE, *NOTICES}
+    # and the catalogue tools collect them (catalog.source_messages), so each gets its Japanese translation
+    from responder.domain.catalog import source_messages
+
+    assert set(sentences) <= set(source_messages())
+
+
+@pytest.mark.parametrize("path", [THREATS, SKIPPED, FAILED])
+def test_classify_shows_our_sentences_in_the_recipients_language(path):
+    # Given a scan-result alert, classified for an English and for a Japanese recipient
+    detail = finding_detail(load(path))
+    finding = Finding.model_validate(detail)
+    english = classify(finding, Settings()).presentation
+    japanese = classify(finding, Settings(language="ja")).presentation
+    # Then each shows the title and description worded for its language, from the same codes
+    info = detail["service"]["additionalInfo"]
+    for shows, lang in ((english, "en"), (japanese, "ja")):
+        title, description = wording(detail["type"], info, lang)
+        assert shows.title == title
+        assert [f.value for f in shows.overview if f.label == "f.description"] == [description]
+    assert english.title == detail["title"]
+
+
+def test_a_guardduty_finding_keeps_its_own_title_and_description():
+    # Given GuardDuty's own finding for the object (its title and description are GuardDuty's text)
+    finding = finding_from(OBJECT_FINDING)
+    # When it is classified for a Japanese recipient
+    shows = classify(finding, Settings(language="ja")).presentation
+    # Then the title and description are GuardDuty's, unchanged
+    assert shows.title == finding.title
+    assert [f.value for f in shows.overview if f.label == "f.description"] == [finding.description]
+
+
+def test_a_lone_surrogate_in_the_event_is_kept_for_the_attachment():
+    # Given a value JSON can carry but UTF-8 cannot encode (a lone surrogate from a \ud800 escape)
+    source = event(scanResultDetails={"scanResultStatus": "THREATS_FOUND", "threats": [{"name": "a\ud800b"}]})
+    # When it is read / Then the event is kept as it arrived, nothing fails
+    assert finding_detail(source)["service"]["additionalInfo"][EVENT_MEMBER] == source

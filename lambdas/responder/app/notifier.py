@@ -8,8 +8,9 @@
   deleted only after their email went out on every channel.
 
 On a channel that attaches (SES), each email carries the JSON of each of its findings as
-GuardDuty sent it (``responder.domain.export``: bounded, marked when trimmed); SNS sends
-plain text, whose after-care keeps the ``get-findings`` command.
+GuardDuty sent it (``responder.domain.export``: bounded, marked when trimmed), and for an
+alert made from a Malware Protection for S3 scan result the scan-result event that arrived;
+SNS sends plain text, whose after-care keeps the ``get-findings`` command.
 
 Each channel's send of an email is a Powertools idempotent function (a retry of the same
 batch does not resend on the channel that succeeded), and each finding occurrence delivered
@@ -47,7 +48,7 @@ from responder.app.settings import NotifierSettings
 from responder.domain.classify import Classification, classify
 from responder.domain.degrade import Shown, compose
 from responder.domain.digest import Kind, batches
-from responder.domain.export import attachments
+from responder.domain.export import attachments, exported
 from responder.domain.models import Finding
 from responder.domain.render import Email
 from responder.domain.routing import MAX_PER_EMAIL, InvalidMessageError, Queued, decode
@@ -276,9 +277,9 @@ class Notifier:
         """
         keys = [r.queued.key for r in sent]
         refused: list[Exception] = []
-        # Each finding's JSON as GuardDuty sent it, where the channel can attach (SES), so the
-        # record is kept without the console; bounded by ``export``.
-        files = attachments([r.queued.detail for r in sent]) if channel.attaches else ()
+        # Each finding's JSON as GuardDuty sent it (a scan result's event as it arrived), where the
+        # channel can attach (SES), so the record is kept without the console; bounded by ``export``.
+        files = attachments([exported(r.queued.detail) for r in sent]) if channel.attaches else ()
 
         def send() -> list[str]:
             try:

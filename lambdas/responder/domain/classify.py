@@ -347,8 +347,12 @@ def classify(finding: Finding, settings: Settings) -> Classification:
     finding_id = finding.id if SAFE_ID.fullmatch(finding.id) else None
     detector = service.detector_id if service.detector_id and SAFE_ID.fullmatch(service.detector_id) else None
     purpose = guidance.PURPOSES.get(t.purpose_key or "", guidance.UNKNOWN_PURPOSE)
+    in_guardduty = not finding.id.startswith(scan_result.ID_PREFIX)  # a scan result has no finding to act on
+    # GuardDuty's title and description are its own text; a scan result's are ours, in the recipient's language.
+    worded = None if in_guardduty else scan_result.wording(finding.type, service.additional_info, settings.locale.lang)
+    title, description = worded or (finding.title, finding.description)
     presentation = Presentation(
-        title=finding.title,
+        title=title,
         playbook=playbook,
         direction=direction,
         resource_role=role,
@@ -367,7 +371,7 @@ def classify(finding: Finding, settings: Settings) -> Classification:
             ("f.account", finding.account_id),
             ("f.region", finding.region),
             ("f.finding_id", finding.id),
-            ("f.description", finding.description),
+            ("f.description", description),
         ),
         resource_facts=resource_facts(resource, role, service),
         action_facts=action_facts(action, t.action_type),
@@ -381,7 +385,6 @@ def classify(finding: Finding, settings: Settings) -> Classification:
         ),
         steps=tuple(step.text for step in response_steps(finding, t)),
     )
-    in_guardduty = not finding.id.startswith(scan_result.ID_PREFIX)  # a scan result has no finding to act on
     links = Links(
         archive_command=_cli("archive-findings", detector, finding_id, region) if in_guardduty else None,
         export_command=_cli("get-findings", detector, finding_id, region)

@@ -2,6 +2,8 @@
 
 The file is the finding as GuardDuty sent it (the ``detail`` the queue message carries),
 pretty-printed UTF-8 JSON, named ``guardduty-finding-<id>.json`` from a validated id only.
+An alert made from a Malware Protection for S3 scan result has no GuardDuty finding: its file
+is the scan-result event that arrived, ``guardduty-s3-scan-result-<id>.json`` (``exported``).
 SNS sends plain text and cannot attach: its email keeps the ``get-findings`` command.
 
 Bounds (why these): SES refuses a message over 40 MB, base64 included, and many receiving
@@ -20,8 +22,9 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
+from responder.domain import scan_result
 from responder.domain.cleaning import INVISIBLE
 from responder.domain.limits import too_deep
 from responder.domain.routing import MAX_PER_EMAIL
@@ -32,7 +35,7 @@ MAX_ATTACHMENTS: Final = MAX_PER_EMAIL  # files in one email: every finding of a
 # GuardDuty ids are 32 hex characters; 128 keeps the file name far below 255 bytes.
 SAFE_FILE_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,128}")
 # Every name this module makes matches this; the MIME builder checks it again before a header gets it.
-SAFE_FILENAME: Final = re.compile(r"guardduty-finding[A-Za-z0-9_-]{0,140}\.json")
+SAFE_FILENAME: Final = re.compile(r"guardduty-(?:finding|s3-scan-result)[A-Za-z0-9_-]{0,140}\.json")
 FIXED_NAME: Final = "guardduty-finding"  # the name when the id is not a safe one
 TRIMMED: Final = " [trimmed]"  # ends a string that was cut
 TRIM_NOTE: Final = "_trimmed"  # the top-level member that says a file was trimmed, and how
@@ -58,6 +61,24 @@ GET_FINDINGS: Final = "the complete finding: the get-findings command in the ema
 
 
 @dataclass(frozen=True)
+class Record:
+    """A document to attach: what it is (the file name's stem, one of ``STEMS``), its id and its JSON."""
+
+    FINDING: ClassVar[str] = FIXED_NAME
+    SCAN_RESULT: ClassVar[str] = "guardduty-s3-scan-result"
+    STEMS: ClassVar[frozenset[str]] = frozenset({FINDING, SCAN_RESULT})
+
+    stem: str
+    record_id: Any  # named in the file only when it is a safe id
+    document: dict[str, Any]
+
+    @classmethod
+    def finding(cls, detail: dict[str, Any]) -> Record:
+        """A GuardDuty finding as the queue carries it."""
+        return cls(cls.FINDING, detail.get("id"), detail)
+
+
+@dataclass(frozen=True)
 class Attachment:
     """One file of an email: a finding's JSON."""
 
@@ -67,16 +88,18 @@ class Attachment:
     subtype: str = "json"
 
 
-def attachments(details: Sequence[dict[str, Any]]) -> tuple[Attachment, ...]:
+def attachments(details: Sequence[dict[str, Any] | Record | None]) -> tuple[Attachment, ...]:
     """The JSON file of each finding of one email, within the bounds (module docstring).
 
-    Each of the first ``MAX_ATTACHMENTS`` findings gets a file; the files share
-    ``MAX_ATTACHED_BYTES``: those smaller than an equal share keep their size, the larger ones
-    share what is left equally (each at most ``MAX_FINDING_BYTES``), so one large finding does
-    not cut the small ones.
+    A finding is its ``detail`` (a GuardDuty finding) or the ``Record`` to attach in its
+    place; ``None``: nothing to attach for it. Each of the first ``MAX_ATTACHMENTS`` gets a
+    file; the files share ``MAX_ATTACHED_BYTES``: those smaller than an equal share keep
+    their size, the larger ones share what is left equally (each at most
+    ``MAX_FINDING_BYTES``), so one large finding does not cut the small ones.
     """
-    kept = list(details[:MAX_ATTACHMENTS])
-    full = [_serialised(detail) for detail in kept]
+    records = [item if isinstance(item, Record) else Record.finding(item) for item in details if item is not None]
+    kept = records[:MAX_ATTACHMENTS]
+    full = [_serialised(record.document) for record in kept]
     budgets = [0] * len(kept)
     left, waiting = MAX_ATTACHED_BYTES, len(kept)
     for index in sorted(range(len(kept)), key=lambda i: len(full[i])):
@@ -86,9 +109,28 @@ def attachments(details: Sequence[dict[str, Any]]) -> tuple[Attachment, ...]:
         waiting -= 1
     names = _names(kept)
     return tuple(
-        Attachment(name, text if len(text) <= budget else _trimmed(detail, budget))
-        for name, detail, text, budget in zip(names, kept, full, budgets, strict=True)
+        Attachment(name, text if len(text) <= budget else _trimmed(record.document, budget))
+        for name, record, text, budget in zip(names, kept, full, budgets, strict=True)
     )
+
+
+def exported(detail: dict[str, Any]) -> Record | None:
+    """What the SES email attaches for a queued finding ``detail``.
+
+    A GuardDuty finding: itself. A scan-result alert: the event that arrived
+    (``scan_result.EVENT_MEMBER``), never the synthesised finding, which GuardDuty never held;
+    ``None`` when it does not carry the event (queued by an earlier release): nothing rather
+    than a made-up record.
+    """
+    finding_id = detail.get("id")
+    if not (isinstance(finding_id, str) and finding_id.startswith(scan_result.ID_PREFIX)):
+        return Record.finding(detail)
+    service = detail.get("service")
+    info = service.get("additionalInfo") if isinstance(service, dict) else None
+    event = info.get(scan_result.EVENT_MEMBER) if isinstance(info, dict) else None
+    if not isinstance(event, dict):
+        return None
+    return Record(Record.SCAN_RESULT, finding_id.removeprefix(scan_result.ID_PREFIX), event)
 
 
 def finding_json(detail: dict[str, Any], limit: int = MAX_FINDING_BYTES) -> bytes:
@@ -97,18 +139,19 @@ def finding_json(detail: dict[str, Any], limit: int = MAX_FINDING_BYTES) -> byte
     return text if len(text) <= limit else _trimmed(detail, limit)
 
 
-def file_name(finding_id: Any) -> str:
-    """``guardduty-finding-<id>.json`` for a safe id, else the fixed ``guardduty-finding.json``."""
+def file_name(finding_id: Any, stem: str = FIXED_NAME) -> str:
+    """``<stem>-<id>.json`` (``guardduty-finding-<id>.json``) for a safe id, else the fixed ``<stem>.json``."""
+    stem = stem if stem in Record.STEMS else FIXED_NAME
     if isinstance(finding_id, str) and SAFE_FILE_ID.fullmatch(finding_id):
-        return f"{FIXED_NAME}-{finding_id}.json"
-    return f"{FIXED_NAME}.json"
+        return f"{stem}-{finding_id}.json"
+    return f"{stem}.json"
 
 
-def _names(details: Sequence[dict[str, Any]]) -> list[str]:
+def _names(records: Sequence[Record]) -> list[str]:
     """One distinct name per file: a repeated name (two updates of a finding, or unsafe ids) is numbered."""
     names: list[str] = []
-    for number, detail in enumerate(details, start=1):
-        name = stem = file_name(detail.get("id")).removesuffix(".json")
+    for number, record in enumerate(records, start=1):
+        name = stem = file_name(record.record_id, record.stem).removesuffix(".json")
         suffix = number
         while f"{name}.json" in names:
             name, suffix = f"{stem}-{suffix}", suffix + 1
@@ -156,15 +199,15 @@ def _identity(detail: Any, why: str) -> dict[str, Any]:
         for key in IDENTITY
         if isinstance(value := members.get(key), str | int | float | bool)
     }
-    return {TRIM_NOTE: f"Only the finding's identity is kept: {why}; {GET_FINDINGS}.", **kept}
+    return {TRIM_NOTE: f"Only the identity is kept: {why}; {GET_FINDINGS}.", **kept}
 
 
 def _trimmed(detail: dict[str, Any], limit: int) -> bytes:
-    """The finding cut until it fits ``limit`` bytes, with a top-level note saying how."""
+    """The document cut until it fits ``limit`` bytes, with a top-level note saying how."""
     if not too_deep(detail):
         for chars, items in CUTS:
             note = (
-                f"This finding's JSON was larger than {limit} bytes, so it was trimmed: strings longer than "
+                f"This JSON was larger than {limit} bytes, so it was trimmed: strings longer than "
                 f"{chars} characters end in {TRIMMED.strip()!r}, lists keep their first {items} items and "
                 f"objects their first {MAX_MEMBERS} members; {GET_FINDINGS}."
             )

@@ -20,6 +20,13 @@ account, Region and time come from the envelope. Values are copied raw (they are
 attacker-influenced: anyone allowed to upload chooses the key); ``render`` cleans them.
 ``statusReasons`` is not in GuardDuty's reference, so it is read from wherever and in whatever
 shape it comes, bounded.
+
+The title and description are ours, not GuardDuty's: whole sentences of the message catalogue
+(``prose``), chosen by the kind of result and shown in the recipient's language (``wording``,
+called by ``classify``). No value of the event is inside them: the bucket, key, version and
+threats are facts of the email, and an object key is free text its uploader chose. The event
+itself travels with the finding (``EVENT_MEMBER``, bounded) so the SES email attaches what
+arrived, not this synthesised finding (``export.exported``).
 """
 
 import hashlib
@@ -28,6 +35,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from responder.domain.i18n import translator
 from responder.domain.model_base import Lenient, Model
 
 DETAIL_TYPE: Final = "GuardDuty Malware Protection Object Scan Result"
@@ -48,10 +56,36 @@ SKIPPED_BY_RESULT: Final = frozenset({"UNSUPPORTED"})
 FAILED_BY_STATUS: Final = frozenset({"FAILED"})
 FAILED_BY_RESULT: Final = frozenset({"ACCESS_DENIED", "FAILED"})
 
-NAMES_IN_TEXT: Final = 5  # threat names quoted in the description (all are in malwareScanDetails)
 MAX_REASONS: Final = 10  # status reasons kept
 REASON_LIMIT: Final = 100  # characters of one status reason
 FIELD_LIMIT: Final = 64  # characters of a status or time copied from the event
+# The event as it arrived, kept in the finding's ``service.additionalInfo`` for the SES attachment.
+EVENT_MEMBER: Final = "scanResultEvent"
+# A scan result is about 1 KB (a key is at most 1 KiB); the bound keeps a freak one from filling
+# the queue message (SQS: 256 KiB): a larger one is kept as its envelope, object and statuses.
+MAX_EVENT_BYTES: Final = 65_536  # bytes of its compact ASCII JSON (non-ASCII escaped: an upper bound)
+OBJECT_LIMIT: Final = 1_024  # characters of the key or version kept in a trimmed copy (S3's key limit)
+ENVELOPE: Final = ("version", "id", "detail-type", "source", "account", "time", "region")
+ENVELOPE_LIMIT: Final = 256  # characters of one envelope member kept in a trimmed copy
+TRIM_NOTE: Final = "_trimmed"  # the member export's trimmed files use too: the reader sees one convention
+
+# What the recipient reads of a scan-result alert: msgids of the message catalogue (``prose``),
+# with no value of the event inside (the facts of the email show the object and the threats).
+TITLES: Final[dict[str, str]] = {
+    MALICIOUS_FILE: "Malware Protection for S3 found malware in an uploaded object",
+    SCAN_SKIPPED: "Malware Protection for S3 skipped the scan of an uploaded object",
+    SCAN_FAILED: "Malware Protection for S3 could not scan an uploaded object",
+}
+DESCRIPTIONS: Final[dict[str, str]] = {
+    MALICIOUS_FILE: "Malware Protection for S3 scanned this object when it was uploaded and found malware in it. "
+    "The bucket, the object key and version, and the threats found are shown below.",
+    SCAN_SKIPPED: "Malware Protection for S3 skipped the scan of this object, so it was not checked for malware. "
+    "The bucket and the object key and version are shown below.",
+    SCAN_FAILED: "Malware Protection for S3 could not scan this object, so it was not checked for malware. "
+    "The bucket and the object key and version are shown below.",
+}
+# GuardDuty's own codes (scan status, result, reasons) after a skipped or failed scan's description.
+STATUS_CODES: Final = "Scan status, result and reasons as Malware Protection reported them: {codes}."
 
 
 class ScanResultError(ValueError):
@@ -114,51 +148,85 @@ def finding_detail(event: dict[str, Any]) -> dict[str, Any] | None:
     results = detail.scan_result_details or ScanResultDetails()
     result = results.scan_result_status
     if result == THREATS_FOUND:
-        return _finding(scan, MALICIOUS_FILE, _threat_names(results.threats))
+        return _finding(scan, event, MALICIOUS_FILE, _threat_names(results.threats))
     if status in SKIPPED_BY_STATUS or (status == COMPLETED and result in SKIPPED_BY_RESULT):
-        return _finding(scan, SCAN_SKIPPED, ())
+        return _finding(scan, event, SCAN_SKIPPED, ())
     if status in FAILED_BY_STATUS or (status == COMPLETED and result in FAILED_BY_RESULT):
-        return _finding(scan, SCAN_FAILED, ())
+        return _finding(scan, event, SCAN_FAILED, ())
     if status == COMPLETED and result == NO_THREATS_FOUND:
         return None
     raise ScanResultError("scan result with an unknown status (neither threats found, clean, skipped nor failed)")
 
 
-def _finding(scan: ScanResultEvent, kind: str, threats: tuple[str, ...]) -> dict[str, Any]:
+def wording(finding_type: str, additional_info: Any, lang: str) -> tuple[str, str] | None:
+    """The title and description of a scan-result alert in ``lang``; ``None`` for another type.
+
+    ``additional_info`` is the finding's ``service.additionalInfo`` (``finding_detail`` wrote
+    it): a skipped or failed scan's description ends with GuardDuty's codes from it.
+    """
+    if finding_type not in TITLES:
+        return None
+    tr = translator(lang)
+    description = tr(DESCRIPTIONS[finding_type])
+    info = additional_info if isinstance(additional_info, dict) else {}
+    codes = _codes(info) if finding_type in NOTICES else ()
+    if codes:
+        description += " " + tr(STATUS_CODES).format(codes=", ".join(codes))
+    return tr(TITLES[finding_type]), description
+
+
+def prose() -> list[str]:
+    """Every sentence of this module a recipient reads: msgids of the message catalogue."""
+    return [*TITLES.values(), *DESCRIPTIONS.values(), STATUS_CODES]
+
+
+def _codes(info: dict[str, Any]) -> tuple[str, ...]:
+    """GuardDuty's scan status, result and reasons as ``finding_detail`` kept them (strings only)."""
+    reasons = info.get("statusReasons")
+    values = [info.get("scanStatus"), info.get("scanResultStatus"), *(reasons if isinstance(reasons, list) else [])]
+    return tuple(dict.fromkeys(v[:REASON_LIMIT] for v in values[: MAX_REASONS + 2] if isinstance(v, str) and v))
+
+
+def _kept(event: dict[str, Any], scan: ScanResultEvent) -> dict[str, Any]:
+    """The event as it arrived (a JSON copy); when larger than ``MAX_EVENT_BYTES``, its envelope,
+    object and statuses (validated, bounded), first saying so."""
+    # ASCII JSON: its length is its size, and a lone surrogate in a value cannot fail an encode.
+    text = json.dumps(event)
+    if len(text) <= MAX_EVENT_BYTES:
+        copied: dict[str, Any] = json.loads(text)
+        return copied
+    item, results = scan.detail.s3_object_details, scan.detail.scan_result_details or ScanResultDetails()
+    envelope = {key: value[:ENVELOPE_LIMIT] for key in ENVELOPE if isinstance(value := event.get(key), str)}
+    obj = {"bucketName": item.bucket_name, "objectKey": item.object_key, "versionId": item.version_id}
+    return {
+        TRIM_NOTE: f"The scan-result event was larger than {MAX_EVENT_BYTES} bytes, so only its envelope, "
+        "the object and the scan statuses were kept.",
+        **envelope,
+        "resources": [plan] if (plan := _plan(scan.resources)) else [],
+        "detail": {
+            "scanStatus": _bounded(scan.detail.scan_status),
+            "s3ObjectDetails": {key: value[:OBJECT_LIMIT] for key, value in obj.items() if value},
+            "scanResultDetails": {"scanResultStatus": _bounded(results.scan_result_status)},
+        },
+    }
+
+
+def _finding(scan: ScanResultEvent, event: dict[str, Any], kind: str, threats: tuple[str, ...]) -> dict[str, Any]:
     detail, item = scan.detail, scan.detail.s3_object_details
     partition = _partition(scan.region)
     results = detail.scan_result_details or ScanResultDetails()
     result = _bounded(results.scan_result_status)
     reasons = _reasons(detail.status_reasons) or _reasons(results.status_reasons)
     time = _bounded(scan.time)
-    version = f" (version {item.version_id})" if item.version_id else ""
-    where = f"object {item.object_key}{version} of bucket {item.bucket_name}"
-    origin = (
-        f"This comes from a Malware Protection for S3 scan result (EventBridge event '{DETAIL_TYPE}'), "
-        "not from a GuardDuty finding: there is no finding to open or archive in the GuardDuty console."
-    )
     service: dict[str, Any] = {"archived": False, "count": 1, "eventFirstSeen": time, "eventLastSeen": time}
     if kind == MALICIOUS_FILE:
         severity = MALICIOUS_SEVERITY
-        title = f"Malware Protection for S3 scan result: malicious file in bucket {item.bucket_name}."
-        listed = ", ".join(threats[:NAMES_IN_TEXT]) + (
-            f" and {len(threats) - NAMES_IN_TEXT} more" if len(threats) > NAMES_IN_TEXT else ""
-        )
-        found = f"{len(threats)} threat{'s' if len(threats) != 1 else ''}" + (f": {listed}" if threats else "")
-        description = f"Malware Protection for S3 found {found} in {where}. {origin}"
         service["malwareScanDetails"] = {
             "uniqueThreatCount": len(threats),
             "threats": [{"name": name} for name in threats],
         }
     else:
         severity = NOTICE_SEVERITY
-        verb = "skipped the scan of" if kind == SCAN_SKIPPED else "could not scan"
-        title = f"Malware Protection for S3 scan result: {verb} an object in bucket {item.bucket_name}."
-        why = f"scan status {_bounded(detail.scan_status)}" + (f", result {result}" if result else "")
-        why += f"; reasons: {', '.join(reasons)}" if reasons else ""
-        description = (
-            f"Malware Protection for S3 {verb} {where} ({why}): the object was not checked for malware. {origin}"
-        )
     service["additionalInfo"] = {
         "source": DETAIL_TYPE,
         "malwareProtectionPlanArn": _plan(scan.resources),
@@ -166,7 +234,9 @@ def _finding(scan: ScanResultEvent, kind: str, threats: tuple[str, ...]) -> dict
         "scanResultStatus": result,
         "statusReasons": list(reasons),
         "s3Throttled": item.s3_throttled,
+        EVENT_MEMBER: _kept(event, scan),
     }
+    title, description = wording(kind, service["additionalInfo"], "en") or ("", "")
     s3_object: dict[str, Any] = {
         "objectArn": f"arn:{partition}:s3:::{item.bucket_name}/{item.object_key}",
         "key": item.object_key,

@@ -1,5 +1,6 @@
 """Amazon SES v2: a standard MIME message: text and HTML (multipart/alternative), and each
-finding's JSON attached (multipart/mixed; ``responder.domain.export`` makes and bounds the files)."""
+finding's JSON attached, or the scan-result event an alert was made from (multipart/mixed;
+``responder.domain.export`` makes, names and bounds the files)."""
 
 from __future__ import annotations
 
