@@ -35,6 +35,8 @@ NAMES = frozenset(
         *("pid", "uid", "euid", "uuid"),  # Unix process identifiers, written so in Japanese too
     }
 )
+# Product names of several words that Japanese documentation keeps as they are.
+PRODUCTS = re.compile(r"Malware Protection for (?:S3|EC2|AWS Backup)")
 _URL = re.compile(r"https?://\S+")
 # Identifiers: tokens with a digit or one of : / . _ @ - = inside, ALL-CAPS names (TCP, ACTOR) and
 # API names in CamelCase (PutObject, CreateSnapshot), which Japanese documentation writes as they are.
@@ -91,6 +93,7 @@ def english_prose(text: str, finding_values: list[str]) -> list[str]:
     """English words left once finding values, commands, links and identifiers are removed."""
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("aws guardduty")]
     rest = _URL.sub(" ", "\n".join(lines)).replace("\n    ", "\n")  # the text body indents continuation lines
+    rest = PRODUCTS.sub(" ", rest)
     variants = {
         v
         for raw in finding_values

@@ -15,7 +15,7 @@ from typing import Final, Literal, TypeVar
 
 from responder.domain.catalog import message
 from responder.domain.classify import Classification
-from responder.domain.cleaning import shown
+from responder.domain.cleaning import shown, shown_prose
 from responder.domain.i18n import Locale, translator
 from responder.domain.render import (
     BAND_COLOURS,
@@ -23,6 +23,7 @@ from responder.domain.render import (
     FONT_STACKS,
     LINK_COLOUR,
     Email,
+    own_tokens,
     safe_local_subject,
     safe_subject,
     templates,
@@ -72,6 +73,7 @@ def _entry(c: Classification, update: UpdateDecision | None, locale: Locale) -> 
     # The urgency line is the same for a whole band; the next steps are specific.
     tr = translator(locale.lang)
     marker = message("l.truncated", locale.lang)
+    own_type, own_paths = own_tokens(c)
     specific = tuple(tr(step) for step in shows.steps[1:] if step)[:SHORT_STEPS]
     return Entry(
         band=t.band,
@@ -84,7 +86,7 @@ def _entry(c: Classification, update: UpdateDecision | None, locale: Locale) -> 
         first_seen=when(shows.first_seen, locale) if shows.first_seen else "?",
         last_seen=when(shows.last_seen, locale) if shows.last_seen else "?",
         count=str(t.count) if t.count is not None else "?",
-        title=shown(shows.title or "", FIELD_LIMIT, marker=marker),
+        title=shown_prose(shows.title or "", FIELD_LIMIT, marker=marker, own_type=own_type, own_paths=own_paths),
         note=update_note(c, update, locale),
         console_url=c.links.console_url,
         steps=specific,

@@ -1147,7 +1147,7 @@ PURPOSES: Final[dict[str, Purpose]] = {
         Step("Block the source address where you can.", Intent.BLOCK_REMOTE),
     ),
     "Object": Purpose(
-        "Malware Protection found a malicious object.",
+        "The finding is about an S3 object that Malware Protection for S3 scans on upload.",
         Step(
             "Check whether any user or application already downloaded or processed the object.",
             Intent.ASSESS_IMPACT,
@@ -1815,7 +1815,8 @@ EXPORT_NOTE: Final = (
 # An alert made from a Malware Protection for S3 scan result (no GuardDuty detector): no finding exists.
 NO_FINDING_NOTE: Final = (
     "This alert comes from a Malware Protection for S3 scan result, not from a GuardDuty finding: "
-    "there is no finding to archive or export, and the GuardDuty console does not list it."
+    "there is no finding to archive or export, and the GuardDuty console does not list it; the HTML "
+    "email (sent through SES) carries the scan-result event as it arrived."
 )
 
 
