@@ -228,3 +228,40 @@ def test_importing_the_models_loads_no_parser_and_evaluates_no_annotation_string
     # Then Powertools' parser utility is not loaded, and no field annotation is a string for
     # pydantic to evaluate (both cost cold-start time)
     assert done.stdout.split() == ["False", "False"]
+
+
+def _finding_models() -> list[type]:
+    import pydantic
+
+    from responder.domain import model_base, models, resource_models, scan_result, service_models
+
+    modules = (model_base, models, resource_models, service_models, scan_result)
+    found = {c for m in modules for c in vars(m).values() if isinstance(c, type) and issubclass(c, model_base.Model)}
+    assert len(found) > 90  # every block of the finding, not an empty comparison
+    return sorted(found - {model_base.Model, pydantic.BaseModel}, key=lambda c: c.__qualname__)
+
+
+def test_every_field_reads_the_json_name_pydantics_to_camel_gives():
+    from pydantic.alias_generators import to_camel
+
+    # Given every field of every finding model
+    for model in _finding_models():
+        for name, info in model.model_fields.items():
+            if info.alias_priority == 2:  # an alias of its own, not the generator's
+                continue
+            # Then its alias is the one to_camel would have given (our cheaper `camel` made it)
+            assert info.alias == to_camel(name), f"{model.__qualname__}.{name}"
+
+
+def test_lenient_is_the_optional_field_that_degrades_to_none():
+    from typing import Annotated, get_args, get_origin
+
+    from responder.domain.model_base import Lenient, NoneOnError
+
+    # Given Lenient of a type, twice
+    made = Lenient[int]
+    # Then it is X | None marked NoneOnError, made once
+    assert get_origin(made) is Annotated
+    assert get_args(made)[0] == int | None
+    assert isinstance(get_args(made)[1], NoneOnError)
+    assert Lenient[int] is made
