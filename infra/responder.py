@@ -114,4 +114,7 @@ def _environment(values: Values, queues: QueuesAndState, alerting: Alerting) -> 
         "DIGEST_QUEUE_URL": queues.digest_queue.queue_url,
         "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
         "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
+        # No pydantic plugin is installed: skip pydantic's entry-point scan (importlib.metadata)
+        # at cold start (about 2 % of each function's import).
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
     }

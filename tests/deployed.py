@@ -26,6 +26,7 @@ _SHARED: Final = {
     "DIGEST_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/Digest",
     "POWERTOOLS_SERVICE_NAME": "guardduty-responder",
     "POWERTOOLS_METRICS_NAMESPACE": "GuardDutyResponder",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
 }
 TRIAGE_ENV: Final = {
     **_SHARED,

@@ -229,8 +229,8 @@ def test_each_function_gets_exactly_the_variables_its_settings_model_reads(templ
 
     # Given each function's environment in the template
     triage, notifier = _variables(template, "Function"), _variables(template, "Notifier")
-    # Then each holds its own model's variables and Powertools' two, nothing of the other function
-    powertools = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
+    # Then each holds its own model's variables, Powertools' two and pydantic's, nothing of the other function
+    powertools = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "PYDANTIC_DISABLE_PLUGINS"}
     assert set(triage) == read_by(TriageSettings) | powertools
     assert set(notifier) == read_by(NotifierSettings) | powertools
     assert not {"SES_RECIPIENTS", "SES_SENDER", "TOPIC_ARN"} & set(triage)

@@ -23,7 +23,8 @@ from responder.domain.export import (
 )
 from responder.domain.models import Finding
 from responder.domain.render import Email, render
-from responder.domain.scan_result import EVENT_MEMBER, ID_PREFIX, finding_detail
+from responder.domain.scan_alert import EVENT_MEMBER, ID_PREFIX
+from responder.domain.scan_result import finding_detail
 from responder.domain.settings import Settings
 from tests.conftest import finding_from, load
 from tests.integration.conftest import (

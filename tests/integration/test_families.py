@@ -20,7 +20,8 @@ from responder.app.triage import InvalidEventError
 from responder.domain.classify import classify
 from responder.domain.models import Finding
 from responder.domain.render import render
-from responder.domain.scan_result import ID_PREFIX, finding_detail, prose
+from responder.domain.scan_alert import ID_PREFIX, prose
+from responder.domain.scan_result import finding_detail
 from responder.domain.settings import Settings
 from tests.conftest import load
 from tests.integration.conftest import REGION, SCHEDULED_EVENT, depth, ses_messages, sns_messages

@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # What only the notifier needs: templates and their engine, the channels, grouping and rendering.
 NOTIFIER_ONLY = ("jinja2", "markupsafe", "responder.adapters.channels", "responder.domain.digest", "responder.domain.render",
                  "responder.domain.degrade", "responder.app.notifier", "responder.domain.cleaning", "email.mime")  # fmt: skip
+# What only the triage function needs: reading events, scan-result events and their models included.
+TRIAGE_ONLY = ("responder.app.triage", "responder.triage_handler", "responder.domain.scan_result")
 
 
 def modules_loaded_by(module: str, **env: str) -> list[str]:
@@ -42,6 +44,10 @@ def test_the_notifier_imports_what_it_sends_with():
     loaded = modules_loaded_by("responder.notify_handler")
     # Then its renderer and channels are loaded (the comparison above is not vacuous)
     assert {"responder.domain.render", "responder.adapters.channels", "responder.domain.digest"} <= set(loaded)
+    # And nothing only the triage needs: no scan-result event model is built at its cold start
+    assert [name for name in loaded if name.startswith(TRIAGE_ONLY)] == []
+    # (the triage does load them: the comparison is not vacuous)
+    assert "responder.domain.scan_result" in modules_loaded_by("responder.triage_handler")
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,10 @@ from pydantic import ValidationError
 from responder.app.triage import InvalidEventError, parse_event, read_event
 from responder.domain.classify import SAFE_ID, classify
 from responder.domain.models import Finding
-from responder.domain.scan_result import (
+from responder.domain.scan_alert import (
     DESCRIPTIONS,
     EVENT_MEMBER,
     MALICIOUS_FILE,
-    MAX_EVENT_BYTES,
     MAX_REASONS,
     NOTICES,
     REASON_LIMIT,
@@ -25,11 +24,10 @@ from responder.domain.scan_result import (
     SCAN_SKIPPED,
     STATUS_CODES,
     TITLES,
-    ScanResultError,
-    finding_detail,
     prose,
     wording,
 )
+from responder.domain.scan_result import MAX_EVENT_BYTES, ScanResultError, finding_detail
 from responder.domain.settings import Settings
 from tests.conftest import FIXTURES, finding_from, load
 

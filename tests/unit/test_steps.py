@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from responder.domain import guidance, scan_result
+from responder.domain import guidance, scan_alert, scan_result
 from responder.domain.classify import (
     assess,
     choose_playbook,
@@ -369,7 +369,7 @@ def test_s3_object_malware_steps():
 def test_the_scan_notice_types_are_the_triages():
     # Given the types the triage gives S3 object scans that were skipped or failed
     # Then the guidance has steps for exactly those types
-    assert set(guidance.S3_SCAN_NOT_COMPLETED_TYPES) == set(scan_result.NOTICES)
+    assert set(guidance.S3_SCAN_NOT_COMPLETED_TYPES) == set(scan_alert.NOTICES)
 
 
 @pytest.mark.parametrize("name", ["S3ObjectScan_SKIPPED", "S3ObjectScan_FAILED"])

@@ -36,7 +36,7 @@ from responder.adapters.once import EVERY_TIME, Guard, guard, table_failed
 from responder.adapters.queues import SqsQueues
 from responder.adapters.state import NO_STATE, StateStore, state_store
 from responder.app.settings import TriageSettings
-from responder.domain import scan_result
+from responder.domain import scan_alert, scan_result
 from responder.domain.classify import Decision, Reason, Triage, assess, decide
 from responder.domain.limits import MAX_DEPTH, too_deep
 from responder.domain.models import GuardDutyEvent
@@ -45,7 +45,7 @@ from responder.domain.updates import FindingState, Incident, IncidentKind, Updat
 
 SOURCE: Final = "aws.guardduty"
 FINDING: Final = "GuardDuty Finding"
-SCAN_RESULT: Final = scan_result.DETAIL_TYPE  # read as the finding it stands for
+SCAN_RESULT: Final = scan_alert.DETAIL_TYPE  # read as the finding it stands for
 # Other GuardDuty detail-types on the same source: recognised, logged, not alerts.
 OTHER_DETAIL_TYPES: Final = frozenset(
     {
@@ -110,7 +110,7 @@ def read_event(event: Any) -> Incoming | None:
         parsed = GuardDutyEvent.model_validate({**event, "detail": detail})
     except ValidationError as error:
         raise InvalidEventError(f"malformed GuardDuty finding: {validation_summary(error)}") from None
-    return Incoming(parsed, detail, detail_type == SCAN_RESULT and parsed.detail.type in scan_result.NOTICES)
+    return Incoming(parsed, detail, detail_type == SCAN_RESULT and parsed.detail.type in scan_alert.NOTICES)
 
 
 def parse_event(event: Any) -> GuardDutyEvent | None:

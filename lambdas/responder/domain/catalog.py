@@ -297,6 +297,6 @@ def message(key: str, lang: str = "en") -> str:
 def source_messages() -> list[str]:
     """Every msgid, in a stable order: the catalogue's labels, the guidance's sentences, then the
     sentences of the alerts made from Malware Protection for S3 scan results."""
-    from responder.domain import guidance, scan_result  # noqa: PLC0415 (only the catalogue tools need it)
+    from responder.domain import guidance, scan_alert  # noqa: PLC0415 (only the catalogue tools need it)
 
-    return list(dict.fromkeys([*EN.values(), *guidance.prose(), *scan_result.prose()]))
+    return list(dict.fromkeys([*EN.values(), *guidance.prose(), *scan_alert.prose()]))

@@ -19,7 +19,7 @@ from fnmatch import fnmatchcase
 from typing import Final
 from urllib.parse import quote
 
-from responder.domain import guidance, scan_result
+from responder.domain import guidance, scan_alert
 from responder.domain.evidence import action_facts, connection_direction, evidence_facts
 from responder.domain.facts import Fact, labelled
 from responder.domain.models import Finding
@@ -347,9 +347,9 @@ def classify(finding: Finding, settings: Settings) -> Classification:
     finding_id = finding.id if SAFE_ID.fullmatch(finding.id) else None
     detector = service.detector_id if service.detector_id and SAFE_ID.fullmatch(service.detector_id) else None
     purpose = guidance.PURPOSES.get(t.purpose_key or "", guidance.UNKNOWN_PURPOSE)
-    in_guardduty = not finding.id.startswith(scan_result.ID_PREFIX)  # a scan result has no finding to act on
+    in_guardduty = not finding.id.startswith(scan_alert.ID_PREFIX)  # a scan result has no finding to act on
     # GuardDuty's title and description are its own text; a scan result's are ours, in the recipient's language.
-    worded = None if in_guardduty else scan_result.wording(finding.type, service.additional_info, settings.locale.lang)
+    worded = None if in_guardduty else scan_alert.wording(finding.type, service.additional_info, settings.locale.lang)
     title, description = worded or (finding.title, finding.description)
     presentation = Presentation(
         title=title,

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
-from responder.domain import scan_result
+from responder.domain import scan_alert
 from responder.domain.cleaning import INVISIBLE
 from responder.domain.limits import too_deep
 from responder.domain.routing import MAX_PER_EMAIL
@@ -118,19 +118,19 @@ def exported(detail: dict[str, Any]) -> Record | None:
     """What the SES email attaches for a queued finding ``detail``.
 
     A GuardDuty finding: itself. A scan-result alert: the event that arrived
-    (``scan_result.EVENT_MEMBER``), never the synthesised finding, which GuardDuty never held;
+    (``scan_alert.EVENT_MEMBER``), never the synthesised finding, which GuardDuty never held;
     ``None`` when it does not carry the event (queued by an earlier release): nothing rather
     than a made-up record.
     """
     finding_id = detail.get("id")
-    if not (isinstance(finding_id, str) and finding_id.startswith(scan_result.ID_PREFIX)):
+    if not (isinstance(finding_id, str) and finding_id.startswith(scan_alert.ID_PREFIX)):
         return Record.finding(detail)
     service = detail.get("service")
     info = service.get("additionalInfo") if isinstance(service, dict) else None
-    event = info.get(scan_result.EVENT_MEMBER) if isinstance(info, dict) else None
+    event = info.get(scan_alert.EVENT_MEMBER) if isinstance(info, dict) else None
     if not isinstance(event, dict):
         return None
-    return Record(Record.SCAN_RESULT, finding_id.removeprefix(scan_result.ID_PREFIX), event)
+    return Record(Record.SCAN_RESULT, finding_id.removeprefix(scan_alert.ID_PREFIX), event)
 
 
 def finding_json(detail: dict[str, Any], limit: int = MAX_FINDING_BYTES) -> bytes:

@@ -22,11 +22,14 @@ attacker-influenced: anyone allowed to upload chooses the key); ``render`` clean
 shape it comes, bounded.
 
 The title and description are ours, not GuardDuty's: whole sentences of the message catalogue
-(``prose``), chosen by the kind of result and shown in the recipient's language (``wording``,
-called by ``classify``). No value of the event is inside them: the bucket, key, version and
+(``scan_alert.prose``), chosen by the kind of result and shown in the recipient's language
+(``scan_alert.wording``, called by ``classify``). No value of the event is inside them: the bucket, key, version and
 threats are facts of the email, and an object key is free text its uploader chose. The event
 itself travels with the finding (``EVENT_MEMBER``, bounded) so the SES email attaches what
 arrived, not this synthesised finding (``export.exported``).
+
+Only the triage imports this module and builds its pydantic models; the types, ids and wording
+every function needs are in ``scan_alert``.
 """
 
 import hashlib
@@ -35,17 +38,20 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from responder.domain.i18n import translator
 from responder.domain.model_base import Lenient, Model
-
-DETAIL_TYPE: Final = "GuardDuty Malware Protection Object Scan Result"
-MALICIOUS_FILE: Final = "Object:S3/MaliciousFile"
-SCAN_SKIPPED: Final = "Object:S3/MalwareScanSkipped"
-SCAN_FAILED: Final = "Object:S3/MalwareScanFailed"
-NOTICES: Final = frozenset({SCAN_SKIPPED, SCAN_FAILED})  # a digest line, never an immediate alert
-MALICIOUS_SEVERITY: Final = 8.0  # GuardDuty's default for Object:S3/MaliciousFile (High)
-NOTICE_SEVERITY: Final = 2.0  # Low: nothing was found; something was not looked at
-ID_PREFIX: Final = "s3-scan-"  # tells these ids from GuardDuty's (32 hex characters) in logs
+from responder.domain.scan_alert import (
+    DETAIL_TYPE,
+    EVENT_MEMBER,
+    ID_PREFIX,
+    MALICIOUS_FILE,
+    MALICIOUS_SEVERITY,
+    MAX_REASONS,
+    NOTICE_SEVERITY,
+    REASON_LIMIT,
+    SCAN_FAILED,
+    SCAN_SKIPPED,
+    wording,
+)
 
 # scanStatus / scanResultStatus values (GuardDuty UG, "Monitoring S3 object scans")
 COMPLETED: Final = "COMPLETED"
@@ -56,11 +62,7 @@ SKIPPED_BY_RESULT: Final = frozenset({"UNSUPPORTED"})
 FAILED_BY_STATUS: Final = frozenset({"FAILED"})
 FAILED_BY_RESULT: Final = frozenset({"ACCESS_DENIED", "FAILED"})
 
-MAX_REASONS: Final = 10  # status reasons kept
-REASON_LIMIT: Final = 100  # characters of one status reason
 FIELD_LIMIT: Final = 64  # characters of a status or time copied from the event
-# The event as it arrived, kept in the finding's ``service.additionalInfo`` for the SES attachment.
-EVENT_MEMBER: Final = "scanResultEvent"
 # A scan result is about 1 KB (a key is at most 1 KiB); the bound keeps a freak one from filling
 # the queue message (SQS: 256 KiB): a larger one is kept as its envelope, object and statuses.
 MAX_EVENT_BYTES: Final = 65_536  # bytes of its compact ASCII JSON (non-ASCII escaped: an upper bound)
@@ -68,24 +70,6 @@ OBJECT_LIMIT: Final = 1_024  # characters of the key or version kept in a trimme
 ENVELOPE: Final = ("version", "id", "detail-type", "source", "account", "time", "region")
 ENVELOPE_LIMIT: Final = 256  # characters of one envelope member kept in a trimmed copy
 TRIM_NOTE: Final = "_trimmed"  # the member export's trimmed files use too: the reader sees one convention
-
-# What the recipient reads of a scan-result alert: msgids of the message catalogue (``prose``),
-# with no value of the event inside (the facts of the email show the object and the threats).
-TITLES: Final[dict[str, str]] = {
-    MALICIOUS_FILE: "Malware Protection for S3 found malware in an uploaded object",
-    SCAN_SKIPPED: "Malware Protection for S3 skipped the scan of an uploaded object",
-    SCAN_FAILED: "Malware Protection for S3 could not scan an uploaded object",
-}
-DESCRIPTIONS: Final[dict[str, str]] = {
-    MALICIOUS_FILE: "Malware Protection for S3 scanned this object when it was uploaded and found malware in it. "
-    "The bucket, the object key and version, and the threats found are shown below.",
-    SCAN_SKIPPED: "Malware Protection for S3 skipped the scan of this object, so it was not checked for malware. "
-    "The bucket and the object key and version are shown below.",
-    SCAN_FAILED: "Malware Protection for S3 could not scan this object, so it was not checked for malware. "
-    "The bucket and the object key and version are shown below.",
-}
-# GuardDuty's own codes (scan status, result, reasons) after a skipped or failed scan's description.
-STATUS_CODES: Final = "Scan status, result and reasons as Malware Protection reported them: {codes}."
 
 
 class ScanResultError(ValueError):
@@ -156,35 +140,6 @@ def finding_detail(event: dict[str, Any]) -> dict[str, Any] | None:
     if status == COMPLETED and result == NO_THREATS_FOUND:
         return None
     raise ScanResultError("scan result with an unknown status (neither threats found, clean, skipped nor failed)")
-
-
-def wording(finding_type: str, additional_info: Any, lang: str) -> tuple[str, str] | None:
-    """The title and description of a scan-result alert in ``lang``; ``None`` for another type.
-
-    ``additional_info`` is the finding's ``service.additionalInfo`` (``finding_detail`` wrote
-    it): a skipped or failed scan's description ends with GuardDuty's codes from it.
-    """
-    if finding_type not in TITLES:
-        return None
-    tr = translator(lang)
-    description = tr(DESCRIPTIONS[finding_type])
-    info = additional_info if isinstance(additional_info, dict) else {}
-    codes = _codes(info) if finding_type in NOTICES else ()
-    if codes:
-        description += " " + tr(STATUS_CODES).format(codes=", ".join(codes))
-    return tr(TITLES[finding_type]), description
-
-
-def prose() -> list[str]:
-    """Every sentence of this module a recipient reads: msgids of the message catalogue."""
-    return [*TITLES.values(), *DESCRIPTIONS.values(), STATUS_CODES]
-
-
-def _codes(info: dict[str, Any]) -> tuple[str, ...]:
-    """GuardDuty's scan status, result and reasons as ``finding_detail`` kept them (strings only)."""
-    reasons = info.get("statusReasons")
-    values = [info.get("scanStatus"), info.get("scanResultStatus"), *(reasons if isinstance(reasons, list) else [])]
-    return tuple(dict.fromkeys(v[:REASON_LIMIT] for v in values[: MAX_REASONS + 2] if isinstance(v, str) and v))
 
 
 def _kept(event: dict[str, Any], scan: ScanResultEvent) -> dict[str, Any]:
