@@ -230,27 +230,87 @@ def test_importing_the_models_loads_no_parser_and_evaluates_no_annotation_string
     assert done.stdout.split() == ["False", "False"]
 
 
-def _finding_models() -> list[type]:
-    import pydantic
-
+def _finding_blocks() -> tuple[list[type], list[type]]:
+    """Every model and every ``Block`` of the finding (sorted by name)."""
     from responder.domain import model_base, models, resource_models, scan_result, service_models
 
-    modules = (model_base, models, resource_models, service_models, scan_result)
-    found = {c for m in modules for c in vars(m).values() if isinstance(c, type) and issubclass(c, model_base.Model)}
-    assert len(found) > 90  # every block of the finding, not an empty comparison
-    return sorted(found - {model_base.Model, pydantic.BaseModel}, key=lambda c: c.__qualname__)
+    modules = (models, resource_models, service_models, scan_result)
+    classes = {c for m in modules for c in vars(m).values() if isinstance(c, type) and c.__module__ == m.__name__}
+    found = [sorted((c for c in classes if issubclass(c, base)), key=lambda c: c.__qualname__)
+             for base in (model_base.Model, model_base.Block)]  # fmt: skip
+    assert len(found[0]) > 5 and len(found[1]) > 80  # not an empty comparison
+    return found[0], found[1]
+
+
+def _resolved(schema: object, definitions: dict[str, object] | None = None) -> object:
+    """A core schema with every definition inlined, refs, JSON-schema hooks and ids dropped, each
+    class by its name: what validation does, not how pydantic laid the schema out."""
+    definitions = {} if definitions is None else definitions
+    if isinstance(schema, list):
+        return [_resolved(item, definitions) for item in schema]
+    if isinstance(schema, type):
+        return schema.__qualname__
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("type") == "definitions":
+        definitions.update({d["ref"]: d for d in schema["definitions"]})
+        return _resolved(schema["schema"], definitions)
+    if schema.get("type") == "definition-ref":
+        return _resolved(definitions[schema["schema_ref"]], definitions)
+    return {k: _resolved(v, definitions) for k, v in schema.items() if k not in ("ref", "metadata")}
 
 
 def test_every_field_reads_the_json_name_pydantics_to_camel_gives():
     from pydantic.alias_generators import to_camel
 
+    models, blocks = _finding_blocks()
     # Given every field of every finding model
-    for model in _finding_models():
+    for model in models:
         for name, info in model.model_fields.items():
             if info.alias_priority == 2:  # an alias of its own, not the generator's
                 continue
             # Then its alias is the one to_camel would have given (our cheaper `camel` made it)
             assert info.alias == to_camel(name), f"{model.__qualname__}.{name}"
+    # And so is every field of every block
+    for block in blocks:
+        for name, alias, _ in block._fields:
+            assert alias == to_camel(name), f"{block.__qualname__}.{name}"
+
+
+@pytest.mark.parametrize("block", _finding_blocks()[1], ids=lambda block: block.__qualname__)
+def test_a_block_validates_as_the_model_pydantic_would_make_of_it(block):
+    import pydantic
+
+    from responder.domain.model_base import Model
+
+    # Given a block and the Model pydantic makes of the same declarations
+    fields = {name: (annotation, None) for name, annotation in block.__annotations__.items()}
+    twin = pydantic.create_model(block.__name__, __base__=Model, __module__=block.__module__, **fields)
+    twin.__qualname__ = block.__qualname__
+    # Then their core schemas, resolved, are the same: same names, aliases, types, leniency, defaults
+    assert _resolved(pydantic.TypeAdapter(block).core_schema) == _resolved(twin.__pydantic_core_schema__)
+
+
+def test_a_block_reads_and_compares_like_a_frozen_model():
+    from responder.domain.service_models import City, IpDetails
+
+    # Given a block validated from a finding's JSON (its only maker)
+    event = minimal_event()
+    event["detail"]["service"] = {"action": {"networkConnectionAction": {"remoteIpDetails": {
+        "ipAddressV4": "198.51.100.7", "city": {"cityName": "Oslo"}, "country": 7}}}}  # fmt: skip
+    ip = GuardDutyEvent.model_validate(event).detail.service.action.network_connection_action.remote_ip_details
+    # Then it reads by attribute, a bad shape is None, and an absent field is None
+    assert isinstance(ip, IpDetails) and isinstance(ip.city, City)
+    assert (ip.ip_address_v4, ip.city.city_name, ip.country, ip.organization) == ("198.51.100.7", "Oslo", None, None)
+    # And it is frozen, equal to the same values, and not made directly
+    with pytest.raises(AttributeError):
+        ip.ip_address_v4 = "203.0.113.1"
+    assert ip == GuardDutyEvent.model_validate(event).detail.service.action.network_connection_action.remote_ip_details
+    assert hash(ip.city) == hash(
+        GuardDutyEvent.model_validate(event).detail.service.action.network_connection_action.remote_ip_details.city
+    )
+    with pytest.raises(TypeError):
+        City()
 
 
 def test_lenient_is_the_optional_field_that_degrades_to_none():

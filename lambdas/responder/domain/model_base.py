@@ -1,5 +1,8 @@
 """The base of the finding models: camelCase aliases, extra fields ignored, and ``Lenient``
 optional fields that degrade to None on a bad shape rather than failing the whole alert.
+``Model`` is a pydantic model; ``Block``, a block whose fields are all ``Lenient``, is validated
+by pydantic-core from the same core schema without being a ``BaseModel`` (90 of the ~100
+blocks): pydantic's work per class, not validation, was most of a cold start beyond boto3.
 
 Annotations are evaluated when each class is defined (no ``from __future__ import
 annotations``) in every model module: pydantic would otherwise evaluate each field
@@ -10,9 +13,10 @@ helpers here are cheap to call ~480 times: ``Lenient[X]`` is looked up, not subs
 start), and ``camel`` gives the aliases ``to_camel`` would, without its three regexes.
 """
 
+import inspect
 import math
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, TypeVar, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, GetCoreSchemaHandler
 from pydantic_core import core_schema
@@ -78,3 +82,80 @@ class Model(BaseModel):
         extra="ignore",
         frozen=True,
     )
+
+
+_SCALARS: Final[dict[Any, Any]] = {
+    str: core_schema.str_schema,
+    int: core_schema.int_schema,
+    bool: core_schema.bool_schema,
+    float: core_schema.float_schema,
+}
+
+
+class Block:
+    """A block of the finding whose fields are all ``Lenient`` (``= None``): read like a ``Model``
+    (attributes, frozen, equal when its values are), validated by pydantic-core from the same core
+    schema pydantic would generate for it (a test compares them), but declared without
+    ``BaseModel``'s class machinery, which costs about 0.25 ms per class at cold start.
+
+    It is only ever made by validating the finding (there is no constructor): a block the code
+    makes itself (``Service()``, ``Action()``, ``Resource()``) stays a ``Model``.
+    """
+
+    # pydantic-core sets these on each instance it validates, the values in ``__dict__``.
+    __slots__ = ("__dict__", "__pydantic_extra__", "__pydantic_fields_set__", "__pydantic_private__")
+    _fields: ClassVar[tuple[tuple[str, str, Any], ...]] = ()  # (name, JSON name, type without None)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fields = []
+        for name, annotation in inspect.get_annotations(cls).items():
+            marks = list(getattr(annotation, "__metadata__", ()))
+            kind, *none = get_args(getattr(annotation, "__origin__", annotation))  # Lenient[X] is X | None
+            if marks != [_NONE_ON_ERROR] or none != [type(None)] or cls.__dict__.get(name, ...) is not None:
+                raise TypeError(f"{cls.__qualname__}.{name}: a Block has only Lenient[...] = None fields")
+            fields.append((name, camel(name), kind))
+            delattr(cls, name)  # read from the instance's __dict__, as a model's field is
+        cls._fields = tuple(fields)
+
+    def __init__(self) -> None:
+        raise TypeError(f"{type(self).__qualname__} is made by validating a finding, not directly")
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        fields = {}
+        for name, alias, kind in cls._fields:
+            scalar = _SCALARS.get(kind)
+            inner = scalar() if scalar else handler.generate_schema(kind)
+            nullable = core_schema.nullable_schema(inner)
+            lenient = core_schema.with_default_schema(nullable, default=None, on_error="default")
+            fields[name] = core_schema.model_field(
+                core_schema.with_default_schema(lenient, default=None),
+                validation_alias=alias,
+                serialization_alias=alias,
+                metadata={},
+            )
+        return core_schema.model_schema(
+            cls,
+            core_schema.model_fields_schema(fields, model_name=cls.__name__, computed_fields=[]),
+            custom_init=False,
+            root_model=False,
+            # Model's configuration (the test comparing each block with its Model checks it)
+            config=core_schema.CoreConfig(
+                title=cls.__name__, extra_fields_behavior="ignore", validate_by_alias=True, validate_by_name=True
+            ),
+            ref=f"{cls.__module__}.{cls.__qualname__}:{id(cls)}",
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__qualname__} is frozen")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.__dict__ == self.__dict__
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.__dict__.values()))
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={value!r}" for name, value in self.__dict__.items())
+        return f"{type(self).__qualname__}({values})"

@@ -3,22 +3,22 @@
 
 from pydantic import AliasChoices, Field
 
-from responder.domain.model_base import Instant, Lenient, Model
+from responder.domain.model_base import Block, Instant, Lenient, Model
 
 # --- resource ---------------------------------------------------------------
 
 
-class Tag(Model):
+class Tag(Block):
     key: Lenient[str] = None
     value: Lenient[str] = None
 
 
-class SecurityGroup(Model):
+class SecurityGroup(Block):
     group_id: Lenient[str] = None
     group_name: Lenient[str] = None
 
 
-class NetworkInterface(Model):
+class NetworkInterface(Block):
     network_interface_id: Lenient[str] = None
     public_ip: Lenient[str] = None
     public_dns_name: Lenient[str] = None
@@ -28,12 +28,12 @@ class NetworkInterface(Model):
     security_groups: Lenient[list[SecurityGroup]] = None
 
 
-class IamInstanceProfile(Model):
+class IamInstanceProfile(Block):
     arn: Lenient[str] = None
     id: Lenient[str] = None
 
 
-class InstanceDetails(Model):
+class InstanceDetails(Block):
     instance_id: Lenient[str] = None
     instance_type: Lenient[str] = None
     instance_state: Lenient[str] = None
@@ -46,34 +46,34 @@ class InstanceDetails(Model):
     network_interfaces: Lenient[list[NetworkInterface]] = None
 
 
-class AccessKeyDetails(Model):
+class AccessKeyDetails(Block):
     access_key_id: Lenient[str] = None
     principal_id: Lenient[str] = None
     user_name: Lenient[str] = None
     user_type: Lenient[str] = None
 
 
-class S3ObjectDetail(Model):
+class S3ObjectDetail(Block):
     key: Lenient[str] = None
     version_id: Lenient[str] = None
     e_tag: Lenient[str] = None
     hash: Lenient[str] = None
 
 
-class Owner(Model):
+class Owner(Block):
     id: Lenient[str] = None
 
 
-class PublicAccess(Model):
+class PublicAccess(Block):
     effective_permission: Lenient[str] = None
 
 
-class ServerSideEncryption(Model):
+class ServerSideEncryption(Block):
     encryption_type: Lenient[str] = None
     kms_master_key_arn: Lenient[str] = None
 
 
-class S3BucketDetail(Model):
+class S3BucketDetail(Block):
     name: Lenient[str] = None
     arn: Lenient[str] = None
     type: Lenient[str] = None
@@ -84,7 +84,7 @@ class S3BucketDetail(Model):
     tags: Lenient[list[Tag]] = None
 
 
-class EksClusterDetails(Model):
+class EksClusterDetails(Block):
     name: Lenient[str] = None
     arn: Lenient[str] = None
     status: Lenient[str] = None
@@ -92,21 +92,21 @@ class EksClusterDetails(Model):
     tags: Lenient[list[Tag]] = None
 
 
-class KubernetesUserDetails(Model):
+class KubernetesUserDetails(Block):
     username: Lenient[str] = None
     groups: Lenient[list[str]] = None
 
 
-class SecurityContext(Model):
+class SecurityContext(Block):
     privileged: Lenient[bool] = None
 
 
-class VolumeMount(Model):
+class VolumeMount(Block):
     name: Lenient[str] = None
     mount_path: Lenient[str] = None
 
 
-class ContainerDetails(Model):
+class ContainerDetails(Block):
     id: Lenient[str] = None
     name: Lenient[str] = None
     image: Lenient[str] = None
@@ -115,16 +115,16 @@ class ContainerDetails(Model):
     volume_mounts: Lenient[list[VolumeMount]] = None
 
 
-class HostPath(Model):
+class HostPath(Block):
     path: Lenient[str] = None
 
 
-class Volume(Model):
+class Volume(Block):
     name: Lenient[str] = None
     host_path: Lenient[HostPath] = None
 
 
-class KubernetesWorkloadDetails(Model):
+class KubernetesWorkloadDetails(Block):
     name: Lenient[str] = None
     type: Lenient[str] = None
     namespace: Lenient[str] = None
@@ -134,12 +134,12 @@ class KubernetesWorkloadDetails(Model):
     volumes: Lenient[list[Volume]] = None
 
 
-class KubernetesDetails(Model):
+class KubernetesDetails(Block):
     kubernetes_user_details: Lenient[KubernetesUserDetails] = None
     kubernetes_workload_details: Lenient[KubernetesWorkloadDetails] = None
 
 
-class TaskDetails(Model):
+class TaskDetails(Block):
     arn: Lenient[str] = None
     definition_arn: Lenient[str] = None
     version: Lenient[str] = None
@@ -149,7 +149,7 @@ class TaskDetails(Model):
     volumes: Lenient[list[Volume]] = None
 
 
-class EcsClusterDetails(Model):
+class EcsClusterDetails(Block):
     name: Lenient[str] = None
     arn: Lenient[str] = None
     status: Lenient[str] = None
@@ -157,13 +157,13 @@ class EcsClusterDetails(Model):
     tags: Lenient[list[Tag]] = None
 
 
-class VpcConfig(Model):
+class VpcConfig(Block):
     vpc_id: Lenient[str] = None
     subnet_ids: Lenient[list[str]] = None
     security_groups: Lenient[list[SecurityGroup]] = None
 
 
-class LambdaDetails(Model):
+class LambdaDetails(Block):
     function_name: Lenient[str] = None
     function_arn: Lenient[str] = None
     function_version: Lenient[str] = None
@@ -174,7 +174,7 @@ class LambdaDetails(Model):
     tags: Lenient[list[Tag]] = None
 
 
-class RdsDbInstanceDetails(Model):
+class RdsDbInstanceDetails(Block):
     db_instance_identifier: Lenient[str] = None
     db_cluster_identifier: Lenient[str] = None
     db_instance_arn: Lenient[str] = None
@@ -183,7 +183,7 @@ class RdsDbInstanceDetails(Model):
     tags: Lenient[list[Tag]] = None
 
 
-class RdsLimitlessDbDetails(Model):
+class RdsLimitlessDbDetails(Block):
     db_shard_group_identifier: Lenient[str] = None
     db_shard_group_resource_id: Lenient[str] = None
     db_shard_group_arn: Lenient[str] = None
@@ -193,7 +193,7 @@ class RdsLimitlessDbDetails(Model):
     tags: Lenient[list[Tag]] = None
 
 
-class RdsDbUserDetails(Model):
+class RdsDbUserDetails(Block):
     user: Lenient[str] = None
     application: Lenient[str] = None
     database: Lenient[str] = None
@@ -213,46 +213,46 @@ class VolumeDetail(Model):
     kms_key_arn: Lenient[str] = None
 
 
-class EbsVolumeDetails(Model):
+class EbsVolumeDetails(Block):
     scanned_volume_details: Lenient[list[VolumeDetail]] = None
     skipped_volume_details: Lenient[list[VolumeDetail]] = None
 
 
-class EbsSnapshotDetails(Model):
+class EbsSnapshotDetails(Block):
     snapshot_arn: Lenient[str] = None
 
 
-class Ec2ImageDetails(Model):
+class Ec2ImageDetails(Block):
     image_arn: Lenient[str] = None
 
 
-class ContinuousScanDetails(Model):
+class ContinuousScanDetails(Block):
     start_time: Lenient[Instant] = None
     end_time: Lenient[Instant] = None
 
 
-class RecoveryPointDetails(Model):
+class RecoveryPointDetails(Block):
     recovery_point_arn: Lenient[str] = None
     backup_vault_name: Lenient[str] = None
     continuous_scan_details: Lenient[ContinuousScanDetails] = None
 
 
-class ModelDetail(Model):
+class ModelDetail(Block):
     model_id: Lenient[str] = None
 
 
-class Guardrail(Model):
+class Guardrail(Block):
     arn: Lenient[str] = None
     version: Lenient[str] = None
 
 
-class ContentPolicyFilter(Model):
+class ContentPolicyFilter(Block):
     type: Lenient[str] = None
     confidence: Lenient[str] = None
     action: Lenient[str] = None
 
 
-class BedrockGuardrailDetails(Model):
+class BedrockGuardrailDetails(Block):
     guardrails: Lenient[list[Guardrail]] = None
     guardrail_arn: Lenient[str] = None  # deprecated by GuardDuty in favour of ``guardrails``
     guardrail_version: Lenient[str] = None

@@ -7,28 +7,28 @@ from typing import Any
 from pydantic import AliasChoices, Field
 
 from responder.domain.limits import too_deep
-from responder.domain.model_base import Instant, Lenient, Model
+from responder.domain.model_base import Block, Instant, Lenient, Model
 
 # --- remote endpoints -------------------------------------------------------
 
 
-class City(Model):
+class City(Block):
     city_name: Lenient[str] = None
 
 
-class Country(Model):
+class Country(Block):
     country_code: Lenient[str] = None
     country_name: Lenient[str] = None
 
 
-class Organization(Model):
+class Organization(Block):
     asn: Lenient[str] = None
     asn_org: Lenient[str] = None
     isp: Lenient[str] = None
     org: Lenient[str] = None
 
 
-class IpDetails(Model):
+class IpDetails(Block):
     ip_address_v4: Lenient[str] = None
     ip_address_v6: Lenient[str] = None
     city: Lenient[City] = None
@@ -36,16 +36,16 @@ class IpDetails(Model):
     organization: Lenient[Organization] = None
 
 
-class PortDetails(Model):
+class PortDetails(Block):
     port: Lenient[int] = None
     port_name: Lenient[str] = None
 
 
-class DomainDetails(Model):
+class DomainDetails(Block):
     domain: Lenient[str] = None
 
 
-class RemoteAccountDetails(Model):
+class RemoteAccountDetails(Block):
     account_id: Lenient[str] = None
     affiliated: Lenient[bool] = None
 
@@ -53,7 +53,7 @@ class RemoteAccountDetails(Model):
 # --- service.action ---------------------------------------------------------
 
 
-class NetworkConnectionAction(Model):
+class NetworkConnectionAction(Block):
     connection_direction: Lenient[str] = None
     protocol: Lenient[str] = None
     blocked: Lenient[bool] = None
@@ -63,18 +63,18 @@ class NetworkConnectionAction(Model):
     remote_port_details: Lenient[PortDetails] = None
 
 
-class PortProbeDetail(Model):
+class PortProbeDetail(Block):
     local_port_details: Lenient[PortDetails] = None
     local_ip_details: Lenient[IpDetails] = None
     remote_ip_details: Lenient[IpDetails] = None
 
 
-class PortProbeAction(Model):
+class PortProbeAction(Block):
     blocked: Lenient[bool] = None
     port_probe_details: Lenient[list[PortProbeDetail]] = None
 
 
-class DnsRequestAction(Model):
+class DnsRequestAction(Block):
     domain: Lenient[str] = None
     protocol: Lenient[str] = None
     blocked: Lenient[bool] = None
@@ -82,7 +82,7 @@ class DnsRequestAction(Model):
     vpc_owner_account_id: Lenient[str] = None
 
 
-class AwsApiCallAction(Model):
+class AwsApiCallAction(Block):
     api: Lenient[str] = None
     service_name: Lenient[str] = None
     caller_type: Lenient[str] = None
@@ -107,7 +107,7 @@ class KubernetesApiCallAction(Model):
     status_code: Lenient[int] = None
 
 
-class LoginAttribute(Model):
+class LoginAttribute(Block):
     user: Lenient[str] = None
     application: Lenient[str] = None
     failed_login_attempts: Lenient[int] = None
@@ -121,21 +121,21 @@ class RdsLoginAttemptAction(Model):
     )
 
 
-class KubernetesPermissionCheckedDetails(Model):
+class KubernetesPermissionCheckedDetails(Block):
     verb: Lenient[str] = None
     resource: Lenient[str] = None
     namespace: Lenient[str] = None
     allowed: Lenient[bool] = None
 
 
-class KubernetesRoleBindingDetails(Model):
+class KubernetesRoleBindingDetails(Block):
     kind: Lenient[str] = None
     name: Lenient[str] = None
     role_ref_name: Lenient[str] = None
     role_ref_kind: Lenient[str] = None
 
 
-class KubernetesRoleDetails(Model):
+class KubernetesRoleDetails(Block):
     kind: Lenient[str] = None
     name: Lenient[str] = None
 
@@ -156,17 +156,17 @@ class Action(Model):
 # --- service evidence for findings without an action ------------------------
 
 
-class ThreatIntelligenceDetail(Model):
+class ThreatIntelligenceDetail(Block):
     threat_list_name: Lenient[str] = None
     threat_names: Lenient[list[str]] = None
     threat_file_sha256: Lenient[str] = None
 
 
-class Evidence(Model):
+class Evidence(Block):
     threat_intelligence_details: Lenient[list[ThreatIntelligenceDetail]] = None
 
 
-class LineageEntry(Model):
+class LineageEntry(Block):
     name: Lenient[str] = None
     executable_path: Lenient[str] = None
     pid: Lenient[int] = None
@@ -177,7 +177,7 @@ class LineageEntry(Model):
     euid: Lenient[int] = None
 
 
-class Process(Model):
+class Process(Block):
     """``runtimeDetails.process`` and the processes of its context (``ProcessDetails``)."""
 
     name: Lenient[str] = None
@@ -195,7 +195,7 @@ class Process(Model):
     lineage: Lenient[list[LineageEntry]] = None
 
 
-class RuntimeContext(Model):
+class RuntimeContext(Block):
     """Every documented ``runtimeDetails.context`` field (GuardDuty API RuntimeContext)."""
 
     modifying_process: Lenient[Process] = None
@@ -228,7 +228,7 @@ class RuntimeContext(Model):
     related_file_paths: Lenient[list[str]] = None
 
 
-class RuntimeDetails(Model):
+class RuntimeDetails(Block):
     process: Lenient[Process] = None
     context: Lenient[RuntimeContext] = None
 
@@ -236,11 +236,11 @@ class RuntimeDetails(Model):
 # --- attack sequences (Extended Threat Detection) ---------------------------
 
 
-class ActorAccount(Model):
+class ActorAccount(Block):
     uid: Lenient[str] = None
 
 
-class ActorUser(Model):
+class ActorUser(Block):
     name: Lenient[str] = None
     uid: Lenient[str] = None
     type: Lenient[str] = None
@@ -248,40 +248,40 @@ class ActorUser(Model):
     account: Lenient[ActorAccount] = None
 
 
-class ActorSession(Model):
+class ActorSession(Block):
     uid: Lenient[str] = None
     mfa_status: Lenient[str] = None
     issuer: Lenient[str] = None
 
 
-class ActorProcess(Model):
+class ActorProcess(Block):
     name: Lenient[str] = None
     path: Lenient[str] = None
     sha256: Lenient[str] = None
 
 
-class Actor(Model):
+class Actor(Block):
     id: Lenient[str] = None
     user: Lenient[ActorUser] = None
     session: Lenient[ActorSession] = None
     process: Lenient[ActorProcess] = None
 
 
-class EndpointLocation(Model):
+class EndpointLocation(Block):
     city: Lenient[str] = None
     country: Lenient[str] = None
 
 
-class AutonomousSystem(Model):
+class AutonomousSystem(Block):
     name: Lenient[str] = None
     number: Lenient[int] = None
 
 
-class EndpointConnection(Model):
+class EndpointConnection(Block):
     direction: Lenient[str] = None
 
 
-class Endpoint(Model):
+class Endpoint(Block):
     id: Lenient[str] = None
     ip: Lenient[str] = None
     domain: Lenient[str] = None
@@ -291,7 +291,7 @@ class Endpoint(Model):
     connection: Lenient[EndpointConnection] = None
 
 
-class SequenceSignal(Model):
+class SequenceSignal(Block):
     uid: Lenient[str] = None
     name: Lenient[str] = None
     type: Lenient[str] = None
@@ -305,50 +305,50 @@ class SequenceSignal(Model):
     endpoint_ids: Lenient[list[str]] = None
 
 
-class SequenceIndicator(Model):
+class SequenceIndicator(Block):
     key: Lenient[str] = None
     values: Lenient[list[str]] = None
     title: Lenient[str] = None
 
 
-class MemberInstances(Model):
+class MemberInstances(Block):
     """A ResourceV2 data block that groups instances (Auto Scaling group, stack, image, ...)."""
 
     ec2_instance_uids: Lenient[list[str]] = None
     version: Lenient[str] = None  # a launch template's
 
 
-class ClusterData(Model):
+class ClusterData(Block):
     arn: Lenient[str] = None
     status: Lenient[str] = None
     vpc_id: Lenient[str] = None
     ec2_instance_uids: Lenient[list[str]] = None
 
 
-class EcsTaskData(Model):
+class EcsTaskData(Block):
     task_definition_arn: Lenient[str] = None
     launch_type: Lenient[str] = None
     container_uids: Lenient[list[str]] = None
 
 
-class WorkloadData(Model):
+class WorkloadData(Block):
     namespace: Lenient[str] = None
     type: Lenient[str] = None
     container_uids: Lenient[list[str]] = None
 
 
-class ContainerData(Model):
+class ContainerData(Block):
     image: Lenient[str] = None
     image_uid: Lenient[str] = None
 
 
-class InstanceData(Model):
+class InstanceData(Block):
     instance_type: Lenient[str] = None
     instance_state: Lenient[str] = None
     availability_zone: Lenient[str] = None
 
 
-class ResourceData(Model):
+class ResourceData(Block):
     autoscaling_auto_scaling_group: Lenient[MemberInstances] = None
     cloudformation_stack: Lenient[MemberInstances] = None
     ec2_image: Lenient[MemberInstances] = None
@@ -363,7 +363,7 @@ class ResourceData(Model):
     ec2_instance: Lenient[InstanceData] = None
 
 
-class SequenceResource(Model):
+class SequenceResource(Block):
     uid: Lenient[str] = None
     name: Lenient[str] = None
     resource_type: Lenient[str] = None
@@ -371,7 +371,7 @@ class SequenceResource(Model):
     data: Lenient[ResourceData] = None
 
 
-class Sequence(Model):
+class Sequence(Block):
     uid: Lenient[str] = None
     description: Lenient[str] = None
     actors: Lenient[list[Actor]] = None
@@ -382,46 +382,46 @@ class Sequence(Model):
     additional_sequence_types: Lenient[list[str]] = None
 
 
-class Detection(Model):
+class Detection(Block):
     sequence: Lenient[Sequence] = None
 
 
 # --- malware scans ----------------------------------------------------------
 
 
-class ThreatFilePath(Model):
+class ThreatFilePath(Block):
     file_path: Lenient[str] = None
     file_name: Lenient[str] = None
     volume_arn: Lenient[str] = None
     hash: Lenient[str] = None
 
 
-class ThreatName(Model):
+class ThreatName(Block):
     name: Lenient[str] = None
     severity: Lenient[str] = None
     item_count: Lenient[int] = None
     file_paths: Lenient[list[ThreatFilePath]] = None
 
 
-class ThreatDetectedByName(Model):
+class ThreatDetectedByName(Block):
     item_count: Lenient[int] = None
     unique_threat_name_count: Lenient[int] = None
     shortened: Lenient[bool] = None
     threat_names: Lenient[list[ThreatName]] = None
 
 
-class ScannedItemCount(Model):
+class ScannedItemCount(Block):
     total_gb: Lenient[int] = None
     files: Lenient[int] = None
     volumes: Lenient[int] = None
 
 
-class ScanDetections(Model):
+class ScanDetections(Block):
     scanned_item_count: Lenient[ScannedItemCount] = None
     threat_detected_by_name: Lenient[ThreatDetectedByName] = None
 
 
-class EbsVolumeScanDetails(Model):
+class EbsVolumeScanDetails(Block):
     scan_id: Lenient[str] = None
     scan_type: Lenient[str] = None
     scan_started_at: Lenient[Instant] = None
@@ -431,24 +431,24 @@ class EbsVolumeScanDetails(Model):
     scan_detections: Lenient[ScanDetections] = None
 
 
-class ItemPath(Model):
+class ItemPath(Block):
     nested_item_path: Lenient[str] = None
     hash: Lenient[str] = None
 
 
-class ItemAdditionalInfo(Model):
+class ItemAdditionalInfo(Block):
     version_id: Lenient[str] = None
     device_name: Lenient[str] = None
 
 
-class ItemDetail(Model):
+class ItemDetail(Block):
     resource_arn: Lenient[str] = None
     item_path: Lenient[str] = None
     hash: Lenient[str] = None
     additional_info: Lenient[ItemAdditionalInfo] = None
 
 
-class MalwareThreat(Model):
+class MalwareThreat(Block):
     name: Lenient[str] = None
     source: Lenient[str] = None
     count: Lenient[int] = None
@@ -457,16 +457,16 @@ class MalwareThreat(Model):
     item_details: Lenient[list[ItemDetail]] = None
 
 
-class IncrementalScanDetails(Model):
+class IncrementalScanDetails(Block):
     baseline_resource_arn: Lenient[str] = None
 
 
-class ScanConfiguration(Model):
+class ScanConfiguration(Block):
     trigger_type: Lenient[str] = None
     incremental_scan_details: Lenient[IncrementalScanDetails] = None
 
 
-class MalwareScanDetails(Model):
+class MalwareScanDetails(Block):
     scan_id: Lenient[str] = None
     scan_type: Lenient[str] = None
     scan_category: Lenient[str] = None
