@@ -8,7 +8,9 @@ Ends with one JSON line:
 Import cost is measured as deployed: each function's own entry module, in the environment the
 stack gives it, inside Lambda (``LAMBDA_TASK_ROOT`` set, ``POWERTOOLS_TRACE_DISABLED`` unset, a
 trace header present, as with active tracing), against a bare ``import boto3`` in the same run.
-``import_ms`` and ``import_ratio`` are the slower of the two functions.
+``import_ms`` and ``import_ratio`` are the slower of the two functions. On stderr, the same with the
+first message (``*_first_event_ms``: the import, then ``GuardDutyEvent.model_validate`` of a shared
+sample finding), so work moved from the import into the first invocation would show there.
 """
 
 from __future__ import annotations
@@ -48,6 +50,13 @@ RUNTIME = {
 ENTRY_MODULES = {"triage": "responder.triage_handler", "notifier": "responder.notify_handler"}
 # The environment each measured module is imported in (boto3: the notifier's, the larger one).
 MODULE_ENV = {"responder.triage_handler": TRIAGE_ENV, "responder.notify_handler": NOTIFIER_ENV, "boto3": NOTIFIER_ENV}
+FIRST_EVENT = ROOT / "tests" / "fixtures" / "events" / "UnauthorizedAccess_EC2_SSHBruteForce.json"
+# Appended to a measured import: the first message's validation, timed with it.
+WITH_FIRST_EVENT = " +first"
+FIRST_EVENT_CODE = (
+    "import json; from responder.domain.models import GuardDutyEvent; "
+    f"GuardDutyEvent.model_validate(json.loads({FIRST_EVENT.read_text()!r}))"
+)
 
 
 def _rate(work: Callable[[Any], object], items: list[Any]) -> float:
@@ -106,8 +115,10 @@ def import_times(modules: list[str]) -> dict[str, float]:
     for name in ("POWERTOOLS_TRACE_DISABLED", "PYTHONDONTWRITEBYTECODE"):
         base.pop(name, None)
 
-    def once(module: str) -> float:
-        code = f"import time; t = time.perf_counter(); import {module}; print((time.perf_counter() - t) * 1000)"
+    def once(measured: str) -> float:
+        module = measured.removesuffix(WITH_FIRST_EVENT)
+        then = f"; {FIRST_EVENT_CODE}" if measured != module else ""
+        code = f"import time; t = time.perf_counter(); import {module}{then}; print((time.perf_counter() - t) * 1000)"
         env = {**base, **MODULE_ENV[module]}
         done = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
         return float(done.stdout)
@@ -145,7 +156,8 @@ def main() -> None:
     )
     rate, with_parse, baseline, ja, digest = throughput()
     print(f"imports as deployed: median of {RUNS} fresh interpreters each ...", file=sys.stderr)
-    times = import_times(["boto3", *ENTRY_MODULES.values()])
+    entries = list(ENTRY_MODULES.values())
+    times = import_times(["boto3", *entries, *(module + WITH_FIRST_EVENT for module in entries)])
     boto3 = times["boto3"]
     entry = {name: times[module] for name, module in ENTRY_MODULES.items()}
     slowest = max(entry.values())
@@ -161,6 +173,8 @@ def main() -> None:
         "digest_vs_single_ratio": round(digest / rate, 3),
         "triage_import_ms": round(entry["triage"], 1),
         "notifier_import_ms": round(entry["notifier"], 1),
+        # the import and the first message's validation (nothing deferred to the first invocation)
+        **{f"{name}_first_event_ms": round(times[m + WITH_FIRST_EVENT], 1) for name, m in ENTRY_MODULES.items()},
         "asset_top_bytes": dict(top),  # compressed, by top-level package
     }
     print(json.dumps(details), file=sys.stderr)

@@ -1,7 +1,7 @@
 """The base of the finding models: camelCase aliases, extra fields ignored, and ``Lenient``
 optional fields that degrade to None on a bad shape rather than failing the whole alert.
 ``Model`` is a pydantic model; ``Block``, a block whose fields are all ``Lenient``, is validated
-by pydantic-core from the same core schema without being a ``BaseModel`` (90 of the ~100
+by pydantic-core from the same core schema without being a ``BaseModel`` (92 of the 100
 blocks): pydantic's work per class, not validation, was most of a cold start beyond boto3.
 
 Annotations are evaluated when each class is defined (no ``from __future__ import
