@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import deque
 from collections.abc import Iterator
@@ -327,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.kind and not args.grouped:
         parser.error("--kind needs --grouped")
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(os.environ)
         if args.lang:
             settings = Settings(**{**settings.__dict__, "language": args.lang})
         if settings.unknown_zone:

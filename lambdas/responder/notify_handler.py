@@ -5,6 +5,7 @@ Its settings are read and validated at cold start: each chosen channel with what
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from responder.adapters.observability import logger, metrics
@@ -14,7 +15,7 @@ from responder.app.settings import NotifierSettings
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-SETTINGS = NotifierSettings.from_env()
+SETTINGS = NotifierSettings.from_env(os.environ)
 NOTIFIER = Notifier.from_settings(SETTINGS)
 
 

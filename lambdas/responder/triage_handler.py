@@ -5,6 +5,7 @@ Its settings are read and validated at cold start; it loads no templates and no 
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from responder.adapters.observability import logger, metrics
@@ -14,7 +15,7 @@ from responder.app.triage import Responder
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-SETTINGS = TriageSettings.from_env()
+SETTINGS = TriageSettings.from_env(os.environ)
 RESPONDER = Responder.from_settings(SETTINGS)
 
 

@@ -129,9 +129,16 @@ def test_the_preview_reads_no_delivery_settings():
     assert not hasattr(s, "channels")
 
 
-def test_reads_os_environ_by_default(monkeypatch):
-    monkeypatch.setenv("NOTIFY_THRESHOLD", "7")
-    assert Settings.from_env().threshold == 7.0
+def test_the_domain_settings_read_no_process_state():
+    # Given the shared settings module (pure domain) / Then it reads only the mapping it is given:
+    # the entry modules and the CLI pass os.environ (tests/unit/test_entry_points.py starts them)
+    import inspect
+
+    import responder.domain.settings as module
+
+    assert "os.environ" not in inspect.getsource(module)
+    with pytest.raises(TypeError):
+        Settings.from_env()  # type: ignore[call-arg]
 
 
 def test_an_empty_variable_is_unset():

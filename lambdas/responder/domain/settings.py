@@ -203,8 +203,9 @@ class Settings(BaseModel):
         return self._unknown_zone
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
-        """Read and validate this model's variables (``os.environ`` when ``env`` is omitted).
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        """Read and validate this model's variables from ``env`` (the entry modules pass
+        the process environment: the domain reads no process state itself).
 
         An empty variable counts as unset; variables of other models are ignored.
 
@@ -213,10 +214,6 @@ class Settings(BaseModel):
         SettingsError
             Naming the first variable that is missing or invalid.
         """
-        if env is None:
-            import os  # noqa: PLC0415
-
-            env = os.environ
         names = {field.alias or name for name, field in cls.model_fields.items()}
         values = {name: value.strip() for name in names if (value := env.get(name, "")).strip()}
         try:
