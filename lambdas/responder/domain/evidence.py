@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from responder.domain import names
 from responder.domain.facts import MAX_LIST_ITEMS, Fact, Msg, labelled
 from responder.domain.service_models import (
     Action,
@@ -430,7 +431,7 @@ def _sequence_facts(sequence: Sequence) -> tuple[Fact, ...]:
         parts = [p for p in (signal.type, f"{signal.severity:.1f}" if signal.severity is not None else None) if p]
         if signal.count:
             parts.append(f"x{signal.count}")
-        involved = [_short_uid(uid) for uid in signal.resource_uids or []][:MAX_LIST_ITEMS]
+        involved = [names.short_id(uid) for uid in signal.resource_uids or []][:MAX_LIST_ITEMS]
         line = f"{signal.name or signal.uid or '-'} ({'; '.join(parts)})" if parts else signal.name or "-"
         if involved:
             line += " -> " + ", ".join(involved)
@@ -466,10 +467,6 @@ def _socket(host: str | None, port: int | None) -> str | None:
     if host is None:
         return f":{port}"
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _short_uid(uid: str) -> str:
-    return uid.rsplit("/", 1)[-1] if uid.startswith("arn:") else uid
 
 
 def evidence_facts(service: Service) -> tuple[Fact, ...]:

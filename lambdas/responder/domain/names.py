@@ -141,3 +141,9 @@ def backup_vault(name: str) -> bool:
 def recovery_point_id(value: str) -> bool:
     """The id part of an AWS Backup recovery point ARN."""
     return _RECOVERY_POINT_ID.fullmatch(value) is not None
+
+
+def short_id(uid: str) -> str:
+    """An instance or container uid as a responder reads it: the id after an ARN's last ``/``
+    (attack sequences give either form)."""
+    return uid.rsplit("/", 1)[-1] if uid.startswith("arn:") else uid

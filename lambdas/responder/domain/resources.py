@@ -423,11 +423,6 @@ _MEMBER_BLOCKS: Final = (
 )
 
 
-def _short(uid: str) -> str:
-    """An instance or container uid as a responder reads it: the id after an ARN's last ``/``."""
-    return uid.rsplit("/", 1)[-1] if uid.startswith("arn:") else uid
-
-
 def _members(resource: SequenceResource) -> list[str]:
     """The instances (or containers) a sequence resource groups, as short ids."""
     data = resource.data
@@ -441,7 +436,7 @@ def _members(resource: SequenceResource) -> list[str]:
         uids += data.ecs_task.container_uids or []
     if data.kubernetes_workload is not None:
         uids += data.kubernetes_workload.container_uids or []
-    return list(dict.fromkeys(_short(uid) for uid in uids))
+    return list(dict.fromkeys(names.short_id(uid) for uid in uids))
 
 
 def _sequence_line(resource: SequenceResource, images: dict[str, str]) -> str:
@@ -459,7 +454,7 @@ def _sequence_line(resource: SequenceResource, images: dict[str, str]) -> str:
             detail += [p for p in (data.ec2_instance.instance_type, data.ec2_instance.availability_zone) if p]
         if data.ec2_launch_template is not None and data.ec2_launch_template.version:
             detail.append(f"v{data.ec2_launch_template.version}")
-    name = resource.name or (_short(resource.uid) if resource.uid else "?")
+    name = resource.name or (names.short_id(resource.uid) if resource.uid else "?")
     line = f"{name} ({', '.join(detail)})" if detail else name
     members = [f"{m} ({images[m]})" if m in images else m for m in _members(resource)]
     shown_members = ", ".join(members[:MAX_LIST_ITEMS])
@@ -475,9 +470,9 @@ def _sequence(sequence: Sequence | None) -> Block:
     resources = sequence.resources[: MAX_LIST_ITEMS * 5]  # bounded: each line is bounded too
     grouped = {member for r in resources for member in _members(r)}
     groups = [r for r in resources if _members(r)]
-    alone = [r for r in resources if not _members(r) and _short(r.uid or "") not in grouped]
+    alone = [r for r in resources if not _members(r) and names.short_id(r.uid or "") not in grouped]
     images = {
-        _short(r.uid): r.data.container.image
+        names.short_id(r.uid): r.data.container.image
         for r in resources
         if r.uid and r.data and r.data.container and r.data.container.image
     }
