@@ -99,3 +99,13 @@ def test_a_construct_without_object_scans_builds_no_scan_rule():
     rules = resources(assembly.get_stack_by_name("On").template, "AWS::Events::Rule")
     [scan_rule] = [r for name, r in rules.items() if name.startswith("ResponderObjectScanRule")]
     assert scan_rule["Properties"]["State"] == "ENABLED"
+
+
+def test_the_rule_and_the_function_name_the_same_detail_type(template):
+    # Given the detail-type the stack's rule routes and the one the triage function turns into alerts
+    from infra.triggers import OBJECT_SCAN_RESULT
+    from responder.domain.scan_alert import DETAIL_TYPE
+
+    _, rule = named(template, "AWS::Events::Rule", "ObjectScanRule")
+    # Then they are one name (each side writes it once; this ties them)
+    assert rule["Properties"]["EventPattern"]["detail-type"] == [OBJECT_SCAN_RESULT] == [DETAIL_TYPE]
