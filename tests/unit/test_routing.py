@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from responder.domain.accounts import Account
 from responder.domain.routing import InvalidMessageError, decode, delivery_key, encode, incident_delivery_key, route
 from responder.domain.settings import Band, Settings
 from responder.domain.updates import FindingState, Incident, IncidentKind, UpdateDecision, UpdateReason
@@ -200,3 +201,49 @@ def test_an_incident_of_several_findings_is_keyed_by_the_email_it_would_be():
     # Then both make the same key (one is queued, one emailed), and the email after T another
     assert first == {f"{incident.key}@first"}
     assert after == {f"{incident.key}@{T.isoformat()}"}
+
+
+def test_the_account_the_triage_looked_up_travels_with_the_finding():
+    # Given an account the organisation named, with OUs and tags
+    account = Account("111122223333", "payments-prod", ("ou-ab12-11111111", "r-ab12"), (("team", "payments"),))
+    detail = load(FINDING_EVENTS[0])["detail"]
+    # When it is queued and read back
+    queued = decode(encode("k", detail, UpdateDecision(True, UpdateReason.FIRST), account))
+    # Then the notifier knows it as the triage did
+    assert queued.account == account
+
+
+def test_a_message_without_an_account_decodes_as_an_earlier_release_wrote_it():
+    # Given a message as the previous release wrote it (no account block)
+    body = encode("k", load(FINDING_EVENTS[0])["detail"], UpdateDecision(True, UpdateReason.FIRST))
+    assert '"account"' not in body
+    # When the notifier reads it, Then the finding is there and the account unknown
+    assert decode(body).account is None
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "not an object",
+        {"id": "1111", "name": "x"},
+        {"id": "111122223333", "tags": [["only-a-key"]]},
+        {"id": "111122223333", "tags": 7},
+    ],
+)
+def test_a_damaged_account_block_costs_the_name_never_the_finding(block):
+    # Given a message whose account block is damaged
+    data = json.loads(encode("k", load(FINDING_EVENTS[0])["detail"], UpdateDecision(True, UpdateReason.FIRST)))
+    data["account"] = block
+    # When it is read, Then the finding decodes and the account is unknown
+    queued = decode(json.dumps(data))
+    assert queued.account is None and queued.detail["id"]
+
+
+def test_the_account_block_is_bounded():
+    # Given an account with more tags than Organizations allows and an over-long name
+    account = Account("111122223333", "x" * 51, (), tuple((f"k{i}", "v") for i in range(80)))
+    # When it is queued
+    queued = decode(encode("k", load(FINDING_EVENTS[0])["detail"], UpdateDecision(True, UpdateReason.FIRST), account))
+    # Then at most 50 tags travel and the invalid name does not
+    assert queued.account is not None
+    assert len(queued.account.tags) == 50 and queued.account.name is None

@@ -20,6 +20,7 @@ from typing import Final
 from urllib.parse import quote
 
 from responder.domain import guidance, scan_alert
+from responder.domain.accounts import Account, name_of
 from responder.domain.evidence import action_facts, connection_direction, evidence_facts
 from responder.domain.facts import Fact, labelled
 from responder.domain.models import Finding
@@ -74,6 +75,7 @@ class Triage:
     count: int | None
     updated_at: str | None  # with ``count``: which occurrence this is
     suppressed_by: str | None = None  # the operator's suppression rule that matched
+    account_name: str | None = None  # validated (accounts.SAFE_NAME): the organisation's, else AccountNames
 
 
 @dataclass(frozen=True)
@@ -307,8 +309,10 @@ def decide(triage: Triage, settings: Settings) -> Decision:
     return Decision(True, Reason.NOTIFY)
 
 
-def assess(finding: Finding, settings: Settings) -> Triage:
-    """The triage facts of one finding: all the triage function needs (no email is built)."""
+def assess(finding: Finding, settings: Settings, account: Account | None = None) -> Triage:
+    """The triage facts of one finding: all the triage function needs (no email is built).
+
+    ``account``: what the organisation says of the finding's account, when it was looked up."""
     parts = parse_type(finding.type)
     resource = finding.resource or Resource()
     service = finding.service or Service()
@@ -330,12 +334,13 @@ def assess(finding: Finding, settings: Settings) -> Triage:
         count=service.count,
         updated_at=finding.updated_at,
         suppressed_by=suppressed_by(finding, settings),
+        account_name=name_of(finding.account_id, account, settings.account_names),
     )
 
 
-def classify(finding: Finding, settings: Settings) -> Classification:
+def classify(finding: Finding, settings: Settings, account: Account | None = None) -> Classification:
     """Triage one finding the way an experienced responder would, and what its email shows."""
-    t = assess(finding, settings)
+    t = assess(finding, settings, account)
     parts = t.parts
     resource = finding.resource or Resource()
     service = finding.service or Service()

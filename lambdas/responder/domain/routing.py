@@ -20,6 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
+from responder.domain.accounts import ACCOUNT_ID, Account, bounded
 from responder.domain.limits import MAX_DEPTH, too_deep
 from responder.domain.settings import Band, Settings
 from responder.domain.updates import FindingState, Incident, IncidentKind, UpdateDecision, UpdateReason
@@ -57,6 +58,7 @@ class Queued:
     key: str  # finding id + occurrence: the same publication always has the same key
     detail: dict[str, Any]  # the finding as GuardDuty published it
     update: UpdateDecision
+    account: Account | None = None  # what the organisation says of the finding's account, if known
 
 
 def delivery_key(finding_id: str, occurrence: str) -> str:
@@ -133,10 +135,11 @@ def fit(detail: dict[str, Any], limit: int = MAX_PACKED_BYTES) -> str:
     return packed
 
 
-def encode(key: str, detail: dict[str, Any], update: UpdateDecision) -> str:
-    """The message body: JSON with the finding compressed (see ``fit``), and the update decision."""
+def encode(key: str, detail: dict[str, Any], update: UpdateDecision, account: Account | None = None) -> str:
+    """The message body: JSON with the finding compressed (see ``fit``), the update decision and,
+    when the triage function looked it up, the finding's account (name, OUs, tags: bounded)."""
     previous = update.previous
-    body = {
+    body: dict[str, Any] = {
         "v": VERSION,
         "key": key,
         "detail": fit(detail),
@@ -151,6 +154,14 @@ def encode(key: str, detail: dict[str, Any], update: UpdateDecision) -> str:
             "archived": previous.archived,
         },
     }
+    if account is not None:
+        kept = bounded(account)
+        body["account"] = {
+            "id": kept.id,
+            "name": kept.name,
+            "ous": list(kept.ous),
+            "tags": [list(t) for t in kept.tags],
+        }
     return json.dumps(body, separators=(",", ":"))
 
 
@@ -172,13 +183,30 @@ def decode(body: str) -> Queued:
             raise InvalidMessageError("the finding is not a JSON object")
         if too_deep(detail):  # before pydantic and our helpers walk it
             raise InvalidMessageError(f"the finding is nested more than {MAX_DEPTH} levels deep")
-        return Queued(key, detail, UpdateDecision(True, _reason(reason), _previous(data["previous"])))
+        update = UpdateDecision(True, _reason(reason), _previous(data["previous"]))
+        return Queued(key, detail, update, _account(data.get("account")))
     except InvalidMessageError:
         raise
     except RecursionError:  # json.loads recurses: a document nested about a thousand levels deep
         raise InvalidMessageError(f"a JSON document nested more than {MAX_DEPTH} levels deep") from None
     except (KeyError, TypeError, ValueError, binascii.Error, zlib.error) as error:
         raise InvalidMessageError(f"damaged message ({type(error).__name__})") from None
+
+
+def _account(data: Any) -> Account | None:
+    """The account block a message carries; absent (an earlier release's message) or damaged: None.
+
+    A damaged block costs the account's name and routing by OU or tag, never the finding: the
+    email still goes to the security team."""
+    try:
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not ACCOUNT_ID.fullmatch(data["id"]):
+            return None
+        name = data.get("name")
+        ous = tuple(ou for ou in data.get("ous") or () if isinstance(ou, str))
+        tags = tuple((k, v) for k, v in data.get("tags") or () if isinstance(k, str) and isinstance(v, str))
+        return bounded(Account(data["id"], name if isinstance(name, str) else None, ous, tags))
+    except (TypeError, ValueError):  # a tag that is not a pair
+        return None
 
 
 def _reason(value: str) -> UpdateReason:

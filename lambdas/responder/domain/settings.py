@@ -35,6 +35,7 @@ from pydantic import (
     model_validator,
 )
 
+from responder.domain.accounts import ACCOUNT_ID, SAFE_NAME
 from responder.domain.i18n import LANGUAGES, Locale
 
 CHANNELS: Final = ("sns", "ses")
@@ -110,6 +111,28 @@ def _key_value(value: Any) -> Any:
     return match["key"].strip(), match["value"].strip()
 
 
+def _account_names(value: Any) -> Any:
+    """``"111122223333=payments-prod,444455556666=sandbox"`` -> {id: name}; other values pass as given.
+
+    Names are what an Organizations account name may be (printable ASCII, at most 50 characters;
+    no comma, the list's separator). An id given twice is refused: which name would win is a guess.
+    """
+    if not isinstance(value, str):
+        return value
+    names: dict[str, str] = {}
+    for position, part in enumerate((part.strip() for part in value.split(",")), start=1):
+        if not part:
+            continue
+        account_id, _, name = part.partition("=")
+        account_id, name = account_id.strip(), name.strip()
+        if not ACCOUNT_ID.fullmatch(account_id) or not SAFE_NAME.fullmatch(name):
+            raise ValueError(f"entry {position} must be a 12-digit account id=name (printable ASCII, 1-50 characters)")
+        if account_id in names:
+            raise ValueError(f"entry {position} names an account already named")
+        names[account_id] = name
+    return names
+
+
 def _one_of(allowed: tuple[str, ...]) -> Callable[[str], str]:
     def check(value: str) -> str:
         if value not in allowed:
@@ -162,6 +185,10 @@ class Settings(BaseModel):
     digest_minutes: int = Field(60, ge=MIN_DIGEST_MINUTES, le=1440, alias="DIGEST_MINUTES")
     # IANA zone shown next to UTC in emails; None: the language's default
     time_zone: Annotated[str, pattern(_ZONE)] | None = Field(None, alias="DISPLAY_TIMEZONE")
+    # account id -> name, for accounts the organisation cannot name (or no Organizations access)
+    account_names: Annotated[dict[str, str], BeforeValidator(_account_names)] = Field(
+        default_factory=dict, alias="ACCOUNT_NAMES"
+    )
     _display_zone: str | None = PrivateAttr(default=None)
     _unknown_zone: str | None = PrivateAttr(default=None)
     _locale: Locale = PrivateAttr(default=Locale())
