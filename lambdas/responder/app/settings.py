@@ -16,6 +16,8 @@ from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
 
 from responder.adapters.observability import emit, logger
 from responder.domain.settings import (
+    ROLE_ARN,
+    SSM_PARAMETER,
     TOPIC_ARN,
     Email,
     QueueUrl,
@@ -48,6 +50,9 @@ class TriageSettings(_FunctionSettings):
     digest_queue: QueueUrl = Field(alias="DIGEST_QUEUE_URL")  # findings for the periodic digest
     # per-finding state and exactly-once records; without it, every occurrence is new
     state_table: TableName | None = Field(None, alias="STATE_TABLE")
+    # a role in the Organizations management account (or its delegated administrator) to read
+    # account names, OUs and tags; unset: the function's own credentials
+    organizations_role_arn: Annotated[str, pattern(ROLE_ARN)] | None = Field(None, alias="ORGANIZATIONS_ROLE_ARN")
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,12 @@ class NotifierSettings(_FunctionSettings):
     digest_queue: QueueUrl = Field(alias="DIGEST_QUEUE_URL")  # read on the digest schedule
     # delivered-markers and exactly-once sends; without it, a retried batch may repeat an email
     state_table: TableName | None = Field(None, alias="STATE_TABLE")
+    # the topic Amazon Q Developer in chat applications reads (custom notifications); unset: no chat
+    chat_topic_arn: Annotated[str, pattern(TOPIC_ARN)] | None = Field(None, alias="CHAT_TOPIC_ARN")
+    # the topic routed copies go to, with the route's name as the ``route`` message attribute
+    route_topic_arn: Annotated[str, pattern(TOPIC_ARN)] | None = Field(None, alias="ROUTE_TOPIC_ARN")
+    # the SSM parameter holding the routes file; unset: everything goes to the default recipients
+    routes_parameter: Annotated[str, pattern(SSM_PARAMETER)] | None = Field(None, alias="ROUTES_PARAMETER")
     _sns: SnsTarget | None = PrivateAttr(default=None)
     _ses: SesTarget | None = PrivateAttr(default=None)
 

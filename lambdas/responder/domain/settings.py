@@ -45,6 +45,8 @@ DEFAULT_ZONES: Final = {"ja": "Asia/Tokyo"}  # the time zone each language's rea
 
 TOPIC_ARN: Final = r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 # Deliberately narrow: no display names, no quotes, no whitespace, no header tricks.
+ROLE_ARN: Final = r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
+SSM_PARAMETER: Final = r"^/?[A-Za-z0-9_.-]{1,1011}(/[A-Za-z0-9_.-]{1,1011})*$"  # a parameter's name
 _EMAIL: Final = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$"
 _ZONE: Final = r"^[A-Za-z][A-Za-z0-9_+-]{0,30}(/[A-Za-z0-9_+-]{1,30}){0,2}$"
 _TAG: Final = re.compile(r"^(?P<key>[^=,\r\n]{1,128})=(?P<value>[^,\r\n]{0,256})$")
