@@ -5,7 +5,8 @@ A FILE may hold an EventBridge event, a bare finding (console export, camelCase)
 JSON list of any of these. Settings come from the same environment variables as the
 Lambda. Bad input: exit status 1 and a one-line reason on stderr, never a traceback.
 ``--grouped`` prints the one grouped email a storm (``--kind alerts``, the default) or a
-digest (``--kind digest``) makes of all the findings given.
+digest (``--kind digest``) makes of all the findings given. An account is named as
+``ACCOUNT_NAMES`` names it, or ``--account-name NAME`` names the account of every finding given.
 
 ``python -m responder doctor`` checks a deployed stack (see ``responder.app.doctor``).
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from responder.app.doctor import DEFAULT_STACK  # its checks and boto3 load only with the doctor command
+from responder.domain.accounts import valid_name  # loaded by the settings already
 from responder.domain.i18n import LANGUAGES, translator
 from responder.domain.limits import MAX_DEPTH, too_deep
 from responder.domain.settings import Settings, SettingsError
@@ -123,8 +125,19 @@ def _load(path: str) -> Any:
     return document
 
 
-def prepared(paths: list[str], settings: Settings) -> list[Prepared]:
-    """Every finding in the files, classified, decided and rendered as the Lambda would."""
+def named(settings: Settings, account_id: str, name: str | None) -> Settings:
+    """``settings`` with ``name`` as the name of ``account_id`` (as ``ACCOUNT_NAMES`` would name it)."""
+    if name is None:
+        return settings
+    return Settings(**{**settings.__dict__, "account_names": {**settings.account_names, account_id: name}})
+
+
+def prepared(paths: list[str], settings: Settings, *, account_name: str | None = None) -> list[Prepared]:
+    """Every finding in the files, classified, decided and rendered as the Lambda would.
+
+    ``account_name``: the name of every finding's account (``--account-name``), else
+    ``ACCOUNT_NAMES`` in ``settings`` names them.
+    """
     from responder.app.service import UnrenderableError, prepare  # noqa: PLC0415
     from responder.app.triage import InvalidEventError, parse_event  # noqa: PLC0415
 
@@ -137,15 +150,15 @@ def prepared(paths: list[str], settings: Settings) -> list[Prepared]:
                 if parsed is None:
                     print(f"{path}: ignored {str(event.get('detail-type'))[:80]!r} (not a finding)", file=sys.stderr)
                     continue
-                findings.append(prepare(parsed.detail, settings))
+                findings.append(prepare(parsed.detail, named(settings, parsed.detail.account_id, account_name)))
         except (InputError, InvalidEventError, UnrenderableError) as error:
             raise InputError(f"{path}: {error}") from None
     return findings
 
 
-def preview_records(paths: list[str], settings: Settings) -> list[dict[str, Any]]:
+def preview_records(paths: list[str], settings: Settings, *, account_name: str | None = None) -> list[dict[str, Any]]:
     """One record per finding in the files (the ``--format json`` contract)."""
-    findings = prepared(paths, settings)
+    findings = prepared(paths, settings, account_name=account_name)
     for p in findings:
         if p.degraded:
             _note_degraded(p.classification, p.degraded)
@@ -186,6 +199,8 @@ def _record(p: Prepared, lang: str) -> dict[str, Any]:
         "connection_direction": shows.direction,
         "resource_role": shows.resource_role,
         "affected_resource_type": t.resource_type,
+        "account_id": t.account_id,
+        "account_name": t.account_name,
         "playbook": shows.playbook,
         "sample": t.is_sample,
         "archived": t.archived,
@@ -203,7 +218,9 @@ def _record(p: Prepared, lang: str) -> dict[str, Any]:
     }
 
 
-def grouped_record(paths: list[str], settings: Settings, *, kind: str) -> dict[str, Any]:
+def grouped_record(
+    paths: list[str], settings: Settings, *, kind: str, account_name: str | None = None
+) -> dict[str, Any]:
     """The one grouped email (``kind`` ALERTS: a storm; DIGEST: the digest) of every finding given.
 
     Every finding is included, even one the Lambda would not email (noted on stderr), so
@@ -214,7 +231,7 @@ def grouped_record(paths: list[str], settings: Settings, *, kind: str) -> dict[s
     from responder.domain.degrade import compose  # noqa: PLC0415
     from responder.domain.routing import MAX_PER_EMAIL  # noqa: PLC0415
 
-    findings = prepared(paths, settings)
+    findings = prepared(paths, settings, account_name=account_name)
     if not findings:
         raise InputError("no findings to group")
     for p in findings:
@@ -256,7 +273,7 @@ def grouped_record(paths: list[str], settings: Settings, *, kind: str) -> dict[s
 
 def _print_preview(args: argparse.Namespace, settings: Settings) -> None:
     if args.grouped:
-        record = grouped_record(args.files, settings, kind=args.kind or "alerts")
+        record = grouped_record(args.files, settings, kind=args.kind or "alerts", account_name=args.account_name)
         if args.format == "json":
             print(json.dumps(record, indent=2, ensure_ascii=False))
         elif args.format == "html":
@@ -268,7 +285,7 @@ def _print_preview(args: argparse.Namespace, settings: Settings) -> None:
                 f"Subject: {record['subject']}{local}\n\n{record['text']}"
             )
         return
-    records = preview_records(args.files, settings)
+    records = preview_records(args.files, settings, account_name=args.account_name)
     if args.format == "json":
         print(json.dumps(records, indent=2, ensure_ascii=False))
     elif args.format == "html":
@@ -299,6 +316,14 @@ def run_doctor(stack_name: str = DEFAULT_STACK, *, region: str | None = None, se
     return status
 
 
+def _account_name(value: str) -> str:
+    """An ``--account-name`` as the product accepts one (else argparse says why)."""
+    name = valid_name(value)
+    if name is None:
+        raise argparse.ArgumentTypeError("an account name is printable ASCII, 1-50 characters")
+    return name
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``preview`` and ``doctor`` commands; the exit status (0 ok, 1 bad input or a failed check)."""
     parser = argparse.ArgumentParser(prog="python -m responder", description=__doc__.splitlines()[0])
@@ -315,6 +340,13 @@ def main(argv: list[str] | None = None) -> int:
         choices=("alerts", "digest"),
         default=None,
         help="with --grouped: alerts (a storm, the default) or digest",
+    )
+    preview.add_argument(
+        "--account-name",
+        type=_account_name,
+        default=None,
+        metavar="NAME",
+        help="the name of every finding's account (default: as ACCOUNT_NAMES names it, else the id alone)",
     )
     doctor = commands.add_parser("doctor", help="check a deployed stack (read-only unless --send-test)")
     doctor.add_argument("--stack-name", default=DEFAULT_STACK)

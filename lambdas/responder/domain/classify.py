@@ -20,7 +20,7 @@ from typing import Final
 from urllib.parse import quote
 
 from responder.domain import guidance, scan_alert
-from responder.domain.accounts import Account, name_of
+from responder.domain.accounts import Account, label, name_of
 from responder.domain.evidence import action_facts, connection_direction, evidence_facts
 from responder.domain.facts import Fact, labelled
 from responder.domain.models import Finding
@@ -373,10 +373,12 @@ def classify(finding: Finding, settings: Settings, account: Account | None = Non
             ("f.mechanism", parts.mechanism),
             ("f.artifact", parts.artifact),
             ("f.feature", service.feature_name),
-            ("f.account", finding.account_id),
+            # ``payments-prod (111122223333)`` when the account has a name (validated, shown as a name)
+            ("f.account", label(finding.account_id, t.account_name)),
             ("f.region", finding.region),
             ("f.finding_id", finding.id),
             ("f.description", description),
+            names=("f.account",) if t.account_name else (),
         ),
         resource_facts=resource_facts(resource, role, service),
         action_facts=action_facts(action, t.action_type),

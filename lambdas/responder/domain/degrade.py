@@ -3,7 +3,7 @@
 Rendering a finding can fail on a value nobody foresaw (a timestamp in the year 9999 shown
 in a display time zone makes ``astimezone`` raise OverflowError). Such a finding must still
 reach someone, without taking the other findings of its email down with it: it is shown
-with what was validated only (band, severity, type, finding id, account, Region, the links
+with what was validated only (band, severity, type, finding id, account and its name, Region, the links
 and commands built from validated parts, the response steps, which are our own text) and a
 line saying its details could not be shown. Nothing else from the finding is kept, so the
 minimal form renders through the normal templates with nothing left to fail.
@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, Generic, TypeVar
 
+from responder.domain.accounts import label, valid_name
 from responder.domain.catalog import message
 from responder.domain.classify import (
     SAFE_ACCOUNT,
@@ -46,6 +47,9 @@ def minimal(c: Classification, locale: Locale) -> Classification:
     finding_type = t.safe_type or UNRECOGNISED_TYPE
     finding_id = t.finding_id if SAFE_ID.fullmatch(t.finding_id) else UNKNOWN
     account = t.account_id if SAFE_ACCOUNT.fullmatch(t.account_id) else UNKNOWN
+    # The account's name passes accounts.SAFE_NAME (checked again: this form trusts nothing else);
+    # never beside an unknown id.
+    account_name = valid_name(t.account_name) if account != UNKNOWN else None
     region = t.region if SAFE_REGION.fullmatch(t.region) else UNKNOWN
     # An action type that is not an identifier is hidden, but the email must not then claim
     # the finding has no action at all (render says so for a finding without one).
@@ -58,6 +62,7 @@ def minimal(c: Classification, locale: Locale) -> Classification:
         action_type=action_type,
         resource_type=None,
         account_id=account,
+        account_name=account_name,
         region=region,
         updated_at=None,
     )
@@ -69,7 +74,7 @@ def minimal(c: Classification, locale: Locale) -> Classification:
         last_seen=None,
         overview=(
             Fact("f.type", finding_type),
-            Fact("f.account", account),
+            Fact("f.account", label(account, account_name), name=account_name is not None),
             Fact("f.region", region),
             Fact("f.finding_id", finding_id),
         ),

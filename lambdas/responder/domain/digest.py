@@ -23,6 +23,7 @@ from responder.domain.render import (
     FONT_STACKS,
     LINK_COLOUR,
     Email,
+    account_shown,
     own_tokens,
     safe_local_subject,
     safe_subject,
@@ -35,6 +36,7 @@ from responder.domain.updates import UpdateDecision
 
 SHORT_STEPS: Final = 2  # steps shown per finding in a digest: the most specific ones
 FIELD_LIMIT: Final = 120  # characters of any finding value in a digest entry
+ACCOUNT_LIMIT: Final = 70  # characters of ``payments-prod (111122223333)``: a 50-character name and its id fit
 # ALERTS: immediate findings that arrived together; DIGEST: the periodic digest of the rest.
 Kind = Literal["ALERTS", "DIGEST"]
 
@@ -81,7 +83,7 @@ def _entry(c: Classification, update: UpdateDecision | None, locale: Locale) -> 
         severity=f"{t.severity:.1f}",
         finding_id=shown(t.finding_id, FIELD_LIMIT, marker=marker),
         resource=shown(shows.resource_label or t.resource_type or "?", FIELD_LIMIT, marker=marker),
-        account=shown(t.account_id, 20, marker=marker),
+        account=account_shown(t, ACCOUNT_LIMIT, marker) or shown(t.account_id, 20, marker=marker),
         region=shown(t.region, 30, marker=marker),
         first_seen=when(shows.first_seen, locale) if shows.first_seen else "?",
         last_seen=when(shows.last_seen, locale) if shows.last_seen else "?",

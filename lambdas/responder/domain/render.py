@@ -17,8 +17,9 @@ from datetime import datetime, tzinfo
 from functools import cache
 from typing import TYPE_CHECKING, Final
 
+from responder.domain.accounts import label as account_label
 from responder.domain.catalog import message
-from responder.domain.classify import SAFE_ACCOUNT, SAFE_REGION, Classification
+from responder.domain.classify import SAFE_ACCOUNT, SAFE_REGION, Classification, Triage
 from responder.domain.cleaning import (
     INVISIBLE,
     shown,
@@ -64,6 +65,11 @@ TYPE_LABELS: Final = frozenset({"f.type"})
 
 ENGLISH: Final = Locale()  # English, UTC only: the default of every renderer
 
+# What an account name may show in a subject: letters, digits, spaces and the punctuation names
+# are usually made of. Markup, quotes, ``@``, ``:`` and ``/`` never reach a subject line (a
+# name with them shows in the body, escaped and defanged; the subject keeps the id alone).
+SUBJECT_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()+,-]{0,49}")
+
 _WHITESPACE = re.compile(r"\s+")
 _NOT_PRINTABLE_ASCII = re.compile(r"[^ -~]")
 
@@ -89,6 +95,14 @@ def _head(c: Classification, update: UpdateDecision | None, lang: str, band: str
     return head
 
 
+def subject_name(name: str | None) -> str | None:
+    """The account name when a subject may show it: ``SUBJECT_NAME`` characters only, and
+    nothing the one cleaning path would change (no spaces to collapse, nothing to defang)."""
+    if name is None or not SUBJECT_NAME.fullmatch(name):
+        return None
+    return name if shown(name, MAX_SUBJECT, name=True) == name else None
+
+
 def _subject_parts(c: Classification, update: UpdateDecision | None) -> tuple[str, tuple[str, ...]]:
     """The finding type and the optional parts (resource name, account, Region, in that order of
     priority) that the English subject keeps within ``MAX_SUBJECT``.
@@ -96,6 +110,8 @@ def _subject_parts(c: Classification, update: UpdateDecision | None) -> tuple[st
     Decided once, on the English line, for every language: a subject names the same things in
     English and in Japanese (whose words are shorter), and a part that does not fit is dropped
     whole, never cut. The resource name is still at the top of the body when it is dropped here.
+    The account is ``payments-prod (111122223333)`` when its name may be shown and fits, else
+    its id alone (the name is at the top of the body either way).
     """
     t = c.triage
     head = _head(c, update, "en", t.band.upper())
@@ -104,13 +120,17 @@ def _subject_parts(c: Classification, update: UpdateDecision | None) -> tuple[st
     kind = shown(t.safe_type or "UnrecognisedFindingType", MAX_SUBJECT, finding_type=True)[
         : MAX_SUBJECT - len(head) - 1
     ]
-    label = shown(c.presentation.resource_label, MAX_SUBJECT) if c.presentation.resource_label else None
+    resource = shown(c.presentation.resource_label, MAX_SUBJECT) if c.presentation.resource_label else None
     account = t.account_id if SAFE_ACCOUNT.fullmatch(t.account_id) else None
+    name = subject_name(t.account_name) if account else None
+    named = account_label(account, name) if account and name else None
     region = t.region if SAFE_REGION.fullmatch(t.region) else None
     kept: list[str] = []
     length = len(head) + 1 + len(kind)
-    for value in (label, account, region):
-        if value and length + 1 + len(value) <= MAX_SUBJECT:
+    # Each part's forms, the fullest first: the first that fits is kept.
+    for forms in ((resource,), (named, account), (region,)):
+        value = next((form for form in forms if form and length + 1 + len(form) <= MAX_SUBJECT), None)
+        if value:
             kept.append(value)
             length += 1 + len(value)
     return kind, tuple(kept)
@@ -141,6 +161,14 @@ def local_subject(c: Classification, locale: Locale, update: UpdateDecision | No
 def safe_local_subject(text: str) -> str:
     """No control or format characters (so no header tricks), bounded; EmailMessage encodes it."""
     return _WHITESPACE.sub(" ", INVISIBLE.sub("", text))[:MAX_LOCAL_SUBJECT]
+
+
+def account_shown(t: Triage, limit: int, marker: str) -> str | None:
+    """``payments-prod (111122223333)`` through the one cleaning path, or None when the account
+    has no name (the body then shows the id where it always did, and nothing more)."""
+    if not t.account_name:
+        return None
+    return shown(account_label(t.account_id, t.account_name), limit, marker=marker, name=True)
 
 
 def when(value: str, locale: Locale, limit: int = 40) -> str:
@@ -269,6 +297,9 @@ def _context(
     primary = next((fact for fact in shows.resource_facts if fact.primary), None)
     if primary is not None:
         how_bad += _rows((primary,), locale, limit, desc_limit)
+    # Whose account, at the top: the subject may have had no room for its name.
+    if account := account_shown(t, limit, message("l.truncated", lang)):
+        how_bad.append((message("f.account", lang), account))
     if shows.title:
         own_type, own_paths = own
         title = shown_prose(
