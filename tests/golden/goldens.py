@@ -13,6 +13,8 @@ the product's API: if the preview's functions or the settings move, adapt the im
 Layout, one email per stem: ``emails/<lang>/<fixture dir>/<fixture stem>.subject`` (the
 ASCII subject), ``.local-subject`` (the subject in the email's language, Japanese only),
 ``.txt`` and ``.html``; ``emails/<lang>/grouped/{alerts,digest}.*`` for the grouped emails.
+With the accounts named (``ACCOUNT_NAMES``: ``NAMED_ACCOUNTS``), one single email and the grouped
+emails of ``NAMED_GROUPED_SOURCES`` again, each stem ending in ``-named-account``.
 Each file holds the exact string, UTF-8, nothing added (no final newline of ours).
 """
 
@@ -42,6 +44,17 @@ KINDS: Final = ("alerts", "digest")
 GROUPED: Final = "grouped"  # emails/<lang>/grouped/: not a fixture directory name
 # The display zone each language is rendered with: English none, Japanese its readers' default.
 ZONES: Final = {"en": None, "ja": "Asia/Tokyo"}
+# Account names as an operator's ACCOUNT_NAMES gives them: plain names, one with a space, one
+# hostile (markup and a domain: escaped and defanged in the body, never in a subject), and one
+# for the unrenderable fixture's account (the minimal form names it too). 1234567891234 is no
+# account id: its findings show the id alone.
+NAMED_ACCOUNTS: Final = (
+    "973743533182=payments-prod,123456789012=Security Tooling,"
+    "123412341234=<b>ops</b> evil.com,210987654321=legacy-batch"
+)
+NAMED: Final = "-named-account"  # the stem suffix of an email whose accounts are named
+NAMED_SINGLE: Final = "events/Impact_S3_MaliciousIPCaller.json"
+NAMED_GROUPED_SOURCES: Final = ("events", "unrenderable")
 # The files of one email: the ASCII subject, the local subject (when not English), text, HTML.
 PARTS: Final = (".subject", ".local-subject", ".txt", ".html")
 
@@ -68,9 +81,10 @@ def _product_defaults() -> Iterator[None]:
         yield
 
 
-def settings_for(lang: str) -> Settings:
-    """The product's default settings in ``lang``, built explicitly (English: no display zone)."""
-    settings = Settings(language=lang)
+def settings_for(lang: str, account_names: str = "") -> Settings:
+    """The product's default settings in ``lang``, built explicitly (English: no display zone),
+    with ``account_names`` as ``ACCOUNT_NAMES`` (none by default)."""
+    settings = Settings(language=lang, account_names=account_names)
     if settings.display_zone != ZONES[lang]:
         raise AssertionError(f"{lang}: display zone {settings.display_zone!r}, goldens expect {ZONES[lang]!r}")
     return settings
@@ -102,14 +116,32 @@ def render_all() -> dict[str, bytes]:
                     )
             for kind in KINDS:
                 grouped = fixture_paths(GROUPED_SOURCES)
-                record = grouped_record([str(path) for path in grouped], settings, kind=kind)
-                files |= _files(
-                    f"{lang}/{GROUPED}/{kind}",
-                    subject=record["subject"],
-                    local_subject=record["local_subject"],
-                    text=record["text"],
-                    html=record["html"],
-                )
+                files |= _grouped(f"{lang}/{GROUPED}/{kind}", grouped, settings, kind)
+            files |= _named(lang)
+    return files
+
+
+def _grouped(name: str, paths: list[Path], settings: Settings, kind: str) -> dict[str, bytes]:
+    record = grouped_record([str(path) for path in paths], settings, kind=kind)
+    return _files(
+        name, subject=record["subject"], local_subject=record["local_subject"], text=record["text"], html=record["html"]
+    )
+
+
+def _named(lang: str) -> dict[str, bytes]:
+    """The named-account emails in ``lang``: one finding's and the grouped ones."""
+    settings = settings_for(lang, NAMED_ACCOUNTS)
+    path = FIXTURES / NAMED_SINGLE
+    [email] = [p.email for p in prepared([str(path)], settings)]
+    files = _files(
+        f"{lang}/{stem(path)}{NAMED}",
+        subject=email.subject,
+        local_subject=email.local_subject,
+        text=email.text,
+        html=email.html,
+    )
+    for kind in KINDS:
+        files |= _grouped(f"{lang}/{GROUPED}/{kind}{NAMED}", fixture_paths(NAMED_GROUPED_SOURCES), settings, kind)
     return files
 
 
