@@ -308,3 +308,125 @@ def test_a_description_naming_the_findings_own_object_key_shows_it_as_the_path_f
     # Then the key reads as the resource section shows it; another path in prose stays defanged
     assert f"Found in object {key} (version v1)" in text
     assert "other/x[.]pdf[.]exe and evil[.]example." in text
+
+
+# --- account names (issue 13) ---------------------------------------------------------
+
+SHORT = minimal_event("Recon:EC2/Portscan", 5.0)  # subject without a name: 84 characters, all parts
+TODAY = "[GuardDuty MEDIUM 5.0] Recon:EC2/Portscan i-0123456789abcdef0 123456789012 us-east-1"
+
+
+def named_email(name, event=SHORT, lang="en"):
+    """The email of ``event`` whose account the operator's ACCOUNT_NAMES names ``name``."""
+    settings = Settings(language=lang, account_names={"123456789012": name})
+    return render(classify(GuardDutyEvent.model_validate(event).detail, settings), settings.locale)
+
+
+def how_bad(text):
+    """The rows of the text body's first section (How bad)."""
+    return text.split("\n== ")[1].split("\n\n")[0].splitlines()[1:]
+
+
+def test_a_named_account_is_named_in_the_subject_how_bad_and_the_account_fact():
+    # Given an account the operator's mapping names
+    email = named_email("pay-prod")
+    # When emailed
+    # Then the subject names it where the id was, and the body names it at the top and in its fact
+    assert (
+        email.subject
+        == "[GuardDuty MEDIUM 5.0] Recon:EC2/Portscan i-0123456789abcdef0 pay-prod (123456789012) us-east-1"
+    )
+    assert "Account: pay-prod (123456789012)" in how_bad(email.text)
+    assert email.text.count("Account: pay-prod (123456789012)\n") == 2  # how bad, and what it is
+    assert email.html.count(">pay-prod (123456789012)</td>") == 2
+    assert f"<title>{email.subject}</title>" in email.html
+
+
+def test_without_a_name_the_account_is_its_id_and_how_bad_has_no_account_row():
+    # Given no name for the account (no organisation data, no mapping)
+    email = email_for(SHORT)
+    # Then the email is today's: the id in the subject and the fact, nothing added at the top
+    assert email.subject == TODAY
+    assert not any(row.startswith("Account:") for row in how_bad(email.text))
+    assert "Account: 123456789012\n" in email.text
+
+
+def test_a_name_that_does_not_fit_leaves_the_id_in_the_subject():
+    # Given a subject with room for the id but not for a 50-character name
+    name = "n" * 50
+    email = named_email(name)
+    # Then the subject keeps the id (and the Region), never a cut name; the body names it in full
+    assert email.subject == TODAY
+    assert f"Account: {name} (123456789012)" in email.text
+
+
+def test_a_name_that_fits_takes_the_accounts_place_before_the_region():
+    # Given a name that fits in the subject only if the Region is left out (13 to 22 characters)
+    email = named_email("team-payments-abc")
+    # Then the account outranks the Region, as the id does: the Region is still in the body
+    assert email.subject == (
+        "[GuardDuty MEDIUM 5.0] Recon:EC2/Portscan i-0123456789abcdef0 team-payments-abc (123456789012)"
+    )
+    assert len(email.subject) <= 99
+    assert "Region: us-east-1" in email.text
+
+
+@pytest.mark.parametrize(
+    ("name", "text_shows", "html_shows"),
+    [
+        ("evil.com", "evil[.]com (123456789012)", "evil[.]com (123456789012)"),
+        ("<b>x</b>", "<b>x</b> (123456789012)", "&lt;b&gt;x&lt;/b&gt; (123456789012)"),
+        ("https://evil.example/x", "hxxps[://]evil[.]example/x (123456789012)", None),
+        ("ops@evil.example", "ops[@]evil[.]example (123456789012)", None),
+        ("evil.example", "evil[.]example (123456789012)", None),  # no real top-level domain: still host-like
+        ("javascript:alert(1)", "javascript[:]alert(1) (123456789012)", None),
+        ("a  b", "a b (123456789012)", None),  # collapsed by cleaning: changed, so not in the subject
+        ('x" onmouseover="y', 'x" onmouseover="y (123456789012)', "x&#34; onmouseover=&#34;y (123456789012)"),
+    ],
+)
+def test_a_hostile_name_is_never_in_the_subject_and_escaped_and_defanged_in_the_body(name, text_shows, html_shows):
+    # Given an account name that passes Organizations' rules but is a domain, markup, a URL ...
+    email = named_email(name)
+    # Then the subject keeps the id alone (and stays printable ASCII)
+    assert email.subject == TODAY
+    # And both bodies show it cleaned and defanged (the HTML escaped), with no link or tag of its own
+    assert f"Account: {text_shows}\n" in email.text
+    assert (html_shows or text_shows) in email.html
+    assert name not in email.html or name == "a  b"
+    collector = LinkCollector()
+    collector.feed(email.html)
+    assert "b" not in collector.tags
+    assert all("evil" not in url for url in collector.urls)
+
+
+@pytest.mark.parametrize(
+    "name", ["payments\r\nBcc: x@evil.example", "pay\u202eprod", "n" * 51, "支払い", "", "  ", "pay\tprod"]
+)
+def test_a_name_organizations_would_refuse_is_not_shown_at_all(name):
+    # Given the organisation's data for the account carries a name no account can have
+    from responder.domain.accounts import Account
+
+    finding = GuardDutyEvent.model_validate(SHORT).detail
+    c = classify(finding, Settings(), Account("123456789012", name))
+    # When emailed
+    email = render(c)
+    # Then the email is byte for byte the email of an unnamed account
+    assert c.triage.account_name is None
+    assert email == email_for(SHORT)
+
+
+def test_a_named_account_in_japanese_names_it_in_the_local_subject_and_the_japanese_rows():
+    # Given a Japanese email of a named account
+    email = named_email("pay-prod", lang="ja")
+    # Then the local subject names it as the English one does, under the Japanese label
+    assert (
+        email.local_subject
+        == "[GuardDuty 中 5.0] Recon:EC2/Portscan i-0123456789abcdef0 pay-prod (123456789012) us-east-1"
+    )
+    assert email.subject.endswith(" pay-prod (123456789012) us-east-1")
+    assert f"{message('f.account', 'ja')}: pay-prod (123456789012)" in how_bad(email.text)
+    # And a hostile name stays out of both subjects there too
+    hostile = named_email("<b>x</b> evil.com", lang="ja")
+    assert hostile.local_subject is not None
+    assert "evil" not in hostile.local_subject and "evil" not in hostile.subject
+    assert f"{message('f.account', 'ja')}: <b>x</b> evil[.]com (123456789012)" in hostile.text

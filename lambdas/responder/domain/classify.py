@@ -373,12 +373,10 @@ def classify(finding: Finding, settings: Settings, account: Account | None = Non
             ("f.mechanism", parts.mechanism),
             ("f.artifact", parts.artifact),
             ("f.feature", service.feature_name),
-            # ``payments-prod (111122223333)`` when the account has a name (validated, shown as a name)
-            ("f.account", label(finding.account_id, t.account_name)),
+            ("f.account", label(finding.account_id, t.account_name)),  # ``payments-prod (111122223333)``
             ("f.region", finding.region),
             ("f.finding_id", finding.id),
             ("f.description", description),
-            names=("f.account",) if t.account_name else (),
         ),
         resource_facts=resource_facts(resource, role, service),
         action_facts=action_facts(action, t.action_type),

@@ -47,8 +47,8 @@ def minimal(c: Classification, locale: Locale) -> Classification:
     finding_type = t.safe_type or UNRECOGNISED_TYPE
     finding_id = t.finding_id if SAFE_ID.fullmatch(t.finding_id) else UNKNOWN
     account = t.account_id if SAFE_ACCOUNT.fullmatch(t.account_id) else UNKNOWN
-    # The account's name passes accounts.SAFE_NAME (checked again: this form trusts nothing else);
-    # never beside an unknown id.
+    # The account's name passes accounts.SAFE_NAME (checked again: this form trusts nothing
+    # else), and is cleaned and defanged like any value when shown; never beside an unknown id.
     account_name = valid_name(t.account_name) if account != UNKNOWN else None
     region = t.region if SAFE_REGION.fullmatch(t.region) else UNKNOWN
     # An action type that is not an identifier is hidden, but the email must not then claim
@@ -74,7 +74,7 @@ def minimal(c: Classification, locale: Locale) -> Classification:
         last_seen=None,
         overview=(
             Fact("f.type", finding_type),
-            Fact("f.account", label(account, account_name), name=account_name is not None),
+            Fact("f.account", label(account, account_name)),
             Fact("f.region", region),
             Fact("f.finding_id", finding_id),
         ),

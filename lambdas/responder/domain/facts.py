@@ -25,18 +25,15 @@ class Msg(str):
     """A value that is a catalogue key rather than finding data."""
 
 
-def labelled(
-    *pairs: tuple[str, object], ioc: tuple[str, ...] = (), paths: tuple[str, ...] = (), names: tuple[str, ...] = ()
-) -> tuple[Fact, ...]:
-    """Facts for the pairs whose value is present; labels in ``ioc`` are indicators, in ``paths``
-    file paths, in ``names`` names that are no hostnames (an account's name: ``Fact.name``)."""
+def labelled(*pairs: tuple[str, object], ioc: tuple[str, ...] = (), paths: tuple[str, ...] = ()) -> tuple[Fact, ...]:
+    """Facts for the pairs whose value is present; labels in ``ioc`` are indicators, in ``paths`` file paths."""
     out = []
     for label, value in pairs:
         kind = type(value)  # exact types: this runs for every field of every finding
         if value is None or value == "":
             continue
         if kind is str:
-            out.append(Fact(label, value, label in ioc, False, label in paths, False, label in names))  # type: ignore[arg-type]
+            out.append(Fact(label, value, label in ioc, False, label in paths))  # type: ignore[arg-type]
         elif kind is Msg:
             out.append(Fact(label, str(value), False, True))
         elif kind is bool:

@@ -100,7 +100,7 @@ def subject_name(name: str | None) -> str | None:
     nothing the one cleaning path would change (no spaces to collapse, nothing to defang)."""
     if name is None or not SUBJECT_NAME.fullmatch(name):
         return None
-    return name if shown(name, MAX_SUBJECT, name=True) == name else None
+    return name if shown(name, MAX_SUBJECT) == name else None
 
 
 def _subject_parts(c: Classification, update: UpdateDecision | None) -> tuple[str, tuple[str, ...]]:
@@ -165,10 +165,13 @@ def safe_local_subject(text: str) -> str:
 
 def account_shown(t: Triage, limit: int, marker: str) -> str | None:
     """``payments-prod (111122223333)`` through the one cleaning path, or None when the account
-    has no name (the body then shows the id where it always did, and nothing more)."""
+    has no name (the body then shows the id where it always did, and nothing more).
+
+    Not shown as a ``name`` (``cleaning.shown``): a name that looks like a host, whatever its
+    last label (``evil.example``), is defanged like any value a person may take for a link."""
     if not t.account_name:
         return None
-    return shown(account_label(t.account_id, t.account_name), limit, marker=marker, name=True)
+    return shown(account_label(t.account_id, t.account_name), limit, marker=marker)
 
 
 def when(value: str, locale: Locale, limit: int = 40) -> str:
