@@ -12,7 +12,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants
-from infra.flags import Named, choose, choose_text, equals, named
+from infra.flags import choose, choose_text, equals, named
 
 # What the digest schedule sends the notifier: the shape its entry point recognises as a digest run.
 SCHEDULED_EVENT = {"source": "aws.events", "detail-type": "Scheduled Event"}
@@ -22,6 +22,10 @@ OBJECT_SCAN_RESULT: Final = "GuardDuty Malware Protection Object Scan Result"
 OBJECT_SCAN_DETAIL: Final = {
     "$or": [{"scanResultDetails": {"scanResultStatus": ["THREATS_FOUND"]}}, {"scanStatus": ["SKIPPED", "FAILED"]}]
 }
+FINDINGS_RULE_DESCRIPTION: Final = "GuardDuty findings at or above the notification threshold -> GuardDuty Responder"
+OBJECT_SCAN_RULE_DESCRIPTION: Final = (
+    "Malware Protection for S3: threats found, skipped or failed scans -> GuardDuty Responder"
+)
 
 
 class Triggers:
@@ -38,11 +42,11 @@ class Triggers:
         notifier: lambda_.IFunction,
         dead_letter_queue: sqs.IQueue,
     ) -> None:
-        self.rule = _findings_rule(scope, _severity_floor(scope, threshold), triage, dead_letter_queue)
-        scans = named(scope, "AlertsOnObjectScans", equals(object_scans, "yes"))
-        self.object_scan_rule = (
-            _object_scan_rule(scope, scans, triage, dead_letter_queue) if scans is not False else None
-        )
+        self.rule = findings_rule(scope, threshold, description=FINDINGS_RULE_DESCRIPTION)
+        self.rule.add_target(_target(triage, dead_letter_queue))
+        self.object_scan_rule = object_scan_rule(scope, object_scans, description=OBJECT_SCAN_RULE_DESCRIPTION)
+        if self.object_scan_rule is not None:
+            self.object_scan_rule.add_target(_target(triage, dead_letter_queue))
         self.digest_schedule = _digest_schedule(scope, digest_minutes, notifier, dead_letter_queue)
 
 
@@ -71,16 +75,17 @@ def _target(function: lambda_.IFunction, dead_letter_queue: sqs.IQueue, **kwargs
     )
 
 
-def _findings_rule(
-    scope: Construct, floor: Any, triage: lambda_.IFunction, dead_letter_queue: sqs.IQueue
-) -> events.Rule:
+def findings_rule(scope: Construct, threshold: str, *, description: str) -> events.Rule:
+    """The rule on GuardDuty findings at or above ``threshold``, without a target: the responder's
+    rule targets the triage function, a forwarding stack's the home Region's event bus.
+    """
+    floor = _severity_floor(scope, threshold)
     rule = events.Rule(
         scope,
         "FindingsRule",
-        description="GuardDuty findings at or above the notification threshold -> GuardDuty Responder",
+        description=description,
         event_pattern=events.EventPattern(source=["aws.guardduty"], detail_type=["GuardDuty Finding"]),
     )
-    rule.add_target(_target(triage, dead_letter_queue))
     cfn_rule = cast(events.CfnRule, rule.node.default_child)
     cfn_rule.add_property_override("EventPattern.detail", {"severity": [{"numeric": [">=", floor]}]})
     return rule
@@ -99,21 +104,22 @@ def _digest_schedule(
     return rule
 
 
-def _object_scan_rule(
-    scope: Construct, flag: Named, triage: lambda_.IFunction, dead_letter_queue: sqs.IQueue
-) -> events.Rule:
-    """Malware Protection for S3 results -> triage, enabled when ObjectScanAlerts is yes.
+def object_scan_rule(scope: Construct, object_scans: str, *, description: str) -> events.Rule | None:
+    """Malware Protection for S3 results, enabled when ObjectScanAlerts is yes; without a target
+    (as ``findings_rule``). None when ``object_scans`` is a plain "no": nothing to build.
 
     Disabled rather than conditional: the invoke permission and the dead-letter queue's policy
     name the rule, so it always exists (a disabled rule costs nothing and invokes nothing).
     """
+    flag = named(scope, "AlertsOnObjectScans", equals(object_scans, "yes"))
+    if flag is False:
+        return None
     rule = events.Rule(
         scope,
         "ObjectScanRule",
-        description="Malware Protection for S3: threats found, skipped or failed scans -> GuardDuty Responder",
+        description=description,
         event_pattern=events.EventPattern(source=["aws.guardduty"], detail_type=[OBJECT_SCAN_RESULT]),
     )
-    rule.add_target(_target(triage, dead_letter_queue))
     cfn_rule = cast(events.CfnRule, rule.node.default_child)
     cfn_rule.add_property_override("EventPattern.detail", OBJECT_SCAN_DETAIL)
     cfn_rule.state = choose_text(flag, "ENABLED", "DISABLED")
