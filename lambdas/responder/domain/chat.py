@@ -2,14 +2,19 @@
 Amazon Q Developer in chat applications renders in Slack and Microsoft Teams.
 
 The service drops anything else silently, so the shape is fixed here: ``version`` "1.0",
-``source`` "custom", ``content`` (``textType`` "client-markdown", ``title``, ``description``,
-``nextSteps``, ``keywords``) and ``metadata`` (``threadId``, ``summary``, ``eventType``,
-``relatedResources``, ``additionalContext``).
+``source`` "custom", ``id``, ``content`` (``textType`` "client-markdown", ``title``,
+``description``, ``nextSteps``, ``keywords``) and ``metadata`` (``threadId``, ``summary``,
+``eventType``, ``relatedResources``, ``additionalContext``). ``threadId`` is a hash of the
+finding id, so a finding's updates thread under its first message; a group is one message.
 
 Safety, as for the emails: every finding value goes through the one cleaning path
-(``cleaning.shown``: bounded, invisible characters shown, defanged) and then ``escape_markdown``,
-so a value cannot make a link, a mention or formatting. The only link is the console URL that
-``classify`` builds from validated parts.
+(``cleaning.shown``: bounded, invisible characters shown, defanged) and then
+``escape_markdown``, so a value can make no link, mention or formatting. The only links are
+the console URLs that ``classify`` builds from validated parts; keywords and related
+resources hold validated identifiers only.
+
+Size: no limit is documented for these messages; the bounds below keep one well inside what
+Slack shows in one block (3,000 characters of text) and far below SNS's 256 KiB.
 """
 
 from __future__ import annotations
@@ -24,102 +29,137 @@ from responder.domain.accounts import label
 from responder.domain.catalog import message
 from responder.domain.classify import SAFE_ACCOUNT, SAFE_REGION, Classification
 from responder.domain.cleaning import shown, shown_prose
-from responder.domain.digest import digest_subject, local_digest_subject
+from responder.domain.degrade import UNRECOGNISED_TYPE, minimal
+from responder.domain.digest import Kind, digest_subject, local_digest_subject
 from responder.domain.facts import Fact
-from responder.domain.i18n import translator
-from responder.domain.render import own_tokens, subject
+from responder.domain.i18n import Locale, translator
+from responder.domain.render import local_subject, own_tokens, subject
 from responder.domain.settings import Settings
 
 VERSION: Final = "1.0"
 SOURCE: Final = "custom"
-TEXT_TYPE: Final = "client-markdown"
+TEXT_TYPE: Final = "client-markdown"  # the only type the service supports
 EVENT_TYPE: Final = "GuardDutyFinding"
-NEXT_STEPS: Final = 3  # the most specific steps (the urgency line is the same for a whole band)
-FIELD_LIMIT: Final = 200  # characters of any one finding value, before escaping
-MAX_TITLE: Final = 250  # characters of the title, after escaping
-MAX_DESCRIPTION: Final = 3_000  # characters of the description, after escaping (see README)
-MAX_STEP: Final = 500  # characters of one next step, after escaping
-MAX_LISTED: Final = 10  # findings a grouped message lists one by one
-MAX_RELATED: Final = 10  # ARNs in relatedResources
+NEXT_STEPS: Final = 3  # the most specific steps: the first (urgency) line is the same for a whole band
+FIELD_LIMIT: Final = 200  # characters of one finding value, before escaping
+MAX_TITLE: Final = 150  # characters of the title (Slack shows a header of at most 150)
+MAX_DESCRIPTION: Final = 3_000  # characters of the description (Slack shows 3,000 in one text block)
+MAX_STEP: Final = 500  # characters of one next step
+MAX_SUMMARY: Final = 150  # characters of the summary
 MAX_KEYWORDS: Final = 10
+MAX_RELATED: Final = 5  # ARNs in relatedResources
+MAX_ARN: Final = 512  # characters: a longer ARN is left out rather than cut
+# Upper bound of the whole message in UTF-8 bytes: the fields above, each escaped (at most 5
+# characters per character, "&amp;") and 3 bytes per character, is far less; a test checks the
+# corpus and hostile findings against it. SNS allows 262,144.
+MAX_MESSAGE_BYTES: Final = 64 * 1024
 
-# Characters markdown gives a meaning to, shown literally with a backslash. ``&<>`` are entities.
-# ``-`` and ``+`` make a list only at a line's start, where no value ever stands (a label does).
-_MARKDOWN: Final = re.compile(r"([\\`*_~|\[\]()#!])")
-_ENTITIES: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# Characters markdown (CommonMark, Slack, Teams) gives a meaning to, shown with a backslash.
+# Not needed, so not escaped (each would only clutter a type like ``PhishingDomainRequest!DNS``):
+# ``(``, ``)`` and ``!`` make a link or an image only after an unescaped ``]`` or ``[``;
+# ``-``, ``+`` and digits make a list only at a line's start, where no value ever stands.
+_MARKDOWN: Final = re.compile(r"([\\`*_~|\[\]#])")
+_ENTITIES: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}  # Slack's own escaping: <!channel> is then text
 _ENTITY: Final = re.compile("[&<>]")
-# A mention (@here, @channel, @everyone, @user): its @ defanged as the cleaning defangs an
-# address (x[@]y); an @ the cleaning already defanged is left as it is.
+# An @ that is not already the cleaning's defanged [@] (x[@]y): @here, @channel, @everyone, @user.
 _AT: Final = re.compile(r"(?<!\[)@|@(?!\])")
-_LINE_BREAKS: Final = re.compile(r"\s*[\r\n]+\s*")
-# An ARN from a finding, shown only when it has this shape (no spaces, brackets or scheme).
-_ARN: Final = re.compile(r"arn:aws(?:-[a-z]+)*:[a-z0-9-]{1,63}:[a-z0-9-]{0,30}:(?:\d{12})?:[A-Za-z0-9_+=,.:/-]{1,1024}")
+_LINE_BREAKS: Final = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
+_UNIT: Final = re.compile(r"\\.|&(?:amp|lt|gt);|.", re.DOTALL)  # one shown character: escaped or not
+# An ARN as AWS writes them: no spaces, brackets, quotes or @ (nothing a chat client could
+# turn into a link or mention), and no "//" (no URL hidden in the resource part).
+_ARN: Final = re.compile(r"arn:aws(?:-[a-z]+)*:[a-z0-9-]{1,63}:[a-z0-9-]{0,30}:(?:\d{12})?:[A-Za-z0-9_+=,.:/-]+")
 
 
 def escape_markdown(text: str) -> str:
     """``text`` (already cleaned) shown literally in chat markdown: no link, mention or formatting.
 
-    ``&<>`` become entities (Slack's own escaping; ``<!channel>`` is then text), every other
-    markdown character is backslash-escaped, an ``@`` is defanged to ``[@]``.
+    One line; ``&<>`` become entities, every other markdown character is backslash-escaped and
+    an ``@`` is defanged to ``[@]`` (as the cleaning defangs an address).
     """
     text = _LINE_BREAKS.sub(" ", text)
-    text = _AT.sub("[@]", text) if "@" in text else text
+    if "@" in text:
+        text = _AT.sub("[@]", text)
     text = _MARKDOWN.sub(r"\\\1", text)
     return _ENTITY.sub(lambda match: _ENTITIES[match[0]], text)
 
 
-def notification(group: Sequence[Classification], settings: Settings) -> str:
-    """The chat message (JSON text) for one finding, or one message for a group of findings."""
-    payload = _one(group[0], settings) if len(group) == 1 else _many(group, settings)
+def notification(group: Sequence[Classification], settings: Settings, *, kind: Kind = "ALERTS") -> str:
+    """The chat message (JSON text) for one finding, or one message for a group of findings.
+
+    Never raises for a finding an email can show: a finding whose values break this rendering
+    is shown in its minimal form (validated identifiers only), as the emails do (``degrade``).
+    """
+    locale = settings.locale
+    try:
+        payload = _payload(group, locale, kind)
+    except Exception:  # noqa: BLE001 (a value nobody foresaw must not cost the alert)
+        payload = _payload([minimal(c, locale) for c in group], locale, kind)
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
 def thread_id(group: Sequence[Classification]) -> str:
-    """``gd-`` and a hash of the finding id (its updates thread together), or of the sorted ids."""
-    ids = sorted(c.triage.finding_id for c in group)
+    """``gd-`` and a hash of the finding id (its updates thread together), or ``gd-group-`` and
+    a hash of the sorted ids of a group."""
+    ids = sorted({c.triage.finding_id for c in group})
     if len(ids) == 1:
         return "gd-" + _sha(ids[0])[:32]
     return "gd-group-" + _sha("\n".join(ids))[:32]
 
 
+def _payload(group: Sequence[Classification], locale: Locale, kind: Kind) -> dict[str, object]:
+    ordered = sorted(group, key=lambda c: (-c.triage.severity, c.triage.finding_id))
+    lang = locale.lang
+    top = ordered[0] if ordered else None
+    if top is not None and len(ordered) == 1:
+        title = f"{_head(top, lang)} {_type(top)}"
+        description = _finding_description(top, lang)
+        summary = local_subject(top, locale) or subject(top)
+        context = {
+            "account": escape_markdown(_account(top)),
+            "region": escape_markdown(_region(top)),
+            "severity": f"{top.triage.severity:.1f}",
+        }
+    else:
+        title = local_digest_subject(ordered, kind=kind, lang=lang) or digest_subject(ordered, kind=kind)
+        description = _group_description(ordered, lang)
+        summary = title
+        context = {"findings": str(len(ordered))}
+    return {
+        "version": VERSION,
+        "source": SOURCE,
+        "id": _message_id(ordered, kind),
+        "content": {
+            "textType": TEXT_TYPE,
+            "title": _cut(escape_markdown(title), MAX_TITLE),
+            "description": description,
+            "nextSteps": _steps(top, lang) if top is not None else [],
+            "keywords": _keywords(ordered, lang),
+        },
+        "metadata": {
+            "threadId": thread_id(ordered),
+            "summary": _cut(escape_markdown(summary), MAX_SUMMARY),
+            "eventType": EVENT_TYPE,
+            "relatedResources": _related(ordered),
+            "additionalContext": context,
+        },
+    }
+
+
 # --- one finding --------------------------------------------------------------------
 
 
-def _one(c: Classification, settings: Settings) -> dict[str, object]:
-    lang = settings.locale.lang
-    t = c.triage
-    title = _safe(f"{_head(c, lang)} {_type(c)}", MAX_TITLE)
-    lines = [*(_line(key, value) for key, value in _facts(c, lang))]
-    if c.links.console_url:
-        lines.append(f"[{escape_markdown(message('f.console', lang))}]({c.links.console_url})")
-    return _payload(
-        group=(c,),
-        title=title,
-        description=_bounded_lines(lines),
-        steps=_steps(c, lang),
-        keywords=_keywords((c,), lang),
-        summary=subject(c),
-        context={
-            "account": escape_markdown(_account(c)),
-            "region": escape_markdown(_region(c)),
-            "severity": f"{t.severity:.1f}",
-        },
-    )
+def _finding_description(c: Classification, lang: str) -> str:
+    """Title, account, Region and primary resource, one per line, then the console link."""
+    lines = [f"**{escape_markdown(key)}:** {escape_markdown(value)}" for key, value in _rows(c, lang)]
+    link = _console_link(c, lang)
+    budget = MAX_DESCRIPTION - (len(link) + 1 if link else 0)
+    kept = _whole_lines(lines, budget)
+    return "\n".join([*kept, link] if link else kept)
 
 
-def _head(c: Classification, lang: str) -> str:
-    band = c.triage.band.upper() if lang == "en" else message(f"band.{c.triage.band}", lang)
-    head = f"[GuardDuty {band} {c.triage.severity:.1f}]"
-    return f"[{message('s.sample', lang)}] {head}" if c.triage.is_sample else head
-
-
-def _type(c: Classification) -> str:
-    return shown(c.triage.safe_type or "UnrecognisedFindingType", FIELD_LIMIT, finding_type=True)
-
-
-def _facts(c: Classification, lang: str) -> list[tuple[str, str]]:
-    """(label, value) rows of the description, values cleaned but not yet escaped."""
-    shows = c.presentation
+def _rows(c: Classification, lang: str) -> list[tuple[str, str]]:
+    """(label, value) rows of the description, values cleaned and defanged, not yet escaped."""
+    t, shows = c.triage, c.presentation
     marker = message("l.truncated", lang)
     rows: list[tuple[str, str]] = []
     if shows.title:
@@ -131,6 +171,8 @@ def _facts(c: Classification, lang: str) -> list[tuple[str, str]]:
     primary = next((fact for fact in shows.resource_facts if fact.primary), None)
     if primary is not None:
         rows.append((message(primary.label, lang), _fact(primary, lang, marker)))
+    elif t.resource_type:
+        rows.append((message("f.resource_type", lang), shown(t.resource_type, FIELD_LIMIT, marker=marker)))
     return rows
 
 
@@ -140,7 +182,46 @@ def _fact(fact: Fact, lang: str, marker: str) -> str:
     return shown(fact.value, FIELD_LIMIT, marker=marker, indicator=fact.ioc, paths=fact.path, name=fact.name)
 
 
+# --- a group ------------------------------------------------------------------------
+
+
+def _group_description(ordered: Sequence[Classification], lang: str) -> str:
+    """One line per finding, most severe first, as many as fit, then "and N more"."""
+    lines = [f"- {_group_line(c, lang)}" for c in ordered]
+    kept = _whole_lines(lines, MAX_DESCRIPTION)
+    while len(kept) < len(lines):
+        more = escape_markdown(message("l.more", lang).format(n=len(lines) - len(kept)))
+        if len("\n".join([*kept, more])) <= MAX_DESCRIPTION:
+            return "\n".join([*kept, more])
+        kept.pop()
+    return "\n".join(kept)
+
+
+def _group_line(c: Classification, lang: str) -> str:
+    resource = c.presentation.resource_label
+    parts = [_head(c, lang), _type(c), *([shown(resource, 60)] if resource else []), _account(c), _region(c)]
+    line = " · ".join(escape_markdown(part) for part in parts)
+    link = _console_link(c, lang)
+    return f"{line} {link}" if link else line
+
+
+# --- shared -------------------------------------------------------------------------
+
+
+def _head(c: Classification, lang: str) -> str:
+    """``[GuardDuty HIGH 8.0]`` (the band in the reader's language), marked when a sample."""
+    band = c.triage.band.upper() if lang == "en" else message(f"band.{c.triage.band}", lang)
+    head = f"[GuardDuty {band} {c.triage.severity:.1f}]"
+    return f"[{message('s.sample', lang)}] {head}" if c.triage.is_sample else head
+
+
+def _type(c: Classification) -> str:
+    """The finding type when it validates (as in the subject), cleaned and defanged."""
+    return shown(c.triage.safe_type or UNRECOGNISED_TYPE, FIELD_LIMIT, finding_type=True)
+
+
 def _account(c: Classification) -> str:
+    """``name (id)`` when the id validates and a name is known, else the id (cleaned)."""
     t = c.triage
     if not SAFE_ACCOUNT.fullmatch(t.account_id):
         return shown(t.account_id, 20)
@@ -152,128 +233,73 @@ def _region(c: Classification) -> str:
     return region if SAFE_REGION.fullmatch(region) else shown(region, 30)
 
 
+def _console_link(c: Classification, lang: str) -> str | None:
+    """The finding's console link: the only link a message holds (built by ``classify``)."""
+    url = c.links.console_url
+    return f"[{escape_markdown(message('f.console', lang))}]({url})" if url else None
+
+
 def _steps(c: Classification, lang: str) -> list[str]:
+    """The three most specific response steps, as the emails word them (our text, escaped)."""
     tr = translator(lang)
-    return [_safe(tr(step), MAX_STEP) for step in c.presentation.steps[1:] if step][:NEXT_STEPS]
-
-
-# --- a group ------------------------------------------------------------------------
-
-
-def _many(group: Sequence[Classification], settings: Settings) -> dict[str, object]:
-    lang = settings.locale.lang
-    ordered = sorted(group, key=lambda c: (-c.triage.severity, c.triage.finding_id))
-    title = local_digest_subject(ordered, kind="ALERTS", lang=lang) or digest_subject(ordered, kind="ALERTS")
-    lines = []
-    for c in ordered[:MAX_LISTED]:
-        entry = " · ".join(escape_markdown(part) for part in (_head(c, lang), _type(c), _account(c), _region(c)))
-        if c.links.console_url:
-            entry += f" ([{escape_markdown(message('f.console', lang))}]({c.links.console_url}))"
-        lines.append(f"- {entry}")
-    if len(ordered) > MAX_LISTED:
-        lines.append(escape_markdown(message("l.more", lang).format(n=len(ordered) - MAX_LISTED)))
-    top = ordered[0] if ordered else None
-    return _payload(
-        group=ordered,
-        title=_safe(title, MAX_TITLE),
-        description=_bounded_lines(lines),
-        steps=_steps(top, lang) if top else [],
-        keywords=_keywords(ordered, lang),
-        summary=digest_subject(ordered, kind="ALERTS"),
-        context={"findings": str(len(ordered))},
-    )
-
-
-# --- shared -------------------------------------------------------------------------
-
-
-def _payload(
-    *,
-    group: Sequence[Classification],
-    title: str,
-    description: str,
-    steps: list[str],
-    keywords: list[str],
-    summary: str,
-    context: dict[str, str],
-) -> dict[str, object]:
-    return {
-        "version": VERSION,
-        "source": SOURCE,
-        "id": _message_id(group),
-        "content": {
-            "textType": TEXT_TYPE,
-            "title": title,
-            "description": description,
-            "nextSteps": steps,
-            "keywords": keywords,
-        },
-        "metadata": {
-            "threadId": thread_id(group),
-            "summary": escape_markdown(summary),
-            "eventType": EVENT_TYPE,
-            "relatedResources": _related(group),
-            "additionalContext": context,
-        },
-    }
-
-
-def _line(key: str, value: str) -> str:
-    return f"*{escape_markdown(key)}:* {escape_markdown(value)}"
-
-
-def _safe(text: str, limit: int) -> str:
-    """Clean, defang and escape ``text``; cut at ``limit`` characters without splitting an escape."""
-    return _cut(escape_markdown(shown(text, limit)), limit)
-
-
-def _cut(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    # Never end inside an escape: a lone backslash or a partial entity would change the next character.
-    cut = re.sub(r"(\\|&[a-z]{0,3})$", "", cut)
-    return cut + "…"
-
-
-def _bounded_lines(lines: list[str]) -> str:
-    """Whole lines up to ``MAX_DESCRIPTION`` characters (a cut line could break an escape or a link)."""
-    kept: list[str] = []
-    length = 0
-    for line in lines:
-        if length + len(line) + 1 > MAX_DESCRIPTION:
-            kept.append("…")
-            break
-        kept.append(line)
-        length += len(line) + 1
-    return "\n".join(kept) or "…"
+    specific = [step for step in c.presentation.steps[1:] if step][:NEXT_STEPS]
+    return [_cut(escape_markdown(tr(step)), MAX_STEP) for step in specific]
 
 
 def _keywords(group: Sequence[Classification], lang: str) -> list[str]:
-    """Band, Region and account id of each finding, validated values only (no escaping needed)."""
+    """Band, Region and account id of each finding: validated values only (nothing to escape)."""
     words: list[str] = []
     for c in group:
         t = c.triage
         words.append(t.band.upper() if lang == "en" else message(f"band.{t.band}", lang))
-        words += [
-            value for value in (t.region, t.account_id) if SAFE_REGION.fullmatch(value) or SAFE_ACCOUNT.fullmatch(value)
-        ]
+        words += [t.region] if SAFE_REGION.fullmatch(t.region) else []
+        words += [t.account_id] if SAFE_ACCOUNT.fullmatch(t.account_id) else []
     return list(dict.fromkeys(words))[:MAX_KEYWORDS]
 
 
 def _related(group: Sequence[Classification]) -> list[str]:
+    """ARNs the findings' resource facts hold, when each is an ARN and nothing else."""
     arns = (
         fact.value
         for c in group
         for fact in c.presentation.resource_facts
-        if fact.label == "f.arn" and _ARN.fullmatch(fact.value) and "//" not in fact.value
+        if len(fact.value) <= MAX_ARN and "//" not in fact.value and _ARN.fullmatch(fact.value)
     )
     return list(dict.fromkeys(arns))[:MAX_RELATED]
 
 
-def _message_id(group: Sequence[Classification]) -> str:
-    keys = sorted(f"{c.triage.finding_id}|{c.triage.updated_at}|{c.triage.count}" for c in group)
-    return _sha("\n".join(keys))[:32]
+def _whole_lines(lines: list[str], budget: int) -> list[str]:
+    """The first lines that fit in ``budget`` characters joined by line breaks: a line is never
+    cut (a cut could end inside an escape or a link)."""
+    kept: list[str] = []
+    length = -1
+    for line in lines:
+        if length + 1 + len(line) > budget:
+            break
+        kept.append(line)
+        length += 1 + len(line)
+    return kept
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` (escaped) at most ``limit`` characters, cut between shown characters: never
+    inside an escape (a lone backslash or half an entity would change what follows)."""
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    length = 1  # the ellipsis
+    for unit in _UNIT.findall(text):
+        if length + len(unit) > limit:
+            break
+        kept.append(unit)
+        length += len(unit)
+    return "".join(kept) + "…"
+
+
+def _message_id(group: Sequence[Classification], kind: Kind) -> str:
+    """The same for the same delivery (a retry), new for an update of the finding."""
+    keys = sorted(f"{c.triage.finding_id}|{c.triage.updated_at}|{c.triage.count}|{c.triage.severity}" for c in group)
+    return _sha("\n".join([kind, *keys]))
 
 
 def _sha(text: str) -> str:
