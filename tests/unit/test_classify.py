@@ -527,3 +527,30 @@ def test_the_triage_use_case_builds_no_email_facts():
     # The triage function assesses (Triage only): presentation and links are the notifier's cost
     assert triage_use_case.assess is assess
     assert not hasattr(triage_use_case, "classify")
+
+
+# --- account names (issue 13) -----------------------------------------------------------
+
+
+def test_the_account_fact_is_the_accounts_label_when_it_has_a_name():
+    # Given a finding whose account the organisation names, and the same finding unnamed
+    from responder.domain.accounts import Account
+
+    finding = finding_from_event(minimal_event())
+    named = classify(finding, Settings(), Account("123456789012", "payments-prod"))
+    unnamed = classify(finding, Settings())
+    # Then the triage carries the name, and the account fact reads "name (id)", else the id alone
+    assert named.triage.account_name == "payments-prod"
+    assert facts(named, "overview")["f.account"] == "payments-prod (123456789012)"
+    assert unnamed.triage.account_name is None
+    assert facts(unnamed, "overview")["f.account"] == "123456789012"
+    # And nothing else of the classification changes with the name
+    assert facts(named, "overview") | {"f.account": "123456789012"} == facts(unnamed, "overview")
+    assert named.links == unnamed.links and named.presentation.steps == unnamed.presentation.steps
+
+
+def test_the_mapping_names_the_account_fact_when_the_organisation_does_not():
+    # Given no organisation data, and the operator's ACCOUNT_NAMES naming the account
+    c = classify_event(minimal_event(), Settings(account_names={"123456789012": "Security Tooling"}))
+    # Then the fact shows the mapping's name
+    assert facts(c, "overview")["f.account"] == "Security Tooling (123456789012)"

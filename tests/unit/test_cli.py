@@ -398,3 +398,54 @@ def test_doctor_defaults_to_the_doctor_modules_stack_name(aws_env, capsys):
     # Then it looked for the stack the doctor module names by default
     assert status == 1
     assert f"FAIL stack: no stack {DEFAULT_STACK} in us-east-1" in capsys.readouterr().out
+
+
+# --- account names (issue 13) -----------------------------------------------------------
+
+IMPACT = str(FIXTURES / "events/Impact_S3_MaliciousIPCaller.json")  # account 973743533182
+
+
+def test_preview_names_the_account_that_account_names_maps(capsys, monkeypatch):
+    # Given ACCOUNT_NAMES naming the fixture's account, as the stack's AccountNames parameter would
+    monkeypatch.setenv("ACCOUNT_NAMES", "973743533182=payments-prod,111122223333=other")
+    # When the fixture is previewed as JSON
+    [record] = run_json(capsys, IMPACT)
+    # Then the record and the email name it
+    assert (record["account_id"], record["account_name"]) == ("973743533182", "payments-prod")
+    assert record["subject"].endswith(" payments-prod (973743533182) us-east-2")
+    assert "Account: payments-prod (973743533182)\n" in record["text"]
+
+
+def test_preview_without_a_name_shows_the_id_alone(capsys, monkeypatch):
+    # Given no ACCOUNT_NAMES
+    monkeypatch.delenv("ACCOUNT_NAMES", raising=False)
+    # When previewed
+    [record] = run_json(capsys, IMPACT)
+    # Then the record has no name and the email the id alone
+    assert (record["account_id"], record["account_name"]) == ("973743533182", None)
+    assert record["subject"].endswith(" 973743533182 us-east-2")
+
+
+def test_account_name_option_names_every_findings_account_single_and_grouped(capsys, monkeypatch):
+    # Given two fixtures of two accounts, and ACCOUNT_NAMES naming one of them otherwise
+    monkeypatch.setenv("ACCOUNT_NAMES", "973743533182=from-the-environment")
+    # When previewed with --account-name, one by one and grouped
+    records = run_json(capsys, IMPACT, SSH, "--account-name", "review-acct")
+    grouped = run_json(capsys, IMPACT, SSH, "--grouped", "--kind", "digest", "--account-name", "review-acct")
+    # Then the option names both accounts, over the environment's name
+    assert [r["account_name"] for r in records] == ["review-acct", "review-acct"]
+    assert "Account: review-acct (973743533182)\n" in records[0]["text"]
+    assert "review-acct (973743533182) us-east-2" in grouped["text"]
+    assert "review-acct (1234567891234) us-east-1" in grouped["text"]
+
+
+@pytest.mark.parametrize("name", ["a\x01b", "n" * 51, "支払い", " "])
+def test_account_name_option_refuses_a_name_no_account_can_have(capsys, name):
+    # When previewed with a name Organizations would refuse
+    with pytest.raises(SystemExit) as exit_info:
+        main(["preview", IMPACT, "--account-name", name])
+    # Then argparse refuses it with the rule, and nothing is previewed
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert "--account-name: an account name is printable ASCII, 1-50 characters" in captured.err
+    assert captured.out == ""

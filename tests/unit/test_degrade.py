@@ -134,3 +134,40 @@ def test_compose_gives_a_lone_poison_finding_its_minimal_full_email(lang):
 
 def test_compose_of_nothing_is_no_email():
     assert compose([], view, kind="DIGEST", lone_in_full=False, **STYLE) == Composed([], [])
+
+
+# --- account names (issue 13) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_minimal_form_keeps_the_accounts_validated_name(lang):
+    # Given a finding of an account the operator's mapping names, reduced to its minimal form
+    event = minimal_event("UnauthorizedAccess:EC2/TorClient", 8.0, title=HOSTILE)
+    settings = Settings(language=lang, account_names={"123456789012": "payments-prod"})
+    reduced = minimal(classify(GuardDutyEvent.model_validate(event).detail, settings), Locale(lang))
+    # When it is rendered as a single email and as a digest entry
+    single = render(reduced, Locale(lang, "Asia/Tokyo"))
+    grouped = render_digest([(reduced, None)], locale=Locale(lang, "Asia/Tokyo"))
+    # Then the name is kept beside its id, in the account fact and in both emails
+    assert reduced.triage.account_name == "payments-prod"
+    assert ("f.account", "payments-prod (123456789012)") in [(f.label, f.value) for f in reduced.presentation.overview]
+    assert f"{message('f.account', lang)}: payments-prod (123456789012)" in single.text
+    assert "| payments-prod (123456789012) us-east-1" in grouped.text
+
+
+def test_the_minimal_form_drops_a_name_beside_an_unknown_id_or_one_that_is_not_valid():
+    # Given the minimal form of a finding whose account id fails its pattern but has a name
+    from dataclasses import replace
+
+    c = hostile_classification()
+    beside_unknown = minimal(replace(c, triage=replace(c.triage, account_name="payments-prod")), Locale())
+    # And of a valid finding whose name was never validated (this form trusts nothing it did not check)
+    event = minimal_event("UnauthorizedAccess:EC2/TorClient", 8.0)
+    valid = classify(GuardDutyEvent.model_validate(event).detail, Settings())
+    unvalidated = minimal(replace(valid, triage=replace(valid.triage, account_name="evil\r\nBcc: x")), Locale())
+    # Then neither shows a name: the unknown id is the placeholder alone, the valid id is bare
+    assert beside_unknown.triage.account_name is None
+    assert ("f.account", UNKNOWN) in [(f.label, f.value) for f in beside_unknown.presentation.overview]
+    assert unvalidated.triage.account_name is None
+    assert ("f.account", "123456789012") in [(f.label, f.value) for f in unvalidated.presentation.overview]
+    assert "Bcc" not in render(unvalidated).text

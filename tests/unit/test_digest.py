@@ -153,3 +153,52 @@ def test_a_long_timestamp_is_cut_with_the_marker_of_the_emails_language():
     for email in (render_digest([(c, None)], locale=Locale("ja")), render(c, Locale("ja"))):  # grouped and single
         assert "[省略]" in email.text
         assert "[truncated]" not in email.text and "[truncated]" not in email.html
+
+
+# --- account names (issue 13) ---------------------------------------------------------
+
+
+def named(finding_id, account_id, names, **detail):
+    """A Recon finding of ``account_id`` classified under ACCOUNT_NAMES ``names``."""
+    event = minimal_event("Recon:EC2/Portscan", 5.0, id=finding_id, accountId=account_id, **detail)
+    return classify(GuardDutyEvent.model_validate(event).detail, Settings(account_names=names))
+
+
+def test_each_entry_names_its_account_and_an_unnamed_one_keeps_its_id():
+    # Given findings of a named account, of an account with a 50-character name, and of an unnamed one
+    long_name = "n" * 50
+    names = {"111122223333": "payments-prod", "444455556666": long_name}
+    findings = [
+        named("a1", "111122223333", names),
+        named("a2", "444455556666", names),
+        named("a3", "777788889999", names),
+    ]
+    # When grouped in one digest
+    email = render_digest(items(findings))
+    accounts = {e.finding_id: e.account for e in group(items(findings))[0].entries}
+    # Then each entry shows its account's label in full (never cut), or the id alone
+    assert accounts == {
+        "a1": "payments-prod (111122223333)",
+        "a2": f"{long_name} (444455556666)",
+        "a3": "777788889999",
+    }
+    assert "| i-0123456789abcdef0 | payments-prod (111122223333) us-east-1" in email.text
+    assert f"&middot; {long_name} (444455556666) us-east-1" in email.html
+    assert "| i-0123456789abcdef0 | 777788889999 us-east-1" in email.text
+    # And the digest subject counts findings, names no account
+    assert email.subject == "[GuardDuty DIGEST] 3 findings: 3 MEDIUM"
+
+
+def test_a_hostile_account_name_in_a_grouped_email_is_escaped_and_defanged():
+    # Given a finding of an account named like markup and a domain, in a storm email
+    finding = named("h1", "111122223333", {"111122223333": "<b>ops</b> evil.com"})
+    # When grouped, in English and Japanese
+    for locale in (Locale(), Locale("ja", "Asia/Tokyo")):
+        email = render_digest([(finding, None)], kind="ALERTS", locale=locale)
+        # Then the text shows it defanged, the HTML escaped, and neither subject carries it
+        assert "<b>ops</b> evil[.]com (111122223333) us-east-1" in email.text
+        assert "&lt;b&gt;ops&lt;/b&gt; evil[.]com (111122223333) us-east-1" in email.html
+        links = Links()
+        links.feed(email.html)
+        assert "b" not in links.tags
+        assert "evil" not in email.subject and "evil" not in (email.local_subject or "")

@@ -413,6 +413,8 @@ def test_a_name_organizations_would_refuse_is_not_shown_at_all(name):
     # Then the email is byte for byte the email of an unnamed account
     assert c.triage.account_name is None
     assert email == email_for(SHORT)
+    # While a name an account can have, given the same way, is shown
+    assert "pay-prod (123456789012)" in render(classify(finding, Settings(), Account("123456789012", "pay-prod"))).text
 
 
 def test_a_named_account_in_japanese_names_it_in_the_local_subject_and_the_japanese_rows():
