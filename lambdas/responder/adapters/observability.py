@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Final
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from responder.domain.accounts import ACCOUNT_ID, label, valid_name
+
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
@@ -49,7 +51,11 @@ def count(c: Triage, name: str, **extra: str) -> None:
 
 
 def log_fields_of(c: Triage) -> dict[str, Any]:
-    """What a log line says about a finding: validated identifiers and numbers only."""
+    """What a log line says about a finding: validated identifiers and numbers only.
+
+    The account as ``name (id)`` (``account``) when it has a name, so every line about a finding
+    names it; an ``accountId`` that is no account id is not logged."""
+    account_id = c.account_id if ACCOUNT_ID.fullmatch(c.account_id) else None
     return {
         "finding_id": c.finding_id[:300],
         "finding_type": c.safe_type or "unrecognised",
@@ -59,6 +65,8 @@ def log_fields_of(c: Triage) -> dict[str, Any]:
         "action_type": c.action_type if c.action_type and c.action_type.isidentifier() else None,
         "sample": c.is_sample,
         "count": c.count,
+        "account_id": account_id,
+        "account": label(account_id, valid_name(c.account_name)) if account_id else None,
     }
 
 

@@ -1,4 +1,10 @@
-"""Adapter: per-finding state in DynamoDB (the table the stack creates, with TTL)."""
+"""Adapter: per-finding state in DynamoDB (the table the stack creates, with TTL).
+
+The table also holds small cache items other adapters share across cold starts (the account
+directory's ``org#`` items): an opaque value and the time it expires. DynamoDB deletes an
+expired item only eventually (typically within days), so the reader compares the expiration
+itself.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import hashlib
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 
 from responder.adapters.aws import make_client
 from responder.domain.settings import Band
@@ -30,6 +36,17 @@ class StateStore(Protocol):
 
     def mark_delivered(self, channel: str, keys: Iterable[str]) -> None: ...
 
+    def cached(self, item_id: str) -> Cached | None: ...
+
+    def cache(self, item_id: str, value: bytes, *, expiration: int) -> None: ...
+
+
+class Cached(NamedTuple):
+    """A cache item as stored: the value, and when it expires (epoch seconds, the TTL attribute)."""
+
+    value: bytes
+    expiration: int
+
 
 class NoState:
     """Without a state table: every finding is new, nothing is remembered or marked delivered."""
@@ -44,6 +61,12 @@ class NoState:
         return set()
 
     def mark_delivered(self, channel: str, keys: Iterable[str]) -> None:
+        return None
+
+    def cached(self, item_id: str) -> Cached | None:
+        return None
+
+    def cache(self, item_id: str, value: bytes, *, expiration: int) -> None:
         return None
 
 
@@ -139,3 +162,16 @@ class DynamoStateStore:
                 time.sleep(0.05 * 2**_round)
             else:
                 raise RuntimeError("DynamoDB left delivery markers unwritten after retries")
+
+    def cached(self, item_id: str) -> Cached | None:
+        """The cache item ``item_id`` whatever its expiration (the caller judges it), or None."""
+        # Eventually consistent: half the read cost, and a cache may be a moment stale.
+        item = self.client.get_item(TableName=self.table, Key={"id": {"S": item_id}}).get("Item")
+        if not item or "value" not in item or "expiration" not in item:
+            return None
+        return Cached(bytes(item["value"]["B"]), int(item["expiration"]["N"]))
+
+    def cache(self, item_id: str, value: bytes, *, expiration: int) -> None:
+        """Store a cache item; DynamoDB's TTL removes it some time after ``expiration``."""
+        item = {"id": {"S": item_id}, "value": {"B": value}, "expiration": {"N": str(expiration)}}
+        self.client.put_item(TableName=self.table, Item=item)

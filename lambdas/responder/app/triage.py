@@ -33,13 +33,15 @@ from pydantic import ValidationError
 
 from responder.adapters.observability import count, log_fields_of, logger, metrics, validation_summary
 from responder.adapters.once import EVERY_TIME, Guard, guard, table_failed
+from responder.adapters.organizations import AccountDirectory, Directory
 from responder.adapters.queues import SqsQueues
 from responder.adapters.state import NO_STATE, StateStore, state_store
 from responder.app.settings import TriageSettings
 from responder.domain import scan_alert, scan_result
+from responder.domain.accounts import Account
 from responder.domain.classify import Decision, Reason, Triage, assess, decide
 from responder.domain.limits import MAX_DEPTH, too_deep
-from responder.domain.models import GuardDutyEvent
+from responder.domain.models import Finding, GuardDutyEvent
 from responder.domain.routing import Route, encode, incident_delivery_key, route
 from responder.domain.updates import FindingState, Incident, IncidentKind, UpdateReason, decide_update, incident_of
 
@@ -154,18 +156,23 @@ class Responder:
         *,
         state: StateStore = NO_STATE,
         once: Guard = EVERY_TIME,
+        directory: AccountDirectory | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self.queues = queues
         self.state = state
         self.once = once
+        self.directory = directory  # None: no lookup, the message carries no account (as before)
         self.clock = clock
 
     @classmethod
     def from_settings(cls, settings: TriageSettings) -> Responder:
-        """The queues, and with a state table, finding state and exactly-once queueing."""
-        return cls(settings, SqsQueues(), state=state_store(settings.state_table), once=guard(settings.state_table))
+        """The queues, the account directory (Organizations), and with a state table, finding
+        state, exactly-once queueing and the directory's shared cache."""
+        state = state_store(settings.state_table)
+        directory = Directory(role_arn=settings.organizations_role_arn, state=state)
+        return cls(settings, SqsQueues(), state=state, once=guard(settings.state_table), directory=directory)
 
     def handle(self, event: Any, context: Any = None) -> Outcome:
         """Process one EventBridge event. Raises when the event is invalid or cannot be queued."""
@@ -211,9 +218,12 @@ class Responder:
             logger.info("finding update skipped", extra={**log_fields, "reason": reason})
             count(c, "FindingsSkipped", reason=reason)
             return Outcome(Status.SKIPPED, reason, c.finding_id)
+        account, c = self._account(finding, c)  # only for a finding to email: Organizations' rate is low
+        log_fields = {**log_fields_of(c), "incident": incident.kind}
         where = route(c.band, self.settings, digest_only=incoming.notice)
         key = incident_delivery_key(incident, c.updated_at or str(c.count), previous)
-        body = encode(key, incoming.detail, update)  # the finding as published: the notifier re-reads it
+        # the finding as published (the notifier re-reads it) and what the organisation says of its account
+        body = encode(key, incoming.detail, update, account=account)
         queue_url = self.settings.immediate_queue if where is Route.IMMEDIATE else self.settings.digest_queue
         request = {"key": key, "reason": update.reason, "route": where}
         if not self._queue(c, request, queue_url, body, once=once):
@@ -223,6 +233,16 @@ class Responder:
         count(c, "FindingsQueued", route=where)
         said = Reason.NOTIFY if update.reason is UpdateReason.FIRST else update.reason
         return Outcome(Status.QUEUED, said, c.finding_id, where)
+
+    def _account(self, finding: Finding, c: Triage) -> tuple[Account | None, Triage]:
+        """What the organisation says of the finding's account, and the triage facts naming it.
+
+        The directory's caches keep Organizations to a sweep every few hours, whatever the
+        finding rate; without a directory the message carries no account, as before."""
+        if self.directory is None:
+            return None, c
+        account = self.directory.lookup(c.account_id)
+        return account, assess(finding, self.settings, account)
 
     def _queue(self, c: Triage, request: dict[str, str], queue_url: str, body: str, *, once: Guard) -> bool:
         """Put the message once (Powertools idempotency on the state table), or, when that table
