@@ -122,7 +122,7 @@ def _subject_parts(c: Classification, update: UpdateDecision | None) -> tuple[st
     ]
     resource = shown(c.presentation.resource_label, MAX_SUBJECT) if c.presentation.resource_label else None
     account = t.account_id if SAFE_ACCOUNT.fullmatch(t.account_id) else None
-    name = subject_name(t.account_name) if account else None
+    name = subject_name(t.account_name)
     named = account_label(account, name) if account and name else None
     region = t.region if SAFE_REGION.fullmatch(t.region) else None
     kept: list[str] = []
