@@ -1,0 +1,240 @@
+"""One responder for every Region: the stack of a Region that only forwards its findings home.
+
+With ``-c home_region=us-east-1`` (``infra/app.py``) the home Region runs the full responder and
+every other Region this stack: the responder's own findings rule and scan-result rule (same
+pattern, same severity floor, same logical IDs; ``infra/triggers.py``) whose target is the home
+Region's default event bus instead of the triage function. A forwarded event keeps its source,
+detail-type, ``region`` and ``detail``, so the home rule takes it like a local one and the emails
+name and link the Region the finding came from. No function, key or table here: one alarm.
+
+The stack keeps the name and construct paths the full stack had in its Region (the ``Default``
+construct, which CDK leaves out of logical IDs, then ``FindingsRule``, ``ObjectScanRule``,
+``DeadLetterQueue``, ``AlarmTopic``, ``AlarmSubscription``), so ``cdk deploy --all`` converts a
+full stack in place: the rules swap their target, the alarm subscription stays confirmed and
+the dead-letter queue keeps its messages; CloudFormation deletes the rest, except what the
+full stack retains (its two KMS keys and the functions' log groups: README, "One responder
+for every Region").
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aws_cdk import Acknowledgment, Aws, CfnOutput, CfnParameter, Duration, Stack, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import constants
+from infra.flags import attach, equals, named, negate
+from infra.parameters import BY_NAME, Parameter
+from infra.stack import RESPONDER_ID
+from infra.triggers import findings_rule, object_scan_rule
+
+# The responder's parameters a forwarder reads, declared once in infra/parameters.py: a converted
+# stack keeps their values (the CDK CLI's --previous-parameters default).
+FORWARDER_PARAMETERS: Final = ("NotifyThreshold", "ObjectScanAlerts", "AlarmEmail")
+HOME_BUS: Final = "default"  # GuardDuty publishes to the default bus; the home rule listens there
+
+
+class ForwardingStack(Stack):
+    """GuardDuty findings of this Region -> the home Region's default event bus (one alarm, no function)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, home_region: str, **kwargs: Any) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"GuardDuty Responder: forwards this Region's GuardDuty findings to {home_region}",
+            **kwargs,
+        )
+        parameters = {name: _parameter(self, BY_NAME[name]) for name in FORWARDER_PARAMETERS}
+        self.forwarder = Forwarder(
+            self,
+            RESPONDER_ID,
+            home_region=home_region,
+            notify_threshold=parameters["NotifyThreshold"].value_as_string,
+            object_scan_alerts=parameters["ObjectScanAlerts"].value_as_string,
+            alarm_email=parameters["AlarmEmail"].value_as_string,
+        )
+        forwarder = self.forwarder
+        outputs = {
+            "HomeEventBusArn": (forwarder.home_bus_arn, "The event bus the findings are forwarded to"),
+            "AlarmTopicArn": (forwarder.alarm_topic.topic_arn, "SNS topic the forwarding alarm goes to"),
+            "DeadLetterQueueUrl": (forwarder.dead_letter_queue.queue_url, "Findings that could not be forwarded"),
+            "RuleName": (forwarder.rule.rule_name, "EventBridge rule on GuardDuty findings"),
+        }
+        for name, (value, description) in outputs.items():
+            CfnOutput(self, name, value=value, description=description)
+
+
+class Forwarder(Construct):
+    """The rules of the responder with the home Region's default bus as their target.
+
+    Parameters
+    ----------
+    home_region
+        Where the full responder runs (its default event bus receives the findings).
+    notify_threshold, object_scan_alerts, alarm_email
+        As the responder's parameters of those names: plain values or tokens.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        home_region: str,
+        notify_threshold: str,
+        object_scan_alerts: str,
+        alarm_email: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.home_bus_arn = Stack.of(self).format_arn(
+            service="events", region=home_region, resource="event-bus", resource_name=HOME_BUS
+        )
+        self.dead_letter_queue = _dead_letter_queue(self)
+        self.role = iam.Role(
+            self,
+            "ForwardRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description=f"EventBridge puts this Region's GuardDuty findings on the default bus of {home_region}",
+        )
+        # The target grants the role events:PutEvents on the home bus, and nothing else.
+        home_bus = events.EventBus.from_event_bus_arn(self, "HomeEventBus", self.home_bus_arn)
+        # No retry policy: EventBridge takes none for an event bus target (it retries on its own);
+        # what it gives up on lands in the dead-letter queue, which the alarm watches.
+        target = targets.EventBus(home_bus, role=self.role, dead_letter_queue=self.dead_letter_queue)
+        forwards = f"-> the GuardDuty Responder in {home_region}"
+        self.rule = findings_rule(
+            self, notify_threshold, description=f"GuardDuty findings at or above the notification threshold {forwards}"
+        )
+        self.rule.add_target(target)
+        self.object_scan_rule = object_scan_rule(
+            self,
+            object_scan_alerts,
+            description=f"Malware Protection for S3: threats found, skipped or failed scans {forwards}",
+        )
+        if self.object_scan_rule is not None:
+            self.object_scan_rule.add_target(target)
+        self.alarm_topic = _alarm_topic(self, alarm_email, self.dead_letter_queue)
+        self.alarm = _forwarding_failed(self, self.dead_letter_queue, self.alarm_topic, home_region)
+
+
+def _parameter(scope: Construct, parameter: Parameter) -> CfnParameter:
+    """The CfnParameter of one declaration, under its own name (``--parameters NotifyThreshold=7.0``)."""
+    cfn = CfnParameter(
+        scope,
+        parameter.name,
+        type=parameter.kind,
+        description=parameter.description,
+        default=parameter.default,
+        allowed_values=list(parameter.allowed_values) or None,
+        allowed_pattern=parameter.pattern,
+        constraint_description=parameter.constraint,
+        min_value=parameter.min_value,
+        max_value=parameter.max_value,
+    )
+    cfn.override_logical_id(parameter.name)
+    return cfn
+
+
+def _dead_letter_queue(scope: Construct) -> sqs.Queue:
+    """Findings EventBridge could not put on the home bus, and alarm emails SNS could not deliver."""
+    queue = sqs.Queue(
+        scope,
+        "DeadLetterQueue",
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(constants.DLQ_RETENTION_DAYS),
+    )
+    Validations.of(queue).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions-SQS3",
+            reason="This queue is the dead-letter queue of the forwarding rules and the alarm subscription; "
+            "a DLQ of the DLQ would only move the same messages again. Its depth is the ForwardingFailed alarm.",
+        ),
+        Acknowledgment(
+            id="Serverless-SQSRedrivePolicy",
+            reason="This queue is itself the dead-letter queue; messages stay 14 days and its depth is alarmed.",
+        ),
+    )
+    return queue
+
+
+def _alarm_topic(scope: Construct, alarm_email: str, dead_letter_queue: sqs.Queue) -> sns.Topic:
+    """The alarm topic and the AlarmEmail subscription, at the full stack's paths (a converted
+    stack keeps the topic and its confirmed subscription).
+    """
+    topic = sns.Topic(scope, "AlarmTopic", display_name="GuardDuty Responder alarms", enforce_ssl=True)
+    Validations.of(topic).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions-SNS2",
+            reason="The topic carries the ForwardingFailed alarm's name and state, never finding data; a "
+            "customer-managed key CloudWatch may use would cost USD 1.00 a month per Region, ten times the "
+            "forwarder itself (AWS-managed SNS keys cannot be granted to CloudWatch).",
+        )
+    )
+    has_alarm_email = named(scope, "HasAlarmEmail", negate(equals(alarm_email, "")))
+    if has_alarm_email is not False:
+        subscription = sns.CfnSubscription(
+            scope,
+            "AlarmSubscription",
+            topic_arn=topic.topic_arn,
+            protocol="email",
+            endpoint=alarm_email,
+            redrive_policy={"deadLetterTargetArn": dead_letter_queue.queue_arn},
+        )
+        attach(subscription, has_alarm_email)
+        dead_letter_queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowSnsRedrive",
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[dead_letter_queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": topic.topic_arn}},
+            )
+        )
+    return topic
+
+
+def _forwarding_failed(
+    scope: Construct, dead_letter_queue: sqs.Queue, alarm_topic: sns.Topic, home_region: str
+) -> cloudwatch.Alarm:
+    """One alarm (one metric, USD 0.10 a month): the dead-letter queue is not empty.
+
+    EventBridge sends what it cannot forward (the home bus refused, the role lost its right,
+    retries ran out) to the queue, so its depth covers the rules' failed deliveries; an alarm
+    on each rule's FailedInvocations would add a metric each for the same events.
+    """
+    period = Duration.minutes(constants.ALARM_PERIOD_MINUTES)
+    alarm = cloudwatch.Alarm(
+        scope,
+        "ForwardingFailed",
+        metric=dead_letter_queue.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum"),
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=f"Findings of this Region could not be forwarded to {home_region} (or an alarm email "
+        "could not be delivered): they wait in the dead-letter queue.",
+    )
+    alarm.add_alarm_action(cloudwatch_actions.SnsAction(alarm_topic))
+    # The topic policy replaces SNS's default one: only this alarm (this account) may publish.
+    alarm_topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowThisStacksAlarmsToPublish",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[alarm_topic.topic_arn],
+            conditions={
+                "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                "ArnEquals": {"aws:SourceArn": [alarm.alarm_arn]},
+            },
+        )
+    )
+    return alarm
