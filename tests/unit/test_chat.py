@@ -13,6 +13,7 @@ import html
 import json
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,10 @@ from responder.domain.digest import digest_subject, local_digest_subject
 from responder.domain.facts import Fact
 from responder.domain.i18n import translator
 from responder.domain.models import Finding, GuardDutyEvent
+from responder.domain.render import update_note
 from responder.domain.scan_result import finding_detail
-from responder.domain.settings import Settings
+from responder.domain.settings import Band, Settings
+from responder.domain.updates import FindingState, UpdateDecision, UpdateReason
 from tests.conftest import FIXTURES, finding_from, load, minimal_event
 from tests.unit.test_cleaning import HOSTILE
 
@@ -299,6 +302,48 @@ def test_a_group_threads_by_its_sorted_ids(settings):
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+EMAILED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+ROSE = UpdateDecision(True, UpdateReason.BAND_ROSE, FindingState(Band.MEDIUM, EMAILED, EMAILED, 1, False))
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_an_update_is_marked_and_says_why_in_the_findings_thread(lang):
+    # Given a finding emailed before whose band rose
+    settings = Settings(LANGUAGE=lang)
+    c = _classified(CRYPTO, settings)
+    # When its chat message is built with its update decision
+    payload = _message_with([c], settings, [ROSE])
+    # Then it is marked as the subject marks an update, says why, and stays in the finding's thread
+    assert _reads(payload["content"]["title"]).startswith(f"[{message('s.update', lang)}] [GuardDuty ")
+    assert _lines(payload)[message("f.update", lang)] == escape_markdown(update_note(c, ROSE, settings.locale) or "")
+    assert payload["metadata"]["threadId"] == _message([c], settings)["metadata"]["threadId"]
+    # ... and a first email (no update again) is not marked
+    first = UpdateDecision(True, UpdateReason.FIRST)
+    assert _message_with([c], settings, [first]) == _message([c], settings)
+
+
+def test_an_update_in_a_group_is_marked_on_its_line(settings):
+    # Given two findings, the second an update / When they go out together
+    group = [_classified(SSH, settings), _classified(CRYPTO, settings)]
+    lines = _message_with(group, settings, [None, ROSE])["content"]["description"].splitlines()
+    # Then only the update's line is marked
+    marked = [line for line in lines if line.startswith(r"- \[UPDATE\]")]
+    assert len(marked) == 1 and "CryptoCurrency:EC2/BitcoinTool.B" in marked[0]
+
+
+def test_a_digest_is_titled_as_the_digest_email(settings):
+    # Given two findings of the periodic digest / When their chat message is built
+    group = [_classified(SSH, settings), _classified(CRYPTO, settings)]
+    payload = json.loads(notification(group, settings, kind="DIGEST"))
+    # Then its title is the digest email's subject
+    assert _reads(payload["content"]["title"]) == digest_subject(group, kind="DIGEST")
+    assert _reads(payload["content"]["title"]).startswith("[GuardDuty DIGEST]")
+
+
+def _message_with(group: list[Classification], settings: Settings, updates: list[UpdateDecision | None]) -> Any:
+    return json.loads(notification(group, settings, updates=updates))
 
 
 # --- groups -------------------------------------------------------------------------

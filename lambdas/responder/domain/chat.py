@@ -33,8 +33,9 @@ from responder.domain.degrade import UNRECOGNISED_TYPE, minimal
 from responder.domain.digest import Kind, digest_subject, local_digest_subject
 from responder.domain.facts import Fact
 from responder.domain.i18n import Locale, translator
-from responder.domain.render import local_subject, own_tokens, subject
+from responder.domain.render import local_subject, own_tokens, subject, update_note
 from responder.domain.settings import Settings
+from responder.domain.updates import AGAIN, UpdateDecision
 
 VERSION: Final = "1.0"
 SOURCE: Final = "custom"
@@ -84,17 +85,29 @@ def escape_markdown(text: str) -> str:
     return _ENTITY.sub(lambda match: _ENTITIES[match[0]], text)
 
 
-def notification(group: Sequence[Classification], settings: Settings, *, kind: Kind = "ALERTS") -> str:
+def notification(
+    group: Sequence[Classification],
+    settings: Settings,
+    *,
+    kind: Kind = "ALERTS",
+    updates: Sequence[UpdateDecision | None] = (),
+) -> str:
     """The chat message (JSON text) for one finding, or one message for a group of findings.
 
+    ``kind`` names a group as the grouped email does (``ALERTS`` or ``DIGEST``); ``updates``,
+    when given, is each finding's update decision, in the order of ``group``: a finding emailed
+    again is marked as the email marks it, and says why (it threads under its first message).
+
     Never raises for a finding an email can show: a finding whose values break this rendering
-    is shown in its minimal form (validated identifiers only), as the emails do (``degrade``).
+    is shown in its minimal form (validated identifiers only, no update note), as the emails do
+    (``degrade``).
     """
     locale = settings.locale
+    again = {c.triage.finding_id: u for c, u in zip(group, updates, strict=False) if u and u.reason in AGAIN}
     try:
-        payload = _payload(group, locale, kind)
+        payload = _payload(group, locale, kind, again)
     except Exception:  # noqa: BLE001 (a value nobody foresaw must not cost the alert)
-        payload = _payload([minimal(c, locale) for c in group], locale, kind)
+        payload = _payload([minimal(c, locale) for c in group], locale, kind, {})
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -107,14 +120,17 @@ def thread_id(group: Sequence[Classification]) -> str:
     return "gd-group-" + _sha("\n".join(ids))[:32]
 
 
-def _payload(group: Sequence[Classification], locale: Locale, kind: Kind) -> dict[str, object]:
+def _payload(
+    group: Sequence[Classification], locale: Locale, kind: Kind, again: dict[str, UpdateDecision]
+) -> dict[str, object]:
     ordered = sorted(group, key=lambda c: (-c.triage.severity, c.triage.finding_id))
     lang = locale.lang
     top = ordered[0] if ordered else None
     if top is not None and len(ordered) == 1:
-        title = f"{_head(top, lang)} {_type(top)}"
-        description = _finding_description(top, lang)
-        summary = local_subject(top, locale) or subject(top)
+        update = again.get(top.triage.finding_id)
+        title = f"{_head(top, lang, update)} {_type(top)}"
+        description = _finding_description(top, locale, update)
+        summary = local_subject(top, locale, update) or subject(top, update)
         context = {
             "account": escape_markdown(_account(top)),
             "region": escape_markdown(_region(top)),
@@ -122,7 +138,7 @@ def _payload(group: Sequence[Classification], locale: Locale, kind: Kind) -> dic
         }
     else:
         title = local_digest_subject(ordered, kind=kind, lang=lang) or digest_subject(ordered, kind=kind)
-        description = _group_description(ordered, lang)
+        description = _group_description(ordered, lang, again)
         summary = title
         context = {"findings": str(len(ordered))}
     return {
@@ -149,10 +165,14 @@ def _payload(group: Sequence[Classification], locale: Locale, kind: Kind) -> dic
 # --- one finding --------------------------------------------------------------------
 
 
-def _finding_description(c: Classification, lang: str) -> str:
-    """Title, account, Region and primary resource, one per line, then the console link."""
-    lines = [f"**{escape_markdown(key)}:** {escape_markdown(value)}" for key, value in _rows(c, lang)]
-    link = _console_link(c, lang)
+def _finding_description(c: Classification, locale: Locale, update: UpdateDecision | None) -> str:
+    """Title, why again (an update), account, Region and primary resource, one per line, then
+    the console link."""
+    rows = _rows(c, locale.lang)
+    if update is not None and (note := update_note(c, update, locale)):
+        rows.insert(1 if c.presentation.title else 0, (message("f.update", locale.lang), note))
+    lines = [f"**{escape_markdown(key)}:** {escape_markdown(value)}" for key, value in rows]
+    link = _console_link(c, locale.lang)
     budget = MAX_DESCRIPTION - (len(link) + 1 if link else 0)
     kept = _whole_lines(lines, budget)
     return "\n".join([*kept, link] if link else kept)
@@ -186,9 +206,9 @@ def _fact(fact: Fact, lang: str, marker: str) -> str:
 # --- a group ------------------------------------------------------------------------
 
 
-def _group_description(ordered: Sequence[Classification], lang: str) -> str:
+def _group_description(ordered: Sequence[Classification], lang: str, again: dict[str, UpdateDecision]) -> str:
     """One line per finding, most severe first, as many as fit, then "and N more"."""
-    lines = [f"- {_group_line(c, lang)}" for c in ordered]
+    lines = [f"- {_group_line(c, lang, again.get(c.triage.finding_id))}" for c in ordered]
     kept = _whole_lines(lines, MAX_DESCRIPTION)
     while len(kept) < len(lines):
         more = escape_markdown(message("l.more", lang).format(n=len(lines) - len(kept)))
@@ -198,9 +218,9 @@ def _group_description(ordered: Sequence[Classification], lang: str) -> str:
     return "\n".join(kept)
 
 
-def _group_line(c: Classification, lang: str) -> str:
+def _group_line(c: Classification, lang: str, update: UpdateDecision | None) -> str:
     resource = c.presentation.resource_label
-    parts = [_head(c, lang), _type(c), *([shown(resource, 60)] if resource else []), _account(c), _region(c)]
+    parts = [_head(c, lang, update), _type(c), *([shown(resource, 60)] if resource else []), _account(c), _region(c)]
     line = " · ".join(escape_markdown(part) for part in parts)
     link = _console_link(c, lang)
     return f"{line} {link}" if link else line
@@ -209,10 +229,13 @@ def _group_line(c: Classification, lang: str) -> str:
 # --- shared -------------------------------------------------------------------------
 
 
-def _head(c: Classification, lang: str) -> str:
-    """``[GuardDuty HIGH 8.0]`` (the band in the reader's language), marked when a sample."""
+def _head(c: Classification, lang: str, update: UpdateDecision | None = None) -> str:
+    """``[GuardDuty HIGH 8.0]`` (the band in the reader's language), marked as the subject marks
+    an update and a sample."""
     band = c.triage.band.upper() if lang == "en" else message(f"band.{c.triage.band}", lang)
     head = f"[GuardDuty {band} {c.triage.severity:.1f}]"
+    if update is not None:
+        head = f"[{message('s.update', lang)}] {head}"
     return f"[{message('s.sample', lang)}] {head}" if c.triage.is_sample else head
 
 
