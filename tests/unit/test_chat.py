@@ -376,6 +376,13 @@ def test_a_group_is_one_message_listing_each_finding_with_its_link(lang):
     assert payload["metadata"]["additionalContext"] == {"findings": "2"}
 
 
+def test_even_no_findings_make_a_message_with_its_required_description(settings):
+    # Given nothing (a caller's edge case) / When a message is built / Then the schema still holds
+    payload = _message([], settings)
+    assert set(payload) == TOP_KEYS
+    assert _reads(payload["content"]["description"]) == digest_subject([], kind="ALERTS")
+
+
 def test_a_large_group_lists_what_fits_and_counts_the_rest(settings):
     # Given 60 findings that arrived together
     events = [minimal_event(id=f"{n:032x}", severity=7.0 + n / 100) for n in range(60)]

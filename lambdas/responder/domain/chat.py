@@ -148,7 +148,7 @@ def _payload(
         "content": {
             "textType": TEXT_TYPE,
             "title": _cut(escape_markdown(title), MAX_TITLE),
-            "description": description,
+            "description": description or escape_markdown(title),  # required: never empty
             "nextSteps": _steps(top, lang) if top is not None else [],
             "keywords": _keywords(ordered, lang),
         },
