@@ -1,6 +1,7 @@
 """Lambda entry point of the triage function (EventBridge rule on GuardDuty findings).
 
 Its settings are read and validated at cold start; it loads no templates and no channels.
+Its AWS clients (queues, state table, Organizations) are created on first use, not here.
 """
 
 from __future__ import annotations

@@ -18,6 +18,13 @@ one email for it. Malware Protection for S3 scan results (the stack routes them 
 ``ObjectScanAlerts`` is yes) are read as the finding they stand for (``domain.scan_result``):
 threats found are an alert like any finding; a scan skipped or failed is a digest line only,
 whatever the threshold and the immediate band; a clean result is ignored.
+
+A finding to email has its account looked up (``adapters.organizations``: name, OUs and tags
+from AWS Organizations, cached for hours, never a call per finding) and the account travels in
+the queue message, so the notifier can name and route it without Organizations rights. Only
+then: a skipped finding costs no lookup. The lookup never fails the finding: without an answer
+the message carries the id alone and ``AccountNames`` names it. Every log line about a finding
+names its account (``name (id)``).
 """
 
 from __future__ import annotations
