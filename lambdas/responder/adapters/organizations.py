@@ -179,7 +179,8 @@ class Directory:
         ous: list[str] = []
         child = account_id
         for _level in range(MAX_OUS + 1):  # at most five OU levels, then the root
-            parents = [parent for page in self._paginate("list_parents", ChildId=child) for parent in page["Parents"]]
+            pages = self._paginate("list_parents", ChildId=child)
+            parents = [parent for page in pages for parent in page.get("Parents") or ()]
             if not parents:
                 break
             parent_id = str(parents[0].get("Id"))  # an account or OU has exactly one parent
