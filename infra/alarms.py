@@ -17,6 +17,10 @@ from constructs import Construct
 from infra import constants
 from infra.flags import Named, attach, choose_text
 
+# The notifier's count of routes files it could not use (it sent to the default recipients
+# instead): responder.adapters.routes.ROUTES_FALLBACK, the same name (a test ties them).
+ROUTES_FALLBACK = "RoutesFallback"
+
 
 class Alarms:
     """Builds its resources into ``scope`` (the responder), like every part: see ``infra.responder``."""
@@ -82,6 +86,11 @@ class Alarms:
                 events_metric(rule, "InvocationsSentToDlq"),
                 "EventBridge gave up on findings and sent them to the dead-letter queue.",
             ),
+            "RoutesFallback": (
+                self._own_metric(ROUTES_FALLBACK, {}, period),
+                "The routes parameter could not be read or is not a valid routes file: alerts go to the default "
+                "recipients only, no owner gets a copy; the notifier's log names the error's location.",
+            ),
         }
         alarm_arns = [self._alarm(name, *spec).alarm_arn for name, spec in alarms.items()]
         alarm_arns += self._delivery_failure_alarms(channels, period)
@@ -92,32 +101,40 @@ class Alarms:
         failures are retried without failing the invocation, so NotifierErrors stays silent while
         an SES identity or a KMS grant is broken. Returns the ARNs of those that exist.
         """
-        causes = {
-            "sns": "SNS refused the publish: the alert topic's KMS key disabled or not granted",
-            "ses": "SES refused the send: an unverified sender, or a recipient not verified in the sandbox",
+        failures = {
+            "sns": "An email could not be sent (SNS refused the publish: the alert topic's KMS key disabled or not "
+            "granted",
+            "ses": "An email could not be sent (SES refused the send: an unverified sender, or a recipient not "
+            "verified in the sandbox",
+            "chat": "A chat message could not be published (SNS refused the publish to the chat topic: its KMS key "
+            "disabled or not granted",
         }
         arns = []
-        for channel, cause in causes.items():
+        for channel, failure in failures.items():
             uses = channels[channel]
             if uses is False:
                 continue
-            metric = cloudwatch.Metric(
-                namespace=constants.METRICS_NAMESPACE,
-                metric_name="DeliveryFailures",
-                dimensions_map={"Channel": channel, "service": constants.SERVICE},
-                statistic="Sum",
-                period=period,
-            )
             alarm = self._alarm(
                 f"{channel.capitalize()}DeliveryFailures",
-                metric,
-                f"An email could not be sent ({cause}, or throttling beyond the retries); the findings stay "
-                "queued and are retried; see the notifier's logs.",
+                self._own_metric("DeliveryFailures", {"Channel": channel}, period),
+                f"{failure}, or throttling beyond the retries); the findings stay queued and are retried; see the "
+                "notifier's logs.",
             )
             attach(cast(cloudwatch.CfnAlarm, alarm.node.default_child), uses)
             # Dropped (AWS::NoValue) where the channel's condition is false at deploy time.
             arns.append(choose_text(uses, alarm.alarm_arn, Aws.NO_VALUE))
         return arns
+
+    @staticmethod
+    def _own_metric(name: str, dimensions: dict[str, str], period: Duration) -> cloudwatch.Metric:
+        """A count the functions emit (``responder.adapters.observability.emit``, which adds ``service``)."""
+        return cloudwatch.Metric(
+            namespace=constants.METRICS_NAMESPACE,
+            metric_name=name,
+            dimensions_map={**dimensions, "service": constants.SERVICE},
+            statistic="Sum",
+            period=period,
+        )
 
     def _alarm(self, name: str, metric: cloudwatch.IMetric, description: str, threshold: float = 1) -> cloudwatch.Alarm:
         """An alarm on one period at or above ``threshold``, notifying the alarm topic; no data is not a breach."""

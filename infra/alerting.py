@@ -1,5 +1,5 @@
-"""Alerting: the alert and alarm topics with their keys and email subscriptions, and SES's
-configuration set and optional sender identity.
+"""Alerting: the alert and alarm topics with their keys and email subscriptions, the route topic and
+the routes parameter (routing to owners), and SES's configuration set and optional sender identity.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra import constants
@@ -41,6 +42,11 @@ class Alerting:
                 flag=has_alarm_email,
                 dead_letter_queue=dead_letter_queue,
             )
+        # Routed copies: SNS cannot address a subscription per message, so they go to a topic of their
+        # own with the route's name as the `route` message attribute; owners subscribe with a filter
+        # policy on it. The alert topic and its subscriptions are left as they were.
+        self.route_topic = _encrypted_topic(scope, "RouteTopic", "GuardDuty findings routed to owners", self.key)
+        self.routes_parameter = _routes_parameter(scope)
         self.configuration_set = _configuration_set(scope)
         if creates_identity is not False:
             _sender_identity(scope, values.text("SenderAddress"), self.configuration_set, creates_identity)
@@ -89,6 +95,22 @@ def _alarm_topic_key(scope: Construct) -> kms.Key:
 
 def _encrypted_topic(scope: Construct, construct_id: str, display_name: str, key: kms.IKey) -> sns.Topic:
     return sns.Topic(scope, construct_id, display_name=display_name, master_key=key, enforce_ssl=True)
+
+
+def _routes_parameter(scope: Construct) -> ssm.StringParameter:
+    """The routes file, edited by the operator (``aws ssm put-parameter --overwrite``), read by the notifier.
+
+    Its value and description in the template never change (a test pins them): CloudFormation
+    updates a resource whose template properties changed, and would write this value over the
+    operator's routes at the next deploy.
+    """
+    return ssm.StringParameter(
+        scope,
+        "RoutesParameter",
+        string_value=constants.ROUTES_INITIAL_VALUE,
+        description="GuardDuty Responder routes to owners (JSON, see the README); edit the value, not the stack",
+        tier=ssm.ParameterTier.STANDARD,
+    )
 
 
 def _subscribe_recipients(

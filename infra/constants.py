@@ -13,9 +13,12 @@ TRIAGE_HANDLER: Final = "responder.triage_handler.lambda_handler"
 NOTIFIER_HANDLER: Final = "responder.notify_handler.lambda_handler"
 # Variables only one function reads (its settings model, responder/app/settings.py); the rest go to both.
 NOTIFIER_ONLY_VARIABLES: Final = frozenset(
-    {"CHANNELS", "TOPIC_ARN", "SES_SENDER", "SES_RECIPIENTS", "SES_CONFIGURATION_SET", "SES_MAX_SEND_RATE"}
-)
-TRIAGE_ONLY_VARIABLES: Final = frozenset({"IMMEDIATE_QUEUE_URL"})
+    {
+        "CHANNELS", "TOPIC_ARN", "SES_SENDER", "SES_RECIPIENTS", "SES_CONFIGURATION_SET", "SES_MAX_SEND_RATE",
+        "CHAT_TOPIC_ARN", "ROUTE_TOPIC_ARN", "ROUTES_PARAMETER",
+    }
+)  # fmt: skip
+TRIAGE_ONLY_VARIABLES: Final = frozenset({"IMMEDIATE_QUEUE_URL", "ORGANIZATIONS_ROLE_ARN"})
 PYTHON_VERSION: Final = "3.13"  # the runtime of the functions (stack.py); `make test` runs the tests on it too
 PIP_PLATFORM: Final = "manylinux2014_aarch64"  # wheels for arm64 (Graviton)
 MEMORY_MB: Final = 256  # MB; measured peak is far below, more memory means a faster CPU
@@ -51,6 +54,16 @@ DLQ_RETENTION_DAYS: Final = 14  # days (the SQS maximum)
 
 # SNS email subscriptions created from the Recipients parameter
 MAX_SNS_SUBSCRIPTIONS: Final = 10
+
+# Routes to owners: the SSM parameter the stack creates holds this until the operator writes the
+# routes. Never change it: CloudFormation would write the new value over the operator's routes
+# at the next `cdk deploy` (tests/infrastructure/test_organisation_template.py pins it).
+ROUTES_INITIAL_VALUE: Final = '{"version":1,"routes":[]}'
+
+# Chat (Amazon Q Developer in chat applications): what a chat user may run from the channel, at
+# most. Without a guardrail the service applies AdministratorAccess.
+CHAT_GUARDRAIL_POLICY: Final = "ReadOnlyAccess"  # an AWS managed policy
+CHAT_LOGGING_LEVEL: Final = "ERROR"  # the service's own CloudWatch logs: failures only
 
 # Alarms
 ALARM_PERIOD_MINUTES: Final = 5  # minutes

@@ -1,5 +1,5 @@
 """Functions: the triage and notifier Lambda functions, one code asset, their roles and log groups,
-the notifier's SQS event source and its SES send policy.
+the notifier's SQS event source, its SES send policy and the triage's AWS Organizations read rights.
 """
 
 from __future__ import annotations
@@ -24,17 +24,26 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra import constants
 from infra.alerting import Alerting
 from infra.asset import LocalBundling
-from infra.flags import Named, attach
+from infra.flags import Named, attach, equals, named, negate
 from infra.queues import QueuesAndState
 
 ROOT = Path(__file__).resolve().parents[1]
 # What Powertools idempotency and the finding state do with single items of the state table.
 TABLE_ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+# What the triage reads of the organisation: account names, each account's OUs (walked up to the
+# root) and tags. Read-only; callable from the management account or a delegated administrator.
+ORGANIZATIONS_READ_ACTIONS = (
+    "organizations:ListAccounts",
+    "organizations:DescribeAccount",
+    "organizations:ListParents",
+    "organizations:ListTagsForResource",
+)
 
 
 class Functions:
@@ -47,21 +56,24 @@ class Functions:
         environment: Mapping[str, str],  # every function variable; each function gets only its own
         queues: QueuesAndState,
         alerting: Alerting,
+        chat_topic: sns.ITopic,
         sender: str,
         uses_ses: Named,
+        organizations_role: str,
     ) -> None:
         self._scope = scope
         self._environment = dict(environment)
         self._queues = queues
         self._code = _code()
-        self.triage = self._triage()
+        self.triage, triage_role = self._triage()
+        _allow_organizations(scope, triage_role, organizations_role)
         self.notifier, notifier_role = self._notifier()
-        _allow_publishing(notifier_role, alerting)
+        _allow_publishing(notifier_role, alerting, chat_topic)
         if uses_ses is not False:
             _allow_ses(scope, notifier_role, sender, alerting.configuration_set_in_use, uses_ses)
 
-    def _triage(self) -> lambda_.Function:
-        function, _role = self._function(
+    def _triage(self) -> tuple[lambda_.Function, iam.Role]:
+        function, role = self._function(
             "Function",
             environment=_only(self._environment, drop=constants.NOTIFIER_ONLY_VARIABLES),
             description="GuardDuty Responder triage: classifies each finding, decides, queues it to email",
@@ -73,7 +85,7 @@ class Functions:
         self._queues.state_table.grant(function, *TABLE_ITEM_ACTIONS)
         self._queues.immediate_queue.grant_send_messages(function)
         self._queues.digest_queue.grant_send_messages(function)
-        return function
+        return function, role
 
     def _notifier(self) -> tuple[lambda_.Function, iam.Role]:
         function, role = self._function(
@@ -190,12 +202,51 @@ def _code() -> lambda_.Code:
     )
 
 
-def _allow_publishing(role: iam.Role, alerting: Alerting) -> None:
-    """Publish to the alert topic only, with its key only (what SNS needs to encrypt the message)."""
-    role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[alerting.topic.topic_arn]))
+def _allow_publishing(role: iam.Role, alerting: Alerting, chat_topic: sns.ITopic) -> None:
+    """Publish to the alert, route and chat topics only, with their key only (what SNS needs to
+    encrypt the message), and read the routes parameter only.
+    """
+    topics = [alerting.topic.topic_arn, alerting.route_topic.topic_arn, chat_topic.topic_arn]
+    role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=topics))
     role.add_to_policy(
         iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[alerting.key.key_arn])
     )
+    role.add_to_policy(
+        iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[alerting.routes_parameter.parameter_arn])
+    )
+
+
+def _allow_organizations(scope: Construct, role: iam.Role, organizations_role: str) -> None:
+    """Read the organisation with the function's own role, or only assume ``organizations_role``
+    when it is given (then the organisation is read with that role's rights, and the function's
+    own role needs none of its own): never both.
+    """
+    reads_itself = named(scope, "ReadsOrganizationsItself", equals(organizations_role, ""))
+    assumes = named(scope, "HasOrganizationsRole", negate(equals(organizations_role, "")))
+    if reads_itself is not False:
+        read = iam.Policy(
+            scope,
+            "OrganizationsReadPolicy",
+            statements=[iam.PolicyStatement(actions=list(ORGANIZATIONS_READ_ACTIONS), resources=["*"])],
+        )
+        Validations.of(read).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="ListAccounts takes no resource; DescribeAccount, ListParents and ListTagsForResource name "
+                "accounts and OUs by ARNs holding the organisation id and the management account id, which this "
+                "stack cannot know, and the triage looks up any account of the organisation. Read-only actions.",
+            )
+        )
+        read.attach_to_role(role)
+        attach(cast(iam.CfnPolicy, read.node.default_child), reads_itself)
+    if assumes is not False:
+        assume = iam.Policy(
+            scope,
+            "OrganizationsRolePolicy",
+            statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[organizations_role])],
+        )
+        assume.attach_to_role(role)
+        attach(cast(iam.CfnPolicy, assume.node.default_child), assumes)
 
 
 def _allow_ses(scope: Construct, role: iam.Role, sender: str, configuration_set: str, flag: Named) -> None:

@@ -33,6 +33,19 @@ EMAIL: Final = (
 # Every character Python's str.strip() removes (str.isspace()), written out: the functions strip
 # values, so a tag key made only of these would be empty for them. Java's \s covers fewer of them.
 WHITESPACE: Final = r"\t\n\x0b\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# One AccountNames entry as the functions read it (responder.domain.settings `_account_names`): a
+# 12-digit id, "=", and a name an Organizations account may have (printable ASCII, 1 to 50
+# characters, `SAFE_NAME`) without a comma (the list's separator). The name neither starts nor
+# ends with a space: the functions strip it, so a name of spaces would be empty for them. [0-9],
+# not \d: Python's \d also matches other scripts' digits, Java's does not.
+ACCOUNT_NAME: Final = r"[0-9]{12}=[!-+\--~]([ -+\--~]{0,48}[!-+\--~])?"
+# responder.domain.settings ROLE_ARN, with [0-9] for \d (see ACCOUNT_NAME).
+ROLE_ARN: Final = r"arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}"
+# Amazon Q Developer in chat applications' own patterns (chatbot API reference: SlackTeamId,
+# SlackChannelId, TeamId, TenantId, TeamsChannelId), without their look-arounds.
+SLACK_ID: Final = r"[A-Za-z0-9]{1,255}"
+GUID: Final = r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
+TEAMS_CHANNEL: Final = r"[A-Za-z0-9_=+/.,-]{0,200}%3[aA][A-Za-z0-9_=+/.,-]{0,200}%40[A-Za-z0-9_=+/.,-]{0,200}"
 
 
 @dataclass(frozen=True)
@@ -103,13 +116,21 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Requirement:
-    """A cross-parameter rule: when ``parameter`` has one of ``values``, ``needs`` must not be empty."""
+    """A cross-parameter rule: when ``parameter`` has one of ``values`` (``None``: any value but the
+    empty one), ``needs`` must not be empty.
+    """
 
     rule_id: str  # the logical ID of the template rule
     parameter: str
-    values: tuple[str, ...]
+    values: tuple[str, ...] | None
     needs: str
     message: str
+
+    def applies(self, value: str | None) -> bool:
+        """Whether the rule holds for ``parameter`` = ``value`` (None: not known before the deploy)."""
+        if value is None:
+            return False
+        return value != "" if self.values is None else value in self.values
 
 
 def _number(value: float | None) -> str:
@@ -338,6 +359,78 @@ PARAMETERS: Final[tuple[Parameter, ...]] = (
         doc="operator subscribed to the alarm topic",
         env=None,
     ),
+    Parameter(
+        "AccountNames",
+        "CommaDelimitedList",
+        "Account names as id=name (e.g. 111122223333=payments-prod), shown as 'payments-prod (111122223333)' "
+        "for accounts AWS Organizations does not name (no access to it, or not in the organisation).",
+        "account names (`111122223333=payments-prod`) shown next to the id where AWS Organizations does not "
+        "name the account; the organisation's own name comes first",
+        default="",
+        pattern=f"^$|^{ACCOUNT_NAME}$",
+        constraint="12-digit account id=name entries (printable ASCII names of 1 to 50 characters, no comma)",
+        env="ACCOUNT_NAMES",
+        allowed_doc="`id=name` entries, comma-separated (names: printable ASCII, 1-50 characters)",
+    ),
+    optional(
+        "OrganizationsRoleArn",
+        pattern=ROLE_ARN, what="an IAM role ARN",
+        description="Role in the Organizations management account (or its delegated administrator) the triage "
+        "function assumes to read account names, OUs and tags; empty: its own role reads them.",
+        doc="role the triage function assumes to read account names, OUs and tags (in the management account "
+        "when this account is not it or its delegated administrator); empty: its own role",
+        env="ORGANIZATIONS_ROLE_ARN",
+    ),
+    choice(
+        "ChatNotifications",
+        default="no", values=["yes", "no"],
+        description="yes: publish each alert to the chat topic (ChatTopicArn output) for Amazon Q Developer in "
+        "chat applications; also on when the Slack or Teams ids below are given.",
+        doc="publish each alert to the chat topic (Amazon Q Developer in chat applications: Slack, Microsoft "
+        "Teams); on by itself when Slack or Teams ids are given",
+        env=None,  # the stack sets CHAT_TOPIC_ARN, empty when chat is off
+    ),
+    optional(
+        "ChatSlackWorkspaceId",
+        pattern=SLACK_ID, what="a Slack workspace id such as T012ABCDEFG",
+        description="Slack workspace id, authorised first in the Amazon Q Developer console; with "
+        "ChatSlackChannelId the stack creates the channel configuration.",
+        doc="Slack workspace (authorised in the Amazon Q Developer console first); with `ChatSlackChannelId`",
+        env=None,
+    ),
+    optional(
+        "ChatSlackChannelId",
+        pattern=SLACK_ID, what="a Slack channel id such as C0123ABCDEF",
+        description="Slack channel id (the end of the channel's link); with ChatSlackWorkspaceId.",
+        doc="Slack channel the alerts are posted to; with `ChatSlackWorkspaceId`",
+        env=None,
+    ),
+    optional(
+        "ChatTeamsTeamId",
+        pattern=GUID, what="a Microsoft Teams team id (a GUID)",
+        description="Microsoft Teams team id, authorised first in the Amazon Q Developer console; with "
+        "ChatTeamsTenantId and ChatTeamsChannelId the stack creates the channel configuration.",
+        doc="Microsoft Teams team (authorised in the Amazon Q Developer console first); with the tenant and "
+        "channel ids",
+        env=None,
+    ),
+    optional(
+        "ChatTeamsTenantId",
+        pattern=GUID, what="a Microsoft Teams tenant id (a GUID)",
+        description="Microsoft Teams tenant id; with ChatTeamsTeamId and ChatTeamsChannelId.",
+        doc="Microsoft Teams tenant; with the team and channel ids",
+        env=None,
+    ),
+    optional(
+        "ChatTeamsChannelId",
+        pattern=TEAMS_CHANNEL, what="a Microsoft Teams channel id (URL-encoded, with %3a and %40)",
+        description="Microsoft Teams channel id as the channel's link has it (URL-encoded: 19%3a...%40thread.tacv2); "
+        "with ChatTeamsTeamId and ChatTeamsTenantId.",
+        doc="Microsoft Teams channel the alerts are posted to (URL-encoded, as in its link); with the team and "
+        "tenant ids",
+        env=None,
+        allowed_doc="a Teams channel id, URL-encoded (`19%3a...%40thread.tacv2`)",
+    ),
 )  # fmt: skip
 
 BY_NAME: Final = {parameter.name: parameter for parameter in PARAMETERS}
@@ -347,6 +440,17 @@ REQUIREMENTS: Final = (
                 "Channels includes ses: set SenderAddress."),
     Requirement("IdentityNeedsSender", "CreateSenderIdentity", ("yes",), "SenderAddress",
                 "CreateSenderIdentity is yes: set SenderAddress."),
+    # A channel configuration needs all of its ids: each one given asks for the next, round the circle.
+    Requirement("SlackNeedsChannel", "ChatSlackWorkspaceId", None, "ChatSlackChannelId",
+                "ChatSlackWorkspaceId is set: set ChatSlackChannelId."),
+    Requirement("SlackNeedsWorkspace", "ChatSlackChannelId", None, "ChatSlackWorkspaceId",
+                "ChatSlackChannelId is set: set ChatSlackWorkspaceId."),
+    Requirement("TeamsNeedsTenant", "ChatTeamsTeamId", None, "ChatTeamsTenantId",
+                "ChatTeamsTeamId is set: set ChatTeamsTenantId."),
+    Requirement("TeamsNeedsChannel", "ChatTeamsTenantId", None, "ChatTeamsChannelId",
+                "ChatTeamsTenantId is set: set ChatTeamsChannelId."),
+    Requirement("TeamsNeedsTeam", "ChatTeamsChannelId", None, "ChatTeamsTeamId",
+                "ChatTeamsChannelId is set: set ChatTeamsTeamId."),
 )  # fmt: skip
 
 
@@ -357,7 +461,7 @@ def unmet_requirements(values: Mapping[str, str | None]) -> list[str]:
     return [
         rule.message
         for rule in REQUIREMENTS
-        if values.get(rule.parameter) in rule.values and values.get(rule.needs) == ""
+        if rule.applies(values.get(rule.parameter)) and values.get(rule.needs) == ""
     ]
 
 

@@ -41,6 +41,14 @@ class ResponderProps(TypedDict, total=False):
     digest_minutes: int | str
     object_scan_alerts: bool | str
     alarm_email: str
+    account_names: Sequence[str]
+    organizations_role_arn: str
+    chat_notifications: bool | str
+    chat_slack_workspace_id: str
+    chat_slack_channel_id: str
+    chat_teams_team_id: str
+    chat_teams_tenant_id: str
+    chat_teams_channel_id: str
 
 
 Value = str | list[str]  # as CloudFormation passes a parameter: text, or a list for CommaDelimitedList

@@ -1,6 +1,6 @@
 """``GuardDutyResponder``: the whole responder as one construct, for this app's stack or your own.
 
-Its parts (``infra/queues.py``, ``alerting.py``, ``functions.py``, ``triggers.py``, ``alarms.py``)
+Its parts (``infra/queues.py``, ``alerting.py``, ``chat.py``, ``functions.py``, ``triggers.py``, ``alarms.py``)
 each own one concern, and each builds its resources directly into the responder's scope rather
 than into a construct of its own: a nested construct would add its id to every logical ID, so
 ``cdk deploy`` of this version would replace the state table, the topics (subscriptions to
@@ -20,12 +20,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra import constants
 from infra.alarms import Alarms
 from infra.alerting import Alerting
-from infra.flags import any_of, equals, named
+from infra.chat import Chat
+from infra.flags import any_of, choose_text, equals, named
 from infra.functions import Functions
 from infra.props import ResponderProps, Values, environment, values_from
 from infra.queues import QueuesAndState
@@ -57,13 +59,16 @@ class GuardDutyResponder(Construct):
         queues = QueuesAndState(self)
         alerting = Alerting(self, values=values, uses_sns=uses["sns"], dead_letter_queue=queues.dead_letter_queue)
         queues.allow_sns_redrive(alerting.topic, alerting.alarm_topic)
+        chat = Chat(self, values=values, key=alerting.key)
         functions = Functions(
             self,
-            environment=_environment(values, queues, alerting),
+            environment=_environment(values, queues, alerting, chat),
             queues=queues,
             alerting=alerting,
+            chat_topic=chat.topic,
             sender=values.text("SenderAddress"),
             uses_ses=uses["ses"],
+            organizations_role=values.text("OrganizationsRoleArn"),
         )
         triggers = Triggers(
             self,
@@ -83,10 +88,13 @@ class GuardDutyResponder(Construct):
             notifier=functions.notifier,
             rule=triggers.rule,
             digest_schedule=triggers.digest_schedule,
-            channels=uses,
+            channels={**uses, "chat": chat.uses_chat},
         )
         self.topic: sns.Topic = alerting.topic
         self.alarm_topic: sns.Topic = alerting.alarm_topic
+        self.route_topic: sns.Topic = alerting.route_topic
+        self.chat_topic: sns.Topic = chat.topic
+        self.routes_parameter: ssm.StringParameter = alerting.routes_parameter
         self.key: kms.Key = alerting.key
         self.alarm_key: kms.Key = alerting.alarm_key
         self.function: lambda_.Function = functions.triage
@@ -100,7 +108,7 @@ class GuardDutyResponder(Construct):
         self.digest_schedule: events.Rule = triggers.digest_schedule
 
 
-def _environment(values: Values, queues: QueuesAndState, alerting: Alerting) -> dict[str, str]:
+def _environment(values: Values, queues: QueuesAndState, alerting: Alerting, chat: Chat) -> dict[str, str]:
     """Every variable of the functions' settings models (responder/app/settings.py): the parameters'
     variables (``Parameter.env``) and the names of what the responder built; ``Functions`` gives
     each function only those its model reads.
@@ -109,6 +117,10 @@ def _environment(values: Values, queues: QueuesAndState, alerting: Alerting) -> 
         **environment(values),
         "SES_CONFIGURATION_SET": alerting.configuration_set_in_use,
         "TOPIC_ARN": alerting.topic.topic_arn,
+        # Empty when chat is off: the notifier then sends no chat message.
+        "CHAT_TOPIC_ARN": choose_text(chat.uses_chat, chat.topic.topic_arn, ""),
+        "ROUTE_TOPIC_ARN": alerting.route_topic.topic_arn,
+        "ROUTES_PARAMETER": alerting.routes_parameter.parameter_name,
         "STATE_TABLE": queues.state_table.table_name,
         "IMMEDIATE_QUEUE_URL": queues.immediate_queue.queue_url,
         "DIGEST_QUEUE_URL": queues.digest_queue.queue_url,

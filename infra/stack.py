@@ -38,6 +38,18 @@ class GuardDutyResponderStack(Stack):
                 "Events and emails that could not be handled",
             ),
             "RuleName": (responder.rule.rule_name, "EventBridge rule on GuardDuty findings"),
+            "ChatTopicArn": (
+                responder.chat_topic.topic_arn,
+                "SNS topic for Amazon Q Developer in chat applications (Slack, Microsoft Teams)",
+            ),
+            "RouteTopicArn": (
+                responder.route_topic.topic_arn,
+                "SNS topic of the copies routed to owners: subscribe with a filter policy on the route attribute",
+            ),
+            "RoutesParameterName": (
+                responder.routes_parameter.parameter_name,
+                "SSM parameter holding the routes to owners (JSON): edit it, not the stack",
+            ),
         }
         for name, (value, description) in outputs.items():
             CfnOutput(self, name, value=value, description=description)

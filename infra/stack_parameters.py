@@ -27,11 +27,12 @@ class StackParameters(Construct):
         self.parameters = {parameter.name: _parameter(self, parameter) for parameter in PARAMETERS}
         for requirement in REQUIREMENTS:
             subject = self.parameters[requirement.parameter].value_as_string
-            applies = (
-                Fn.condition_equals(subject, requirement.values[0])
-                if len(requirement.values) == 1
-                else Fn.condition_contains(list(requirement.values), subject)
-            )
+            if requirement.values is None:  # any value but the empty one
+                applies = Fn.condition_not(Fn.condition_equals(subject, ""))
+            elif len(requirement.values) == 1:
+                applies = Fn.condition_equals(subject, requirement.values[0])
+            else:
+                applies = Fn.condition_contains(list(requirement.values), subject)
             given = Fn.condition_not(Fn.condition_equals(self.parameters[requirement.needs].value_as_string, ""))
             rule = CfnRule(
                 self,

@@ -22,6 +22,7 @@ _SHARED: Final = {
     "RENOTIFY_HOURS": "24",
     "IMMEDIATE_BAND": "High",
     "DIGEST_MINUTES": "60",
+    "ACCOUNT_NAMES": "",
     "STATE_TABLE": "GuardDutyResponder-StateTable",
     "DIGEST_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/Digest",
     "POWERTOOLS_SERVICE_NAME": "guardduty-responder",
@@ -31,6 +32,7 @@ _SHARED: Final = {
 TRIAGE_ENV: Final = {
     **_SHARED,
     "IMMEDIATE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/Immediate",
+    "ORGANIZATIONS_ROLE_ARN": "",
 }
 NOTIFIER_ENV: Final = {
     **_SHARED,
@@ -40,6 +42,9 @@ NOTIFIER_ENV: Final = {
     "SES_RECIPIENTS": "secops@example.com",
     "SES_CONFIGURATION_SET": "GuardDutyResponder-ConfigurationSet",
     "SES_MAX_SEND_RATE": "1",
+    "CHAT_TOPIC_ARN": "",  # chat off, the default
+    "ROUTE_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:GuardDutyResponder-RouteTopic",
+    "ROUTES_PARAMETER": "CFN-RoutesParameter60C9DC97-AbCdEfGhIjKl",
 }
 # What the Lambda runtime sets in every function's environment (tracing active, as deployed).
 RUNTIME_ENV: Final = {

@@ -14,7 +14,7 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from infra import GuardDutyResponder
 from infra.resolve import resolve
-from responder.app.settings import NotifierSettings
+from responder.app.settings import NotifierSettings, TriageSettings
 
 
 def _app() -> App:
@@ -41,6 +41,10 @@ def foreign() -> dict[str, Any]:
         suppress_accounts=["123456789012"],
         digest_minutes=30,
         alarm_email="ops@example.jp",
+        account_names=["111122223333=payments-prod", "444455556666=sandbox"],
+        organizations_role_arn="arn:aws:iam::999988887777:role/guardduty-org-read",
+        chat_slack_workspace_id="T012ABCDEFG",
+        chat_slack_channel_id="C0123ABCDEF",
     )
     # When it is synthesized (a cdk-nag finding would raise here)
     assembly = app.synth()
@@ -67,7 +71,7 @@ def test_both_responders_are_complete_and_apart(foreign):
             )
         }  # fmt: skip
         assert counts == {
-            "AWS::Lambda::Function": 2, "AWS::DynamoDB::Table": 1, "AWS::SNS::Topic": 2, "AWS::KMS::Key": 2,
+            "AWS::Lambda::Function": 2, "AWS::DynamoDB::Table": 1, "AWS::SNS::Topic": 4, "AWS::KMS::Key": 2,
             "AWS::SQS::Queue": 3, "AWS::Events::Rule": 2, "AWS::Logs::LogGroup": 2,
             "AWS::Lambda::EventSourceMapping": 1,
         }, prefix  # fmt: skip
@@ -94,14 +98,39 @@ def test_decisions_on_plain_values_are_made_at_synth_time(foreign):
         assert rule["Properties"]["EventPattern"]["detail"] == {"severity": [{"numeric": [">=", floor]}]}
     [schedule] = _of(foreign, "AWS::Events::Rule", "JapanResponderDigestSchedule").values()
     assert schedule["Properties"]["ScheduleExpression"] == "rate(30 minutes)"
+    # And chat exists where it is used: the second responder's Slack ids make its configuration,
+    # its role and its alarm, without any Teams one; the first has the chat topic only
+    assert _of(foreign, "AWS::Chatbot::SlackChannelConfiguration", "JapanResponder")
+    assert not _of(foreign, "AWS::Chatbot::MicrosoftTeamsChannelConfiguration", "")
+    assert not _of(foreign, "AWS::Chatbot::SlackChannelConfiguration", "ResponderSlack")
+    assert not _of(foreign, "AWS::IAM::Role", "ResponderChatRole")
+    assert _of(foreign, "AWS::IAM::Role", "JapanResponderChatRole")
+    assert not _of(foreign, "AWS::CloudWatch::Alarm", "ResponderChatDeliveryFailures")
+    assert _of(foreign, "AWS::CloudWatch::Alarm", "JapanResponderChatDeliveryFailures")
+    assert _function(foreign, "ResponderNotifier")["Properties"]["Environment"]["Variables"]["CHAT_TOPIC_ARN"] == ""
+    # And the organisation is read with the function's own role, or only through the role given
+    assert _of(foreign, "AWS::IAM::Policy", "ResponderOrganizationsReadPolicy")
+    assert not _of(foreign, "AWS::IAM::Policy", "ResponderOrganizationsRolePolicy")
+    assert not _of(foreign, "AWS::IAM::Policy", "JapanResponderOrganizationsReadPolicy")
+    [assume] = _of(foreign, "AWS::IAM::Policy", "JapanResponderOrganizationsRolePolicy").values()
+    assert assume["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Resource": "arn:aws:iam::999988887777:role/guardduty-org-read"}
+    ]
+    # And the two configurations of the account would not share a name
+    [slack] = _of(foreign, "AWS::Chatbot::SlackChannelConfiguration", "JapanResponder").values()
+    name = resolve(foreign, slack["Properties"]["ConfigurationName"], {"AWS::Region": "ap-northeast-1"})
+    assert name.startswith("SecurityTooling-JapanResponder-SlackChannel-") and name.endswith("-ap-northeast-1")
 
 
 def test_the_functions_accept_the_environment_built_from_plain_values(foreign):
     # Given the second responder's notifier environment, resolved as CloudFormation would
     env = _function(foreign, "JapanResponderNotifier")["Properties"]["Environment"]["Variables"]
     refs = {name: f"https://sqs.us-east-1.amazonaws.com/123456789012/{name}" for name in foreign["Resources"]}
-    [topic] = _of(foreign, "AWS::SNS::Topic", "JapanResponderAlertTopic")
-    refs[topic] = "arn:aws:sns:us-east-1:123456789012:alerts"
+    for kind in ("Alert", "Route", "Chat"):
+        [topic] = _of(foreign, "AWS::SNS::Topic", f"JapanResponder{kind}Topic")
+        refs[topic] = f"arn:aws:sns:us-east-1:123456789012:{kind}"
+    [parameter] = _of(foreign, "AWS::SSM::Parameter", "JapanResponderRoutesParameter")
+    refs[parameter] = "CFN-JapanResponderRoutesParameter-AbCd"
     [table] = _of(foreign, "AWS::DynamoDB::Table", "JapanResponder")
     refs[table] = "responder-state"
     [config_set] = _of(foreign, "AWS::SES::ConfigurationSet", "JapanResponder")
@@ -116,6 +145,14 @@ def test_the_functions_accept_the_environment_built_from_plain_values(foreign):
     assert settings.suppress_accounts == ("123456789012",)
     assert settings.digest_minutes == 30
     assert settings.configuration_set == "responder-mail"
+    assert settings.account_names == {"111122223333": "payments-prod", "444455556666": "sandbox"}
+    assert settings.chat_topic_arn == "arn:aws:sns:us-east-1:123456789012:Chat"  # the Slack ids turn chat on
+    assert settings.route_topic_arn == "arn:aws:sns:us-east-1:123456789012:Route"
+    assert settings.routes_parameter == "CFN-JapanResponderRoutesParameter-AbCd"
+    # And the triage function reads the role it assumes for the organisation
+    triage_env = _function(foreign, "JapanResponderFunction")["Properties"]["Environment"]["Variables"]
+    triage = TriageSettings.from_env({key: str(resolve(foreign, value, refs)) for key, value in triage_env.items()})
+    assert triage.organizations_role_arn == "arn:aws:iam::999988887777:role/guardduty-org-read"
 
 
 @pytest.mark.parametrize(
@@ -127,6 +164,10 @@ def test_the_functions_accept_the_environment_built_from_plain_values(foreign):
         ({"recipients": ["a@example.com"], "notify_threshold": 4.5}, ValueError, "notify_threshold"),
         ({"recipients": ["a@example.com"], "digest_minutes": 2}, ValueError, "digest_minutes"),
         ({"recipients": ["a@example.com"], "suppress_tag": " =x"}, ValueError, "suppress_tag"),
+        ({"recipients": ["a@example.com"], "account_names": ["1111=x"]}, ValueError, "account_names"),
+        ({"recipients": ["a@example.com"], "organizations_role_arn": "role/x"}, ValueError, "organizations_role_arn"),
+        ({"recipients": ["a@example.com"], "chat_slack_workspace_id": "T0"}, ValueError, "set ChatSlackChannelId"),
+        ({"recipients": ["a@example.com"], "chat_teams_channel_id": "19%3ax%40y"}, ValueError, "set ChatTeamsTeamId"),
         ({"recipients": "a@example.com"}, ValueError, "list"),
         ({"recipients": ["a@example.com"], "recipient": ["b@example.com"]}, TypeError, "recipient"),
         ({}, TypeError, "recipients"),

@@ -58,7 +58,31 @@ CANDIDATES: dict[str, list[str]] = {
     "DigestMinutes": ["7.5", "4.9", "1e3", "05", "1441", "5", "1440", " 60", "60.0"],
     "ObjectScanAlerts": ["YES", "true", ""],
     "AlarmEmail": ["", *EMAILS],
+    "AccountNames": ["", "111122223333=payments-prod", "111122223333=payments-prod,444455556666=Sandbox (EU)",
+                     "111122223333=a=b", "111122223333=<b>&'\"", "111122223333=" + "x" * 50,
+                     "111122223333=pay ments", "111122223333=a,b", "1111=x", "111122223333=", "111122223333=" + "x" * 51,
+                     "111122223333= x", "111122223333=x ", "111122223333=   ", "111122223333=本番", "111122223333 =x",
+                     "1111222233334=x", "\u0661" * 12 + "=x", "111122223333=a\tb", "111122223333=a\nb"],
+    "OrganizationsRoleArn": ["", "arn:aws:iam::111122223333:role/guardduty-org-read",
+                             "arn:aws-cn:iam::111122223333:role/path/to/reader",
+                             "arn:aws-us-gov:iam::111122223333:role/a+=,.@_-", "arn:aws:iam::111122223333:role/" + "r" * 512,
+                             "arn:aws:iam::111122223333:role/" + "r" * 513, "arn:aws:iam::111122223333:user/x",
+                             "arn:aws:iam::1111:role/x", "role/x", "arn:aws:iam::111122223333:role/a b",
+                             "arn:aws:iam::111122223333:role/"],
+    "ChatNotifications": ["YES", "true", ""],
+    # Alone, each chat id is refused by the rules (test_chat_ids_are_accepted_only_together has the pairs)
+    "ChatSlackWorkspaceId": ["", "T012ABCDEFG", "T-1", "T 1"],
+    "ChatSlackChannelId": ["", "C0123ABCDEF", "#general"],
+    "ChatTeamsTeamId": ["", "0123abcd-0123-4567-89ab-0123456789AB", "not-a-guid"],
+    "ChatTeamsTenantId": ["", "0123abcd-0123-4567-89ab-0123456789AB", "{0123abcd-0123-4567-89ab-0123456789ab}"],
+    "ChatTeamsChannelId": ["", "19%3a0123456789abcdef%40thread.tacv2", "19:0123456789abcdef@thread.tacv2"],
 }  # fmt: skip
+SLACK = {"ChatSlackWorkspaceId": "T012ABCDEFG", "ChatSlackChannelId": "C0123ABCDEF"}
+TEAMS = {
+    "ChatTeamsTeamId": "0123abcd-0123-4567-89ab-0123456789ab",
+    "ChatTeamsTenantId": "89abcdef-0123-4567-89ab-0123456789ab",
+    "ChatTeamsChannelId": "19%3a0123456789abcdef%40thread.tacv2",
+}
 # Well-formed names the time zone database lacks: no pattern can refuse them (a list of every
 # zone as AllowedValues would tie the template to the deploying machine's tzdata), so the
 # functions accept them and show UTC only.
@@ -115,6 +139,9 @@ def _environments(template: dict[str, Any], overrides: dict[str, str]) -> list[d
         logical_id("AWS::SQS::Queue", "ImmediateQueue"): f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/Immediate",
         logical_id("AWS::SQS::Queue", "DigestQueue"): f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/Digest",
         "ConfigurationSet": "GuardDutyResponder-ConfigurationSet",
+        logical_id("AWS::SNS::Topic", "RouteTopic"): f"arn:aws:sns:us-east-1:{ACCOUNT}:GuardDutyResponder-RouteTopic",
+        logical_id("AWS::SNS::Topic", "ChatTopic"): f"arn:aws:sns:us-east-1:{ACCOUNT}:GuardDutyResponder-ChatTopic",
+        logical_id("AWS::SSM::Parameter", "RoutesParameter"): "CFN-RoutesParameter60C9DC97-AbCdEfGhIjKl",
     }
     functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
     return [
@@ -226,3 +253,60 @@ def test_the_settings_defaults_are_the_parameters_defaults(model):
     own_defaults = model.from_env(required)
     # Then every default the model writes for itself is the parameter's default (one source of truth)
     assert from_stack == own_defaults
+
+
+@pytest.mark.parametrize("given", [{}, SLACK, TEAMS, {**SLACK, **TEAMS}, {"ChatNotifications": "yes"}])
+@pytest.mark.parametrize("missing", [None, *SLACK, *TEAMS])
+def test_chat_ids_are_accepted_only_together_and_turn_chat_on(template, given, missing):
+    # Given the chat settings of a deploy, with one id left out
+    overrides = {name: value for name, value in given.items() if name != missing}
+    accepted = _cloudformation_accepts(template, overrides)
+    # Then CloudFormation accepts a configuration's ids only all together (Slack: two, Teams: three)
+    incomplete = missing in given
+    assert accepted is not incomplete
+    if not accepted:
+        return
+    # And the notifier publishes to the chat topic exactly when chat is on, which its settings accept
+    assert _settings_accept(template, overrides)
+    [notifier] = [env for env in _environments(template, overrides) if "CHANNELS" in env]
+    chat_topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:GuardDutyResponder-ChatTopic"
+    assert notifier["CHAT_TOPIC_ARN"] == (chat_topic if overrides else "")
+    assert NotifierSettings.from_env(notifier).chat_topic_arn == (chat_topic if overrides else None)
+
+
+def test_the_account_names_reach_both_functions_as_the_settings_read_them(template):
+    # Given names for two accounts, one with spaces and punctuation inside its name
+    overrides = {"AccountNames": "111122223333=payments-prod,444455556666=Sandbox (EU) #2"}
+    assert _cloudformation_accepts(template, overrides)
+    # Then both functions read the same mapping
+    for environment in _environments(template, overrides):
+        assert Settings.from_env(environment).account_names == {
+            "111122223333": "payments-prod",
+            "444455556666": "Sandbox (EU) #2",
+        }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="No AllowedPattern or rule can see a repeated id in a list, so CloudFormation accepts it; the settings "
+    "refuse it (responder.domain.settings._account_names) and the functions would fail at every cold start. "
+    "Needs the settings to accept a repeated id (first or last name wins, logged).",
+)
+def test_an_account_named_twice_still_starts_both_functions(template):
+    # Given the same account named twice (a copy-paste slip)
+    overrides = {"AccountNames": "111122223333=payments-prod,111122223333=payments"}
+    # When CloudFormation accepts it (it cannot compare list items)
+    assert _cloudformation_accepts(template, overrides)
+    # Then both functions still start
+    assert _settings_accept(template, overrides)
+
+
+def test_the_role_to_assume_reaches_the_triage_function_only(template):
+    # Given a role in the management account
+    role = "arn:aws:iam::999988887777:role/guardduty-org-read"
+    overrides = {"OrganizationsRoleArn": role}
+    assert _cloudformation_accepts(template, overrides)
+    # Then the triage function reads it; the notifier is not given it
+    triage, notifier = sorted(_environments(template, overrides), key=lambda env: "CHANNELS" in env)
+    assert TriageSettings.from_env(triage).organizations_role_arn == role
+    assert "ORGANIZATIONS_ROLE_ARN" not in notifier

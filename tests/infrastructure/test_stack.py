@@ -68,6 +68,8 @@ def test_every_parameter_has_description_and_constraints(template):
         "SenderAddress", "CreateSenderIdentity", "SesConfigurationSet", "IncludeSampleFindings", "Language",
         "AlarmEmail", "SuppressFindingTypes", "SuppressAccounts", "SuppressTag", "RenotifyHours",
         "ImmediateBand", "DigestMinutes", "DisplayTimeZone", "SesMaxSendRate", "ObjectScanAlerts",
+        "AccountNames", "OrganizationsRoleArn", "ChatNotifications", "ChatSlackWorkspaceId", "ChatSlackChannelId",
+        "ChatTeamsTeamId", "ChatTeamsTenantId", "ChatTeamsChannelId",
     }  # fmt: skip
     for name, spec in params.items():
         assert spec.get("Description"), name
@@ -293,7 +295,18 @@ def test_the_function_environment_is_accepted_by_the_settings_validator(template
         named(template, "AWS::SQS::Queue", prefix)[0]: f"https://sqs.us-east-1.amazonaws.com/123456789012/{prefix}"
         for prefix in ("ImmediateQueue", "DigestQueue")
     }
-    refs = {**params, "ConfigurationSet": "own-set", table: "GuardDutyResponder-StateTable", **queue_urls}
+    organisation = {
+        named(template, "AWS::SNS::Topic", "RouteTopic")[0]: "arn:aws:sns:us-east-1:123456789012:Routes",
+        named(template, "AWS::SNS::Topic", "ChatTopic")[0]: "arn:aws:sns:us-east-1:123456789012:Chat",
+        named(template, "AWS::SSM::Parameter", "RoutesParameter")[0]: "CFN-RoutesParameter-AbCd",
+    }
+    refs = {
+        **params,
+        "ConfigurationSet": "own-set",
+        table: "GuardDutyResponder-StateTable",
+        **queue_urls,
+        **organisation,
+    }
 
     def resolved(prefix: str) -> dict[str, str]:
         env = _variables(template, prefix)
@@ -314,6 +327,11 @@ def test_the_function_environment_is_accepted_by_the_settings_validator(template
     assert settings.immediate_band == "High"
     assert settings.digest_minutes == 60
     assert settings.digest_queue == "https://sqs.us-east-1.amazonaws.com/123456789012/DigestQueue"
+    # The organisation's settings: routes always readable, chat off by default
+    assert settings.route_topic_arn == "arn:aws:sns:us-east-1:123456789012:Routes"
+    assert settings.routes_parameter == "CFN-RoutesParameter-AbCd"
+    assert settings.chat_topic_arn is None
+    assert settings.account_names == {}
 
 
 def test_asynchronous_invocation_retries_and_on_failure_destination(template):
@@ -330,15 +348,23 @@ def test_asynchronous_invocation_retries_and_on_failure_destination(template):
 # --- IAM -------------------------------------------------------------------------------------
 
 
-def test_no_managed_policies_and_no_wildcards_except_xray(template):
+def test_no_managed_policies_and_no_wildcards_except_xray_and_organizations(template):
+    # Given the two functions' roles and the chat channels' role (only with a channel configuration)
     roles = resources(template, "AWS::IAM::Role")
-    assert len(roles) == 2
+    assert len(roles) == 3
+    assert [r.get("Condition") for r in roles.values()].count("HasChatChannel") == 1
     assert not any("ManagedPolicyArns" in role["Properties"] for role in roles.values())
+    # Then "*" is only for what takes no resource ARN: X-Ray, and reading the organisation (whose ARNs
+    # hold ids this stack cannot know); no action is a wildcard
+    organizations = {
+        "organizations:ListAccounts", "organizations:DescribeAccount", "organizations:ListParents",
+        "organizations:ListTagsForResource",
+    }  # fmt: skip
     for name, policy in resources(template, "AWS::IAM::Policy").items():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             if statement["Resource"] == "*":
-                assert set(actions) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, name
+                assert set(actions) in ({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, organizations), name
             assert not any(action.endswith("*") for action in actions), (name, actions)
 
 
@@ -367,8 +393,11 @@ def test_notifier_may_only_log_read_its_queues_and_send(template):
     digest, _ = named(template, "AWS::SQS::Queue", "DigestQueue")
     dlq, _ = named(template, "AWS::SQS::Queue", "DeadLetterQueue")
     logs_group, _ = named(template, "AWS::Logs::LogGroup", "NotifierLogs")
-    assert by_action["sns:Publish"] == [{"Ref": topic}]
-    # The alert topic's key only: the alarm topic's key is CloudWatch's alone.
+    # The alert topic, the route topic (copies for owners) and the chat topic, no other
+    topics = [named(template, "AWS::SNS::Topic", prefix)[0] for prefix in ("AlertTopic", "RouteTopic", "ChatTopic")]
+    assert by_action["sns:Publish"] == [{"Ref": name} for name in topics]
+    assert topic == topics[0]
+    # The alert topic's key only (the three topics share it): the alarm topic's key is CloudWatch's alone.
     assert by_action["kms:GenerateDataKey"] == [{"Fn::GetAtt": [key, "Arn"]}]
     assert by_action["kms:Decrypt"] == [{"Fn::GetAtt": [key, "Arn"]}]
     assert by_action["logs:PutLogEvents"] == [{"Fn::GetAtt": [logs_group, "Arn"]}]
@@ -386,6 +415,14 @@ def test_notifier_may_only_log_read_its_queues_and_send(template):
     }  # fmt: skip
     assert all(by_action[a] == [{"Fn::GetAtt": [table, "Arn"]}] for a in dynamodb)
     assert not any(a.startswith("ses:") for a in by_action)  # SES only in the conditional policy
+    # The routes parameter, read only, and nothing else of SSM
+    parameter, _ = named(template, "AWS::SSM::Parameter", "RoutesParameter")
+    assert {a for a in by_action if a.startswith("ssm:")} == {"ssm:GetParameter"}
+    params = {"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "111122223333"}
+    [arn] = by_action["ssm:GetParameter"]
+    assert resolve(template, arn, {**params, parameter: "CFN-RoutesParameter-x"}) == (
+        "arn:aws:ssm:eu-west-1:111122223333:parameter/CFN-RoutesParameter-x"
+    )
 
 
 def test_state_table(t, template):
@@ -468,10 +505,15 @@ def test_alarm_topic_has_its_own_key_only_cloudwatch_may_use(template):
 
 
 def test_topics_are_encrypted_each_with_its_key_and_ssl_only(template):
-    # The alarm path does not depend on the key that protects finding data.
-    expected = {"AlertTopic": "TopicKey", "AlarmTopic": "AlarmTopicKey"}
+    # The alarm path does not depend on the key that protects finding data (alerts, routed copies, chat).
+    expected = {
+        "AlertTopic": "TopicKey",
+        "AlarmTopic": "AlarmTopicKey",
+        "RouteTopic": "TopicKey",
+        "ChatTopic": "TopicKey",
+    }
     topics = resources(template, "AWS::SNS::Topic")
-    assert len(topics) == 2
+    assert len(topics) == 4
     for prefix, key_prefix in expected.items():
         _name, topic = named(template, "AWS::SNS::Topic", prefix)
         key, _ = named(template, "AWS::KMS::Key", key_prefix)
@@ -481,7 +523,7 @@ def test_topics_are_encrypted_each_with_its_key_and_ssl_only(template):
         s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]
         if s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     ]  # fmt: skip
-    assert len(denies) == 2
+    assert len(denies) == 4
 
 
 def test_every_released_resource_keeps_its_logical_id_and_type(template):
@@ -561,6 +603,8 @@ def test_alarms_notify_the_alarm_topic(template):
             ("AWS/Events", "InvocationsSentToDlq"),
             ("GuardDutyResponder", "DeliveryFailures"),  # sns
             ("GuardDutyResponder", "DeliveryFailures"),  # ses
+            ("GuardDutyResponder", "DeliveryFailures"),  # chat
+            ("GuardDutyResponder", "RoutesFallback"),
         ]
     )
     for name, alarm in alarms.items():
@@ -574,7 +618,7 @@ def test_alarms_notify_the_alarm_topic(template):
     assert subscription["Condition"] == "HasAlarmEmail"
 
 
-@pytest.mark.parametrize(("channel", "condition"), [("sns", "UsesSns"), ("ses", "UsesSes")])
+@pytest.mark.parametrize(("channel", "condition"), [("sns", "UsesSns"), ("ses", "UsesSes"), ("chat", "UsesChat")])
 def test_a_failed_email_alarms_within_one_period_per_channel(template, channel, condition):
     # Given the alarm of this channel (only where the channel is used)
     _name, alarm = named(template, "AWS::CloudWatch::Alarm", f"{channel.capitalize()}DeliveryFailures")
@@ -600,7 +644,7 @@ def test_a_failed_email_alarms_within_one_period_per_channel(template, channel, 
     )
 
 
-@pytest.mark.parametrize("channel", ["sns", "ses"])
+@pytest.mark.parametrize("channel", ["sns", "ses", "chat"])
 def test_the_delivery_failure_alarm_watches_the_metric_the_notifier_emits(template, capsys, channel):
     from responder.adapters.observability import emit
 
@@ -645,7 +689,8 @@ def test_alarm_topic_policy_lets_exactly_this_stacks_alarms_publish(template, ch
         for name, alarm in alarms.items()
         if "Condition" not in alarm or resolve(template, {"Condition": alarm["Condition"]}, params)
     ]
-    assert len(created) == (10 if channels == "sns,ses" else 9)
+    # (eight always, RoutesFallback, and one per email channel; the chat alarm is off by default)
+    assert len(created) == (11 if channels == "sns,ses" else 10)
     assert condition["StringEquals"] == {"aws:SourceAccount": "111122223333"}
     assert sorted(condition["ArnEquals"]["aws:SourceArn"]) == sorted(created)
     assert set(condition) == {"StringEquals", "ArnEquals"}
@@ -658,5 +703,5 @@ def test_alarm_topic_policy_lets_exactly_this_stacks_alarms_publish(template, ch
 def test_outputs(template):
     assert {
         "AlertTopicArn", "AlarmTopicArn", "FunctionName", "NotifierName", "DeadLetterQueueUrl", "RuleName",
-        "ImmediateQueueUrl", "DigestQueueUrl",
+        "ImmediateQueueUrl", "DigestQueueUrl", "ChatTopicArn", "RouteTopicArn", "RoutesParameterName",
     } <= set(template["Outputs"])  # fmt: skip
