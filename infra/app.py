@@ -54,6 +54,6 @@ def build_app(context: Mapping[str, Any] | None = None) -> App:
         # findings on a bus with no rule for them yet, and they would be dropped unseen.
         for region, stack in stacks.items():
             if region != home:
-                stack.add_dependency(stacks[home])
+                stack.add_stack_dependency(stacks[home], "forwarded findings need the home rule")
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     return app

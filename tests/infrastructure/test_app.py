@@ -15,7 +15,9 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
 from infra import constants
-from infra.app import build_app, regions_from
+from infra.app import build_app, home_region_from, regions_from
+from infra.forwarding import ForwardingStack
+from infra.stack import GuardDutyResponderStack
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer"}  # the Lambda Python runtime ships these
@@ -65,6 +67,64 @@ def test_without_regions_the_stack_is_environment_agnostic():
 )
 def test_regions_from(raw, regions):
     assert regions_from(raw) == regions
+
+
+def test_home_region_gives_the_other_regions_a_forwarding_stack_under_the_same_name():
+    # Given three Regions, the second the home Region
+    app = build_app({"regions": "eu-west-1,us-east-1,ap-northeast-1", "home_region": "us-east-1"})
+    stacks = {c.stack_name: c for c in app.node.children if isinstance(c, Stack)}
+    # Then each Region keeps its stack name: the full responder at home, a forwarder elsewhere ...
+    assert {name: type(stack) for name, stack in stacks.items()} == {
+        "GuardDutyResponder-eu-west-1": ForwardingStack,
+        "GuardDutyResponder-us-east-1": GuardDutyResponderStack,
+        "GuardDutyResponder-ap-northeast-1": ForwardingStack,
+    }
+    assert {stack.region for stack in stacks.values()} == {"eu-west-1", "us-east-1", "ap-northeast-1"}
+    # ... and `cdk deploy --all` deploys the home stack before the forwarders
+    home = stacks["GuardDutyResponder-us-east-1"]
+    assert home.dependencies == []
+    for name in ("GuardDutyResponder-eu-west-1", "GuardDutyResponder-ap-northeast-1"):
+        assert stacks[name].dependencies == [home]
+
+
+def test_the_home_stack_is_the_full_stack_as_without_a_home_region(monkeypatch):
+    # Given the same Regions and account, with and without a home Region
+    monkeypatch.setenv("CDK_DEFAULT_ACCOUNT", "111122223333")
+    context = {"regions": "us-east-1,eu-west-1"}
+    without = build_app(context).node.find_child("GuardDutyResponder-us-east-1")
+    with_home = build_app({**context, "home_region": "us-east-1"}).node.find_child("GuardDutyResponder-us-east-1")
+    # Then the home Region's template is the same, resource for resource
+    assert Template.from_stack(with_home).to_json() == Template.from_stack(without).to_json()
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"regions": "us-east-1,eu-west-1", "home_region": "ap-northeast-1"},
+         "-c home_region=ap-northeast-1 is not one of -c regions=us-east-1,eu-west-1: add it to regions"),
+        ({"home_region": "us-east-1"}, "-c home_region=us-east-1 is not one of -c regions=(none): add it to regions"),
+    ],
+)  # fmt: skip
+def test_a_home_region_outside_the_regions_is_refused_at_synth_in_one_line(context, message):
+    # Given a home Region that is not one of the Regions deployed
+    # Then building the app fails with one line naming both context values
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        build_app(context)
+
+
+@pytest.mark.parametrize(
+    ("raw", "home"),
+    [(None, None), ("", None), ("  ", None), ("us-east-1", "us-east-1"), (" eu-west-1 ", "eu-west-1")],
+)
+def test_home_region_from(raw, home):
+    assert home_region_from(raw, ["us-east-1", "eu-west-1"]) == home
+
+
+def test_without_a_home_region_every_region_gets_the_full_stack():
+    app = build_app({"regions": "us-east-1,eu-west-1", "home_region": ""})
+    stacks = [c for c in app.node.children if isinstance(c, Stack)]
+    assert [type(stack) for stack in stacks] == [GuardDutyResponderStack, GuardDutyResponderStack]
+    assert all(stack.dependencies == [] for stack in stacks)
 
 
 def _imports(path: Path) -> set[str]:
