@@ -50,6 +50,28 @@ def test_sns_publishes_subject_and_text(aws, alert):
     assert sns_messages(aws["topic_arn"]) == [(alert.subject, alert.text)]
 
 
+def _attributes(topic_arn: str) -> list[object]:
+    """The message attributes moto recorded for each publication to the topic."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    topic = sns_backends[DEFAULT_ACCOUNT_ID][REGION].topics[topic_arn]
+    return [attributes for _id, _message, _subject, attributes, _group in topic.sent_notifications]
+
+
+def test_a_routed_sns_copy_carries_the_route_name_as_a_message_attribute(aws, alert):
+    # Given the channel of a route (owners subscribe with a filter policy on "route")
+    SnsChannel(aws["topic_arn"], route="payments").send(alert)
+    # Then the copy carries the route's name as a String attribute, with the same subject and text
+    assert _attributes(aws["topic_arn"]) == [{"route": {"Type": "String", "Value": "payments"}}]  # as moto keeps it
+    assert sns_messages(aws["topic_arn"]) == [(alert.subject, alert.text)]
+
+
+def test_the_security_teams_sns_email_carries_no_message_attribute(aws, alert):
+    SnsChannel(aws["topic_arn"]).send(alert)
+    assert _attributes(aws["topic_arn"]) in ([{}], [None])
+
+
 def test_ses_sends_multipart_to_all_recipients_from_sender(aws, alert):
     ids = SesChannel(SENDER, RECIPIENTS).send(alert)
     assert len(ids) == 1
