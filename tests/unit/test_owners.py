@@ -18,7 +18,7 @@ from responder.domain.owners import (
     parse_routes,
     route,
 )
-from responder.domain.settings import Band
+from responder.domain.settings import Band, Settings
 
 PAYMENTS = "111122223333"
 SANDBOX = "444455556666"
@@ -280,3 +280,19 @@ def test_a_file_longer_than_an_ssm_parameter_is_refused():
 def test_more_problems_are_counted_after_the_first():
     with pytest.raises(RoutesError, match=r"^routes\[0\]\.ses\[0\]: not an email address \(and 1 more\)$"):
         parse_routes(file(one(ses=["x", "y"])))
+
+
+def test_the_preview_names_the_account_as_the_notifier_does():
+    # Given the organisation's details of the finding's account, as the queue message carries them
+    from responder.app.service import prepare
+    from tests.conftest import finding_from
+
+    finding = finding_from("events/UnauthorizedAccess_EC2_TorClient.json")
+    account = Account(finding.account_id, "payments-prod", ous=(PRODUCTION, ROOT))
+    # When the preview prepares it with and without them
+    named = prepare(finding, Settings(), account)
+    plain = prepare(finding, Settings())
+    # Then the organisation's name is used, and without it nothing changes
+    assert named.classification.triage.account_name == "payments-prod"
+    assert plain.classification.triage.account_name is None
+    assert "payments-prod" in named.email.text and "payments-prod" not in plain.email.text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from responder.domain.accounts import Account
 from responder.domain.classify import Classification, classify, decide
 from responder.domain.degrade import compose
 from responder.domain.models import Finding
@@ -31,8 +32,11 @@ class UnrenderableError(ValueError):
     """Not even the minimal form of the finding could be rendered (the notifier retries such a finding)."""
 
 
-def prepare(finding: Finding, settings: Settings) -> Prepared:
+def prepare(finding: Finding, settings: Settings, account: Account | None = None) -> Prepared:
     """Pure: classify, decide and render one finding as its email alone (the preview tool's contract too).
+
+    ``account``: what the organisation says of the finding's account (its name), as the notifier
+    has it from the queue message; without it, the ``AccountNames`` mapping or the id alone.
 
     Rendered through ``degrade.compose``, as the notifier renders it: a finding whose details
     cannot be shown gets its minimal form (``degraded`` says so).
@@ -42,7 +46,7 @@ def prepare(finding: Finding, settings: Settings) -> Prepared:
     UnrenderableError
         When even the minimal form cannot be rendered.
     """
-    classification = classify(finding, settings)
+    classification = classify(finding, settings, account)
     decision = decide(classification.triage, settings)
     composed = compose(
         [classification],
