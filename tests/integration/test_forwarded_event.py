@@ -24,12 +24,14 @@ from demo.lambdas import FakeContext
 from infra.forwarding import ForwardingStack
 from infra.resolve import parameter_values, resolve
 from tests.conftest import load
-from tests.integration.conftest import REGION, mapping, ses_messages, sns_messages
+from tests.integration.conftest import RECIPIENTS, REGION, mapping, ses_messages, sns_messages
 from tests.integration.test_handler import load_handler
 
 HOME = REGION  # us-east-1, where the integration tests' responder runs
 ORIGIN = "eu-west-1"
 CONSOLE_LINK = f"https://{ORIGIN}.console.aws.amazon.com/guardduty/home?region={ORIGIN}#/findings"
+ROUTES = "/guardduty-responder/routes"
+EU_TEAM = "eu-team@example.com"
 
 
 def forwarded(path: str = "events/UnauthorizedAccess_EC2_TorClient.json") -> dict[str, Any]:
@@ -106,10 +108,14 @@ def test_a_finding_of_another_region_reaches_the_home_rule(forwarder_template, a
     # name eu-west-1.
 
 
-def test_a_forwarded_finding_is_emailed_under_its_own_region(aws, monkeypatch):
-    # Given the home Region's responder (both channels) and a finding forwarded from eu-west-1
-    handler = load_handler(monkeypatch, aws)
+def test_a_forwarded_finding_is_emailed_and_routed_under_its_own_region(aws, monkeypatch):
+    # Given the home Region's responder (both channels) with a route for the finding's account,
+    # and a finding forwarded from eu-west-1
     event = forwarded()
+    account = event["detail"]["accountId"] = "111122223333"  # a member account (the sample's has 13 digits)
+    routes = {"version": 1, "routes": [{"name": "eu-team", "match": {"accounts": [account]}, "ses": [EU_TEAM]}]}
+    boto3.client("ssm", region_name=HOME).put_parameter(Name=ROUTES, Value=json.dumps(routes), Type="String")
+    handler = load_handler(monkeypatch, aws, ROUTES_PARAMETER=ROUTES)
 
     # When the home triage takes it and the notifier sends the immediate queue
     result = handler.lambda_handler(event, FakeContext())
@@ -123,9 +129,11 @@ def test_a_forwarded_finding_is_emailed_under_its_own_region(aws, monkeypatch):
     assert CONSOLE_LINK in text
     assert f"--region {ORIGIN}" in text  # the archive and export commands run where the finding is
     assert HOME not in subject + text
-    [mail] = ses_messages()
-    message = email.message_from_string(mail.raw_data, policy=default)
-    assert message["Subject"] == subject
-    html = message.get_body(preferencelist=("html",)).get_content()
-    assert CONSOLE_LINK.replace("&", "&amp;") in html
-    assert HOME not in html
+    # ... and by SES the security team and the account's route each get it, the same way
+    mails = [email.message_from_string(mail.raw_data, policy=default) for mail in ses_messages()]
+    assert sorted(str(mail["To"]) for mail in mails) == sorted([", ".join(RECIPIENTS), EU_TEAM])
+    for mail in mails:
+        assert mail["Subject"] == subject
+        html = mail.get_body(preferencelist=("html",)).get_content()
+        assert CONSOLE_LINK in html
+        assert HOME not in html
