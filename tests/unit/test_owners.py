@@ -296,3 +296,24 @@ def test_the_preview_names_the_account_as_the_notifier_does():
     assert named.classification.triage.account_name == "payments-prod"
     assert plain.classification.triage.account_name is None
     assert "payments-prod" in named.email.text and "payments-prod" not in plain.email.text
+
+
+def test_the_readme_example_is_a_valid_routes_file():
+    # Given the example in the README's routing section (operators copy it)
+    from pathlib import Path
+
+    readme = Path(__file__).parents[2].joinpath("README.md").read_text(encoding="utf-8")
+    section = readme.split("### Routing findings to their owners", 1)[1]
+    example = section.split("```json\n", 1)[1].split("```", 1)[0]
+    # Then it parses, and routes as its table says: a nested OU's account, a tagged one, the band floor
+    routes = parse_routes(example)
+    member = "123456789012"  # in no route by id
+    production = Account(member, ous=("ou-ab12-team0001", "ou-ab12-prod1234", ROOT))
+    assert len(audiences_for(routes, production, member, Band.HIGH)) == 3  # security team, SES set, route topic
+    assert audiences_for(routes, production, member, Band.MEDIUM) == (DEFAULT,)
+    tagged = Account(OTHER, tags=(("team", "data"), ("env", "prod")))
+    assert ses_sets(audiences_for(routes, tagged, OTHER, Band.LOW)) == [("data-security@example.com",)]
+    owner = Account(OTHER, ous=("ou-ab12-sand5678", ROOT), tags=(("owner-email", "dev@example.com"),))
+    # ... and the exclusive sandbox route takes its owner's address from the tag, without the security team
+    [only] = audiences_for(routes, owner, OTHER, Band.LOW)
+    assert only.ses == ("dev@example.com",)
