@@ -18,7 +18,7 @@ from infra import constants
 from infra.flags import Named, attach, choose_text
 
 # The notifier's count of routes files it could not use (it sent to the default recipients
-# instead): responder.adapters.routes.ROUTES_FALLBACK, the same name (a test ties them).
+# instead): responder.adapters.routes.FALLBACK_METRIC, the same name (a test ties them).
 ROUTES_FALLBACK = "RoutesFallback"
 
 

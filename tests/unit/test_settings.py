@@ -106,6 +106,16 @@ def test_triage_reads_its_queues_and_table_and_needs_no_channel():
         (TriageSettings, {"DIGEST_QUEUE_URL": QUEUES["DIGEST_QUEUE_URL"]}, "IMMEDIATE_QUEUE_URL"),
         (TriageSettings, {"IMMEDIATE_QUEUE_URL": QUEUES["IMMEDIATE_QUEUE_URL"]}, "DIGEST_QUEUE_URL"),
         (TriageSettings, {**QUEUES, "NOTIFY_THRESHOLD": "-1"}, "NOTIFY_THRESHOLD"),
+        (Settings, {"ACCOUNT_NAMES": "111122223333=   "}, "ACCOUNT_NAMES"),
+        (
+            TriageSettings,
+            {**QUEUES, "ORGANIZATIONS_ROLE_ARN": "arn:aws:iam::999988887777:user/x"},
+            "ORGANIZATIONS_ROLE_ARN",
+        ),
+        (TriageSettings, {**QUEUES, "ORGANIZATIONS_ROLE_ARN": "role/guardduty-org-read"}, "ORGANIZATIONS_ROLE_ARN"),
+        (NotifierSettings, {**SNS, "CHAT_TOPIC_ARN": "https://hooks.example.com/x"}, "CHAT_TOPIC_ARN"),
+        (NotifierSettings, {**SNS, "ROUTE_TOPIC_ARN": "arn:aws:sqs:us-east-1:123456789012:q"}, "ROUTE_TOPIC_ARN"),
+        (NotifierSettings, {**SNS, "ROUTES_PARAMETER": "routes file"}, "ROUTES_PARAMETER"),
     ],
 )
 def test_bad_values_name_the_variable(model, env, variable):
@@ -113,6 +123,43 @@ def test_bad_values_name_the_variable(model, env, variable):
         model.from_env(env)
     assert raised.value.variable == variable
     assert str(raised.value).startswith(f"{variable}: ")
+
+
+def test_the_organisation_settings_are_unset_unless_given():
+    # Given a function environment of an earlier release (none of the organisation's variables)
+    notifier, triage = NotifierSettings.from_env(SNS), TriageSettings.from_env(QUEUES)
+    # Then no name, no role, no chat, no routes: today's behaviour
+    assert (notifier.account_names, triage.account_names) == ({}, {})
+    assert triage.organizations_role_arn is None
+    assert (notifier.chat_topic_arn, notifier.route_topic_arn, notifier.routes_parameter) == (None, None, None)
+    # And the stack's empty CHAT_TOPIC_ARN (chat off) is unset too
+    assert NotifierSettings.from_env({**SNS, "CHAT_TOPIC_ARN": ""}).chat_topic_arn is None
+
+
+def test_the_organisation_settings_as_the_stack_sets_them():
+    # Given the variables the stack sets for an organisation (each function gets only its own)
+    role = "arn:aws:iam::999988887777:role/guardduty/org-read"
+    chat = "arn:aws:sns:us-east-1:123456789012:GuardDutyResponder-ChatTopic23F6C969-AbC"
+    routes = "arn:aws:sns:us-east-1:123456789012:GuardDutyResponder-RouteTopic4FEF3899-AbC"
+    notifier = NotifierSettings.from_env(
+        {
+            **SNS,
+            "ACCOUNT_NAMES": "111122223333=payments-prod,444455556666=Sandbox (EU)",
+            "CHAT_TOPIC_ARN": chat,
+            "ROUTE_TOPIC_ARN": routes,
+            "ROUTES_PARAMETER": "CFN-RoutesParameter60C9DC97-AbCdEfGhIjKl",
+        }
+    )
+    triage = TriageSettings.from_env({**QUEUES, "ORGANIZATIONS_ROLE_ARN": role})
+    # Then each reads them as given
+    assert notifier.account_names == {"111122223333": "payments-prod", "444455556666": "Sandbox (EU)"}
+    assert (notifier.chat_topic_arn, notifier.route_topic_arn) == (chat, routes)
+    assert notifier.routes_parameter == "CFN-RoutesParameter60C9DC97-AbCdEfGhIjKl"
+    assert triage.organizations_role_arn == role
+    # And a path-style parameter name an operator may choose is accepted too
+    assert NotifierSettings.from_env({**SNS, "ROUTES_PARAMETER": "/guardduty/routes"}).routes_parameter == (
+        "/guardduty/routes"
+    )
 
 
 def test_an_error_does_not_echo_the_value():
