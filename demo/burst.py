@@ -6,10 +6,16 @@ deliveries of a few events. Ends with one JSON line:
 {"findings": N, "emails": M, "immediate_emails": a, "digest_emails": b, "missing": 0,
  "duplicated": 0, "dlq": 0, "throttled_retries": t}
 and exits non-zero unless nothing is missing or duplicated.
+
+``--org`` (``make demo-burst ARGS=--org``): the same storm in an emulated organisation, its
+findings spread over 50 member accounts in 5 OUs, each OU routed to its own team. Every
+audience (the security team and each OU's team) is checked on its own: nothing missing,
+nothing twice, nothing of another OU; the JSON line then states each owner's mail count.
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
 import csv
 import hashlib
@@ -20,7 +26,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from demo.report import Result
+from demo import organisation as org
+from demo.report import Mail, Result
 from demo.run import FIXTURES, log, run
 from infra.parameters import BY_NAME
 
@@ -35,6 +42,8 @@ UPDATED_TYPES = (  # republished later: one rises from Medium to High, two stay 
 DUPLICATED_TYPES = ("UnauthorizedAccess:EC2/TorClient", "Policy:S3/BucketPublicAccessGranted")
 TARGET_EMAILS = 25
 SES_SANDBOX_RATE = 1.0  # messages per second
+ORG_ACCOUNTS, ORG_UNITS = 50, 5  # --org: the storm spread over 50 member accounts in 5 OUs
+SECURITY_TEAM = "security team"  # the audience of Recipients, in the per-owner counts
 
 RESOURCES: dict[str, dict[str, Any]] = {
     "EC2": {"resourceType": "Instance", "instanceDetails": {"instanceId": "i-0burst000000000001"}},
@@ -111,16 +120,7 @@ def scenario() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[st
 
 def tally(result: Result, first: list[dict[str, Any]], updates: list[dict[str, Any]]) -> dict[str, int]:
     """What reached a recipient, per finding id, read from the emails really sent."""
-    mentions: Counter[str] = Counter()
-    for mail in result.mails:
-        for event in first:
-            if f"Finding ID: {event['detail']['id']}" in mail.text:
-                mentions[event["detail"]["id"]] += 1
-    expected = {e["detail"]["id"] for e in first if e["detail"]["severity"] >= THRESHOLD}
-    # An update whose band rose is emailed again, on purpose; nothing else may be.
-    rose = {u["detail"]["id"] for u in updates if u["detail"]["severity"] > SEVERITY["Medium"]}
-    missing = len([fid for fid in expected if mentions[fid] == 0])
-    duplicated = sum(max(0, mentions[fid] - 1 - (fid in rose)) for fid in mentions)
+    missing, duplicated = _count(result.mails, first, updates, {e["detail"]["id"] for e in first})
     return {
         "findings": len(first),
         "emails": len(result.mails),
@@ -133,24 +133,87 @@ def tally(result: Result, first: list[dict[str, Any]], updates: list[dict[str, A
     }
 
 
-def burst(folder: Path) -> tuple[Result, dict[str, int]]:
-    """The scenario on the embedded AWS: everything within one batching window, SES at the sandbox rate."""
+def _count(
+    mails: list[Mail], first: list[dict[str, Any]], updates: list[dict[str, Any]], audience: set[str]
+) -> tuple[int, int]:
+    """(missing, duplicated) of the emails one audience received: ``audience`` holds the ids of the
+    findings it is owed (at or above the threshold among them) and nothing else may reach it."""
+    mentions: Counter[str] = Counter()
+    for mail in mails:
+        for event in first:
+            if f"Finding ID: {event['detail']['id']}" in mail.text:
+                mentions[event["detail"]["id"]] += 1
+    expected = {e["detail"]["id"] for e in first if e["detail"]["severity"] >= THRESHOLD} & audience
+    # An update whose band rose is emailed again, on purpose; nothing else may be.
+    rose = {u["detail"]["id"] for u in updates if u["detail"]["severity"] > SEVERITY["Medium"]}
+    missing = len([fid for fid in expected if mentions[fid] == 0])
+    duplicated = sum(max(0, mentions[fid] - 1 - (fid in rose)) for fid in mentions if fid in audience)
+    foreign = sum(mentions[fid] for fid in mentions if fid not in audience)  # another owner's finding
+    return missing, duplicated + foreign
+
+
+def tally_owners(result: Result, first: list[dict[str, Any]], updates: list[dict[str, Any]]) -> dict[str, Any]:
+    """``tally`` for every audience of an organisation run: the security team gets every finding,
+    each route the findings of its OU's accounts; missing and duplicated are summed over audiences."""
+    organisation = result.organisation
+    if organisation is None:
+        raise ValueError("not an organisation run")
+    accounts = {str(e["detail"]["id"]): str(e["detail"]["accountId"]) for e in result.events if "detail" in e}
+    audiences: dict[str, set[str]] = {SECURITY_TEAM: {e["detail"]["id"] for e in first}}
+    for route in organisation.design.routes:
+        audiences[route.name] = {
+            fid
+            for fid, account in accounts.items()
+            if route in organisation.routes_for(account, "Critical")  # the OU match; min_band Low: every band
+        }
+    figures: dict[str, Any] = {**tally(result, first, updates), "accounts": len(organisation.accounts)}
+    figures["ous"] = len(organisation.ou_ids)
+    figures["missing"] = figures["duplicated"] = 0
+    mails_per_owner = {}
+    for name, owed in audiences.items():
+        mails = [m for m in result.mails if (m.route or SECURITY_TEAM) == name]
+        missing, duplicated = _count(mails, first, updates, owed)
+        figures["missing"] += missing
+        figures["duplicated"] += duplicated
+        mails_per_owner[name] = len(mails)
+    figures["mails_per_owner"] = mails_per_owner
+    return figures
+
+
+def burst(folder: Path, *, organised: bool = False) -> tuple[Result, dict[str, Any]]:
+    """The scenario on the embedded AWS: everything within one batching window, SES at the sandbox
+    rate; ``organised``: over 50 accounts in 5 OUs, each OU routed to its team."""
     first, updates, duplicates = scenario()
     for name, events in (("1-first.json", first), ("2-updates.json", updates), ("3-duplicates.json", duplicates)):
         (folder / name).write_text(json.dumps(events), encoding="utf-8")
     log(f"burst: {len(first)} findings, {len(updates)} updates, {len(duplicates)} duplicate deliveries")
-    result = run([folder], {"Channels": "ses"}, write=False, arrival="burst", ses_rate=SES_SANDBOX_RATE)
-    return result, tally(result, first, updates)
+    design = org.spread(ORG_UNITS, ORG_ACCOUNTS) if organised else None
+    result = run(
+        [folder], {"Channels": "ses"}, write=False, arrival="burst", ses_rate=SES_SANDBOX_RATE, organisation=design
+    )
+    return result, (tally_owners if organised else tally)(result, first, updates)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """`make demo-burst [ARGS=--org]`: the storm, the emails, the JSON line; 1 if anything is missing or twice."""
+    parser = argparse.ArgumentParser(prog="make demo-burst ARGS=...", description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--org",
+        action="store_true",
+        help=f"over {ORG_ACCOUNTS} accounts in {ORG_UNITS} OUs, each OU routed to its team",
+    )
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        result, figures = burst(Path(folder))
+        result, figures = burst(Path(folder), organised=args.org)
     statuses = Counter(row.status for row in result.rows)
     print(f"events: {dict(statuses)}")
     for mail in result.mails:
-        print(f"  email #{mail.number} ({mail.kind}): {mail.subject}")
+        to = f" to {mail.route or SECURITY_TEAM}" if args.org else ""
+        print(f"  email #{mail.number} ({mail.kind}{to}): {mail.subject}")
     print(f"emails sent: {figures['emails']} (target at most {TARGET_EMAILS}); SES throttled {result.throttled} times")
+    if args.org:
+        for owner, count in figures["mails_per_owner"].items():
+            print(f"  {owner}: {count} emails")
     print(json.dumps(figures))
     return 0 if figures["missing"] == 0 and figures["duplicated"] == 0 else 1
 

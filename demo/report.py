@@ -1,13 +1,18 @@
 """What the demo shows: each event and each email of a run, as a table, a summary line and
-``out/demo/`` (``index.html``, each email as ``.eml``, its HTML part as ``.html`` and the
-findings' JSON files the SES copy carries).
+``out/demo/`` (``index.html``, each email as ``.eml``, its HTML part as ``.html``, the
+findings' JSON files the SES copy carries, each chat message as the JSON published, and
+``summary.json``: one object per message sent, who it went to and which findings it holds).
 
 Everything here is read from what the emulator really sent; nothing is predicted.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email import message_from_string, policy
 from email.message import EmailMessage
@@ -16,8 +21,9 @@ from typing import Any
 
 import jinja2
 
-from demo.emulator import SNS_SUBSCRIBER
+from demo.emulator import SNS_SUBSCRIBER, Sent
 from demo.lambdas import Invocation
+from demo.organisation import Organisation
 from responder.app.service import prepare
 from responder.app.triage import InvalidEventError, parse_event
 from responder.domain.catalog import message
@@ -55,6 +61,10 @@ class Row:
     colour: str = NO_BAND_COLOUR
     files: list[tuple[str, str]] = field(default_factory=list)
     expected_failure: bool = False  # the event itself is invalid: failing is the right answer
+    account_id: str = "-"
+    account_name: str | None = None  # the account's name in the emulated organisation
+    region: str = "-"
+    chats: list[int] = field(default_factory=list)  # numbers of the chat messages it is in
 
     def describe(self, event: dict[str, Any], settings: Settings) -> None:
         """Band, type, purpose and action of the event as the responder sees them (the preview)."""
@@ -66,6 +76,7 @@ class Row:
         if parsed is not None:
             t = prepare(parsed.detail, settings).classification.triage
             self.finding_id = t.finding_id
+            self.account_id, self.region = t.account_id, t.region
             self.band, self.severity, self.type = t.band, f"{t.severity:.1f}", t.finding_type
             self.purpose, self.action = t.parts.purpose or "?", t.action_type or "(none)"
             self.colour = BAND_COLOURS[t.band]
@@ -92,6 +103,22 @@ class Mail:
     subject: str
     text: str
     files: list[tuple[str, str]] = field(default_factory=list)
+    route: str | None = None  # the audience: None for the security team (Recipients), else the route
+    copies: list[Sent] = field(default_factory=list)  # the messages that carried it (SES, SNS)
+
+    @property
+    def received_by(self) -> list[str]:
+        """Every address this email reached, through any of its copies."""
+        return list(dict.fromkeys(address for copy in self.copies for address in copy.reaches))
+
+
+@dataclass
+class Chat:
+    """One chat message, as published to the chat topic."""
+
+    number: int
+    message: Sent
+    file: str = ""
 
 
 @dataclass
@@ -99,29 +126,62 @@ class Result:
     """A whole run: every event, every message the emulator sent, every dead letter."""
 
     rows: list[Row]
-    sns_messages: list[tuple[str, str]]  # (subject, text) the topic really published
-    ses_messages: list[str]  # raw MIME SES really sent
+    sns_messages: list[tuple[str, str]]  # (subject, text) the AlertTopic really published
+    ses_messages: list[str]  # raw MIME SES really sent (route copies too)
     dead_letters: list[dict[str, Any]]
     parameters: dict[str, Any]
     mails: list[Mail] = field(default_factory=list)
     unexpected_failures: int = 0
     notifier_invocations: int = 0
     throttled: int = 0  # SES sends refused for the sandbox rate (--ses-rate), each retried
+    chats: list[Chat] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)  # every message, as the emulator sent it
+    other_regions: str = ""  # how findings of other Regions reached the home Region, when there were any
+    events: list[dict[str, Any]] = field(default_factory=list)  # each row's event as put (in the organisation)
+    organisation: Organisation | None = None
 
 
-def mails_sent(sns_sent: list[tuple[str, str]], ses_sent: list[str], channels: str, lang: str) -> list[Mail]:
-    """The emails as a recipient sees them: SES copies when SES is a channel, else SNS copies."""
-    if "ses" in channels:
-        parsed = [message_from_string(raw, policy=policy.default) for raw in ses_sent]
-        pairs = [(str(m["Subject"]), body.get_content() if (body := m.get_body(("plain",))) else "") for m in parsed]
-    else:
-        pairs = list(sns_sent)
+def mails_sent(
+    sent: Sequence[Sent], channels: str, lang: str, routes: Mapping[str, Sequence[str]] | None = None
+) -> list[Mail]:
+    """The emails as a recipient sees them: SES copies when SES is a channel, else SNS copies; each
+    with its copies on the other channel (same audience, same text). ``routes``: each route's SES
+    addresses, which tell a route's SES copy from the security team's."""
+    by_addresses = {frozenset(addresses): name for name, addresses in (routes or {}).items()}
+    mails: list[Mail] = []
+    ses = "ses" in channels
+    for one in sent:
+        if one.channel != ("ses" if ses else "sns"):
+            continue
+        if ses:
+            text, route = _plain(one.body), by_addresses.get(frozenset(one.to))
+        else:
+            text, route = one.body, one.route
+        mails.append(Mail(len(mails) + 1, "immediate", one.subject, text, route=route, copies=[one]))
     # The SNS subject is always English (ASCII); the SES subject is in the email's language.
     digest_prefixes = tuple(f"[GuardDuty {message('s.digest', code)}]" for code in ("en", lang))
-    return [
-        Mail(i + 1, "digest" if subject.startswith(digest_prefixes) else "immediate", subject, text)
-        for i, (subject, text) in enumerate(pairs)
-    ]
+    for mail in mails:
+        mail.kind = "digest" if mail.subject.startswith(digest_prefixes) else "immediate"
+    if ses:  # each SNS copy joins its email: the first of its audience with the same text
+        for copy in (m for m in sent if m.channel == "sns"):
+            twin = next(
+                (
+                    mail
+                    for mail in mails
+                    if mail.route == copy.route
+                    and _body(mail.text) == _body(copy.body)
+                    and not any(c.channel == "sns" for c in mail.copies)
+                ),
+                None,
+            )
+            if twin is not None:
+                twin.copies.append(copy)
+    return mails
+
+
+def chats_sent(sent: Sequence[Sent]) -> list[Chat]:
+    """The chat messages, in the order the chat topic delivered them."""
+    return [Chat(number, message) for number, message in enumerate((m for m in sent if m.channel == "chat"), 1)]
 
 
 def attribute(rows: list[Row], mails: list[Mail], lang: str) -> None:
@@ -139,6 +199,16 @@ def attribute(rows: list[Row], mails: list[Mail], lang: str) -> None:
             row.outcome = f"queued ({row.route}) but in no email"
 
 
+def attribute_chats(rows: list[Row], chats: list[Chat]) -> None:
+    """Which chat message(s) each queued finding is in: its id appears in the message (the console
+    link names it), or the message is its thread (``"gd-" + sha256(id)[:32]``)."""
+    for row in rows:
+        if not row.finding_id:
+            continue
+        marks = (row.finding_id, "gd-" + hashlib.sha256(row.finding_id.encode()).hexdigest()[:32])
+        row.chats = [chat.number for chat in chats if any(mark in chat.message.body for mark in marks)]
+
+
 def summary(result: Result) -> str:
     """One line: what happened to the events and how many emails and messages went out."""
     counts = {
@@ -147,12 +217,16 @@ def summary(result: Result) -> str:
     }
     immediate = sum(m.kind == "immediate" for m in result.mails)
     digest = len(result.mails) - immediate
+    routed = sum(m.route is not None for m in result.mails)
+    route_sns = sum(m.channel == "sns" and m.route is not None for m in result.sent)
+    owners = f", {routed} of them to route owners" if routed else ""
+    chats = f" {len(result.chats)} chat messages." if result.chats else ""
     return (
         f"{len(result.rows)} events: {counts['sent']} emailed in {len(result.mails)} emails ({immediate} at once, "
-        f"{digest} digest; {len(result.sns_messages)} SNS and {len(result.ses_messages)} SES messages), "
-        f"{counts['filtered']} filtered by the rule, {counts['skipped']} skipped by the function, "
+        f"{digest} digest{owners}; {len(result.sns_messages) + route_sns} SNS and {len(result.ses_messages)} SES "
+        f"messages), {counts['filtered']} filtered by the rule, {counts['skipped']} skipped by the function, "
         f"{counts['ignored']} ignored (not findings), {counts['failed']} failed (in the DLQ: "
-        f"{len(result.dead_letters)}), {counts['queued']} queued but not emailed."
+        f"{len(result.dead_letters)}), {counts['queued']} queued but not emailed.{chats}"
     )
 
 
@@ -164,18 +238,56 @@ def print_table(rows: list[Row]) -> None:
 
 
 def write(result: Result, out: Path = OUT) -> None:
-    """``out`` (``out/demo/``) afresh: every email and the index page."""
+    """``out`` (``out/demo/``) afresh: every email, every chat message, summary.json and the index page."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    _write_emails(result, out)
+    files = _write_emails(result, out)
+    for chat in result.chats:
+        chat.file = f"chat-{chat.number:02d}.json"
+        (out / chat.file).write_text(chat.message.body, encoding="utf-8")
+        files[id(chat.message)] = chat.file
+    (out / "summary.json").write_text(json.dumps(messages(result, files), indent=2), encoding="utf-8")
     _write_index(result, out)
 
 
-def _sns_eml(subject: str, text: str) -> bytes:
-    """The SNS email as its subscriber receives it (SNS sends the text alone)."""
+def messages(result: Result, files: Mapping[int, str]) -> list[dict[str, Any]]:
+    """summary.json: one object per message sent (``files``: the file written for each, by ``id()``),
+    with who it went to and the findings it holds."""
+    label = message("f.finding_id", str(result.parameters.get("Language") or "en"))
+    entries = []
+    for sent in result.sent:
+        if sent.channel == "chat":
+            chat = next(c for c in result.chats if c.message is sent)
+            held = [row for row in result.rows if chat.number in row.chats]
+        else:
+            text = sent.body if sent.channel == "sns" else _plain(sent.body)
+            held = [row for row in result.rows if row.finding_id and f"{label}: {row.finding_id}" in text]
+        entries.append(
+            {
+                "channel": sent.channel,
+                "to": list(sent.to),
+                "subject": sent.subject,
+                "file": files.get(id(sent)),
+                "findings": [
+                    {"id": r.finding_id, "account_id": r.account_id, "account_name": r.account_name, "region": r.region}
+                    for r in held
+                ],
+            }
+        )
+    return entries
+
+
+def _plain(raw: str) -> str:
+    """The text part of a raw MIME email."""
+    body = message_from_string(raw, policy=policy.default).get_body(("plain",))
+    return body.get_content() if body is not None else ""
+
+
+def _sns_eml(subject: str, text: str, to: Sequence[str]) -> bytes:
+    """The SNS email as its subscribers receive it (SNS sends the text alone)."""
     mail = EmailMessage(policy=policy.SMTP)
     mail["From"] = "AWS Notifications <no-reply@sns.amazonaws.com>"
-    mail["To"] = SNS_SUBSCRIBER
+    mail["To"] = ", ".join(to) or SNS_SUBSCRIBER
     mail["Subject"] = subject
     mail.set_content(text, charset="utf-8")
     return mail.as_bytes()
@@ -186,28 +298,22 @@ def _body(text: str) -> str:
     return text.replace("\r\n", "\n").strip()
 
 
-def _write_emails(result: Result, out: Path) -> None:
-    """Each email's SES and SNS copies, its HTML part and its attached JSON files.
-
-    An SNS copy is found by its text, the same on both channels: its subject is always English
-    (ASCII), while the mail's subject is the SES one, in the email's language.
-    """
-    ses: dict[str, list[str]] = {}
-    for raw in result.ses_messages:
-        ses.setdefault(str(message_from_string(raw, policy=policy.default)["Subject"]), []).append(raw)
-    sns: dict[str, list[tuple[str, str]]] = {}
-    for subject, text in result.sns_messages:
-        sns.setdefault(_body(text), []).append((subject, text))
+def _write_emails(result: Result, out: Path) -> dict[int, str]:
+    """Each email's SES and SNS copies, its HTML part and its attached JSON files; returns the file
+    of each message written, by ``id()`` (an SNS message no email took is written on its own)."""
+    files: dict[int, str] = {}
     for mail in result.mails:
-        stem = f"{mail.number:02d}-{mail.kind}"
-        if sns.get(_body(mail.text)):
-            subject, text = sns[_body(mail.text)].pop(0)
-            (out / f"{stem}.sns.eml").write_bytes(_sns_eml(subject, text))
-            mail.files.append(("SNS .eml", f"{stem}.sns.eml"))
-        if ses.get(mail.subject):
-            raw = ses[mail.subject].pop(0)
-            (out / f"{stem}.ses.eml").write_text(raw, encoding="utf-8")
-            parsed = message_from_string(raw, policy=policy.default)
+        audience = f"-{re.sub(r'[^a-z0-9-]', '_', mail.route)}" if mail.route else ""
+        stem = f"{mail.number:02d}-{mail.kind}{audience}"
+        for copy in mail.copies:
+            if copy.channel == "sns":
+                files[id(copy)] = f"{stem}.sns.eml"
+                (out / f"{stem}.sns.eml").write_bytes(_sns_eml(copy.subject, copy.body, copy.reaches))
+                mail.files.append(("SNS .eml", f"{stem}.sns.eml"))
+                continue
+            files[id(copy)] = f"{stem}.ses.eml"
+            (out / f"{stem}.ses.eml").write_text(copy.body, encoding="utf-8")
+            parsed = message_from_string(copy.body, policy=policy.default)
             html = parsed.get_body(("html",))
             if html is not None:
                 (out / f"{stem}.html").write_text(html.get_content(), encoding="utf-8")
@@ -218,9 +324,16 @@ def _write_emails(result: Result, out: Path) -> None:
                 if SAFE_FILENAME.fullmatch(name):  # only the names export makes reach the file system
                     (out / f"{stem}.{name}").write_bytes(part.get_content())
                     mail.files.append(("JSON", f"{stem}.{name}"))
+    for number, sent in enumerate((m for m in result.sent if m.channel != "chat" and id(m) not in files), 1):
+        files[id(sent)] = f"unmatched-{number:02d}.{sent.channel}.eml"
+        data = _sns_eml(sent.subject, sent.body, sent.reaches) if sent.channel == "sns" else sent.body.encode()
+        (out / files[id(sent)]).write_bytes(data)
+    return files
 
 
 def _write_index(result: Result, out: Path) -> None:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-    html = env.get_template("index.html").render(rows=result.rows, mails=result.mails, summary=summary(result))
+    html = env.get_template("index.html").render(
+        rows=result.rows, mails=result.mails, chats=result.chats, summary=summary(result)
+    )
     (out / "index.html").write_text(html, encoding="utf-8")

@@ -31,23 +31,30 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
+from demo import organisation as org
 from demo import report
 from demo.emulator import (
     ACCOUNT,
     FUNCTIONS,
     PUT_EVENTS_BATCH,
+    REGION,
     ROW_FIELD,
     SENDER,
+    Deployed,
+    Sent,
+    create_forwarders,
     create_stack_resources,
     drain,
     embedded_aws,
+    forwarding_template,
     function_environment,
     put_events,
-    sent_so_far,
+    sent_messages,
     synthesized_template,
 )
 from demo.lambdas import Notifier, cold_start, invoke_triage
@@ -65,6 +72,12 @@ DEFAULT_EVENTS = [FIXTURES / "events", FIXTURES / "crafted", FIXTURES / "familie
 RECIPIENTS = "secops@example.com,oncall@example.com"
 CHANNELS = "sns,ses"  # the demo shows both channels (the stack's default is sns alone)
 OBJECT_SCAN_ALERTS = "yes"  # the demo shows S3 object scan results (the stack's default is no)
+# In the organisation: the chat channel on (ChatNotifications: the ChatTopic without a Slack or Teams
+# configuration, as for one made in the console).
+ORGANISATION_PARAMETERS = {"ChatNotifications": "yes"}
+REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+FORWARDED = "through the forwarding stack's rule in their own Region"
+DIRECT = "put directly on the home Region's bus, their Region kept (no forwarding stack in this app yet)"
 
 
 def log(message: str) -> None:
@@ -85,18 +98,37 @@ def run(
     write: bool = True,
     arrival: str = "trickle",
     ses_rate: float | None = None,
+    organisation: org.Design | None = None,
 ) -> Result:
-    """The whole pipeline; returns what happened to every event and every email."""
+    """The whole pipeline; returns what happened to every event and every email.
+
+    With ``organisation``: in an emulated AWS Organization (the events moved into its member
+    accounts, its routes file in the RoutesParameter, the chat channel on), each event put in its
+    own Region, from where the forwarding stack sends it to the home Region.
+    """
     events = load_events(folders)
     if not events:
         raise ValueError(f"no events found in {', '.join(map(str, folders))}")
     log("[1/6] synthesizing the CDK app (the template the stack would deploy)")
     template = synthesized_template()
-    params = parameter_values(template, {"Recipients": RECIPIENTS, "SenderAddress": SENDER, **overrides})
+    wanted = {**(ORGANISATION_PARAMETERS if organisation else {}), **overrides}
+    params = parameter_values(template, {"Recipients": RECIPIENTS, "SenderAddress": SENDER, **wanted})
     check_parameters(template, params)  # what CloudFormation would refuse, the demo refuses
+    regions = sorted({str(e.get("region")) for _n, e in events if REGION_NAME.fullmatch(str(e.get("region")))})
+    forwarder = forwarding_template(regions) if organisation else None
     with embedded_aws(), contextlib.ExitStack() as scope:
         log(f"[2/6] embedded AWS on {os.environ['AWS_ENDPOINT_URL']}: topic, SES, state table, queues, DLQ, rule")
-        deployed = create_stack_resources(template, params)
+        organised, events = _organise(organisation, events)
+        deployed = create_stack_resources(
+            template,
+            params,
+            routes=organised.routes_document() if organised else None,
+            route_subscribers=organised.route_subscribers() if organised else None,
+        )
+        forwarded_from: list[str] = []
+        if organised and forwarder:
+            create_forwarders(forwarder, wanted, regions)
+            forwarded_from = [region for region in regions if region != REGION]
         environments = {
             name: function_environment(template, params, deployed.refs, prefix) for name, prefix in FUNCTIONS.items()
         }
@@ -108,32 +140,33 @@ def run(
         rows = [Row(number=i + 1, source=name) for i, (name, _event) in enumerate(events)]
         for row, (_name, event) in zip(rows, events, strict=True):
             row.describe(event, handlers.SETTINGS)
+            row.account_name = organised.name_of(row.account_id) if organised else None
         log(f"[3/6] PutEvents: {len(events)} events in batches of {PUT_EVENTS_BATCH}")
-        put_events([(row.number, event) for row, (_n, event) in zip(rows, events, strict=True)])
+        put_events([(row.number, event) for row, (_n, event) in zip(rows, events, strict=True)], forwarded_from)
         delivered = drain(deployed.target_url)
         log(f"[4/6] the rule delivered {len(delivered)} of {len(events)}; triage of each ({arrival} arrival)")
         notifier = Notifier(handlers, deployed)
         failures = 0
         for event in delivered:
             row = rows[int(event["detail"].pop(ROW_FIELD)) - 1]
-            # moto's EventBridge leaves the envelope's account out; EventBridge always sets it (scan
-            # results have no account of their own): the account the event was published in.
-            event.setdefault("account", str(events[row.number - 1][1].get("account") or ACCOUNT))
+            _as_delivered(event, events[row.number - 1][1], keep_region=organised is not None)
             failures += row.triaged(invoke_triage(handlers, event, deployed.dlq_url))
             if arrival == "trickle":  # findings minutes apart: each batch holds one finding
                 notifier.alerts()
         notifier.alerts()  # a burst: everything arrived within one batching window
         log("[5/6] the digest schedule fires; reading back what the emulator really sent")
         notifier.digest()
-        sns_sent, ses_sent = sent_so_far(deployed.topic_arn)
+        sent, mails, chats = _read_back(rows, deployed, params, organised)
         dead = drain(deployed.dlq_url)
-        lang = str(params["Language"])
-        mails = report.mails_sent(sns_sent, ses_sent, str(params["Channels"]), lang)
-        report.attribute(rows, mails, lang)
         result = Result(
             rows=rows,
-            sns_messages=sns_sent,
-            ses_messages=ses_sent,
+            sns_messages=[(m.subject, m.body) for m in sent if m.channel == "sns" and m.route is None],
+            ses_messages=[m.body for m in sent if m.channel == "ses"],
+            sent=sent,
+            chats=chats,
+            other_regions=(FORWARDED if forwarded_from else DIRECT) if organised and len(regions) > 1 else "",
+            events=[event for _name, event in events],
+            organisation=organised,
             dead_letters=dead,
             parameters=params,
             mails=mails,
@@ -145,6 +178,43 @@ def run(
         log("[6/6] writing out/demo/")
         report.write(result)
     return result
+
+
+def _as_delivered(event: dict[str, Any], put: dict[str, Any], *, keep_region: bool) -> None:
+    """The envelope as EventBridge delivers it, where moto's differs."""
+    # moto's EventBridge leaves the envelope's account out; EventBridge always sets it (scan
+    # results have no account of their own): the account the event was published in.
+    event.setdefault("account", str(put.get("account") or ACCOUNT))
+    if keep_region and put.get("region"):
+        # moto writes the home Region into a forwarded event's envelope; EventBridge keeps the
+        # Region it came from (a scan result has no other).
+        event["region"] = put["region"]
+
+
+def _organise(
+    design: org.Design | None, events: list[tuple[str, dict[str, Any]]]
+) -> tuple[org.Organisation | None, list[tuple[str, dict[str, Any]]]]:
+    """The organisation created on the embedded AWS and the events moved into it (None: as they are)."""
+    if design is None:
+        return None, events
+    organised = org.create(design)
+    placed = org.place([event for _name, event in events], organised)
+    log(f"      organisation: {len(organised.accounts)} member accounts in {len(organised.ou_ids)} OUs")
+    return organised, [(name, event) for (name, _old), event in zip(events, placed, strict=True)]
+
+
+def _read_back(
+    rows: list[Row], deployed: Deployed, params: dict[str, Any], organised: org.Organisation | None
+) -> tuple[list[Sent], list[report.Mail], list[report.Chat]]:
+    """What the emulator really sent, as emails and chat messages, and which of them each row is in."""
+    sent = sent_messages(deployed)
+    lang = str(params["Language"])
+    routes = organised.route_addresses() if organised else None
+    mails = report.mails_sent(sent, str(params["Channels"]), lang, routes)
+    chats = report.chats_sent(sent)
+    report.attribute(rows, mails, lang)
+    report.attribute_chats(rows, chats)
+    return sent, mails, chats
 
 
 def _default(name: str) -> str:
@@ -183,6 +253,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"SesMaxSendRate: the rate the notifier paces SES to (default {_default('SesMaxSendRate')})",
     )
     parser.add_argument(
+        "--org",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run in an emulated AWS Organization: member accounts in OUs, a routes file per OU, chat on, "
+        "findings of several Regions (default); --no-org: the demo account alone",
+    )
+    parser.add_argument(
         "--arrival",
         choices=("trickle", "burst"),
         default="trickle",
@@ -211,14 +288,28 @@ def overrides_from(args: argparse.Namespace) -> dict[str, str]:
     return overrides
 
 
+def organisation_from(args: argparse.Namespace) -> org.Design | None:
+    """The organisation the demo runs in (``--org``, the default), or None (``--no-org``)."""
+    return org.DEMO if args.org else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """`make demo`: run, print the table and the summary; 1 if anything failed that should not have."""
     args = parse_args(argv)
     try:
-        result = run(args.events or DEFAULT_EVENTS, overrides_from(args), arrival=args.arrival, ses_rate=args.ses_rate)
+        result = run(
+            args.events or DEFAULT_EVENTS,
+            overrides_from(args),
+            arrival=args.arrival,
+            ses_rate=args.ses_rate,
+            organisation=organisation_from(args),
+        )
     except (UnresolvableError, ValueError) as error:
         print(f"demo: {error}", file=sys.stderr)
         return 2
     report.print_table(result.rows)
-    print(f"\n{report.summary(result)}\nOpen {OUT / 'index.html'}")
+    print(f"\n{report.summary(result)}")
+    if result.other_regions:
+        print(f"Findings of other Regions than {REGION}: {result.other_regions}.")
+    print(f"Open {OUT / 'index.html'}; every message sent: {OUT / 'summary.json'}")
     return 1 if result.unexpected_failures else 0

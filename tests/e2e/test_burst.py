@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from demo.burst import SEVERITY, TARGET_EMAILS, THRESHOLD, burst, scenario
+from demo.burst import ORG_ACCOUNTS, ORG_UNITS, SECURITY_TEAM, SEVERITY, TARGET_EMAILS, THRESHOLD, burst, scenario
 from responder.domain.routing import MAX_PER_EMAIL
 
 pytestmark = pytest.mark.slow
@@ -58,3 +58,34 @@ def test_a_rate_set_above_the_account_is_throttled_by_ses_and_absorbed(tmp_path:
     assert len(result.mails) == 3  # one email per High finding, none lost, none twice
     assert {row.status for row in result.rows} == {"sent"}
     assert result.dead_letters == []
+
+
+def test_an_organisation_burst_gives_each_owner_its_own_findings_once(tmp_path: Path):
+    """`make demo-burst ARGS=--org`: the storm over 50 accounts in 5 OUs, one route per OU."""
+    # Given the storm spread over the organisation's accounts, each OU routed to its team
+    result, figures = burst(tmp_path, organised=True)
+    first, _updates, _duplicates = scenario()
+    # Then every audience got what it is owed, once: the security team everything, each team its OU's
+    assert (figures["accounts"], figures["ous"]) == (ORG_ACCOUNTS, ORG_UNITS) == (50, 5)
+    assert figures["missing"] == 0
+    assert figures["duplicated"] == 0  # counts a finding of another OU in a team's email too
+    assert figures["dlq"] == 0
+    # And the security team's emails are those of the storm without an organisation
+    assert figures["mails_per_owner"][SECURITY_TEAM] == 6
+    # And each team got one grouped email and one digest: its share fits in one of each
+    assert {name: count for name, count in figures["mails_per_owner"].items() if name != SECURITY_TEAM} == {
+        f"unit{n}": 2 for n in range(1, ORG_UNITS + 1)
+    }
+    assert figures["emails"] == sum(figures["mails_per_owner"].values()) == 16 <= TARGET_EMAILS
+    # And a team's email names its accounts only: every account id in it belongs to its OU
+    organisation = result.organisation
+    for mail in result.mails:
+        if mail.route is None:
+            continue
+        [route] = [r for r in organisation.design.routes if r.name == mail.route]
+        named = {a for a in organisation.accounts if a in mail.text}
+        assert named and all(organisation.accounts[a].ou == route.ou for a in named), mail.subject
+    # And every finding of the storm was put in a member account
+    assert {e["detail"]["accountId"] for e in result.events} <= set(organisation.accounts)
+    assert len({e["detail"]["accountId"] for e in result.events}) == ORG_ACCOUNTS
+    assert len(first) == 189

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from demo import report
+from demo.emulator import Sent
 from responder.adapters.channels import build_mime
 from responder.domain.classify import classify
 from responder.domain.export import attachments
@@ -30,9 +31,23 @@ def test_each_email_gets_its_sns_and_ses_files_in_any_language(tmp_path: Path, l
     alert = render(classify(Finding.model_validate(detail), settings), settings.locale)
     files = attachments([detail])
     raw = build_mime(alert, SENDER, RECIPIENTS, files).decode("ascii")
-    sns = [(alert.subject, alert.text)]
-    mails = report.mails_sent(sns, [raw], "sns,ses", lang)
-    result = report.Result(rows=[], sns_messages=sns, ses_messages=[raw], dead_letters=[], parameters={}, mails=mails)
+    subject = str(email.message_from_string(raw, policy=default)["Subject"])
+    sent = [
+        Sent(
+            "sns", ("arn:aws:sns:us-east-1:123456789012:alerts",), alert.subject, alert.text, reaches=("a@example.com",)
+        ),
+        Sent("ses", tuple(RECIPIENTS), subject, raw, reaches=tuple(RECIPIENTS)),
+    ]
+    mails = report.mails_sent(sent, "sns,ses", lang)
+    result = report.Result(
+        rows=[],
+        sns_messages=[(alert.subject, alert.text)],
+        ses_messages=[raw],
+        dead_letters=[],
+        parameters={},
+        mails=mails,
+        sent=sent,
+    )
     # When the demo writes out/demo/
     report.write(result, tmp_path)
     # Then the email has its SNS copy (English subject), its SES copy, its HTML and its JSON file
@@ -48,3 +63,10 @@ def test_each_email_gets_its_sns_and_ses_files_in_any_language(tmp_path: Path, l
     assert names["JSON"] == f"01-immediate.{files[0].filename}"
     assert json.loads((tmp_path / names["JSON"]).read_bytes()) == detail
     assert (tmp_path / "index.html").read_text(encoding="utf-8").count(names["SNS .eml"]) == 1
+    # And summary.json lists both messages, each with its file and who it went to
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert [(e["channel"], e["to"], e["file"]) for e in summary] == [
+        ("sns", ["arn:aws:sns:us-east-1:123456789012:alerts"], names["SNS .eml"]),
+        ("ses", RECIPIENTS, names["SES .eml"]),
+    ]
+    assert sns_copy["To"] == "a@example.com"

@@ -1,4 +1,5 @@
-"""The whole pipeline on the embedded AWS (moto's server on loopback), as `make demo` runs it."""
+"""The whole pipeline on the embedded AWS (moto's server on loopback), as `make demo` runs it
+(in the emulated organisation: tests/e2e/test_organisation.py checks what it adds)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from email.policy import default
 
 import pytest
 
-from demo.emulator import function_environment, synthesized_template
-from demo.run import DEFAULT_EVENTS, FIXTURES, overrides_from, parse_args, run
+from demo.emulator import ACCOUNT, function_environment, optional_resource, synthesized_template
+from demo.run import DEFAULT_EVENTS, FIXTURES, RECIPIENTS, run
 from infra.triggers import OBJECT_SCAN_RESULT
 from responder.app.service import prepare
 from responder.app.triage import parse_event
@@ -27,9 +28,12 @@ pytestmark = pytest.mark.slow
 DIGEST_PREFIX = "[GuardDuty DIGEST]"
 
 
+SECURITY_TEAM = frozenset(RECIPIENTS.split(","))  # the Recipients: every finding, whatever the routes
+
+
 @pytest.fixture(scope="module")
-def result():
-    return run(DEFAULT_EVENTS, overrides_from(parse_args([])), write=False)  # as `make demo` runs
+def result(demo_result):
+    return demo_result  # as `make demo` runs (tests/e2e/conftest.py)
 
 
 def _rule_delivers(event, *, object_scans: bool) -> bool:
@@ -58,6 +62,8 @@ def test_findings_below_the_threshold_never_reach_the_handler(result):
 
 
 def _settings(result):
+    """The settings the emails were rendered with, the organisation's account names given as the
+    AccountNames mapping (an email names an account the same whichever of the two named it)."""
     template = synthesized_template()
     names = {
         prefix: next(n for n in template["Resources"] if n.startswith(prefix))
@@ -70,10 +76,27 @@ def _settings(result):
         names["ImmediateQueue"]: "https://sqs.us-east-1.amazonaws.com/123456789012/immediate",
         names["DigestQueue"]: "https://sqs.us-east-1.amazonaws.com/123456789012/digest",
     }
-    return Settings.from_env(function_environment(template, result.parameters, refs))
+    for kind, prefix, ref in (
+        ("AWS::SNS::Topic", "ChatTopic", "arn:aws:sns:us-east-1:123456789012:chat"),
+        ("AWS::SNS::Topic", "RouteTopic", "arn:aws:sns:us-east-1:123456789012:route"),
+        ("AWS::SSM::Parameter", "RoutesParameter", "/routes"),
+    ):
+        if name := optional_resource(template, kind, prefix):
+            refs[name] = ref
+    environment = function_environment(template, result.parameters, refs)
+    if result.organisation:
+        accounts = [*result.organisation.accounts, ACCOUNT]
+        environment["ACCOUNT_NAMES"] = ",".join(f"{a}={result.organisation.name_of(a)}" for a in accounts)
+    return Settings.from_env(environment)
+
+
+def _put(result, row):
+    """The event as the demo put it (moved into the organisation), with the envelope EventBridge sets."""
+    return {"account": ACCOUNT, **result.events[row.number - 1]}
 
 
 def test_each_immediate_finding_is_one_sns_and_one_ses_email_identical_to_the_preview(result):
+    # Given the demo's run: the security team's messages (the AlertTopic, SES to Recipients)
     settings = _settings(result)
     assert result.unexpected_failures == 0
     sent = [row for row in result.rows if row.status == "sent"]
@@ -81,31 +104,46 @@ def test_each_immediate_finding_is_one_sns_and_one_ses_email_identical_to_the_pr
     assert immediate  # High and Critical, emailed one by one as they trickled in
     expected = {}
     for row in immediate:
-        event = {"account": "123456789012", **_original(row)}  # as delivered: EventBridge sets the account
-        email_ = prepare(parse_event(event).detail, settings).email
+        email_ = prepare(parse_event(_put(result, row)).detail, settings).email
         expected[email_.subject] = email_
     sns = [(subject, text) for subject, text in result.sns_messages if not subject.startswith(DIGEST_PREFIX)]
-    ses = [email.message_from_string(raw, policy=default) for raw in result.ses_messages]
-    ses = [m for m in ses if not m["Subject"].startswith(DIGEST_PREFIX)]
+    ses = [m for m in result.sent if m.channel == "ses" and not m.subject.startswith(DIGEST_PREFIX)]
+    team = [m for m in ses if frozenset(m.to) == SECURITY_TEAM]
+    # Then each finding is one message on each channel, exactly the email the preview renders
     assert sorted(subject for subject, _text in sns) == sorted(expected)
-    assert sorted(m["Subject"] for m in ses) == sorted(expected)
+    assert sorted(m.subject for m in team) == sorted(expected)
     for subject, text in sns:
         assert text == expected[subject].text
-    for message in ses:
+    # And a route owner's copy of an immediate finding is that same email, sent to the owner alone
+    assert len(ses) > len(team)
+    for sent in ses:
+        message = email.message_from_string(sent.body, policy=default)
         body = message.get_body(("plain",)).get_content().replace("\r\n", "\n").strip()
         assert body == expected[message["Subject"]].text.strip()
+        assert frozenset(sent.to) == SECURITY_TEAM or not frozenset(sent.to) & SECURITY_TEAM
 
 
 def test_medium_findings_arrive_together_in_one_digest(result):
-    [digest] = [mail for mail in result.mails if mail.kind == "digest"]
+    # Given the Medium findings, and the security team's digest and each route owner's
+    [digest] = [mail for mail in result.mails if mail.kind == "digest" and mail.route is None]
+    owners = {mail.route: mail for mail in result.mails if mail.kind == "digest" and mail.route}
     medium = [row for row in result.rows if row.status == "sent" and row.route == "digest"]
     assert medium
     assert "Medium" in {row.band for row in medium} and not {row.band for row in medium} & {"High", "Critical"}
     for row in medium:
-        assert row.emails == [digest.number]
+        # Then each is in the security team's digest, and in the digest of each route that wants it
+        routes = [route.name for route in result.organisation.routes_for(row.account_id, row.band)]
+        assert sorted(row.emails) == sorted([digest.number, *(owners[name].number for name in routes)])
         assert f"Finding ID: {row.finding_id}" in digest.text
         # Shown as a finding type is: GuardDuty's own dotted names readable, any other dot defanged.
         assert defang(row.type, finding_type=True) in digest.text
+    # And an owner's digest holds its own accounts' findings only
+    assert owners  # the Production team wants Medium: its accounts' Medium findings are its digest
+    for name, mail in owners.items():
+        held = [row for row in medium if mail.number in row.emails]
+        assert held and all(
+            name in {r.name for r in result.organisation.routes_for(row.account_id, row.band)} for row in held
+        )
 
 
 def test_a_burst_of_the_same_events_is_grouped(tmp_path):
@@ -119,6 +157,16 @@ def test_a_burst_of_the_same_events_is_grouped(tmp_path):
     [mail] = grouped.mails
     assert mail.subject.startswith("[GuardDuty ALERTS] [SAMPLE] 3 findings: 3 HIGH")
     assert {row.status for row in grouped.rows} == {"sent"}
+
+
+def test_an_already_reported_object_or_snapshot_is_skipped_in_the_organisation_too(result):
+    # Given a re-scan of a reported snapshot and the scan result of an object already reported as a
+    # finding: the demo keeps each resource's events in one member account, as AWS would
+    skipped = [row for row in result.rows if row.status == "skipped"]
+    # Then the function recognises the second of each pair (whichever arrived second: the forwarded
+    # one comes later) and sends nothing for it
+    assert sorted(row.type for row in skipped) == ["Execution:EC2/MaliciousFile!Snapshot", "Object:S3/MaliciousFile"]
+    assert all(row.emails == [] and row.chats == [] for row in skipped)
 
 
 def test_malformed_event_fails_the_invocation_and_is_kept_in_the_dlq(result):
