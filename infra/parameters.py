@@ -365,7 +365,8 @@ PARAMETERS: Final[tuple[Parameter, ...]] = (
         "Account names as id=name (e.g. 111122223333=payments-prod), shown as 'payments-prod (111122223333)' "
         "for accounts AWS Organizations does not name (no access to it, or not in the organisation).",
         "account names (`111122223333=payments-prod`) shown next to the id where AWS Organizations does not "
-        "name the account; the organisation's own name comes first",
+        "name the account; the organisation's own name comes first. A few dozen at most: a function's "
+        "environment holds 4 KB in all, and a longer one fails the deploy",
         default="",
         pattern=f"^$|^{ACCOUNT_NAME}$",
         constraint="12-digit account id=name entries (printable ASCII names of 1 to 50 characters, no comma)",
