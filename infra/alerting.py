@@ -30,9 +30,9 @@ class Alerting:
 
         self.key = _topic_key(scope)
         self.alarm_key = _alarm_topic_key(scope)
-        self.topic = _encrypted_topic(scope, "AlertTopic", "GuardDuty findings", self.key)
+        self.topic = encrypted_topic(scope, "AlertTopic", "GuardDuty findings", self.key)
         _subscribe_recipients(scope, self.topic, values.items("Recipients"), uses_sns, dead_letter_queue)
-        self.alarm_topic = _encrypted_topic(scope, "AlarmTopic", "GuardDuty Responder alarms", self.alarm_key)
+        self.alarm_topic = encrypted_topic(scope, "AlarmTopic", "GuardDuty Responder alarms", self.alarm_key)
         if has_alarm_email is not False:
             _subscribe(
                 scope,
@@ -45,7 +45,7 @@ class Alerting:
         # Routed copies: SNS cannot address a subscription per message, so they go to a topic of their
         # own with the route's name as the `route` message attribute; owners subscribe with a filter
         # policy on it. The alert topic and its subscriptions are left as they were.
-        self.route_topic = _encrypted_topic(scope, "RouteTopic", "GuardDuty findings routed to owners", self.key)
+        self.route_topic = encrypted_topic(scope, "RouteTopic", "GuardDuty findings routed to owners", self.key)
         self.routes_parameter = _routes_parameter(scope)
         self.configuration_set = _configuration_set(scope)
         if creates_identity is not False:
@@ -93,7 +93,8 @@ def _alarm_topic_key(scope: Construct) -> kms.Key:
     return key
 
 
-def _encrypted_topic(scope: Construct, construct_id: str, display_name: str, key: kms.IKey) -> sns.Topic:
+def encrypted_topic(scope: Construct, construct_id: str, display_name: str, key: kms.IKey) -> sns.Topic:
+    """A topic encrypted with ``key`` that refuses plain HTTP."""
     return sns.Topic(scope, construct_id, display_name=display_name, master_key=key, enforce_ssl=True)
 
 

@@ -12,7 +12,7 @@ service applies AdministratorAccess when no guardrail is given), so the channel 
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from aws_cdk import Aws, CfnResource, Names
 from aws_cdk import aws_chatbot as chatbot
@@ -22,6 +22,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra import constants
+from infra.alerting import encrypted_topic
 from infra.flags import Flag, Named, all_of, any_of, attach, equals, named, negate
 from infra.props import Values
 
@@ -39,9 +40,7 @@ class Chat:
             scope, "UsesChat", any_of(equals(values.text("ChatNotifications"), "yes"), has_slack, has_teams)
         )
         # Finding data, like the alert topic: the same key, which only the notifier's role may use.
-        self.topic = sns.Topic(
-            scope, "ChatTopic", display_name="GuardDuty findings for chat", master_key=key, enforce_ssl=True
-        )
+        self.topic: sns.Topic = encrypted_topic(scope, "ChatTopic", "GuardDuty findings for chat", key)
         configures = named(scope, "HasChatChannel", any_of(has_slack, has_teams))
         if configures is False:
             return
@@ -52,19 +51,22 @@ class Chat:
             description="GuardDuty Responder chat channels: no permissions, the channels only receive alerts",
         )
         attach(cast(iam.CfnRole, role.node.default_child), configures)
-        guardrails = [f"arn:{Aws.PARTITION}:iam::aws:policy/{constants.CHAT_GUARDRAIL_POLICY}"]
+        # What both kinds of configuration share: receive the chat topic, read-only, errors logged.
+        common: dict[str, Any] = {
+            "configuration_name": "",  # each is named after its own path, below
+            "iam_role_arn": role.role_arn,
+            "guardrail_policies": [f"arn:{Aws.PARTITION}:iam::aws:policy/{constants.CHAT_GUARDRAIL_POLICY}"],
+            "sns_topic_arns": [self.topic.topic_arn],
+            "user_role_required": False,  # the channel role, not each member's own
+            "logging_level": constants.CHAT_LOGGING_LEVEL,
+        }
         if has_slack is not False:
             slack = chatbot.CfnSlackChannelConfiguration(
                 scope,
                 "SlackChannel",
-                configuration_name="",  # below: named after its own path
-                iam_role_arn=role.role_arn,
                 slack_workspace_id=values.text("ChatSlackWorkspaceId"),
                 slack_channel_id=values.text("ChatSlackChannelId"),
-                guardrail_policies=guardrails,
-                sns_topic_arns=[self.topic.topic_arn],
-                user_role_required=False,
-                logging_level=constants.CHAT_LOGGING_LEVEL,
+                **common,
             )
             slack.configuration_name = _configuration_name(slack)
             attach(slack, has_slack)
@@ -72,15 +74,10 @@ class Chat:
             teams = chatbot.CfnMicrosoftTeamsChannelConfiguration(
                 scope,
                 "TeamsChannel",
-                configuration_name="",  # below: named after its own path
-                iam_role_arn=role.role_arn,
                 team_id=values.text("ChatTeamsTeamId"),
                 teams_tenant_id=values.text("ChatTeamsTenantId"),
                 teams_channel_id=values.text("ChatTeamsChannelId"),
-                guardrail_policies=guardrails,
-                sns_topic_arns=[self.topic.topic_arn],
-                user_role_required=False,
-                logging_level=constants.CHAT_LOGGING_LEVEL,
+                **common,
             )
             teams.configuration_name = _configuration_name(teams)
             attach(teams, has_teams)
