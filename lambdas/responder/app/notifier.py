@@ -122,6 +122,7 @@ class Notifier:
         once: Guard = EVERY_TIME,
         timeout_seconds: int = 120,
         routes: RouteSource | None = None,
+        route_topic: str | None = None,
         chat: ChatChannel | None = None,
     ) -> None:
         self.settings = settings
@@ -130,10 +131,15 @@ class Notifier:
         self.state = state
         self.once = once
         self.timeout_seconds = timeout_seconds
-        self.routes = routes if routes is not None else RouteSource(None)
+        self.routes = routes if routes is not None else RouteSource(None)  # None: everything to the default
+        self.route_topic = route_topic  # where a route's SNS copies go (with the ``route`` attribute)
         self.chat = chat
-        # A route's channels, built once per audience and sharing one client per service (and the
-        # SES channel's pacer: routed copies count against the same account send rate).
+        # Routed copies go out on the channels in use: by SES as the security team's SES channel
+        # sends (sender, configuration set, pacer: the same account send rate), by SNS to the
+        # route topic when the SNS channel is in use.
+        self._ses = next((c for c in channels if isinstance(c, SesChannel)), None)
+        self._sns = route_topic is not None and any(isinstance(c, SnsChannel) for c in channels)
+        # A route's channels, built once per audience, sharing one client per service.
         self._route_targets: dict[Audience, list[Target]] = {}
         self._clients: dict[str, Any] = {}
         self._reported: set[tuple[str, str]] = set()  # (what, finding key) logged and counted this run
@@ -150,6 +156,7 @@ class Notifier:
             state=state_store(table),
             once=guard(table),
             routes=RouteSource(settings.routes_parameter),
+            route_topic=settings.route_topic_arn,
             chat=chat,
         )
 
@@ -258,9 +265,7 @@ class Notifier:
     def _audiences(self, ready: list[Ready]) -> list[tuple[Audience, list[Ready]]]:
         """The findings split by audience (the default first): each owner's emails hold only its findings."""
         routes: Routes = self.routes.current()
-        settings = self.settings
-        ses = settings.ses is not None
-        sns = settings.sns is not None and settings.route_topic_arn is not None
+        ses, sns = self._ses is not None, self._sns
         parts: dict[Audience, list[Ready]] = {DEFAULT: []}
         for r in ready:
             triage = r.c.triage
@@ -284,19 +289,16 @@ class Notifier:
         return self._route_targets[audience]
 
     def _route_channels(self, audience: Audience) -> list[Target]:
-        settings = self.settings
         channels: list[Channel] = []
-        if audience.ses and settings.ses is not None:
-            ses = settings.ses
-            pacer = next((c.pacer for c in self.channels if isinstance(c, SesChannel)), None)
+        if audience.ses and (ses := self._ses) is not None:
             client = self._client("sesv2")
             channels.append(
                 SesChannel(
-                    ses.sender, audience.ses, configuration_set=ses.configuration_set, client=client, pacer=pacer
+                    ses.sender, audience.ses, configuration_set=ses.configuration_set, client=client, pacer=ses.pacer
                 )
             )
-        if audience.sns and settings.route_topic_arn is not None:
-            channels.append(SnsChannel(settings.route_topic_arn, route=audience.name, client=self._client("sns")))
+        if audience.sns and self._sns and self.route_topic is not None:
+            channels.append(SnsChannel(self.route_topic, route=audience.name, client=self._client("sns")))
         return [Target(f"{channel.name}@{audience.name}", channel, audience) for channel in channels]
 
     def _client(self, service: str) -> Any:
