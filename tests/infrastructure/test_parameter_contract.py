@@ -286,12 +286,6 @@ def test_the_account_names_reach_both_functions_as_the_settings_read_them(templa
         }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="No AllowedPattern or rule can see a repeated id in a list, so CloudFormation accepts it; the settings "
-    "refuse it (responder.domain.settings._account_names) and the functions would fail at every cold start. "
-    "Needs the settings to accept a repeated id (first or last name wins, logged).",
-)
 def test_an_account_named_twice_still_starts_both_functions(template):
     # Given the same account named twice (a copy-paste slip)
     overrides = {"AccountNames": "111122223333=payments-prod,111122223333=payments"}

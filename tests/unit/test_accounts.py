@@ -48,7 +48,6 @@ def test_account_names_are_read_from_the_environment():
         "1111=x",
         "111122223333=",
         "111122223333",
-        "111122223333=a,111122223333=b",
         "111122223333=ü",
         "111122223333=" + "x" * 51,
     ],
@@ -58,3 +57,10 @@ def test_a_broken_mapping_is_refused_naming_the_variable_not_the_value(value):
         Settings.from_env({"ACCOUNT_NAMES": value})
     assert str(error.value).startswith("ACCOUNT_NAMES:")
     assert "ü" not in str(error.value) and "=a" not in str(error.value)
+
+
+def test_an_account_named_twice_keeps_its_last_name():
+    # Given a copy-paste slip CloudFormation cannot see (it does not compare list items)
+    settings = Settings.from_env({"ACCOUNT_NAMES": "111122223333=payments,111122223333=payments-prod"})
+    # Then the functions still start, and the last name wins as in a mapping literal
+    assert settings.account_names == {"111122223333": "payments-prod"}

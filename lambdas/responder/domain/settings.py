@@ -117,7 +117,9 @@ def _account_names(value: Any) -> Any:
     """``"111122223333=payments-prod,444455556666=sandbox"`` -> {id: name}; other values pass as given.
 
     Names are what an Organizations account name may be (printable ASCII, at most 50 characters;
-    no comma, the list's separator). An id given twice is refused: which name would win is a guess.
+    no comma, the list's separator). An id given twice keeps its last name, as a mapping literal
+    would: CloudFormation cannot see a repeated list item, and refusing it here would stop both
+    functions at every cold start for a naming slip.
     """
     if not isinstance(value, str):
         return value
@@ -129,8 +131,6 @@ def _account_names(value: Any) -> Any:
         account_id, name = account_id.strip(), name.strip()
         if not ACCOUNT_ID.fullmatch(account_id) or not SAFE_NAME.fullmatch(name):
             raise ValueError(f"entry {position} must be a 12-digit account id=name (printable ASCII, 1-50 characters)")
-        if account_id in names:
-            raise ValueError(f"entry {position} names an account already named")
         names[account_id] = name
     return names
 
