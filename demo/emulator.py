@@ -9,7 +9,6 @@ target is an SQS queue the demo drains (``Deployed.target_url``).
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import logging
 import os
@@ -233,18 +232,15 @@ def function_environment(
 
 
 def forwarding_template(regions: Sequence[str]) -> dict[str, Any] | None:
-    """The forwarding stack a Region other than the home one gets (``-c home_region``), synthesized
-    in-process; None while the app has no forwarding stack (``infra/forwarding.py``)."""
-    if importlib.util.find_spec("infra.forwarding") is None:
-        return None
+    """The forwarding stack every Region other than the home one gets (``-c home_region``),
+    synthesized in-process; None when ``regions`` holds the home Region alone."""
     others = [region for region in regions if region != REGION]
     if not others:
         return None
     context = {"regions": ",".join([REGION, *others]), "home_region": REGION}
     stack = build_app(context).synth().get_stack_by_name(f"{STACK_NAME}-{others[0]}")
     template: dict[str, Any] = json.loads(Path(stack.template_full_path).read_text())
-    kinds = {resource["Type"] for resource in template["Resources"].values()}
-    return None if "AWS::Lambda::Function" in kinds else template
+    return template
 
 
 def create_forwarders(template: Mapping[str, Any], overrides: Mapping[str, str], regions: Sequence[str]) -> None:
@@ -343,15 +339,18 @@ def sent_messages(deployed: Deployed) -> list[Sent]:
     """Everything the emulator really sent: the AlertTopic's and the RouteTopic's messages, SES's
     raw MIME messages with their destinations, and what the chat topic delivered to its queue."""
     topics = sns_backends[ACCOUNT][REGION].topics
+    team = _subscribers(deployed.topic_arn, None)
     sent = [
-        Sent("sns", (deployed.topic_arn,), str(subject), str(text), reaches=_subscribers(deployed.topic_arn, None))
+        Sent("sns", (deployed.topic_arn,), str(subject), str(text), reaches=team)
         for _id, text, subject, *_ in topics[deployed.topic_arn].sent_notifications
     ]
     if deployed.route_topic_arn:
+        owners: dict[str, tuple[str, ...]] = {}
         for _id, text, subject, attributes, _group in topics[deployed.route_topic_arn].sent_notifications:
             route = str(((attributes or {}).get(ROUTE_ATTRIBUTE) or {}).get("Value") or "")
-            reaches = _subscribers(deployed.route_topic_arn, route)
-            sent.append(Sent("sns", (route,), str(subject), str(text), route=route, reaches=reaches))
+            if route not in owners:  # one look at the subscriptions per route
+                owners[route] = _subscribers(deployed.route_topic_arn, route)
+            sent.append(Sent("sns", (route,), str(subject), str(text), route=route, reaches=owners[route]))
     for mail in ses_backends[ACCOUNT][REGION].sent_messages:
         raw = str(mail.raw_data)
         subject = str(message_from_string(raw, policy=policy.default)["Subject"])

@@ -77,7 +77,6 @@ OBJECT_SCAN_ALERTS = "yes"  # the demo shows S3 object scan results (the stack's
 ORGANISATION_PARAMETERS = {"ChatNotifications": "yes"}
 REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 FORWARDED = "through the forwarding stack's rule in their own Region"
-DIRECT = "put directly on the home Region's bus, their Region kept (no forwarding stack in this app yet)"
 
 
 def log(message: str) -> None:
@@ -164,7 +163,7 @@ def run(
             ses_messages=[m.body for m in sent if m.channel == "ses"],
             sent=sent,
             chats=chats,
-            other_regions=(FORWARDED if forwarded_from else DIRECT) if organised and len(regions) > 1 else "",
+            other_regions=FORWARDED if forwarded_from else "",
             events=[event for _name, event in events],
             organisation=organised,
             dead_letters=dead,
