@@ -1,6 +1,8 @@
 """Lambda entry point of the notifier function (immediate queue batches, digest schedule).
 
-Its settings are read and validated at cold start: each chosen channel with what it needs.
+Its settings are read and validated at cold start: each chosen channel with what it needs. The
+routes file (``ROUTES_PARAMETER``) is read on the first batch and then at most once a minute; a
+file that cannot be used never stops the function (everything goes to the default recipients).
 """
 
 from __future__ import annotations
