@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from aws_cdk import Acknowledgment, Aws, CfnOutput, CfnParameter, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, CfnOutput, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
@@ -32,8 +32,9 @@ from constructs import Construct
 
 from infra import constants
 from infra.flags import attach, equals, named, negate
-from infra.parameters import BY_NAME, Parameter
+from infra.parameters import BY_NAME
 from infra.stack import RESPONDER_ID
+from infra.stack_parameters import cfn_parameter
 from infra.triggers import findings_rule, object_scan_rule
 
 # The responder's parameters a forwarder reads, declared once in infra/parameters.py: a converted
@@ -52,7 +53,7 @@ class ForwardingStack(Stack):
             description=f"GuardDuty Responder: forwards this Region's GuardDuty findings to {home_region}",
             **kwargs,
         )
-        parameters = {name: _parameter(self, BY_NAME[name]) for name in FORWARDER_PARAMETERS}
+        parameters = {name: cfn_parameter(self, BY_NAME[name]) for name in FORWARDER_PARAMETERS}
         self.forwarder = Forwarder(
             self,
             RESPONDER_ID,
@@ -123,24 +124,6 @@ class Forwarder(Construct):
             self.object_scan_rule.add_target(target)
         self.alarm_topic = _alarm_topic(self, alarm_email, self.dead_letter_queue)
         self.alarm = _forwarding_failed(self, self.dead_letter_queue, self.alarm_topic, home_region)
-
-
-def _parameter(scope: Construct, parameter: Parameter) -> CfnParameter:
-    """The CfnParameter of one declaration, under its own name (``--parameters NotifyThreshold=7.0``)."""
-    cfn = CfnParameter(
-        scope,
-        parameter.name,
-        type=parameter.kind,
-        description=parameter.description,
-        default=parameter.default,
-        allowed_values=list(parameter.allowed_values) or None,
-        allowed_pattern=parameter.pattern,
-        constraint_description=parameter.constraint,
-        min_value=parameter.min_value,
-        max_value=parameter.max_value,
-    )
-    cfn.override_logical_id(parameter.name)
-    return cfn
 
 
 def _dead_letter_queue(scope: Construct) -> sqs.Queue:

@@ -24,7 +24,7 @@ class StackParameters(Construct):
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        self.parameters = {parameter.name: _parameter(self, parameter) for parameter in PARAMETERS}
+        self.parameters = {parameter.name: cfn_parameter(self, parameter) for parameter in PARAMETERS}
         for requirement in REQUIREMENTS:
             subject = self.parameters[requirement.parameter].value_as_string
             if requirement.values is None:  # any value but the empty one
@@ -55,7 +55,10 @@ class StackParameters(Construct):
         return cast(ResponderProps, props)
 
 
-def _parameter(scope: Construct, parameter: Parameter) -> CfnParameter:
+def cfn_parameter(scope: Construct, parameter: Parameter) -> CfnParameter:
+    """The CfnParameter of one declaration, under its own name whatever ``scope`` (the full stack's
+    and the forwarding stack's parameters, one definition).
+    """
     cfn = CfnParameter(
         scope,
         parameter.name,
