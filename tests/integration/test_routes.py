@@ -15,6 +15,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from responder.adapters.aws import client_config
+from responder.adapters.observability import metrics
 from responder.adapters.routes import ROUTES_CACHE_SECONDS, RouteSource
 from responder.app.notifier import Notifier
 from responder.app.settings import NotifierSettings
@@ -331,3 +332,37 @@ def test_the_security_teams_markers_keep_their_namespace_so_an_upgrade_resends_n
     assert failed(result) == set()
     assert len(sns_messages(routed["topic_arn"])) == 1
     assert [to for to, _files in mails()] == [set(RECIPIENTS), {TEAM_A}]
+
+
+def test_owner_addresses_from_an_account_tag_only_within_the_allowed_domains(routed, logs):
+    # Given a route taking owners from the account's owner-email tag, and a tag naming an outsider too
+    put_routes(
+        {
+            "version": 1,
+            "routes": [
+                {
+                    "name": "owners",
+                    "match": {"ous": [ROOT]},
+                    "recipients_from_tag": "owner-email",
+                    "allowed_domains": ["example.com"],
+                }
+            ],
+        }
+    )
+    owner = "dev-lead@example.com"
+    metrics.clear_metrics()
+    tagged = Account(
+        PROD_A, "payments-prod", ous=(PRODUCTION, ROOT), tags=(("owner-email", f"{owner} x@evil.example"),)
+    )
+    found = detail(PROD_A, 1)
+    key = delivery_key(found["id"], found["updatedAt"])
+    record = {"messageId": "m1", "body": encode(key, found, UpdateDecision(True, UpdateReason.FIRST), account=tagged)}
+    # When it is sent
+    notifier(routed).handle({"Records": [record]}, FakeContext())
+    # Then the owner in the allowed domain is emailed, the outsider never, and the log counts without the address
+    assert sorted(map(sorted, (to for to, _files in mails()))) == sorted([sorted(RECIPIENTS), [owner]])
+    assert "evil.example" not in json.dumps([m.raw_data for m in ses_messages()])
+    [line] = [json.loads(line) for line in logs.getvalue().splitlines() if "outside allowed_domains" in line]
+    assert (line["route"], line["addresses"]) == ("owners", 1)
+    assert "evil.example" not in logs.getvalue() and owner not in logs.getvalue()
+    assert metrics.metric_set["RouteRecipientsDropped"]["Value"] == [1.0]  # flushed at the end of the invocation
