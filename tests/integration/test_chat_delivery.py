@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
 
+from responder.domain.chat import notification as chat_notification
+from responder.domain.classify import classify
+from responder.domain.models import Finding
+from responder.domain.routing import delivery_key, encode
+from responder.domain.settings import Band, Settings
+from responder.domain.updates import FindingState, UpdateDecision, UpdateReason
 from tests.integration import test_routes
 from tests.integration.conftest import REGION, ses_messages, sns_messages
 from tests.integration.test_handler import FakeContext
 from tests.integration.test_routes import (
+    ACCOUNTS,
     PROD_A,
     PROD_B,
     ROUTES,
@@ -120,3 +128,19 @@ def test_an_exclusive_owners_findings_are_not_posted_to_the_security_teams_chat(
     # Then its owner is emailed, and chat (the security team's) gets nothing
     assert len(ses_messages()) == 1
     assert posts(chat["chat_topic_arn"]) == []
+
+
+def test_an_update_is_posted_as_an_update_in_its_findings_thread(chat):
+    # Given a finding emailed yesterday whose band rose (an update the notifier emails again)
+    found = detail(PROD_A, 1)
+    previous = FindingState(Band.MEDIUM, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC), 1, False)
+    update = UpdateDecision(True, UpdateReason.BAND_ROSE, previous)
+    key = delivery_key(found["id"], found["updatedAt"])
+    queued = {"Records": [{"messageId": "m-1", "body": encode(key, found, update, account=ACCOUNTS[PROD_A])}]}
+    # When the notifier handles it
+    notifier(chat, chat_topic_arn=chat["chat_topic_arn"]).handle(queued, FakeContext())
+    # Then the chat message says it is an update and threads under the finding's first message
+    [post] = posts(chat["chat_topic_arn"])
+    assert "UPDATE" in post["content"]["title"]
+    first = chat_notification([classify(Finding.model_validate(found), Settings())], Settings())
+    assert post["metadata"]["threadId"] == json.loads(first)["metadata"]["threadId"]

@@ -406,7 +406,8 @@ class Notifier:
         def send() -> list[str]:
             try:
                 if isinstance(channel, ChatChannel):
-                    return channel.send(notification([r.c for r in sent], self.settings))
+                    updates = [r.queued.update for r in sent]  # an update threads under its finding's first message
+                    return channel.send(notification([r.c for r in sent], self.settings, kind=kind, updates=updates))
                 # Each finding's JSON as GuardDuty sent it (a scan result's event as it arrived), where the
                 # channel can attach (SES), so the record is kept without the console; bounded by ``export``.
                 files = attachments([exported(r.queued.detail) for r in sent]) if channel.attaches else ()
