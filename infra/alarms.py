@@ -92,9 +92,9 @@ class Alarms:
                 "recipients only, no owner gets a copy; the notifier's log names the error's location.",
             ),
         }
-        alarm_arns = [self._alarm(name, *spec).alarm_arn for name, spec in alarms.items()]
+        alarm_arns = [alarm(scope, name, *spec, topic=alarm_topic).alarm_arn for name, spec in alarms.items()]
         alarm_arns += self._delivery_failure_alarms(channels, period)
-        self._allow_cloudwatch_to_publish(alarm_arns)
+        allow_cloudwatch_to_publish(alarm_topic, alarm_arns)
 
     def _delivery_failure_alarms(self, channels: dict[str, Named], period: Duration) -> list[str]:
         """One alarm per channel in use on the notifier's DeliveryFailures metric: partial batch
@@ -114,15 +114,17 @@ class Alarms:
             uses = channels[channel]
             if uses is False:
                 continue
-            alarm = self._alarm(
+            failing = alarm(
+                self._scope,
                 f"{channel.capitalize()}DeliveryFailures",
                 self._own_metric("DeliveryFailures", {"Channel": channel}, period),
                 f"{failure}, or throttling beyond the retries); the findings stay queued and are retried; see the "
                 "notifier's logs.",
+                topic=self._alarm_topic,
             )
-            attach(cast(cloudwatch.CfnAlarm, alarm.node.default_child), uses)
+            attach(cast(cloudwatch.CfnAlarm, failing.node.default_child), uses)
             # Dropped (AWS::NoValue) where the channel's condition is false at deploy time.
-            arns.append(choose_text(uses, alarm.alarm_arn, Aws.NO_VALUE))
+            arns.append(choose_text(uses, failing.alarm_arn, Aws.NO_VALUE))
         return arns
 
     @staticmethod
@@ -136,35 +138,45 @@ class Alarms:
             period=period,
         )
 
-    def _alarm(self, name: str, metric: cloudwatch.IMetric, description: str, threshold: float = 1) -> cloudwatch.Alarm:
-        """An alarm on one period at or above ``threshold``, notifying the alarm topic; no data is not a breach."""
-        alarm = cloudwatch.Alarm(
-            self._scope,
-            name,
-            metric=metric,
-            threshold=threshold,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
-        )
-        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self._alarm_topic))
-        return alarm
 
-    def _allow_cloudwatch_to_publish(self, alarm_arns: list[str]) -> None:
-        """A topic policy replaces SNS's default one, which let the account's services publish: without
-        this statement every alarm action fails ("not authorized to perform SNS:Publish") unseen.
-        Only these alarms, named by ARN (the topic policy is created after them).
-        """
-        self._alarm_topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowThisStacksAlarmsToPublish",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self._alarm_topic.topic_arn],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-                    "ArnEquals": {"aws:SourceArn": alarm_arns},
-                },
-            )
+def alarm(
+    scope: Construct,
+    name: str,
+    metric: cloudwatch.IMetric,
+    description: str,
+    threshold: float = 1,
+    *,
+    topic: sns.ITopic,
+) -> cloudwatch.Alarm:
+    """An alarm on one period at or above ``threshold``, notifying ``topic``; no data is not a breach."""
+    built = cloudwatch.Alarm(
+        scope,
+        name,
+        metric=metric,
+        threshold=threshold,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )
+    built.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+    return built
+
+
+def allow_cloudwatch_to_publish(alarm_topic: sns.ITopic, alarm_arns: list[str]) -> None:
+    """A topic policy replaces SNS's default one, which let the account's services publish: without
+    this statement every alarm action fails ("not authorized to perform SNS:Publish") unseen.
+    Only these alarms, named by ARN (the topic policy is created after them).
+    """
+    alarm_topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowThisStacksAlarmsToPublish",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[alarm_topic.topic_arn],
+            conditions={
+                "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                "ArnEquals": {"aws:SourceArn": alarm_arns},
+            },
         )
+    )

@@ -17,6 +17,9 @@ from infra import constants
 from infra.flags import Named, all_of, attach, choose_text, equals, is_token, named, negate
 from infra.props import Values
 
+# The forwarding stack's alarm topic has the same one: a stack converted in place keeps its topic.
+ALARM_TOPIC_DISPLAY_NAME = "GuardDuty Responder alarms"
+
 
 class Alerting:
     """Builds its resources into ``scope`` (the responder), like every part: see ``infra.responder``."""
@@ -32,9 +35,9 @@ class Alerting:
         self.alarm_key = _alarm_topic_key(scope)
         self.topic = encrypted_topic(scope, "AlertTopic", "GuardDuty findings", self.key)
         _subscribe_recipients(scope, self.topic, values.items("Recipients"), uses_sns, dead_letter_queue)
-        self.alarm_topic = encrypted_topic(scope, "AlarmTopic", "GuardDuty Responder alarms", self.alarm_key)
+        self.alarm_topic = encrypted_topic(scope, "AlarmTopic", ALARM_TOPIC_DISPLAY_NAME, self.alarm_key)
         if has_alarm_email is not False:
-            _subscribe(
+            subscribe(
                 scope,
                 "AlarmSubscription",
                 topic=self.alarm_topic,
@@ -127,7 +130,7 @@ def _subscribe_recipients(
     for index, address in enumerate(addresses[: constants.MAX_SNS_SUBSCRIPTIONS], start=1):
         has_address = named(scope, f"SubscribesRecipient{index}", all_of(uses_sns, negate(equals(address, ""))))
         if has_address is not False:
-            _subscribe(
+            subscribe(
                 scope,
                 f"RecipientSubscription{index}",
                 topic=topic,
@@ -137,7 +140,7 @@ def _subscribe_recipients(
             )
 
 
-def _subscribe(
+def subscribe(
     scope: Construct, construct_id: str, *, topic: sns.ITopic, address: str, flag: Named, dead_letter_queue: sqs.IQueue
 ) -> None:
     """An email subscription whose failed deliveries are redriven to the dead-letter queue."""

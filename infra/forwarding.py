@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from aws_cdk import Acknowledgment, Aws, CfnOutput, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, CfnOutput, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -31,8 +30,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants
-from infra.flags import attach, equals, named, negate
+from infra.alarms import alarm, allow_cloudwatch_to_publish
+from infra.alerting import ALARM_TOPIC_DISPLAY_NAME, subscribe
+from infra.flags import equals, named, negate
 from infra.parameters import BY_NAME
+from infra.queues import allow_sns_redrive, dead_letter_queue
 from infra.stack import RESPONDER_ID
 from infra.stack_parameters import cfn_parameter
 from infra.triggers import findings_rule, object_scan_rule
@@ -98,7 +100,9 @@ class Forwarder(Construct):
         self.home_bus_arn = Stack.of(self).format_arn(
             service="events", region=home_region, resource="event-bus", resource_name=HOME_BUS
         )
-        self.dead_letter_queue = _dead_letter_queue(self)
+        self.dead_letter_queue = dead_letter_queue(
+            self, sources="the forwarding rules and the alarm subscription", watch="the ForwardingFailed alarm"
+        )
         self.role = iam.Role(
             self,
             "ForwardRole",
@@ -126,34 +130,11 @@ class Forwarder(Construct):
         self.alarm = _forwarding_failed(self, self.dead_letter_queue, self.alarm_topic, home_region)
 
 
-def _dead_letter_queue(scope: Construct) -> sqs.Queue:
-    """Findings EventBridge could not put on the home bus, and alarm emails SNS could not deliver."""
-    queue = sqs.Queue(
-        scope,
-        "DeadLetterQueue",
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
-        enforce_ssl=True,
-        retention_period=Duration.days(constants.DLQ_RETENTION_DAYS),
-    )
-    Validations.of(queue).acknowledge(
-        Acknowledgment(
-            id="AwsSolutions-SQS3",
-            reason="This queue is the dead-letter queue of the forwarding rules and the alarm subscription; "
-            "a DLQ of the DLQ would only move the same messages again. Its depth is the ForwardingFailed alarm.",
-        ),
-        Acknowledgment(
-            id="Serverless-SQSRedrivePolicy",
-            reason="This queue is itself the dead-letter queue; messages stay 14 days and its depth is alarmed.",
-        ),
-    )
-    return queue
-
-
 def _alarm_topic(scope: Construct, alarm_email: str, dead_letter_queue: sqs.Queue) -> sns.Topic:
     """The alarm topic and the AlarmEmail subscription, at the full stack's paths (a converted
     stack keeps the topic and its confirmed subscription).
     """
-    topic = sns.Topic(scope, "AlarmTopic", display_name="GuardDuty Responder alarms", enforce_ssl=True)
+    topic = sns.Topic(scope, "AlarmTopic", display_name=ALARM_TOPIC_DISPLAY_NAME, enforce_ssl=True)
     Validations.of(topic).acknowledge(
         Acknowledgment(
             id="AwsSolutions-SNS2",
@@ -164,24 +145,15 @@ def _alarm_topic(scope: Construct, alarm_email: str, dead_letter_queue: sqs.Queu
     )
     has_alarm_email = named(scope, "HasAlarmEmail", negate(equals(alarm_email, "")))
     if has_alarm_email is not False:
-        subscription = sns.CfnSubscription(
+        subscribe(
             scope,
             "AlarmSubscription",
-            topic_arn=topic.topic_arn,
-            protocol="email",
-            endpoint=alarm_email,
-            redrive_policy={"deadLetterTargetArn": dead_letter_queue.queue_arn},
+            topic=topic,
+            address=alarm_email,
+            flag=has_alarm_email,
+            dead_letter_queue=dead_letter_queue,
         )
-        attach(subscription, has_alarm_email)
-        dead_letter_queue.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowSnsRedrive",
-                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
-                actions=["sqs:SendMessage"],
-                resources=[dead_letter_queue.queue_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": topic.topic_arn}},
-            )
-        )
+        allow_sns_redrive(dead_letter_queue, topic)
     return topic
 
 
@@ -195,29 +167,13 @@ def _forwarding_failed(
     on each rule's FailedInvocations would add a metric each for the same events.
     """
     period = Duration.minutes(constants.ALARM_PERIOD_MINUTES)
-    alarm = cloudwatch.Alarm(
+    failed = alarm(
         scope,
         "ForwardingFailed",
-        metric=dead_letter_queue.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum"),
-        threshold=1,
-        evaluation_periods=1,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarm_description=f"Findings of this Region could not be forwarded to {home_region} (or an alarm email "
+        dead_letter_queue.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum"),
+        f"Findings of this Region could not be forwarded to {home_region} (or an alarm email "
         "could not be delivered): they wait in the dead-letter queue.",
+        topic=alarm_topic,
     )
-    alarm.add_alarm_action(cloudwatch_actions.SnsAction(alarm_topic))
-    # The topic policy replaces SNS's default one: only this alarm (this account) may publish.
-    alarm_topic.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="AllowThisStacksAlarmsToPublish",
-            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-            actions=["sns:Publish"],
-            resources=[alarm_topic.topic_arn],
-            conditions={
-                "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-                "ArnEquals": {"aws:SourceArn": [alarm.alarm_arn]},
-            },
-        )
-    )
-    return alarm
+    allow_cloudwatch_to_publish(alarm_topic, [failed.alarm_arn])
+    return failed

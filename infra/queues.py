@@ -16,24 +16,25 @@ class QueuesAndState:
     """Builds its resources into ``scope`` (the responder), like every part: see ``infra.responder``."""
 
     def __init__(self, scope: Construct) -> None:
-        self.dead_letter_queue = _dead_letter_queue(scope)
+        self.dead_letter_queue = dead_letter_queue(
+            scope,
+            sources="the rule targets, the functions' asynchronous invocations, the immediate and digest queues "
+            "and the SNS subscriptions",
+            watch="alarmed",
+        )
         self.state_table = _state_table(scope)
         self.immediate_queue, self.digest_queue = _finding_queues(scope, self.dead_letter_queue)
 
     def allow_sns_redrive(self, *topics: sns.ITopic) -> None:
         """SNS may deliver the failed email notifications of these topics to the dead-letter queue."""
-        self.dead_letter_queue.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowSnsRedrive",
-                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
-                actions=["sqs:SendMessage"],
-                resources=[self.dead_letter_queue.queue_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": [topic.topic_arn for topic in topics]}},
-            )
-        )
+        allow_sns_redrive(self.dead_letter_queue, *topics)
 
 
-def _dead_letter_queue(scope: Construct) -> sqs.Queue:
+def dead_letter_queue(scope: Construct, *, sources: str, watch: str) -> sqs.Queue:
+    """The stack's dead-letter queue, ``DeadLetterQueue`` (SSE, SSL only, 14 days), of the full stack
+    and the forwarding stack alike; ``sources`` and ``watch`` (what alarms on its depth) complete
+    the reason its own dead-letter queue is waived.
+    """
     queue = sqs.Queue(
         scope,
         "DeadLetterQueue",
@@ -44,9 +45,8 @@ def _dead_letter_queue(scope: Construct) -> sqs.Queue:
     Validations.of(queue).acknowledge(
         Acknowledgment(
             id="AwsSolutions-SQS3",
-            reason="This queue is the dead-letter queue of the rule targets, the functions' "
-            "asynchronous invocations, the immediate and digest queues and the SNS subscriptions; "
-            "a DLQ of the DLQ would only move the same messages again. Its depth is alarmed.",
+            reason=f"This queue is the dead-letter queue of {sources}; "
+            f"a DLQ of the DLQ would only move the same messages again. Its depth is {watch}.",
         ),
         Acknowledgment(
             id="Serverless-SQSRedrivePolicy",
@@ -54,6 +54,21 @@ def _dead_letter_queue(scope: Construct) -> sqs.Queue:
         ),
     )
     return queue
+
+
+def allow_sns_redrive(queue: sqs.IQueue, *topics: sns.ITopic) -> None:
+    """SNS may deliver the failed email notifications of these topics to ``queue``."""
+    arns = [topic.topic_arn for topic in topics]
+    queue.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowSnsRedrive",
+            principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+            actions=["sqs:SendMessage"],
+            resources=[queue.queue_arn],
+            # One topic's ARN as a string, several as a list (the templates as they were).
+            conditions={"ArnEquals": {"aws:SourceArn": arns[0] if len(arns) == 1 else arns}},
+        )
+    )
 
 
 def _state_table(scope: Construct) -> dynamodb.Table:
