@@ -1,9 +1,9 @@
 """Account names, OUs and tags from AWS Organizations (``adapters.organizations``), on moto's
 Organizations, STS and DynamoDB, and the triage function that carries them in the queue message.
 
-moto gives no refusal (it never checks access) and, without an organisation, answers
-ListAccounts with an empty list where AWS raises AWSOrganizationsNotInUseException: those
-answers come from botocore's Stubber, on a real client, so the adapter runs unchanged.
+moto never refuses (it checks no access) and does not throttle: refusals come from botocore's
+Stubber, on a real client, so the adapter runs unchanged. Calls are counted with a botocore event
+hook on the client, before moto or the Stubber answers; time is a clock the test moves.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from responder.adapters.organizations import (
     ACCOUNT_ITEM,
     CACHE_FOR,
-    NAMES_ITEM,
+    LOOKUP_BUDGET,
     SESSION_NAME,
     UNAVAILABLE_FOR,
     Directory,
     account_item,
+    client_config,
 )
 from responder.adapters.queues import SqsQueues
 from responder.adapters.state import DynamoStateStore
@@ -42,8 +43,8 @@ from tests.integration.test_handler import FakeContext
 
 PAYMENTS_PROD = "111122223333"
 SANDBOX_DEV = "444455556666"
-MEMBERS = [f"2000000000{n:02d}" for n in range(23)]  # with the two above and the management account: 26
-LAST = MEMBERS[-1]  # listed on ListAccounts' second page (20 a page)
+MEMBERS = [f"2000000000{n:02d}" for n in range(3)]
+LAST = MEMBERS[-1]  # directly under the root
 OUTSIDE = "999988887777"  # a GuardDuty member invited from outside the organisation
 MANAGEMENT_ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/guardduty-responder-organizations"
 QUOTED_ARN = "arn:aws:iam::999988887777:role/do-not-log-me"  # in the refusals' messages: never logged
@@ -81,7 +82,7 @@ def _create_account(client: Any, monkeypatch: pytest.MonkeyPatch, account_id: st
 
 @pytest.fixture
 def org(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Org]:
-    """Production > Payments (nested) and Sandbox, 25 member accounts, the state table and the queues."""
+    """Production > Payments (nested) and Sandbox, 5 member accounts, the state table and the queues."""
     with mock_aws():
         client = boto3.client("organizations", region_name=REGION)
         client.create_organization(FeatureSet="ALL")
@@ -138,29 +139,42 @@ def test_an_account_in_a_nested_ou_has_its_name_its_ous_to_the_root_and_its_tags
         (("owner-email", "pay@example.com"), ("team", "pay")),
     )
     assert sandbox == Account(SANDBOX_DEV, "sandbox-dev", (org.sandbox, org.root), (("team", "sandbox"),))
-    # And an account on ListAccounts' second page is named too (the sweep follows NextToken)
-    assert last == Account(LAST, "member-22", (org.root,))
+    # And an account directly under the root has the root alone, and no tags
+    assert last == Account(LAST, "member-02", (org.root,))
 
 
-def test_fifty_findings_cost_one_sweep_and_one_look_at_each_account(org):
-    # Given the triage function with a directory whose Organizations calls are counted
+@pytest.mark.parametrize(
+    ("account_id", "parents"),
+    [
+        (PAYMENTS_PROD, 3),  # Payments, Production, the root
+        (SANDBOX_DEV, 2),  # Sandbox, the root
+        (LAST, 1),  # the root
+    ],
+)
+def test_a_new_account_costs_one_describe_one_list_parents_a_level_and_one_list_tags(org, account_id, parents):
+    # Given a directory whose Organizations calls are counted
+    client = organizations()
+    calls = counted(client)
+    # When an account is looked up for the first time
+    Directory(client=client).lookup(account_id)
+    # Then it cost DescribeAccount, ListParents once a level up to the root, ListTagsForResource:
+    # nothing that grows with the organisation (no ListAccounts)
+    assert calls == {"DescribeAccount": 1, "ListParents": parents, "ListTagsForResource": 1}
+
+
+def test_fifty_findings_of_three_accounts_cost_three_lookups(org):
+    # Given the triage function with a directory (and the state table) whose Organizations calls are counted
     client = organizations()
     calls = counted(client)
     settings = TriageSettings(immediate_queue=org.immediate, digest_queue=org.digest, state_table=STATE_TABLE)
     triage = Responder(settings, SqsQueues(), directory=Directory(state=DynamoStateStore(STATE_TABLE), client=client))
-    # When 50 findings arrive, two for each of 25 accounts
-    accounts = [PAYMENTS_PROD, SANDBOX_DEV, *MEMBERS]
+    # When 50 findings arrive, of three accounts
+    accounts = [PAYMENTS_PROD, SANDBOX_DEV, LAST]
     for n in range(50):
-        event = minimal_event(severity=8.0, id=f"{n:032x}", accountId=accounts[n % 25])
+        event = minimal_event(severity=8.0, id=f"{n:032x}", accountId=accounts[n % 3])
         assert triage.handle(event).status == "queued"
-    # Then the names came from one ListAccounts sweep (26 accounts: two pages of 20), and each
-    # account's parents and tags were read once, not once per finding
-    assert calls["ListAccounts"] == 2
-    assert calls["ListTagsForResource"] == 25
-    # one ListParents a level: payments-prod 3 (Payments, Production, root), sandbox-dev and
-    # member-00 2 (their OU, root), the 22 others 1 (root)
-    assert calls["ListParents"] == 3 + 2 + 2 + 22
-    assert "DescribeAccount" not in calls  # every account was in the sweep
+    # Then each account was looked up once, not once per finding: 3 + 2 + 1 levels of parents
+    assert calls == {"DescribeAccount": 3, "ListParents": 3 + 2 + 1, "ListTagsForResource": 3}
 
 
 def test_the_shared_cache_survives_a_cold_start_and_expires(org):
@@ -168,8 +182,8 @@ def test_the_shared_cache_survives_a_cold_start_and_expires(org):
     clock = Clock()
     Directory(state=DynamoStateStore(STATE_TABLE), clock=clock).lookup(PAYMENTS_PROD)
     items = boto3.client("dynamodb", region_name=REGION)
-    stored = items.get_item(TableName=STATE_TABLE, Key={"id": {"S": NAMES_ITEM}})["Item"]
-    # (the names item carries the table's TTL attribute: DynamoDB removes it in time)
+    stored = items.get_item(TableName=STATE_TABLE, Key={"id": {"S": account_item(PAYMENTS_PROD)}})["Item"]
+    # (the item carries the table's TTL attribute: DynamoDB removes it in time)
     assert int(stored["expiration"]["N"]) == int(clock.now + CACHE_FOR.total_seconds())
     assert account_item(PAYMENTS_PROD).startswith(ACCOUNT_ITEM)
     assert PAYMENTS_PROD not in account_item(PAYMENTS_PROD)  # fixed length, like the table's other ids
@@ -178,16 +192,22 @@ def test_the_shared_cache_survives_a_cold_start_and_expires(org):
     calls = counted(client)
     again = Directory(state=DynamoStateStore(STATE_TABLE), client=client, clock=clock)
     clock.advance(CACHE_FOR.total_seconds() - 60)
-    # Then it is answered from the table: not one Organizations call
-    assert again.lookup(PAYMENTS_PROD).name == "payments-prod"
+    # Then it is answered from the table, OUs and tags included: not one Organizations call
+    account = again.lookup(PAYMENTS_PROD)
+    assert (account.name, account.ous, account.tag("team")) == (
+        "payments-prod",
+        (org.payments, org.production, org.root),
+        "pay",
+    )
     assert calls == {}
     # When the cache has expired (the item may still be in the table: TTL deletion lags), Then
-    # a new instance asks Organizations again, once for the names and once for the account
+    # the same instance (its memory expired too) asks Organizations again, once
     clock.advance(120)
-    later = Directory(state=DynamoStateStore(STATE_TABLE), client=client, clock=clock)
-    assert later.lookup(PAYMENTS_PROD).name == "payments-prod"
-    assert calls["ListAccounts"] == 2
-    assert calls["ListTagsForResource"] == 1
+    assert again.lookup(PAYMENTS_PROD).name == "payments-prod"
+    assert calls == {"DescribeAccount": 1, "ListParents": 3, "ListTagsForResource": 1}
+    # And shares the new answer: a further cold start asks nothing
+    Directory(state=DynamoStateStore(STATE_TABLE), client=client, clock=clock).lookup(PAYMENTS_PROD)
+    assert calls == {"DescribeAccount": 1, "ListParents": 3, "ListTagsForResource": 1}
 
 
 def test_without_a_state_table_or_with_a_broken_one_the_cache_is_in_memory(org, logs):
@@ -201,8 +221,7 @@ def test_without_a_state_table_or_with_a_broken_one_the_cache_is_in_memory(org, 
         # Then both are named, and Organizations was asked once
         assert first == second
         assert first.name == "payments-prod"
-        assert calls["ListAccounts"] == 2
-        assert calls["ListTagsForResource"] == 1
+        assert calls == {"DescribeAccount": 1, "ListParents": 3, "ListTagsForResource": 1}
     # And the broken table is logged by its error's type, never its name
     lines = [json.loads(line) for line in logs.getvalue().splitlines()]
     assert {(line["message"], line["error"]) for line in lines} == {
@@ -229,7 +248,7 @@ def test_lookup_through_a_role_in_the_management_account(org, botocore_hooks, mo
     assert len(assumed) == 1
     # When one is looked up 11 minutes after the role was assumed (5 minutes before it expires), Then it is assumed again
     clock.advance(2 * 60)
-    assert directory.lookup(LAST).name == "member-22"
+    assert directory.lookup(LAST).name == "member-02"
     assert len(assumed) == 2
 
 
@@ -241,47 +260,47 @@ def test_the_role_s_credentials_are_the_ones_used(org):
     assert directory.lookup(PAYMENTS_PROD) == Account(PAYMENTS_PROD)
 
 
-def test_an_account_outside_the_organisation_is_its_id_alone_and_no_failure(org, capsys, logs):
-    # Given the directory, and an account the organisation does not know
+def test_an_account_outside_the_organisation_is_its_id_alone_remembered_and_no_failure(org, capsys, logs):
+    # Given the directory with the state table, and an account the organisation does not know
     client = organizations()
     calls = counted(client)
-    directory = Directory(client=client)
-    # When it is looked up twice
+    directory = Directory(state=DynamoStateStore(STATE_TABLE), client=client)
+    # When it is looked up twice, and once more by a new instance
     first, second = directory.lookup(OUTSIDE), directory.lookup(OUTSIDE)
-    # Then it is the id alone, asked once (DescribeAccount: not in the sweep), and no failure reported
-    assert first == second == Account(OUTSIDE)
-    assert calls["DescribeAccount"] == 1
+    third = Directory(state=DynamoStateStore(STATE_TABLE), client=client).lookup(OUTSIDE)
+    # Then it is the id alone, asked once (AccountNotFoundException: remembered, shared), and no failure reported
+    assert first == second == third == Account(OUTSIDE)
+    assert calls == {"DescribeAccount": 1}
     assert "AccountDirectoryUnavailable" not in capsys.readouterr().out
     assert "account directory unavailable" not in logs.getvalue()
     # And the directory is still available for the members
     assert directory.lookup(PAYMENTS_PROD).name == "payments-prod"
 
 
-def test_an_account_that_joined_after_the_sweep_is_described(org, monkeypatch):
-    # Given a directory that swept the names before a new account joined
-    directory = Directory()
-    directory.lookup(PAYMENTS_PROD)
-    _create_account(organizations(), monkeypatch, "555566667777", "joined-today", team="new")
-    # When a finding of the new account arrives, Then it is named by DescribeAccount, not left unnamed for hours
-    assert directory.lookup("555566667777") == Account("555566667777", "joined-today", (org.root,), (("team", "new"),))
+def test_the_client_makes_three_attempts_with_short_timeouts():
+    # Given the configuration of the Organizations (and STS) clients, When it is read, Then
+    # standard retries (no client-side rate limiter that may sleep), 3 attempts, 2 s and 3 s timeouts
+    config = client_config()
+    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert (config.connect_timeout, config.read_timeout) == (2, 3)
 
 
 @pytest.mark.parametrize(
     "code",
     [
         "AccessDeniedException",  # not the management account nor a delegated administrator
-        "AWSOrganizationsNotInUseException",  # moto answers [] instead: hence the Stubber
+        "AWSOrganizationsNotInUseException",  # moto cannot say it: hence the Stubber
         "TooManyRequestsException",  # throttled after botocore's own retries
     ],
 )
 def test_a_directory_that_refuses_gives_the_id_reports_once_and_is_not_asked_again_for_a_while(
     aws_env, code, capsys, logs
 ):
-    # Given Organizations answering the sweep with an error
+    # Given Organizations answering DescribeAccount with an error
     client = boto3.client("organizations", region_name=REGION)
     calls = counted(client)
     stubber = Stubber(client)
-    stubber.add_client_error("list_accounts", service_error_code=code, service_message=f"no: {QUOTED_ARN}")
+    stubber.add_client_error("describe_account", service_error_code=code, service_message=f"no: {QUOTED_ARN}")
     clock = Clock()
     directory = Directory(client=client, clock=clock)
     with stubber:
@@ -290,7 +309,7 @@ def test_a_directory_that_refuses_gives_the_id_reports_once_and_is_not_asked_aga
         # Then each is its id alone, nothing raised, and Organizations was asked once
         assert (first, second) == (Account(PAYMENTS_PROD), Account(SANDBOX_DEV))
         stubber.assert_no_pending_responses()
-    assert calls == {"ListAccounts": 1}
+    assert calls == {"DescribeAccount": 1}
     # And the failure is logged once by its type (never its message) and counted once
     lines = [json.loads(line) for line in logs.getvalue().splitlines()]
     assert [(line["message"], line["error"]) for line in lines] == [("account directory unavailable", code)]
@@ -298,11 +317,89 @@ def test_a_directory_that_refuses_gives_the_id_reports_once_and_is_not_asked_aga
     assert _unavailable_counts(capsys.readouterr().out) == 1
     # When the negative cache has expired, Then the directory is asked again, and a second failure is counted
     clock.advance(UNAVAILABLE_FOR.total_seconds() + 1)
-    stubber.add_client_error("list_accounts", service_error_code=code)
+    stubber.add_client_error("describe_account", service_error_code=code)
     with stubber:
         assert directory.lookup(PAYMENTS_PROD) == Account(PAYMENTS_PROD)
-    assert calls == {"ListAccounts": 2}
+    assert calls == {"DescribeAccount": 2}
     assert _unavailable_counts(capsys.readouterr().out) == 1
+
+
+def test_a_refusal_after_the_name_keeps_the_name_and_caches_nothing(aws_env, capsys):
+    # Given Organizations naming the account, then throttling ListParents
+    client = boto3.client("organizations", region_name=REGION)
+    stubber = Stubber(client)
+    stubber.add_response("describe_account", {"Account": {"Id": PAYMENTS_PROD, "Name": "payments-prod"}})
+    stubber.add_client_error("list_parents", service_error_code="TooManyRequestsException")
+    clock = Clock()
+    directory = Directory(client=client, clock=clock)
+    with stubber:
+        # When the account is looked up, Then it has the name it was given, and no OUs or tags
+        assert directory.lookup(PAYMENTS_PROD) == Account(PAYMENTS_PROD, "payments-prod")
+        stubber.assert_no_pending_responses()
+    assert _unavailable_counts(capsys.readouterr().out) == 1
+    # When the negative cache has expired, Then the partial answer was not remembered: it is asked again
+    clock.advance(UNAVAILABLE_FOR.total_seconds() + 1)
+    stubber.add_response("describe_account", {"Account": {"Id": PAYMENTS_PROD, "Name": "payments-prod"}})
+    stubber.add_response("list_parents", {"Parents": [{"Id": "r-ab12", "Type": "ROOT"}]})
+    stubber.add_response("list_tags_for_resource", {"Tags": [{"Key": "team", "Value": "pay"}]})
+    with stubber:
+        assert directory.lookup(PAYMENTS_PROD) == Account(
+            PAYMENTS_PROD, "payments-prod", ("r-ab12",), (("team", "pay"),)
+        )
+        stubber.assert_no_pending_responses()
+
+
+class Monotonic:
+    """A monotonic clock each Organizations call moves by ``per_call`` seconds (no test sleeps)."""
+
+    def __init__(self, client: Any, per_call: float) -> None:
+        self.now = 1000.0
+        client.meta.events.register("before-parameter-build.organizations.*", self._call)
+        self.per_call = per_call
+
+    def _call(self, **_kwargs: Any) -> None:
+        self.now += self.per_call
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_lookup_makes_no_call_after_its_time_budget_and_keeps_what_it_has(org, logs, capsys):
+    # Given Organizations taking 2 s a call (throttled, retrying) and the 5 s budget, and the state table
+    assert LOOKUP_BUDGET.total_seconds() == 5
+    client = organizations()
+    calls = counted(client)
+    clock = Clock()
+    directory = Directory(
+        state=DynamoStateStore(STATE_TABLE), client=client, clock=clock, monotonic=Monotonic(client, per_call=2.0)
+    )
+    # When the nested account (5 calls) is looked up
+    account = directory.lookup(PAYMENTS_PROD)
+    # Then the calls started at 0, 2 and 4 s were made and the one due at 6 s was not: the account
+    # keeps the name DescribeAccount gave, without its OUs or tags
+    assert calls == {"DescribeAccount": 1, "ListParents": 2}
+    assert account == Account(PAYMENTS_PROD, "payments-prod")
+    # And it counts as the directory being unavailable: logged by type, counted once, not asked for a while
+    lines = [json.loads(line) for line in logs.getvalue().splitlines()]
+    assert [(line["message"], line["error"]) for line in lines] == [("account directory unavailable", "LookupTooSlow")]
+    assert _unavailable_counts(capsys.readouterr().out) == 1
+    assert directory.lookup(SANDBOX_DEV) == Account(SANDBOX_DEV)
+    assert calls == {"DescribeAccount": 1, "ListParents": 2}
+    # And nothing partial was cached: a new instance with fast answers looks the account up in full
+    fresh = organizations()
+    again = Directory(
+        state=DynamoStateStore(STATE_TABLE), client=fresh, clock=clock, monotonic=Monotonic(fresh, per_call=0.9)
+    )
+    assert again.lookup(PAYMENTS_PROD).ous == (org.payments, org.production, org.root)
+
+
+def test_a_lookup_within_its_time_budget_is_complete(org, logs):
+    # Given Organizations taking 0.9 s a call: the fifth call starts at 3.6 s, inside the 5 s budget
+    client = organizations()
+    directory = Directory(client=client, monotonic=Monotonic(client, per_call=0.9))
+    # When the nested account is looked up, Then it is complete and nothing is reported
+    assert directory.lookup(PAYMENTS_PROD).tags == (("owner-email", "pay@example.com"), ("team", "pay"))
+    assert logs.getvalue() == ""
 
 
 def _unavailable_counts(out: str) -> int:
@@ -312,7 +409,7 @@ def _unavailable_counts(out: str) -> int:
 
 def test_a_finding_is_queued_with_its_account_and_every_log_line_names_it(org, logs, botocore_hooks, monkeypatch):
     # Given the triage function as deployed (its settings, the state table) in the management account
-    listed = botocore_hooks.record("organizations", "ListAccounts")
+    described = botocore_hooks.record("organizations", "DescribeAccount")
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # a new session takes the recording hook
     settings = TriageSettings(
         immediate_queue=org.immediate, digest_queue=org.digest, state_table=STATE_TABLE, threshold=4.0
@@ -320,7 +417,7 @@ def test_a_finding_is_queued_with_its_account_and_every_log_line_names_it(org, l
     triage = Responder.from_settings(settings)
     # When a finding below the threshold arrives, Then it is skipped without asking Organizations
     assert triage.handle(minimal_event(severity=2.0, accountId=PAYMENTS_PROD), FakeContext()).status == "skipped"
-    assert listed == []
+    assert described == []
     # When a High finding of payments-prod arrives
     assert triage.handle(minimal_event(severity=8.0, accountId=PAYMENTS_PROD), FakeContext()).status == "queued"
     # Then the queued message carries what the organisation says of the account
@@ -350,7 +447,7 @@ def test_without_organizations_access_the_account_names_mapping_names_the_accoun
         )
         client = boto3.client("organizations", region_name=REGION)
         stubber = Stubber(client)
-        stubber.add_client_error("list_accounts", service_error_code="AccessDeniedException", http_status_code=403)
+        stubber.add_client_error("describe_account", service_error_code="AccessDeniedException", http_status_code=403)
         triage = Responder(settings, SqsQueues(), directory=Directory(client=client))
         # When a finding of the mapped account arrives
         with stubber:

@@ -2,21 +2,26 @@
 
 The triage function looks up the account of each finding it queues, so the notifier needs no
 Organizations rights and every email, chat message and log line can name the account.
-Organizations' API rate is low, so nothing here costs a call per finding:
+Organizations' API rate is low, so nothing here costs a call per finding, and nothing costs more
+than the accounts that actually have findings: there is no sweep of the whole organisation.
 
-- names: one ``ListAccounts`` sweep per ``CACHE_FOR``, shared by every instance of the function
-  through the state table (item ``org#names``), with a copy in memory in front;
-- per account: its parents walked to the root (``ListParents``) and its tags
-  (``ListTagsForResource``), cached the same way (item ``org#account#<sha256 of the id>``); an
-  account the sweep did not list (joined since, or the sweep stopped at ``MAX_PAGES``) is asked
-  for once with ``DescribeAccount``; one that is not in the organisation is remembered as such.
+A new account costs ``DescribeAccount`` (its name), ``ListParents`` once a level walked to the
+root (its OUs) and ``ListTagsForResource`` (its tags): 3 calls at the root, 8 at most (five OU
+levels). The result is cached for ``CACHE_FOR`` in the state table (item
+``org#account#<sha256 of the id>``), shared by every instance of the function across cold
+starts, with a copy in memory in front. An account that is not in the organisation
+(``AccountNotFoundException``: a GuardDuty member invited from outside) is remembered as its id
+alone for as long.
 
 ``Directory.lookup`` never raises. Any failure (access denied, no organisation, throttling, the
-network) gives ``Account(id)``, so the name comes from the operator's ``AccountNames`` mapping or
-the id is shown alone; the directory is then not asked again for ``UNAVAILABLE_FOR``, which is
-logged ("account directory unavailable", the error's type only) and counted
-(``AccountDirectoryUnavailable``) once. A state table that fails only costs the sharing: the
-directory then keeps its cache in memory, as it does without a table.
+network) gives ``Account(id)`` (with the name, if ``DescribeAccount`` already gave it), so the
+name comes from the operator's ``AccountNames`` mapping or the id is shown alone; the directory
+is then not asked again for ``UNAVAILABLE_FOR``, which is logged ("account directory
+unavailable", the error's type only) and counted (``AccountDirectoryUnavailable``) once. A lookup
+that has taken ``LOOKUP_BUDGET`` makes no further call and counts as such a failure
+(``LookupTooSlow``): slow answers mean throttling, and the triage function has other work. A
+state table that fails only costs the sharing: the directory then keeps its cache in memory, as
+it does without a table.
 
 With ``ORGANIZATIONS_ROLE_ARN`` the calls use that role (in the management account or the
 delegated administrator), assumed for 15 minutes and reused until 5 minutes before it expires.
@@ -30,7 +35,7 @@ import math
 import re
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -43,18 +48,21 @@ if TYPE_CHECKING:
 
 CACHE_FOR: Final = timedelta(hours=6)  # ORG_CACHE_HOURS: a renamed or moved account shows within this
 UNAVAILABLE_FOR: Final = timedelta(minutes=15)  # after a failure, the directory is not asked again for this
-NAMES_ITEM: Final = "org#names"
+# No further call once a lookup has taken this long (on a monotonic clock). A healthy lookup is 3
+# to 8 calls of a few hundred milliseconds; a slower one is being throttled or timing out.
+LOOKUP_BUDGET: Final = timedelta(seconds=5)
 ACCOUNT_ITEM: Final = "org#account#"
 SESSION_NAME: Final = "guardduty-responder"
 SESSION_SECONDS: Final = 900  # the shortest session STS grants: the role is read-only and used briefly
 RENEW_BEFORE: Final = timedelta(minutes=5)  # a call never starts on credentials about to expire
-# Organizations throttles early (TooManyRequestsException): adaptive retries slow the client down,
-# and three attempts keep a lookup within the triage function's time budget.
+# Standard retries (bounded backoff; adaptive mode's client-side rate limiter may sleep longer),
+# three attempts and short timeouts: a call started just inside LOOKUP_BUDGET still ends well
+# within the triage function's 120 s (3 x (2 + 3) s, plus two backoffs of at most 1 s and 2 s,
+# each raised by at most 5 s when AWS sends x-amz-retry-after: about 30 s at worst).
 MAX_ATTEMPTS: Final = 3  # attempts in all, the first included
-CONNECT_TIMEOUT: Final = 5  # seconds
-READ_TIMEOUT: Final = 10  # seconds
-PAGE_SIZE: Final = 20  # ListAccounts' largest page
-MAX_PAGES: Final = 100  # 2,000 accounts a sweep; beyond, DescribeAccount names the rest one by one
+CONNECT_TIMEOUT: Final = 2  # seconds
+READ_TIMEOUT: Final = 3  # seconds
+MAX_TAG_PAGES: Final = 5  # an account has at most 50 tags: one or two pages in practice
 MAX_REMEMBERED: Final = 10_000  # accounts kept in memory (an organisation has at most a few thousand)
 NOT_FOUND: Final = "AccountNotFoundException"
 OU_ID: Final = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
@@ -65,12 +73,16 @@ class AccountDirectory(Protocol):
     def lookup(self, account_id: str) -> Account: ...
 
 
+class LookupTooSlowError(Exception):
+    """A lookup reached ``LOOKUP_BUDGET``: no further call is made (logged as ``LookupTooSlow``)."""
+
+
 def client_config() -> Config:
-    """Adaptive retries, three attempts, short timeouts (botocore imported here, on first use)."""
+    """Standard retries, three attempts, short timeouts (botocore imported here, on first use)."""
     from botocore.config import Config  # noqa: PLC0415 (botocore stays off the cold-start path)
 
     return Config(
-        retries={"mode": "adaptive", "total_max_attempts": MAX_ATTEMPTS},
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT,
         read_timeout=READ_TIMEOUT,
     )
@@ -79,6 +91,15 @@ def client_config() -> Config:
 def account_item(account_id: str) -> str:
     """The state-table item of one account (fixed length, like the table's other items)."""
     return ACCOUNT_ITEM + hashlib.sha256(account_id.encode()).hexdigest()
+
+
+class _Lookup:
+    """One lookup in progress: its deadline, and the name once DescribeAccount has given it."""
+
+    def __init__(self, account_id: str, deadline: float) -> None:
+        self.account_id = account_id
+        self.deadline = deadline
+        self.name: str | None = None
 
 
 class Directory:
@@ -91,14 +112,14 @@ class Directory:
         state: StateStore = NO_STATE,
         client: Any = None,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.role_arn = role_arn
         self.state = state
-        self.clock = clock
+        self.clock = clock  # epoch seconds: cache expirations (the table's TTL) and the role's session
+        self.monotonic = monotonic  # the lookup's time budget: immune to the wall clock moving
         self._client = client  # an Organizations client given (tests) is used as it is, for ever
         self._client_until = math.inf if client is not None else 0.0
-        self._names: dict[str, str | None] | None = None  # account id -> name (None: not a valid name)
-        self._names_until = 0.0
         self._accounts: dict[str, tuple[Account, float]] = {}  # account id -> (account, fresh until)
         self._unavailable_until = 0.0
 
@@ -107,83 +128,49 @@ class Directory:
         if not ACCOUNT_ID.fullmatch(account_id):
             return Account(account_id)  # not an account id: nothing to ask (and nothing to cache)
         now = self.clock()
-        if now < self._unavailable_until:
-            return Account(account_id)
         remembered = self._accounts.get(account_id)
         if remembered is not None and now < remembered[1]:
             return remembered[0]
-        try:
-            account, until = self._resolve(account_id, now)
-        except Exception as error:  # noqa: BLE001 (a name is a nicety: the finding is queued without it)
-            self._unavailable(error, now)
-            return Account(account_id)
+        item = account_item(account_id)
+        cached = self._read(item, now)
+        if cached is not None:
+            account, until = _account_of(account_id, cached[0]), cached[1]
+        elif now < self._unavailable_until:
+            return Account(account_id)  # what is cached is still answered; Organizations is not asked
+        else:
+            progress = _Lookup(account_id, self.monotonic() + LOOKUP_BUDGET.total_seconds())
+            try:
+                account = self._fetch(progress)
+            except Exception as error:  # noqa: BLE001 (a name is a nicety: the finding is queued without it)
+                self._unavailable(error, now)
+                return Account(account_id, progress.name)  # not cached: asked again once available
+            until = now + CACHE_FOR.total_seconds()
+            self._write(item, _stored(account), until)
         if len(self._accounts) >= MAX_REMEMBERED:
             self._accounts.clear()
         self._accounts[account_id] = (account, until)
         return account
 
-    def _resolve(self, account_id: str, now: float) -> tuple[Account, float]:
-        """The account from the shared cache, else from Organizations (then shared)."""
-        item = account_item(account_id)
-        cached = self._read(item, now)
-        if cached is not None:
-            return _account_of(account_id, cached[0]), cached[1]
-        names = self._names_now(now)
-        listed = account_id in names
-        account = self._details(account_id, names[account_id]) if listed else self._described(account_id)
-        until = now + CACHE_FOR.total_seconds()
-        self._write(item, _stored(account), until)
-        return account, until
+    def _fetch(self, progress: _Lookup) -> Account:
+        """DescribeAccount, the parents walked to the root, the tags; the id alone for a non-member."""
+        from botocore.exceptions import ClientError  # noqa: PLC0415 (loaded with the client)
 
-    def _names_now(self, now: float) -> dict[str, str | None]:
-        """Every account's name: from memory, the shared cache, or one sweep (then shared)."""
-        if self._names is not None and now < self._names_until:
-            return self._names
-        cached = self._read(NAMES_ITEM, now)
-        if cached is not None:
-            names, until = _names_of(cached[0]), cached[1]
-        else:
-            names, until = self._sweep(), now + CACHE_FOR.total_seconds()
-            self._write(NAMES_ITEM, names, until)
-        self._names, self._names_until = names, until
-        return names
-
-    def _sweep(self) -> dict[str, str | None]:
-        """One ListAccounts pass. A page may be empty while a NextToken remains: the paginator
-        follows the token, not the page's size."""
-        names: dict[str, str | None] = {}
-        pages = self._paginate(
-            "list_accounts", PaginationConfig={"PageSize": PAGE_SIZE, "MaxItems": PAGE_SIZE * MAX_PAGES}
-        )
-        for page in pages:
-            for found in page.get("Accounts") or ():
-                account_id = found.get("Id")
-                if isinstance(account_id, str) and ACCOUNT_ID.fullmatch(account_id):
-                    names[account_id] = valid_name(found.get("Name"))
-        return names
-
-    def _described(self, account_id: str) -> Account:
-        """An account the sweep did not list: DescribeAccount, or only its id when it is not a member."""
-        from botocore.exceptions import ClientError  # noqa: PLC0415 (loaded by the client already)
-
+        account_id = progress.account_id
         try:
-            found = self._organizations().describe_account(AccountId=account_id)["Account"]
+            found = self._call(progress, "describe_account", AccountId=account_id)["Account"]
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == NOT_FOUND:
                 return Account(account_id)  # an invited member outside the organisation: its id alone
             raise
-        return self._details(account_id, valid_name(found.get("Name")))
-
-    def _details(self, account_id: str, name: str | None) -> Account:
-        """The account's OUs (parents walked to the root) and its tags."""
+        progress.name = valid_name(found.get("Name"))
         ous: list[str] = []
         child = account_id
         for _level in range(MAX_OUS + 1):  # at most five OU levels, then the root
-            pages = self._paginate("list_parents", ChildId=child)
-            parents = [parent for page in pages for parent in page.get("Parents") or ()]
+            # An account or OU has exactly one parent: the first page that lists one is enough.
+            parents = self._call(progress, "list_parents", ChildId=child).get("Parents") or ()
             if not parents:
                 break
-            parent_id = str(parents[0].get("Id"))  # an account or OU has exactly one parent
+            parent_id = str(parents[0].get("Id"))
             if parents[0].get("Type") == "ROOT" and ROOT_ID.fullmatch(parent_id):
                 ous.append(parent_id)
                 break
@@ -191,16 +178,28 @@ class Directory:
                 break
             ous.append(parent_id)
             child = parent_id
-        tags = [
-            (tag["Key"], tag["Value"])
-            for page in self._paginate("list_tags_for_resource", ResourceId=account_id)
-            for tag in page.get("Tags") or ()
-        ]
-        return bounded(Account(account_id, name, tuple(ous), tuple(tags)))
+        tags: list[tuple[str, str]] = []
+        token: str | None = None
+        for _page in range(MAX_TAG_PAGES):
+            paging = {"NextToken": token} if token else {}
+            page = self._call(progress, "list_tags_for_resource", ResourceId=account_id, **paging)
+            tags += [(tag["Key"], tag["Value"]) for tag in page.get("Tags") or ()]
+            token = page.get("NextToken")
+            if not token:  # a page may be empty while a NextToken remains: follow the token
+                break
+        return bounded(Account(account_id, progress.name, tuple(ous), tuple(tags)))
 
-    def _paginate(self, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        pages: Iterator[dict[str, Any]] = self._organizations().get_paginator(operation).paginate(**kwargs)
-        return pages
+    def _call(self, progress: _Lookup, operation: str, **kwargs: Any) -> dict[str, Any]:
+        """One Organizations call, unless the lookup's time is up (checked again after AssumeRole)."""
+        self._within(progress)
+        client = self._organizations()
+        self._within(progress)
+        response: dict[str, Any] = getattr(client, operation)(**kwargs)
+        return response
+
+    def _within(self, progress: _Lookup) -> None:
+        if self.monotonic() >= progress.deadline:
+            raise LookupTooSlowError
 
     def _organizations(self) -> Any:
         """The Organizations client: the function's credentials, or the role's while they last."""
@@ -258,7 +257,9 @@ class Directory:
 def error_type(error: Exception) -> str:
     """The error's type, never its message (it may quote an ARN or an account): botocore names a
     modelled error (AccessDeniedException, TooManyRequestsException) by its class, and any other
-    AWS error by its code."""
+    AWS error by its code; a lookup out of time is ``LookupTooSlow``."""
+    if isinstance(error, LookupTooSlowError):
+        return "LookupTooSlow"
     name = type(error).__name__
     code = getattr(error, "response", {}).get("Error", {}).get("Code") if name == "ClientError" else None
     return code if isinstance(code, str) and code.isidentifier() and len(code) <= 64 else name
@@ -266,13 +267,6 @@ def error_type(error: Exception) -> str:
 
 def _stored(account: Account) -> dict[str, Any]:
     return {"name": account.name, "ous": list(account.ous), "tags": [list(tag) for tag in account.tags]}
-
-
-def _names_of(data: Any) -> dict[str, str | None]:
-    """A cached names item read back: only account ids with valid names (or none)."""
-    if not isinstance(data, dict):
-        return {}
-    return {key: valid_name(name) for key, name in data.items() if ACCOUNT_ID.fullmatch(key)}
 
 
 def _account_of(account_id: str, data: Any) -> Account:
