@@ -39,7 +39,6 @@ TABLE_ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateIt
 # What the triage reads of the organisation: account names, each account's OUs (walked up to the
 # root) and tags. Read-only; callable from the management account or a delegated administrator.
 ORGANIZATIONS_READ_ACTIONS = (
-    "organizations:ListAccounts",
     "organizations:DescribeAccount",
     "organizations:ListParents",
     "organizations:ListTagsForResource",
@@ -232,7 +231,7 @@ def _allow_organizations(scope: Construct, role: iam.Role, organizations_role: s
         Validations.of(read).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",
-                reason="ListAccounts takes no resource; DescribeAccount, ListParents and ListTagsForResource name "
+                reason="DescribeAccount, ListParents and ListTagsForResource name "
                 "accounts and OUs by ARNs holding the organisation id and the management account id, which this "
                 "stack cannot know, and the triage looks up any account of the organisation. Read-only actions.",
             )

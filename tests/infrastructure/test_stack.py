@@ -357,7 +357,7 @@ def test_no_managed_policies_and_no_wildcards_except_xray_and_organizations(temp
     # Then "*" is only for what takes no resource ARN: X-Ray, and reading the organisation (whose ARNs
     # hold ids this stack cannot know); no action is a wildcard
     organizations = {
-        "organizations:ListAccounts", "organizations:DescribeAccount", "organizations:ListParents",
+        "organizations:DescribeAccount", "organizations:ListParents",
         "organizations:ListTagsForResource",
     }  # fmt: skip
     for name, policy in resources(template, "AWS::IAM::Policy").items():

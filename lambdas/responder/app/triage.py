@@ -244,7 +244,7 @@ class Responder:
     def _account(self, finding: Finding, c: Triage) -> tuple[Account | None, Triage]:
         """What the organisation says of the finding's account, and the triage facts naming it.
 
-        The directory's caches keep Organizations to a sweep every few hours, whatever the
+        The directory's caches keep Organizations to one lookup per account every few hours, whatever the
         finding rate; without a directory the message carries no account, as before."""
         if self.directory is None:
             return None, c
