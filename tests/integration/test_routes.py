@@ -366,3 +366,119 @@ def test_owner_addresses_from_an_account_tag_only_within_the_allowed_domains(rou
     assert (line["route"], line["addresses"]) == ("owners", 1)
     assert "evil.example" not in logs.getvalue() and owner not in logs.getvalue()
     assert metrics.metric_set["RouteRecipientsDropped"]["Value"] == [1.0]  # flushed at the end of the invocation
+
+
+# --- delivery safety: an exclusive owner never leaves a finding with nobody ----------------------------
+
+
+def received(found: dict[str, Any], times: int, account: Account | None = None) -> dict[str, Any]:
+    """A one-message batch as Lambda hands it over the ``times``-th time (``ApproximateReceiveCount``)."""
+    key = delivery_key(found["id"], found["updatedAt"])
+    known = account or ACCOUNTS.get(found["accountId"])
+    text = encode(key, found, UpdateDecision(True, UpdateReason.FIRST), account=known)
+    return {"Records": [{"messageId": "m1", "body": text, "attributes": {"ApproximateReceiveCount": str(times)}}]}
+
+
+def test_an_exclusive_sns_route_never_takes_a_finding_from_the_security_team(routed, logs):
+    # Given an exclusive route sending SNS copies and addresses from a tag that names only an outsider
+    # (publishing succeeds even when no subscription's filter policy takes the route)
+    put_routes(
+        {
+            "version": 1,
+            "routes": [
+                {
+                    "name": "owners",
+                    "match": {"ous": [ROOT]},
+                    "sns": True,
+                    "recipients_from_tag": "owner-email",
+                    "allowed_domains": ["example.com"],
+                    "exclusive": True,
+                }
+            ],
+        }
+    )
+    tagged = Account(PROD_A, "payments-prod", ous=(PRODUCTION, ROOT), tags=(("owner-email", "x@evil.example"),))
+    # When its finding is sent
+    result = notifier(routed).handle(received(detail(PROD_A, 1), 1, tagged), FakeContext())
+    # Then the security team gets it on both channels, and the route's SNS copy goes out besides
+    assert failed(result) == set()
+    assert [to for to, _files in mails()] == [set(RECIPIENTS)]
+    assert len(sns_messages(routed["topic_arn"])) == 1
+    assert [route for route, _subject in owner_copies(routed["owner_queues"]["everything"])] == ["owners"]
+    # ... and the tag that gave no allowed address is logged by route name, without any address
+    [line] = [json.loads(line) for line in logs.getvalue().splitlines() if "gave no allowed address" in line]
+    assert line["route"] == "owners" and line["level"] == "WARNING"
+    assert "evil.example" not in logs.getvalue()
+
+
+def test_an_exclusive_owners_refused_delivery_reaches_the_security_team_on_the_first_retry(routed):
+    # Given an exclusive route whose SES sends are refused (the routes' shared SES client; moto never refuses)
+    put_routes(
+        {"version": 1, "routes": [{"name": "pay", "match": {"accounts": [PROD_A]}, "ses": [TEAM_A], "exclusive": True}]}
+    )
+    sender = notifier(routed)
+    client = boto3.client("sesv2", region_name=REGION, config=client_config())
+    sender._clients["sesv2"] = client
+    found = detail(PROD_A, 1)
+    with Stubber(client) as stub:
+        for _ in range(3):
+            stub.add_client_error("send_email", service_error_code="MessageRejected", http_status_code=400)
+        # When it is received the first time, then twice more (SQS redelivery)
+        first = sender.handle(received(found, 1), FakeContext())
+        # Then the first receive goes to the owner only (refused: retried)
+        assert failed(first) == {"m1"}
+        assert mails() == [] and sns_messages(routed["topic_arn"]) == []
+        second = sender.handle(received(found, 2), FakeContext())
+        third = sender.handle(received(found, 3), FakeContext())
+    # Then the first retry reaches the security team on both its channels, once (its own markers),
+    # while the owner's copy keeps being retried
+    assert failed(second) == failed(third) == {"m1"}
+    assert [to for to, _files in mails()] == [set(RECIPIENTS)]
+    assert len(sns_messages(routed["topic_arn"])) == 1
+    key = delivery_key(found["id"], found["updatedAt"])
+    assert sender.state.delivered("ses", [key]) == sender.state.delivered("sns", [key]) == {key}
+
+
+def test_a_route_to_the_security_teams_own_recipients_sends_one_email(routed):
+    # Given a route to the very addresses of Recipients, in another order and case
+    put_routes(
+        {
+            "version": 1,
+            "routes": [
+                {"name": "dup", "match": {"accounts": [PROD_A]}, "ses": [a.upper() for a in reversed(RECIPIENTS)]}
+            ],
+        }
+    )
+    # When its finding is sent
+    result = notifier(routed).handle(batch(detail(PROD_A, 1)), FakeContext())
+    # Then one email to those addresses, not two
+    assert failed(result) == set()
+    assert [to for to, _files in mails()] == [set(RECIPIENTS)]
+
+
+@pytest.mark.parametrize(
+    ("channels", "silent", "named"),
+    [(("sns",), "topic", "mail"), (("ses",), "mail", "topic")],
+)
+def test_a_route_that_can_never_deliver_is_logged_once_per_load(routed, logs, channels, silent, named):
+    # Given an SES-only and an SNS-only route, and only one of the channels in use
+    put_routes(
+        {
+            "version": 1,
+            "routes": [
+                {"name": "mail", "match": {"accounts": [PROD_A]}, "ses": [TEAM_A]},
+                {"name": "topic", "match": {"accounts": [PROD_B]}, "sns": True},
+            ],
+        }
+    )
+    clock = Ticks()
+    sender = notifier(routed, clock, channels=channels)
+    # When two batches are handled within the cache period, and one after it
+    sender.handle(batch(detail(PROD_A, 1)), FakeContext())
+    sender.handle(batch(detail(PROD_B, 2)), FakeContext())
+    clock.now += ROUTES_CACHE_SECONDS + 1
+    sender.handle(batch(detail(PROD_A, 3)), FakeContext())
+    # Then the route whose channel is off is named in a warning once per read of the file, never an address
+    lines = [json.loads(line) for line in logs.getvalue().splitlines() if "can never deliver" in line]
+    assert [(line["route"], line["level"]) for line in lines] == [(named, "WARNING")] * 2
+    assert TEAM_A not in logs.getvalue() and silent not in {line["route"] for line in lines}

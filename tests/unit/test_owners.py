@@ -17,6 +17,7 @@ from responder.domain.owners import (
     audiences_for,
     parse_routes,
     route,
+    undeliverable,
 )
 from responder.domain.settings import Band, Settings
 
@@ -182,12 +183,100 @@ def test_an_exclusive_route_that_can_send_nothing_never_drops_the_finding():
 def test_an_exclusive_route_whose_channel_is_off_never_drops_the_finding():
     # Given an exclusive SNS-only route while no route topic is configured (sns=False)
     routes = parse_routes(file(one(ses=[], sns=True, exclusive=True)))
-    # Then the security team gets it; with the topic, the route alone does
+    # Then the security team gets it; with the topic, the route's copy goes out besides
     assert audiences_for(routes, None, PAYMENTS, Band.HIGH, sns=False) == (DEFAULT,)
-    assert audiences_for(routes, None, PAYMENTS, Band.HIGH, sns=True) == (Audience("payments", sns=True),)
+    assert audiences_for(routes, None, PAYMENTS, Band.HIGH, sns=True) == (DEFAULT, Audience("payments", sns=True))
     # ... and likewise an SES route without the SES channel
     routes = parse_routes(file(one(exclusive=True)))
     assert audiences_for(routes, None, PAYMENTS, Band.HIGH, ses=False) == (DEFAULT,)
+
+
+def test_an_sns_copy_never_replaces_the_security_team():
+    # Given exclusive routes whose only copy would be SNS (publishing succeeds even if no
+    # subscription's filter takes the route): SNS alone, and SNS with a tag naming no allowed address
+    sns_only = parse_routes(file(one(ses=[], sns=True, exclusive=True)))
+    tagged = parse_routes(
+        file(
+            one(
+                ses=[],
+                sns=True,
+                exclusive=True,
+                recipients_from_tag="owner-email",
+                allowed_domains=["example.com"],
+                match={"ous": [ROOT]},
+            )
+        )
+    )
+    outsider = Account(PAYMENTS, ous=(ROOT,), tags=(("owner-email", "x@evil.example"),))
+    # When they are routed, with both channels in use
+    first = route(sns_only, None, PAYMENTS, Band.HIGH)
+    second = route(tagged, outsider, PAYMENTS, Band.HIGH)
+    # Then the security team keeps both findings, the SNS copies go out besides
+    assert first.audiences == (DEFAULT, Audience("payments", sns=True))
+    assert second.audiences == (DEFAULT, Audience("payments", sns=True))
+    # ... and the tag that gave nothing is reported (by route name), with its outsider counted
+    assert second.untagged == ("payments",) and second.dropped == (("payments", 1),)
+    assert first.untagged == ()
+
+
+def test_an_exclusive_route_emailing_a_tag_address_takes_the_finding():
+    # Given an exclusive route whose addresses come from the account's tag, within its domains
+    routes = parse_routes(
+        file(
+            one(
+                ses=[],
+                sns=True,
+                exclusive=True,
+                recipients_from_tag="owner-email",
+                allowed_domains=["example.com"],
+                match={"ous": [ROOT]},
+            )
+        )
+    )
+    owned = Account(PAYMENTS, ous=(ROOT,), tags=(("owner-email", "dev@example.com"),))
+    # Then the owner is emailed in place of the security team; an untagged account stays with the security team
+    routed = route(routes, owned, PAYMENTS, Band.HIGH)
+    assert DEFAULT not in routed.audiences and ses_sets(routed.audiences) == [("dev@example.com",)]
+    assert routed.untagged == ()
+    untagged = route(routes, Account(PAYMENTS, ous=(ROOT,)), PAYMENTS, Band.HIGH)
+    assert untagged.audiences[0] == DEFAULT and untagged.untagged == ("payments",)
+
+
+def test_a_redelivered_finding_of_an_exclusive_owner_also_goes_to_the_security_team():
+    # Given an exclusive route
+    routes = parse_routes(file(one(exclusive=True)))
+    # When the finding comes back (its owner's delivery was refused)
+    first = audiences_for(routes, None, PAYMENTS, Band.HIGH)
+    again = route(routes, None, PAYMENTS, Band.HIGH, redelivered=True).audiences
+    # Then the retry adds the security team, keeping the owner's audience (its delivered-markers)
+    assert DEFAULT not in first
+    assert again == (DEFAULT, *first)
+
+
+def test_a_route_to_the_security_teams_own_addresses_sends_no_second_email():
+    # Given a route to the security team's recipients (written in another order and case)
+    recipients = ("sec@example.com", "soc@example.com")
+    routes = parse_routes(file(one(ses=["SOC@example.com", "sec@example.com"], exclusive=True)))
+    # Then no routed SES audience: the security team's email covers it (and exclusive cannot drop it)
+    assert audiences_for(routes, None, PAYMENTS, Band.HIGH, recipients=recipients) == (DEFAULT,)
+    # ... while a set that only overlaps still gets its own email
+    overlap = parse_routes(file(one(ses=["sec@example.com"])))
+    assert ses_sets(audiences_for(overlap, None, PAYMENTS, Band.HIGH, recipients=recipients)) == [("sec@example.com",)]
+
+
+def test_routes_that_can_never_deliver_with_the_channels_in_use_are_named():
+    routes = parse_routes(
+        file(
+            one(),
+            one(name="topic", ses=[], sns=True),
+            one(name="both", sns=True),
+            one(name="tagged", ses=[], recipients_from_tag="owner-email", allowed_domains=["example.com"]),
+        )
+    )
+    assert undeliverable(routes, ses=True, sns=True) == ()
+    assert undeliverable(routes, ses=False, sns=True) == ("payments", "tagged")
+    assert undeliverable(routes, ses=True, sns=False) == ("topic",)
+    assert undeliverable(routes, ses=False, sns=False) == ("payments", "topic", "both", "tagged")
 
 
 def test_no_routes_is_the_default_only():

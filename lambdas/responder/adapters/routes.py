@@ -5,6 +5,11 @@ alert: routing falls back to the default recipients only (an ``exclusive`` route
 too), ``routes file unusable`` is logged with where the file is wrong (never a value) and
 ``RoutesFallback`` (alarmed) is counted. The fallback is cached like a good file, so a broken
 file costs one read and one count per cache period, not one per batch.
+
+A route that can never deliver with the channels in use (only ``ses`` without the SES channel,
+only ``sns`` without the SNS channel or the route topic) is logged once per load
+(``route can never deliver``, naming the route, never an address): the security team still gets
+its findings, but its owner gets nothing until the channel is set up.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any, Final
 
 from responder.adapters.aws import make_client
 from responder.adapters.observability import emit, logger
-from responder.domain.owners import DEFAULT_ONLY, Routes, RoutesError, parse_routes
+from responder.domain.owners import DEFAULT_ONLY, Routes, RoutesError, parse_routes, undeliverable
 
 ROUTES_CACHE_SECONDS: Final = 60  # seconds an operator's edit takes to apply, at most
 FALLBACK_METRIC: Final = "RoutesFallback"  # the stack's alarm watches this name
@@ -36,8 +41,12 @@ class RouteSource:
         self.clock = clock
         self._cached: tuple[float, Routes] | None = None
 
-    def current(self) -> Routes:
-        """The routes in force: read at most once per ``ROUTES_CACHE_SECONDS``; never raises."""
+    def current(self, *, ses: bool = True, sns: bool = True) -> Routes:
+        """The routes in force: read at most once per ``ROUTES_CACHE_SECONDS``; never raises.
+
+        ``ses`` / ``sns``: whether routed copies can go out on that channel; a route that can
+        send on neither is logged when the file is read.
+        """
         if self.parameter_name is None:
             return DEFAULT_ONLY
         now = self.clock()
@@ -45,6 +54,12 @@ class RouteSource:
             return self._cached[1]
         routes = self._read()
         self._cached = (now, routes)
+        for name in undeliverable(routes, ses=ses, sns=sns):
+            # Silent otherwise: the owner would wait for findings that never come.
+            logger.warning(
+                "route can never deliver: its channel is not in use",
+                extra={"parameter": self.parameter_name, "route": name, "ses": ses, "sns": sns},
+            )
         return routes
 
     def _read(self) -> Routes:

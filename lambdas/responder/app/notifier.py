@@ -30,7 +30,10 @@ The default audience (the security team) gets today's channels under today's del
 and exactly-once namespaces (``sns``, ``ses``: an upgrade re-sends nothing); a routed copy goes by
 SES to the route's recipient set (one email per identical set) and, for a route with ``sns``, to
 the route topic with the message attribute ``route``, each under its own namespace
-(``ses@to-<set>``, ``sns@<route>``). With a chat topic, each group of the default audience is
+(``ses@to-<set>``, ``sns@<route>``). A route whose addresses are the security team's sends no
+second email, and a message received again (``ApproximateReceiveCount`` > 1) also goes to the
+security team, so an exclusive owner's refused delivery reaches it on the first retry (its
+own namespaces: what it already got is not sent twice). With a chat topic, each group of the default audience is
 also published to chat (namespace ``chat``), after its email channels. A finding counts as
 delivered (deleted, not retried) only when every audience and channel delivered it.
 
@@ -42,7 +45,7 @@ retried and ``StateUnavailable`` is counted instead.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -85,6 +88,7 @@ class Ready:
     queued: Queued
     c: Classification
     degraded: bool = False  # shown in its minimal safe form: its details could not be rendered
+    redelivered: bool = False  # one of its messages was received before: a retry
 
 
 @dataclass(frozen=True)
@@ -179,14 +183,18 @@ class Notifier:
         """Email a batch; return the messages to retry (SQS partial batch response)."""
         failed: list[str] = []
         read: list[tuple[str, Queued, Classification]] = []
+        again: set[str] = set()
         for record in records:
             message_id = str(record.get("messageId", ""))
+            attributes = record.get("attributes")
+            if isinstance(attributes, dict) and _receive_count(attributes.get("ApproximateReceiveCount")) > 1:
+                again.add(message_id)
             item = self._read(message_id, record.get("body"))
             if item is None:
                 failed.append(message_id)
             else:
                 read.append((message_id, *item))
-        ready = _unique(read)
+        ready = _unique(read, again)
         self._reported.clear()
         emails = 0
         undelivered: set[str] = set()
@@ -217,7 +225,10 @@ class Notifier:
             item = self._read(m.message_id, m.body)
             if item is not None:  # a bad message stays; its receive count takes it to the DLQ
                 read.append((m.message_id, *item))
-        ready = _unique(read)
+        # A message kept by an earlier run (an audience failed) comes back with a higher receive count;
+        # the queue adapter reports it when it requests ApproximateReceiveCount.
+        again = {m.message_id for m in messages if _receive_count(getattr(m, "receive_count", None)) > 1}
+        ready = _unique(read, again)
         self._reported.clear()
         emails = failures = 0
         undelivered: set[str] = set()
@@ -264,12 +275,26 @@ class Notifier:
 
     def _audiences(self, ready: list[Ready]) -> list[tuple[Audience, list[Ready]]]:
         """The findings split by audience (the default first): each owner's emails hold only its findings."""
-        routes: Routes = self.routes.current()
         ses, sns = self._ses is not None, self._sns
+        routes: Routes = self.routes.current(ses=ses, sns=sns)
+        recipients = self._ses.recipients if self._ses is not None else ()
         parts: dict[Audience, list[Ready]] = {DEFAULT: []}
         for r in ready:
             triage = r.c.triage
-            routed = route(routes, r.queued.account, triage.account_id, triage.band, ses=ses, sns=sns)
+            routed = route(
+                routes,
+                r.queued.account,
+                triage.account_id,
+                triage.band,
+                ses=ses,
+                sns=sns,
+                recipients=recipients,
+                redelivered=r.redelivered,
+            )
+            for name in routed.untagged:
+                # The tag is missing or names no address in allowed_domains: the owner is not emailed.
+                fields = {**log_fields_of(triage), "route": name}
+                logger.warning("route recipients_from_tag gave no allowed address", extra=fields)
             for name, left_out in routed.dropped:
                 # Addresses in the account's tag outside the route's allowed domains: never sent to.
                 fields = {**log_fields_of(triage), "route": name, "addresses": left_out}
@@ -476,11 +501,26 @@ def _state_unavailable(target: Target, kind: Kind, operation: str, error: Except
     metrics.add_metric(name="StateUnavailable", unit=MetricUnit.Count, value=1)
 
 
-def _unique(read: list[tuple[str, Queued, Classification]]) -> list[Ready]:
-    """One entry per finding occurrence; the messages of a duplicate share its fate."""
+def _unique(read: list[tuple[str, Queued, Classification]], again: Collection[str] = ()) -> list[Ready]:
+    """One entry per finding occurrence; the messages of a duplicate share its fate.
+
+    ``again``: the ids of messages received before (a finding is redelivered when any of its messages is).
+    """
     ids: dict[str, list[str]] = {}
     first: dict[str, tuple[Queued, Classification]] = {}
     for message_id, queued, c in read:
         ids.setdefault(queued.key, []).append(message_id)
         first.setdefault(queued.key, (queued, c))
-    return [Ready(tuple(ids[key]), queued, c) for key, (queued, c) in first.items()]
+    return [
+        Ready(tuple(ids[key]), queued, c, redelivered=any(message_id in again for message_id in ids[key]))
+        for key, (queued, c) in first.items()
+    ]
+
+
+def _receive_count(value: Any) -> int:
+    """SQS's ``ApproximateReceiveCount`` (a string of digits) as a number; 1 when absent or unreadable."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit() and len(value) < 10:
+        return int(value)
+    return 1

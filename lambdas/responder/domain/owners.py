@@ -13,8 +13,12 @@ A route matches a finding when its account is listed, or one of the account's OU
 an account in a nested OU matches its parents, up to the root ``r-...``), or the account carries
 every listed tag, and the finding's band is at least ``min_band``. Each match adds an audience;
 the security team (``DEFAULT``: the channels of ``CHANNELS``, as without routes) keeps every
-finding unless every route that matched it is ``exclusive``. A finding that no audience could
-receive goes to ``DEFAULT``: routing never drops an alert.
+finding unless every route that matched it is ``exclusive`` and emails it (SES addresses for
+this account: its ``ses`` list or allowed tag addresses). An SNS copy never replaces the
+security team: publishing succeeds even when no subscription's filter takes the route. A
+finding that no audience could receive goes to ``DEFAULT``: routing never drops an alert, and a
+redelivered finding (its owner's delivery was refused) goes to ``DEFAULT`` too. A route whose
+addresses are the security team's own ``Recipients`` sends no second email.
 
 Addresses from an account tag (``recipients_from_tag``) are taken only within the route's
 ``allowed_domains``: whoever may tag an account must not be able to redirect its findings.
@@ -177,6 +181,7 @@ class Routed:
 
     audiences: tuple[Audience, ...]
     dropped: tuple[tuple[str, int], ...] = ()  # (route name, addresses left out)
+    untagged: tuple[str, ...] = ()  # routes whose recipients_from_tag gave no allowed address
 
 
 def parse_routes(text: str) -> Routes:
@@ -232,41 +237,69 @@ def route(
     *,
     ses: bool = True,
     sns: bool = True,
+    recipients: Sequence[str] = (),
+    redelivered: bool = False,
 ) -> Routed:
-    """Where a finding goes; ``ses`` / ``sns``: whether routed copies can go out on that channel."""
+    """Where a finding goes.
+
+    ``ses`` / ``sns``: whether routed copies can go out on that channel; ``recipients``: the
+    security team's SES addresses (a route with the same set sends no second email);
+    ``redelivered``: the finding is being retried, so the security team gets it whatever the routes.
+    """
+    security = {address.lower() for address in recipients}
     audiences: dict[Audience, None] = {}
     dropped: list[tuple[str, int]] = []
-    every_match_exclusive = True
+    untagged: list[str] = []
+    replaced = True  # every matching route is exclusive and emails its owner instead
     matched = False
     for candidate in routes.routes:
         if not matches(candidate, account, account_id, band):
             continue
         matched = True
-        every_match_exclusive &= candidate.exclusive
-        addresses, left_out = _recipients(candidate, account, account_id)
+        addresses, tagged, left_out = _recipients(candidate, account, account_id)
         if left_out:
             dropped.append((candidate.name, left_out))
-        if ses and addresses:
+        if candidate.recipients_from_tag is not None and not tagged:
+            untagged.append(candidate.name)
+        # The security team's own set is covered by its email: the same email twice helps nobody.
+        emailed = ses and bool(addresses) and set(addresses) != security
+        if emailed:
             audiences[_ses_audience(addresses)] = None
         if sns and candidate.sns:
             audiences[Audience(candidate.name, sns=True)] = None
-    if not audiences or not (matched and every_match_exclusive):
-        # Today's recipients unless an exclusive owner takes it, and always when no copy can go out.
+        # Only an email to the owner replaces the security team's: an SNS copy may reach no subscriber.
+        replaced &= candidate.exclusive and emailed
+    if not (matched and replaced) or redelivered:
+        # Today's recipients unless an exclusive owner is emailed it; always on a retry (the owner's
+        # delivery may be what failed: the security team must not learn of it only from the DLQ).
         audiences = {DEFAULT: None, **audiences}
-    return Routed(tuple(audiences), tuple(dropped))
+    return Routed(tuple(audiences), tuple(dropped), tuple(untagged))
 
 
 def audiences_for(
-    routes: Routes, account: Account | None, account_id: str, band: Band, *, ses: bool = True, sns: bool = True
+    routes: Routes,
+    account: Account | None,
+    account_id: str,
+    band: Band,
+    *,
+    ses: bool = True,
+    sns: bool = True,
+    recipients: Sequence[str] = (),
 ) -> tuple[Audience, ...]:
-    """The audiences of a finding (``route`` without the count of addresses left out)."""
-    return route(routes, account, account_id, band, ses=ses, sns=sns).audiences
+    """The audiences of a finding (``route`` without the counts of addresses left out)."""
+    return route(routes, account, account_id, band, ses=ses, sns=sns, recipients=recipients).audiences
 
 
-def _recipients(candidate: Route, account: Account | None, account_id: str) -> tuple[tuple[str, ...], int]:
-    """The route's addresses and its account tag's within ``allowed_domains``; how many were left out."""
+def undeliverable(routes: Routes, *, ses: bool, sns: bool) -> tuple[str, ...]:
+    """The routes that can send nothing with these channels (only SES without SES, only SNS without SNS)."""
+    return tuple(r.name for r in routes.routes if not ((ses and (r.ses or r.recipients_from_tag)) or (sns and r.sns)))
+
+
+def _recipients(candidate: Route, account: Account | None, account_id: str) -> tuple[tuple[str, ...], int, int]:
+    """The route's addresses and its account tag's within ``allowed_domains``; how many came from
+    the tag, and how many were left out."""
     addresses = list(candidate.ses)
-    left_out = 0
+    tagged = left_out = 0
     key = candidate.recipients_from_tag
     if key is not None and account is not None and account.id == account_id and (value := account.tag(key)):
         allowed = set(candidate.allowed_domains)
@@ -274,10 +307,11 @@ def _recipients(candidate: Route, account: Account | None, account_id: str) -> t
         for address in filter(None, _TAG_SEPARATORS.split(value)):
             if email.fullmatch(address) and address.rpartition("@")[2].lower() in allowed:
                 addresses.append(address)
+                tagged += 1
             else:
                 left_out += 1
     # One copy per mailbox, and one audience per set however its addresses were written.
-    return tuple(sorted({address.lower() for address in addresses})), left_out
+    return tuple(sorted({address.lower() for address in addresses})), tagged, left_out
 
 
 def _ses_audience(addresses: tuple[str, ...]) -> Audience:
