@@ -4,12 +4,15 @@ message is deleted only when every audience got its finding."""
 from __future__ import annotations
 
 import email
+from dataclasses import dataclass
 from email.policy import default
 from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
+from responder.adapters.aws import client_config
 from responder.adapters.channels import DeliveryError
 from responder.adapters.queues import Message, SqsQueues
 from tests.integration import test_routes
@@ -26,6 +29,7 @@ from tests.integration.test_routes import (
     mails,
     notifier,
     owner_copies,
+    put_routes,
 )
 
 routed = test_routes.routed  # the fixture: the route topic, owner subscriptions and the routes file
@@ -106,3 +110,60 @@ def test_a_digest_message_stays_until_every_audience_got_its_finding(routed):
     assert len(sns_messages(routed["topic_arn"])) == 1
     assert len(sns_messages(missing["route_topic_arn"])) == 2
     assert depth(routed["digest"]) == 0
+
+
+@dataclass(frozen=True)
+class Counted(Message):
+    receive_count: int = 1
+
+
+class Counting(Recording):
+    """The queue adapter with ``ApproximateReceiveCount`` requested and carried on each message.
+
+    The notifier reads ``receive_count`` when the adapter provides it; until ``SqsQueues.receive``
+    requests the attribute itself, this stand-in does (against moto's real count) what it would.
+    """
+
+    def receive(self, queue_url: str, *, limit: int, visibility_seconds: int) -> list[Message]:
+        response = self.client.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=min(10, limit),
+            VisibilityTimeout=visibility_seconds,
+            AttributeNames=["ApproximateReceiveCount"],
+        )
+        self.received = [
+            Counted(m["MessageId"], m["ReceiptHandle"], m["Body"], int(m["Attributes"]["ApproximateReceiveCount"]))
+            for m in response.get("Messages", [])
+        ]
+        return self.received
+
+
+def test_an_exclusive_owners_refused_digest_reaches_the_security_team_on_the_next_run(routed):
+    # Given a finding for the digest of an account routed exclusively to team A, whose SES sends are refused
+    put_routes(
+        {"version": 1, "routes": [{"name": "pay", "match": {"accounts": [PROD_A]}, "ses": [TEAM_A], "exclusive": True}]}
+    )
+    queue_for_digest(routed, detail(PROD_A, 1, 5.0))
+    sender = notifier(routed)
+    sender.queues = queues = Counting()
+    client = boto3.client("sesv2", region_name=REGION, config=client_config())
+    sender._clients["sesv2"] = client  # the routes' shared SES client (moto never refuses)
+    sqs = boto3.client("sqs", region_name=REGION)
+    with Stubber(client) as stub:
+        for _ in range(2):
+            stub.add_client_error("send_email", service_error_code="MessageRejected", http_status_code=400)
+        # When the digest runs: the owner's email is refused, the security team is not involved
+        with pytest.raises(DeliveryError, match="digest"):
+            sender.handle(SCHEDULED_EVENT, FakeContext())
+        assert mails() == [] and sns_messages(routed["topic_arn"]) == []
+        # When the next run receives the message again
+        for message in queues.received:  # as its visibility timeout would end
+            sqs.change_message_visibility(
+                QueueUrl=routed["digest"], ReceiptHandle=message.receipt_handle, VisibilityTimeout=0
+            )
+        with pytest.raises(DeliveryError, match="digest"):
+            sender.handle(SCHEDULED_EVENT, FakeContext())
+    # Then the security team gets it on both channels, and the message stays for the owner's copy
+    assert [to for to, _files in mails()] == [set(RECIPIENTS)]
+    assert len(sns_messages(routed["topic_arn"])) == 1
+    assert depth(routed["digest"]) == 1
