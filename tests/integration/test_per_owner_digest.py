@@ -4,7 +4,6 @@ message is deleted only when every audience got its finding."""
 from __future__ import annotations
 
 import email
-from dataclasses import dataclass
 from email.policy import default
 from typing import Any
 
@@ -112,32 +111,6 @@ def test_a_digest_message_stays_until_every_audience_got_its_finding(routed):
     assert depth(routed["digest"]) == 0
 
 
-@dataclass(frozen=True)
-class Counted(Message):
-    receive_count: int = 1
-
-
-class Counting(Recording):
-    """The queue adapter with ``ApproximateReceiveCount`` requested and carried on each message.
-
-    The notifier reads ``receive_count`` when the adapter provides it; until ``SqsQueues.receive``
-    requests the attribute itself, this stand-in does (against moto's real count) what it would.
-    """
-
-    def receive(self, queue_url: str, *, limit: int, visibility_seconds: int) -> list[Message]:
-        response = self.client.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=min(10, limit),
-            VisibilityTimeout=visibility_seconds,
-            AttributeNames=["ApproximateReceiveCount"],
-        )
-        self.received = [
-            Counted(m["MessageId"], m["ReceiptHandle"], m["Body"], int(m["Attributes"]["ApproximateReceiveCount"]))
-            for m in response.get("Messages", [])
-        ]
-        return self.received
-
-
 def test_an_exclusive_owners_refused_digest_reaches_the_security_team_on_the_next_run(routed):
     # Given a finding for the digest of an account routed exclusively to team A, whose SES sends are refused
     put_routes(
@@ -145,7 +118,7 @@ def test_an_exclusive_owners_refused_digest_reaches_the_security_team_on_the_nex
     )
     queue_for_digest(routed, detail(PROD_A, 1, 5.0))
     sender = notifier(routed)
-    sender.queues = queues = Counting()
+    sender.queues = queues = Recording()
     client = boto3.client("sesv2", region_name=REGION, config=client_config())
     sender._clients["sesv2"] = client  # the routes' shared SES client (moto never refuses)
     sqs = boto3.client("sqs", region_name=REGION)

@@ -406,3 +406,22 @@ def test_the_readme_example_is_a_valid_routes_file():
     # ... and the exclusive sandbox route takes its owner's address from the tag, without the security team
     [only] = audiences_for(routes, owner, OTHER, Band.LOW)
     assert only.ses == ("dev@example.com",)
+
+
+def test_an_untagged_account_is_not_reported_when_the_routes_fixed_list_still_emails_its_owner():
+    # Given a route with a fixed address list besides addresses from a tag
+    routes = parse_routes(
+        file(
+            one(
+                ses=["team@example.com"],
+                recipients_from_tag="owner-email",
+                allowed_domains=["example.com"],
+                match={"ous": [ROOT]},
+            )
+        )
+    )
+    # When an account without the tag is routed
+    routed = route(routes, Account(PAYMENTS, ous=(ROOT,)), PAYMENTS, Band.HIGH)
+    # Then the fixed list is emailed and nothing is reported (a warning per finding would be noise)
+    assert ses_sets(routed.audiences) == [("team@example.com",)]
+    assert routed.untagged == ()

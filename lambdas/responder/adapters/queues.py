@@ -16,6 +16,7 @@ class Message:
     message_id: str
     receipt_handle: str
     body: str
+    receive_count: int = 1  # SQS's ApproximateReceiveCount: above 1, an earlier run kept it
 
 
 class SqsQueues:
@@ -40,10 +41,14 @@ class SqsQueues:
                 MaxNumberOfMessages=min(RECEIVE_BATCH, limit - len(received)),
                 VisibilityTimeout=visibility_seconds,
                 WaitTimeSeconds=0,
+                AttributeNames=["ApproximateReceiveCount"],
             ).get("Messages", [])
             if not messages:
                 break
-            received += [Message(m["MessageId"], m["ReceiptHandle"], m["Body"]) for m in messages]
+            received += [
+                Message(m["MessageId"], m["ReceiptHandle"], m["Body"], _count(m.get("Attributes", {})))
+                for m in messages
+            ]
         return received
 
     def delete(self, queue_url: str, messages: list[Message]) -> None:
@@ -57,3 +62,9 @@ class SqsQueues:
                 # Not deleted: the message comes back after its visibility timeout and the
                 # delivered-marker check keeps it from being emailed twice.
                 raise RuntimeError(f"SQS could not delete {len(response['Failed'])} digest messages")
+
+
+def _count(attributes: dict[str, str]) -> int:
+    """``ApproximateReceiveCount`` as a number; 1 when SQS did not say."""
+    value = attributes.get("ApproximateReceiveCount", "")
+    return int(value) if value.isdigit() and len(value) < 10 else 1

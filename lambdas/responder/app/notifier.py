@@ -225,9 +225,8 @@ class Notifier:
             item = self._read(m.message_id, m.body)
             if item is not None:  # a bad message stays; its receive count takes it to the DLQ
                 read.append((m.message_id, *item))
-        # A message kept by an earlier run (an audience failed) comes back with a higher receive count;
-        # the queue adapter reports it when it requests ApproximateReceiveCount.
-        again = {m.message_id for m in messages if _receive_count(getattr(m, "receive_count", None)) > 1}
+        # A message kept by an earlier run (an audience failed) comes back with a higher receive count.
+        again = {m.message_id for m in messages if m.receive_count > 1}
         ready = _unique(read, again)
         self._reported.clear()
         emails = failures = 0

@@ -259,8 +259,8 @@ def route(
         addresses, tagged, left_out = _recipients(candidate, account, account_id)
         if left_out:
             dropped.append((candidate.name, left_out))
-        if candidate.recipients_from_tag is not None and not tagged:
-            untagged.append(candidate.name)
+        if candidate.recipients_from_tag is not None and not tagged and not candidate.ses:
+            untagged.append(candidate.name)  # the owner gets no email at all (a fixed list still emails)
         # The security team's own set is covered by its email: the same email twice helps nobody.
         emailed = ses and bool(addresses) and set(addresses) != security
         if emailed:
