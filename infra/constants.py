@@ -16,6 +16,7 @@ NOTIFIER_ONLY_VARIABLES: Final = frozenset(
     {
         "CHANNELS", "TOPIC_ARN", "SES_SENDER", "SES_RECIPIENTS", "SES_CONFIGURATION_SET", "SES_MAX_SEND_RATE",
         "CHAT_TOPIC_ARN", "ROUTE_TOPIC_ARN", "ROUTES_PARAMETER",
+        "RUNBOOK_APPROVALS", "RUNBOOK_EXECUTION_ROLE", "RESPONDER_ACCOUNT",
     }
 )  # fmt: skip
 TRIAGE_ONLY_VARIABLES: Final = frozenset({"IMMEDIATE_QUEUE_URL", "ORGANIZATIONS_ROLE_ARN"})
@@ -64,6 +65,21 @@ ROUTES_INITIAL_VALUE: Final = '{"version":1,"routes":[]}'
 # most. Without a guardrail the service applies AdministratorAccess.
 CHAT_GUARDRAIL_POLICY: Final = "ReadOnlyAccess"  # an AWS managed policy
 CHAT_LOGGING_LEVEL: Final = "ERROR"  # the service's own CloudWatch logs: failures only
+
+# Runbooks (SSM Automation documents, infra/runbooks/): fixed names, as the emails print them.
+# A document name may not start with aws, amazon, amzn, AWSEC2, AWSConfigRemediation or AWSSupport.
+RUNBOOK_PREFIX: Final = "GuardDutyResponder-"  # responder.domain.runbooks.PREFIX (a contract test compares)
+# The role a member account's stack (infra/member.py) creates for multi-account runs from the responder's
+# account; the responder's MemberExecutionRoleName names it.
+EXECUTION_ROLE_NAME: Final = "GuardDutyResponder-AutomationExecution"
+# The role Automation's multi-account runs assume in the central account: the name every AWS example uses.
+ADMINISTRATION_ROLE_NAME: Final = "AWS-SystemsManager-AutomationAdministrationRole"
+# aws:approve notifies an SNS topic whose name starts with "Automation".
+APPROVAL_TOPIC_NAME: Final = "Automation-GuardDutyResponder-Approvals"
+QUARANTINE_TAG: Final = "GuardDutyResponder:Quarantine"  # on the quarantine security group and the instance
+PREVIOUS_GROUPS_TAG: Final = "GuardDutyResponder:PreviousGroups"  # the instance's groups before isolation
+FINDING_TAG: Final = "GuardDutyFindingId"  # on snapshots and the isolated instance
+RUNBOOK_APPROVERS_MAX: Final = 10  # aws:approve's Approvers (responder.domain.runbooks.APPROVERS_MAX)
 
 # Alarms
 ALARM_PERIOD_MINUTES: Final = 5  # minutes

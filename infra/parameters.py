@@ -46,6 +46,11 @@ ROLE_ARN: Final = r"arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,
 SLACK_ID: Final = r"[A-Za-z0-9]{1,255}"
 GUID: Final = r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
 TEAMS_CHANNEL: Final = r"[A-Za-z0-9_=+/.,-]{0,200}%3[aA][A-Za-z0-9_=+/.,-]{0,200}%40[A-Za-z0-9_=+/.,-]{0,200}"
+# An IAM user or role ARN, as aws:approve's Approvers take them (groups and assumed-role sessions refused).
+APPROVER_ARN: Final = r"arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/[A-Za-z0-9+=,.@_/-]{1,512}"
+# An execution role name as Automation's TargetLocation.ExecutionRoleName takes it ([\w+=,.@/-], 1 to 64),
+# with [A-Za-z0-9_] for \w (Java's and Python's \w differ beyond ASCII).
+EXECUTION_ROLE: Final = r"[A-Za-z0-9+=,.@_/-]{1,64}"
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,9 @@ class Parameter:
     max_value: float | None = None
     env: str | None = None  # the functions' environment variable; None: the stack alone uses it
     allowed_doc: str | None = None  # the README's "allowed" column where the constraints do not say it well
+    # Most items of a CommaDelimitedList. CloudFormation cannot count a list's items (no rule function
+    # does), so only plain values given to the construct are refused; the description states it.
+    max_items: int | None = None
 
     @property
     def prop(self) -> str:
@@ -92,7 +100,11 @@ class Parameter:
         return value
 
     def refusal(self, value: str | list[str]) -> str | None:
-        """Why CloudFormation would refuse ``value`` for this parameter, or None."""
+        """Why CloudFormation would refuse ``value`` for this parameter, or None (and, for a list,
+        more than ``max_items`` items, which only the construct can refuse).
+        """
+        if isinstance(value, list) and self.max_items is not None and len(value) > self.max_items:
+            return f"{self.prop}: {len(value)} items, at most {self.max_items}"
         for item in value if isinstance(value, list) else [value]:
             if self.allowed_values and item not in self.allowed_values:
                 return f"{self.prop}: {item!r} is not one of {', '.join(self.allowed_values)}"
@@ -432,6 +444,42 @@ PARAMETERS: Final[tuple[Parameter, ...]] = (
         env=None,
         allowed_doc="a Teams channel id, URL-encoded (`19%3a...%40thread.tacv2`)",
     ),
+    Parameter(
+        "RunbookApprovers",
+        "CommaDelimitedList",
+        f"IAM user or role ARNs (at most {constants.RUNBOOK_APPROVERS_MAX}) of whom one must approve in the Systems "
+        "Manager console before a containment runbook changes anything (two-person rule); empty: no approval step.",
+        "when given, the containment runbooks (isolate, credentials, public access) start with an approval "
+        "step one of them must approve in the "
+        "Systems Manager console (notified through the approval topic, subscribed with `AlarmEmail`); runs in "
+        "member accounts through the responder's account are then not offered (approvals do not cross accounts)",
+        default="",
+        pattern=f"^$|^{APPROVER_ARN}$",
+        constraint="IAM user or role ARNs, comma-separated",
+        env=None,  # the stack sets RUNBOOK_APPROVALS (yes/no) from the HasRunbookApprovers condition
+        allowed_doc=f"IAM user or role ARNs, comma-separated (at most {constants.RUNBOOK_APPROVERS_MAX})",
+        max_items=constants.RUNBOOK_APPROVERS_MAX,
+    ),
+    optional(
+        "MemberExecutionRoleName",
+        pattern=EXECUTION_ROLE, what="an IAM role name",
+        description="Role the member accounts' stack (GuardDutyResponderMember) creates for runbooks started "
+        f"from this account (its default name: {constants.EXECUTION_ROLE_NAME}); empty: emails about member "
+        "accounts say to run the runbook in that account.",
+        doc="execution role in member accounts (the member stack creates "
+        f"`{constants.EXECUTION_ROLE_NAME}`); when given, emails about a member account's finding give a "
+        "command run from this account with `--target-locations`; empty: the command to run in that account",
+        env="RUNBOOK_EXECUTION_ROLE",
+    ),
+    choice(
+        "AutomationAdministrationRole",
+        default="no", values=["yes", "no"],
+        description=f"yes: create {constants.ADMINISTRATION_ROLE_NAME}, which runbooks started from this account "
+        "for member accounts assume (one per account: in one Region's stack only).",
+        doc=f"create `{constants.ADMINISTRATION_ROLE_NAME}` (multi-account runbook runs; one per account, so "
+        "in one Region's stack only)",
+        env=None,
+    ),
 )  # fmt: skip
 
 BY_NAME: Final = {parameter.name: parameter for parameter in PARAMETERS}
@@ -452,6 +500,9 @@ REQUIREMENTS: Final = (
                 "ChatTeamsTenantId is set: set ChatTeamsChannelId."),
     Requirement("TeamsNeedsTeam", "ChatTeamsChannelId", None, "ChatTeamsTeamId",
                 "ChatTeamsChannelId is set: set ChatTeamsTeamId."),
+    # The administration role may assume only the member accounts' execution role: it must be named.
+    Requirement("AdministrationNeedsExecutionRole", "AutomationAdministrationRole", ("yes",),
+                "MemberExecutionRoleName", "AutomationAdministrationRole is yes: set MemberExecutionRoleName."),
 )  # fmt: skip
 
 

@@ -49,6 +49,9 @@ class ResponderProps(TypedDict, total=False):
     chat_teams_team_id: str
     chat_teams_tenant_id: str
     chat_teams_channel_id: str
+    runbook_approvers: Sequence[str]
+    member_execution_role_name: str
+    automation_administration_role: bool | str
 
 
 Value = str | list[str]  # as CloudFormation passes a parameter: text, or a list for CommaDelimitedList

@@ -76,6 +76,14 @@ CANDIDATES: dict[str, list[str]] = {
     "ChatTeamsTeamId": ["", "0123abcd-0123-4567-89ab-0123456789AB", "not-a-guid"],
     "ChatTeamsTenantId": ["", "0123abcd-0123-4567-89ab-0123456789AB", "{0123abcd-0123-4567-89ab-0123456789ab}"],
     "ChatTeamsChannelId": ["", "19%3a0123456789abcdef%40thread.tacv2", "19:0123456789abcdef@thread.tacv2"],
+    "RunbookApprovers": ["", "arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:role/path/to/SecOps",
+                         "arn:aws-us-gov:iam::111122223333:role/Approver",
+                         "arn:aws:iam::111122223333:user/alice,arn:aws:iam::444455556666:role/SecOps",
+                         "arn:aws:iam::111122223333:group/Admins", "arn:aws:sts::111122223333:assumed-role/R/s",
+                         "arn:aws:iam::1111:user/a", "arn:aws:iam::111122223333:user/a b"],
+    "MemberExecutionRoleName": ["", "GuardDutyResponder-AutomationExecution", "path/Role", "r" * 64, "r" * 65,
+                                "a b", "a$b", "Rôle"],
+    "AutomationAdministrationRole": ["YES", "true", ""],
 }  # fmt: skip
 SLACK = {"ChatSlackWorkspaceId": "T012ABCDEFG", "ChatSlackChannelId": "C0123ABCDEF"}
 TEAMS = {

@@ -131,3 +131,25 @@ def test_the_whitespace_class_is_what_python_strips():
 )
 def test_the_email_pattern(value, accepted):
     assert bool(re.fullmatch(EMAIL, value)) is accepted
+
+
+def test_more_approvers_than_an_approval_step_takes_are_refused_when_given_as_plain_values():
+    from infra.props import values_from
+
+    # Given eleven approver ARNs given to the construct (CloudFormation cannot count a list's items)
+    approvers = [f"arn:aws:iam::111122223333:user/approver{i}" for i in range(constants.RUNBOOK_APPROVERS_MAX + 1)]
+    # Then the construct refuses them, and takes ten
+    with pytest.raises(ValueError, match="at most 10"):
+        values_from({"recipients": ["a@example.com"], "runbook_approvers": approvers})
+    ten = approvers[: constants.RUNBOOK_APPROVERS_MAX]
+    assert values_from({"recipients": ["a@example.com"], "runbook_approvers": ten}).items("RunbookApprovers") == ten
+
+
+def test_the_administration_role_needs_the_execution_role_it_may_assume():
+    # Given the administration role asked for, with and without the member accounts' role name
+    # Then it is refused without a name (its policy names the role it may assume)
+    assert unmet_requirements({"AutomationAdministrationRole": "yes", "MemberExecutionRoleName": ""}) == [
+        "AutomationAdministrationRole is yes: set MemberExecutionRoleName."
+    ]
+    named = {"AutomationAdministrationRole": "yes", "MemberExecutionRoleName": constants.EXECUTION_ROLE_NAME}
+    assert unmet_requirements(named) == []

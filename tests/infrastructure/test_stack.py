@@ -69,7 +69,8 @@ def test_every_parameter_has_description_and_constraints(template):
         "AlarmEmail", "SuppressFindingTypes", "SuppressAccounts", "SuppressTag", "RenotifyHours",
         "ImmediateBand", "DigestMinutes", "DisplayTimeZone", "SesMaxSendRate", "ObjectScanAlerts",
         "AccountNames", "OrganizationsRoleArn", "ChatNotifications", "ChatSlackWorkspaceId", "ChatSlackChannelId",
-        "ChatTeamsTeamId", "ChatTeamsTenantId", "ChatTeamsChannelId",
+        "ChatTeamsTeamId", "ChatTeamsTenantId", "ChatTeamsChannelId", "RunbookApprovers", "MemberExecutionRoleName",
+        "AutomationAdministrationRole",
     }  # fmt: skip
     for name, spec in params.items():
         assert spec.get("Description"), name
