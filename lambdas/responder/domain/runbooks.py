@@ -23,6 +23,7 @@ class Spec:
     key: str
     name: str
     params: tuple[tuple[str, str | None], ...]
+    optional: frozenset[str] = frozenset()  # parameters with a default: a command may leave them out
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,62 @@ class Offer:
     console_url: str | None  # the document in the Systems Manager console
     note: str | None = None  # catalogue key of a note (English msgid), e.g. "r.note.other_account"
     note_args: tuple[tuple[str, str], ...] = ()  # validated values the note names ({account}, {region})
+
+
+# Every document also takes this parameter (default: the runbook's own role); a member-account command
+# names the execution role with it.
+ASSUME_ROLE_PARAM: Final = "AutomationAssumeRole"
+ASSUME_ROLE_PATTERN: Final = r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
+
+_INSTANCE_ID: Final = r"^i-([0-9a-f]{8}|[0-9a-f]{17})$"
+_FINDING_ID: Final = r"^[A-Za-z0-9_-]{1,300}$"
+_IAM_NAME_OR_EMPTY: Final = r"^$|^[A-Za-z0-9+=,.@_-]{1,64}$"
+
+# The six documents (infra/runbooks/documents.py), in email order then the reversals; parameters in
+# document order. tests/infrastructure/test_runbook_catalogue.py keeps this equal to the documents.
+SPECS: Final[tuple[Spec, ...]] = (
+    Spec(
+        "isolate",
+        PREFIX + "IsolateEc2Instance",
+        (
+            ("InstanceId", _INSTANCE_ID),
+            ("FindingId", _FINDING_ID),
+            ("ForensicsCidr", r"^$|^([0-9]{1,3}\.){3}[0-9]{1,3}/(3[0-2]|[12]?[0-9])$"),
+        ),
+        frozenset({"ForensicsCidr"}),
+    ),
+    Spec(
+        "credentials",
+        PREFIX + "ContainIamCredentials",
+        (
+            ("AccessKeyId", r"^(AKIA|ASIA)[A-Z0-9]{12,124}$"),
+            ("UserName", _IAM_NAME_OR_EMPTY),
+            ("RoleName", _IAM_NAME_OR_EMPTY),
+            ("FindingId", _FINDING_ID),
+        ),
+        frozenset({"UserName", "RoleName"}),
+    ),
+    Spec(
+        "public_access",
+        PREFIX + "BlockS3PublicAccess",
+        (("BucketName", r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"), ("FindingId", _FINDING_ID)),
+    ),
+    Spec("archive", PREFIX + "ArchiveFinding", (("DetectorId", r"^[A-Za-z0-9_-]{1,300}$"), ("FindingId", _FINDING_ID))),
+    Spec("restore", PREFIX + "RestoreEc2Instance", (("InstanceId", _INSTANCE_ID),)),
+    Spec(
+        "reactivate",
+        PREFIX + "ReactivateAccessKey",
+        (("AccessKeyId", r"^AKIA[A-Z0-9]{12,124}$"), ("UserName", r"^[A-Za-z0-9+=,.@_-]{1,64}$")),
+    ),
+)
+
+
+def by_key(key: str) -> Spec:
+    """The runbook spec with ``key`` (KeyError for an unknown key)."""
+    for spec in SPECS:
+        if spec.key == key:
+            return spec
+    raise KeyError(key)
 
 
 def pattern(spec: Spec, param: str) -> re.Pattern[str] | None:
