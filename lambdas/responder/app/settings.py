@@ -10,7 +10,7 @@ Both log and count, at cold start, a display time zone the time zone database la
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
 
@@ -19,8 +19,10 @@ from responder.domain.settings import (
     ROLE_ARN,
     SSM_PARAMETER,
     TOPIC_ARN,
+    Account,
     Email,
     QueueUrl,
+    RunbookSettings,
     Settings,
     SettingsError,
     TableName,
@@ -28,6 +30,19 @@ from responder.domain.settings import (
     lower_list,
     pattern,
 )
+
+# MemberExecutionRoleName's pattern (TargetLocation.ExecutionRoleName without ``\w``'s other letters).
+EXECUTION_ROLE: Final = r"^[A-Za-z0-9+=,.@_/-]{1,64}$"
+REGION: Final = r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"
+
+
+def _yes_no(value: Any) -> Any:
+    """``yes``/``no`` (the stack's choice values) as a bool; other values pass to pydantic as given."""
+    if isinstance(value, str) and value.lower() in ("yes", "no"):
+        return value.lower() == "yes"
+    if isinstance(value, str):
+        raise ValueError("must be yes or no")
+    return value
 
 
 class _FunctionSettings(Settings):
@@ -92,6 +107,13 @@ class NotifierSettings(_FunctionSettings):
     route_topic_arn: Annotated[str, pattern(TOPIC_ARN)] | None = Field(None, alias="ROUTE_TOPIC_ARN")
     # the SSM parameter holding the routes file; unset: everything goes to the default recipients
     routes_parameter: Annotated[str, pattern(SSM_PARAMETER)] | None = Field(None, alias="ROUTES_PARAMETER")
+    # RunbookApprovers is set: containment runbooks wait for an approval, which member-account runs refuse
+    runbook_approvals: Annotated[bool, BeforeValidator(_yes_no)] = Field(False, alias="RUNBOOK_APPROVALS")
+    # the member accounts' execution role (MemberExecutionRoleName); unset: members run runbooks themselves
+    runbook_execution_role: Annotated[str, pattern(EXECUTION_ROLE)] | None = Field(None, alias="RUNBOOK_EXECUTION_ROLE")
+    responder_account: Account | None = Field(None, alias="RESPONDER_ACCOUNT")  # the stack's own
+    # set by Lambda itself: where multi-account runbook runs start (the stack's Region)
+    responder_region: Annotated[str, pattern(REGION)] | None = Field(None, alias="AWS_REGION")
     _sns: SnsTarget | None = PrivateAttr(default=None)
     _ses: SesTarget | None = PrivateAttr(default=None)
 
@@ -108,6 +130,16 @@ class NotifierSettings(_FunctionSettings):
                 raise SettingsError("SES_RECIPIENTS", "required when CHANNELS includes ses")
             self._ses = SesTarget(self.sender, self.recipients, self.configuration_set, self.ses_max_rate)
         return self
+
+    @property
+    def runbooks(self) -> RunbookSettings:
+        """What the Respond section knows of the deployment, from this function's environment."""
+        return RunbookSettings(
+            approvals=self.runbook_approvals,
+            execution_role=self.runbook_execution_role,
+            responder_account=self.responder_account,
+            responder_region=self.responder_region,
+        )
 
     @property
     def sns(self) -> SnsTarget | None:

@@ -19,13 +19,15 @@ from fnmatch import fnmatchcase
 from typing import Final
 from urllib.parse import quote
 
-from responder.domain import guidance, scan_alert
+from responder.domain import guidance, identifiers, respond, scan_alert
 from responder.domain.accounts import Account, label, name_of
 from responder.domain.evidence import action_facts, connection_direction, evidence_facts
 from responder.domain.facts import Fact, labelled
+from responder.domain.identifiers import console_base
 from responder.domain.models import Finding
 from responder.domain.resource_models import Resource
 from responder.domain.resources import resource_facts, resource_label
+from responder.domain.runbooks import Offer
 from responder.domain.service_models import Action, Service
 from responder.domain.settings import Band, Bands, Settings
 from responder.domain.suppression import suppressed_by
@@ -35,14 +37,11 @@ TYPE_RE: Final = re.compile(
     r"(?:\.(?P<mechanism>[^!]+))?(?:!(?P<artifact>.+))?$"
 )
 SAFE_TYPE: Final = re.compile(r"^[A-Za-z0-9:/._!&-]{1,100}$")
-SAFE_ACCOUNT: Final = re.compile(r"^\d{12}$")
-SAFE_REGION: Final = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-SAFE_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,300}$")
-CONSOLE_HOSTS: Final[dict[str, str]] = {
-    "aws": "console.aws.amazon.com",
-    "aws-us-gov": "console.amazonaws-us-gov.com",
-    "aws-cn": "console.amazonaws.cn",
-}
+# Defined in ``identifiers`` (``respond`` needs them too); render, chat, degrade and the CLI import them from here.
+SAFE_ACCOUNT: Final = identifiers.SAFE_ACCOUNT
+SAFE_REGION: Final = identifiers.SAFE_REGION
+SAFE_ID: Final = identifiers.SAFE_ID
+CONSOLE_HOSTS: Final = identifiers.CONSOLE_HOSTS
 
 
 @dataclass(frozen=True)
@@ -95,6 +94,7 @@ class Presentation:
     evidence_facts: tuple[Fact, ...]
     frequency_facts: tuple[Fact, ...]
     steps: tuple[str, ...]
+    step_intents: tuple[str, ...] = ()  # the guidance.Intent value of each step, parallel to ``steps``
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,7 @@ class Links:
     export_command: str | None
     console_url: str | None
     docs_url: str
+    respond: tuple[Offer, ...] = ()  # the runbooks the Respond section offers (``respond.offers``)
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,7 @@ def classify(finding: Finding, settings: Settings, account: Account | None = Non
     # GuardDuty's title and description are its own text; a scan result's are ours, in the recipient's language.
     worded = None if in_guardduty else scan_alert.wording(finding.type, service.additional_info, settings.locale.lang)
     title, description = worded or (finding.title, finding.description)
+    steps = response_steps(finding, t)
     presentation = Presentation(
         title=title,
         playbook=playbook,
@@ -388,7 +390,8 @@ def classify(finding: Finding, settings: Settings, account: Account | None = Non
             ("f.created", finding.created_at),
             ("f.updated", finding.updated_at),
         ),
-        steps=tuple(step.text for step in response_steps(finding, t)),
+        steps=tuple(step.text for step in steps),
+        step_intents=tuple(step.intent.value for step in steps),
     )
     links = Links(
         archive_command=_cli("archive-findings", detector, finding_id, region) if in_guardduty else None,
@@ -398,6 +401,7 @@ def classify(finding: Finding, settings: Settings, account: Account | None = Non
         else None,
         console_url=_console_url(finding.partition, region, finding_id) if in_guardduty else None,
         docs_url=f"{guidance.DOCS_BASE}{guidance.PLAYBOOKS[playbook].doc_slug}.html",
+        respond=respond.offers(finding, steps, settings.runbooks),
     )
     return Classification(t, presentation, links)
 
@@ -417,11 +421,7 @@ def _cli(command: str, detector: str | None, finding_id: str | None, region: str
 
 
 def _console_url(partition: str | None, region: str | None, finding_id: str | None) -> str | None:
-    host = CONSOLE_HOSTS.get(partition or "aws")
-    if host is None or region is None or finding_id is None:
+    base = console_base(partition, region) if region is not None else None
+    if base is None or finding_id is None:
         return None
-    prefix = f"{region}." if host == CONSOLE_HOSTS["aws"] else ""
-    return (
-        f"https://{prefix}{host}/guardduty/home?region={region}"
-        f"#/findings?macros=current&fId={quote(finding_id, safe='')}"
-    )
+    return f"{base}/guardduty/home?region={region}#/findings?macros=current&fId={quote(finding_id, safe='')}"

@@ -91,6 +91,19 @@ class Bands:
     critical: float
 
 
+@dataclass(frozen=True)
+class RunbookSettings:
+    """What the Respond section needs to know of the deployment (``Settings.runbooks``): the
+    notifier reads it from its environment; the preview and the triage keep these defaults
+    (local commands, no "run it in account ..." note: the responder's account is unknown)."""
+
+    approvals: bool = False  # RunbookApprovers set: containment waits for an approval (never across accounts)
+    execution_role: str | None = None  # member accounts' execution role name (MemberExecutionRoleName)
+    responder_account: str | None = None  # the stack's own account; None: unknown
+    responder_region: str | None = None  # the notifier's Region (AWS_REGION), where target-location runs start
+    enabled: bool = True  # the stack deploys the runbooks
+
+
 def comma_list(value: Any) -> Any:
     """``"a, b,a"`` -> ``("a", "b")``: the environment's lists; other values pass as given."""
     if isinstance(value, str):
@@ -209,6 +222,11 @@ class Settings(BaseModel):
             self._unknown_zone = None if known else self.time_zone
         self._locale = Locale(self.language, self._display_zone)
         return self
+
+    @property
+    def runbooks(self) -> RunbookSettings:
+        """What the Respond section knows of the deployment (the notifier's settings override it)."""
+        return RunbookSettings()
 
     @property
     def bands(self) -> Bands:
