@@ -88,7 +88,10 @@ def test_every_bundled_finding_in_one_digest_is_safe_and_bounded():
     assert email.subject.startswith("[GuardDuty ALERTS]")
     links = Links()
     links.feed(email.html)
-    assert set(links.urls) <= {f.links.console_url for f in findings if f.links.console_url}
+    # The findings' console links, and the runbook links of the most urgent one (its Respond section).
+    ours = {f.links.console_url for f in findings if f.links.console_url}
+    ours |= {o.console_url for f in findings for o in f.links.respond if o.console_url}
+    assert set(links.urls) <= ours
     assert links.tags.isdisjoint({"script", "img", "svg", "iframe"})
     # The hostile finding: its title is cleaned and defanged, its unsafe user name never used
     assert "Call from hxxp[://]evil[.]example[.]com/login Subject: spoofed" in email.text

@@ -32,6 +32,7 @@ NAMES = frozenset(
         *("Extended", "Threat", "Detection", "Malware", "Protection", "Security", "Standards"),
         *("Kali", "Parrot", "Pentoo", "Name", "Windows", "Elasticsearch", "Lambda", "LoadBalancer"),
         *("restricted", "admin", "default", "HttpTokens", "required", "DoS"),
+        *("Systems", "Automation", "Identity", "Center"),  # AWS Systems Manager Automation, IAM Identity Center
         *("pid", "uid", "euid", "uuid"),  # Unix process identifiers, written so in Japanese too
     }
 )
@@ -91,7 +92,8 @@ def _strings(value: Any) -> list[str]:
 
 def english_prose(text: str, finding_values: list[str]) -> list[str]:
     """English words left once finding values, commands, links and identifiers are removed."""
-    lines = [line for line in text.splitlines() if not line.lstrip().startswith("aws guardduty")]
+    # Commands (aws guardduty ..., aws ssm start-automation-execution ...) are never translated.
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("aws ")]
     rest = _URL.sub(" ", "\n".join(lines)).replace("\n    ", "\n")  # the text body indents continuation lines
     rest = PRODUCTS.sub(" ", rest)
     variants = {

@@ -83,7 +83,8 @@ def test_subjects_of_all_bundled_events_are_printable_ascii(path):
 def test_text_sections_follow_triage_order():
     email = render(classify(finding_from("events/UnauthorizedAccess_EC2_SSHBruteForce.json"), Settings()))
     headings = [line.strip("= ") for line in email.text.splitlines() if line.startswith("== ")]
-    expected = ["h.how_bad", "h.what", "h.resource", "h.happened", "h.how_often", "h.todo", "h.aftercare", "h.links"]
+    expected = ["h.how_bad", "h.what", "h.resource", "h.happened", "h.how_often", "h.todo"]
+    expected += ["h.respond", "h.aftercare", "h.links"]  # Respond right after "What to do now"
     assert headings == [EN[key].upper() for key in expected]
 
 
@@ -172,8 +173,10 @@ def test_hostile_finding_is_escaped_defanged_and_links_are_ours():
     email = render(c)
     collector = LinkCollector()
     collector.feed(email.html)
-    # Only the two links we build; no scripts, images, iframes or forms.
-    assert sorted(collector.urls) == sorted([c.links.console_url, c.links.docs_url])
+    # Only the links we build (the finding, the guide, each runbook); no scripts, images, iframes or forms.
+    runbooks = [offer.console_url for offer in c.links.respond if offer.console_url]
+    assert runbooks  # the archive runbook at least: the check below covers Respond links too
+    assert sorted(collector.urls) == sorted([c.links.console_url, c.links.docs_url, *runbooks])
     assert collector.tags.isdisjoint({"script", "img", "svg", "iframe", "form", "object", "embed"})
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in email.html
     assert "&lt;b&gt;Bad &amp; Co&lt;/b&gt;" in email.html

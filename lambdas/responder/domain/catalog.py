@@ -274,6 +274,41 @@ EN: Final[dict[str, str]] = {
     "f.console": "Open in the GuardDuty console",
     "f.docs": "AWS remediation guide",
     "l.truncated": "[truncated]",
+    # the Respond section: the stack's Systems Manager Automation runbooks, started only by a person
+    # (issue 14); runbook names, commands and links stay as they are in every language
+    "h.respond": "Respond (nothing runs until you run it)",
+    "r.intro": "Each command starts one of this stack's Systems Manager Automation runbooks with your own "
+    "AWS credentials: AWS checks your permissions, asks for any approval and records the run "
+    "(CloudTrail, the execution history). Nothing in this email acts by itself.",
+    "r.isolate": "Isolate the instance: snapshot its EBS volumes, turn on termination and stop "
+    "protection, and move it into a quarantine security group that allows nothing "
+    "(GuardDutyResponder-RestoreEc2Instance puts its security groups back)",
+    "r.credentials": "Contain the credentials: deactivate the access key (AKIA...), or revoke the "
+    "active sessions of the role or user (ASIA...) (GuardDutyResponder-ReactivateAccessKey "
+    "reactivates a key)",
+    "r.public_access": "Block public access to the bucket (bucket-level Block Public Access; the run "
+    "records the previous setting)",
+    "r.archive": "Archive the finding once handled (the After-care command below does the same without a runbook)",
+    "r.console": "Open the runbook in the Systems Manager console",
+    "r.see_respond": "(runbook: {name}, below)",
+    # notes of an offer (responder.domain.respond): why it has no command, or where to run it
+    "r.note.invalid": "No command: the finding's {field} does not pass the runbook's naming rule. "
+    "Check the value in the GuardDuty console and enter it in the Systems Manager console.",
+    "r.note.other_account": "Run it in account {account}: sign in there (the member-account stack "
+    "deploys the runbooks).",
+    "r.note.member": "Run it from the responder's account: it acts in account {account} through "
+    "the execution role {role} there.",
+    "r.note.identity_center": "The role belongs to an IAM Identity Center permission set: revoke its "
+    "sessions in IAM Identity Center, not with this runbook.",
+    "r.note.service_linked": "The role is a service-linked role, whose sessions cannot be revoked: "
+    "contain the service that uses it instead.",
+    "r.note.root": "Root user credentials: no runbook can contain them. Sign in as the root user, "
+    "delete its access keys and enable MFA.",
+    "r.note.unknown": "See the Systems Manager console for what this runbook needs.",
+    # a note's {field} that is not a runbook parameter name (those stay as they are)
+    "r.field.account": "account ID",
+    "r.field.Region": "Region",
+    "r.field.Partition": "partition",
     # a finding that could not be shown in full (responder.domain.degrade); no full stop, so no
     # cleaning rule can take the text for a host name
     "v.details_unavailable": "Details could not be shown: open this finding in the GuardDuty console",

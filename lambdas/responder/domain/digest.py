@@ -3,28 +3,33 @@
 Findings are grouped by finding type, then resource, most severe first. Each entry keeps
 what a responder needs to act: band, severity, resource, account and Region, first and
 last seen, the finding id, why it is emailed again (for an update), the console link and
-the short form of its steps.
+the short form of its steps. The most urgent finding of the email (the first entry of the first
+group) also carries its Respond section: the runbooks it offers, as in a single email.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal, TypeVar
 
 from responder.domain.catalog import message
 from responder.domain.classify import Classification
 from responder.domain.cleaning import shown, shown_prose
-from responder.domain.i18n import Locale, translator
+from responder.domain.i18n import Locale
 from responder.domain.render import (
     BAND_COLOURS,
     ENGLISH,
     FONT_STACKS,
     LINK_COLOUR,
     Email,
+    RespondItem,
     account_shown,
+    offers,
     own_tokens,
+    pointed_steps,
+    respond_items,
     safe_local_subject,
     safe_subject,
     templates,
@@ -57,6 +62,7 @@ class Entry:
     note: str | None  # why an update is emailed again
     console_url: str | None
     steps: tuple[str, ...]
+    respond: tuple[RespondItem, ...] = ()  # the most urgent entry's Respond section (empty for the rest)
 
 
 @dataclass(frozen=True)
@@ -70,13 +76,15 @@ Item = tuple[Classification, UpdateDecision | None]
 T = TypeVar("T")
 
 
-def _entry(c: Classification, update: UpdateDecision | None, locale: Locale) -> Entry:
+def _entry(c: Classification, update: UpdateDecision | None, locale: Locale, *, respond: bool = False) -> Entry:
     t, shows = c.triage, c.presentation
-    # The urgency line is the same for a whole band; the next steps are specific.
-    tr = translator(locale.lang)
     marker = message("l.truncated", locale.lang)
     own_type, own_paths = own_tokens(c)
-    specific = tuple(tr(step) for step in shows.steps[1:] if step)[:SHORT_STEPS]
+    offered = offers(c) if respond else ()
+    # The urgency line is the same for a whole band; the next steps are specific (and point to
+    # the runbook below when this entry shows its Respond section).
+    pointed = pointed_steps(shows.steps, shows.step_intents, offered, locale.lang)
+    specific = tuple(text for step, text in zip(shows.steps[1:], pointed[1:], strict=True) if step)[:SHORT_STEPS]
     return Entry(
         band=t.band,
         colour=BAND_COLOURS[t.band],
@@ -92,6 +100,7 @@ def _entry(c: Classification, update: UpdateDecision | None, locale: Locale) -> 
         note=update_note(c, update, locale),
         console_url=c.links.console_url,
         steps=specific,
+        respond=respond_items(offered, locale.lang),
     )
 
 
@@ -106,7 +115,7 @@ def group(items: Sequence[Item], locale: Locale = ENGLISH) -> list[Group]:
     by_type: dict[str, list[Item]] = defaultdict(list)
     for item in items:
         by_type[item[0].triage.finding_type].append(item)
-    groups = []
+    groups: list[tuple[Group, Item]] = []
     for members in by_type.values():
         members.sort(key=_severest_first)
         top = members[0][0].triage
@@ -114,9 +123,15 @@ def group(items: Sequence[Item], locale: Locale = ENGLISH) -> list[Group]:
         # One type per group: shown once, from the group's own (raw, attacker-controlled) type.
         marker = message("l.truncated", locale.lang)
         finding_type = shown(top.finding_type, FIELD_LIMIT, marker=marker, finding_type=True)
-        groups.append(Group(finding_type, top.band, entries))
-    groups.sort(key=lambda g: (-g.band.rank, -float(g.entries[0].severity), g.finding_type))
-    return groups
+        groups.append((Group(finding_type, top.band, entries), members[0]))
+    groups.sort(key=lambda pair: (-pair[0].band.rank, -float(pair[0].entries[0].severity), pair[0].finding_type))
+    if not groups:
+        return []
+    # The most urgent finding (first entry of the first group) gets the Respond section.
+    first, (c, update) = groups[0]
+    urgent = _entry(c, update, locale, respond=True)
+    groups[0] = (replace(first, entries=(urgent, *first.entries[1:])), groups[0][1])
+    return [g for g, _top in groups]
 
 
 def _subject_line(
@@ -172,6 +187,9 @@ def render_digest(
         "l_id": message("f.finding_id", lang),
         "l_update": message("f.update", lang),
         "console_label": message("f.console", lang),
+        "h_respond": message("h.respond", lang),
+        "respond_intro": message("r.intro", lang),
+        "respond_console": message("r.console", lang),
         "link_colour": LINK_COLOUR,
         "footer": message("l.footer", lang),
         "band_names": {band: message(f"band.{band}", lang) for band in Band},

@@ -6,7 +6,9 @@ Safety rules live here, in one place:
   either body;
 - the HTML template engine escapes every value (Jinja2 autoescape on);
 - the subject is built only from validated identifiers, defanged, and is printable ASCII;
-- the only links are the console and documentation URLs that ``classify`` builds.
+- the only links are the console and documentation URLs that ``classify`` builds;
+- the Respond section shows only commands and console links of the shape ``respond`` builds
+  from pattern-validated values (checked again here: anything else is left out).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Final
 
 from responder.domain.accounts import label as account_label
-from responder.domain.catalog import message
+from responder.domain.catalog import EN, message
 from responder.domain.classify import SAFE_ACCOUNT, SAFE_REGION, Classification, Triage
 from responder.domain.cleaning import (
     INVISIBLE,
@@ -28,6 +30,7 @@ from responder.domain.cleaning import (
 from responder.domain.facts import Fact
 from responder.domain.guidance import ARCHIVE_NOTE, EXPORT_NOTE, NO_FINDING_NOTE
 from responder.domain.i18n import Locale, translator
+from responder.domain.runbooks import Offer, by_key
 from responder.domain.settings import Band
 from responder.domain.updates import AGAIN, UpdateDecision
 
@@ -69,6 +72,23 @@ ENGLISH: Final = Locale()  # English, UTC only: the default of every renderer
 # are usually made of. Markup, quotes, ``@``, ``:`` and ``/`` never reach a subject line (a
 # name with them shows in the body, escaped and defanged; the subject keeps the id alone).
 SUBJECT_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()+,-]{0,49}")
+
+# Belt and braces over ``respond``'s validation: a command is the one CLI call made of characters
+# that need no quoting in any shell, and a console link goes to a console host's Systems Manager
+# pages. Anything else is not shown (never escaped into shape: escaping is shell-specific).
+RESPOND_COMMAND: Final = re.compile(r"aws ssm start-automation-execution [A-Za-z0-9_.:/=+,@ -]{1,2000}")
+RESPOND_CONSOLE: Final = re.compile(
+    r"https://(?:[a-z0-9-]{1,30}\.)?(?:console\.aws\.amazon\.com|console\.amazonaws-us-gov\.com"
+    r"|console\.amazonaws\.cn)/systems-manager/[A-Za-z0-9_./?=&-]{1,300}"
+)
+# The offers' labels, one per runbook key (a key without one is not shown: no label, no offer).
+RESPOND_LABELS: Final = {
+    "isolate": "r.isolate",
+    "credentials": "r.credentials",
+    "public_access": "r.public_access",
+    "archive": "r.archive",
+}
+RESPOND_NOTE_LIMIT: Final = 80  # characters of a value a note names (an account id, a Region, a field)
 
 _WHITESPACE = re.compile(r"\s+")
 _NOT_PRINTABLE_ASCII = re.compile(r"[^ -~]")
@@ -282,12 +302,86 @@ def update_note(c: Classification, update: UpdateDecision | None, locale: Locale
     )
 
 
+@dataclass(frozen=True)
+class RespondItem:
+    """One runbook as the Respond section shows it: all translated, checked and cleaned."""
+
+    label: str
+    command: str | None  # the exact command, on a line of its own; never wrapped, never translated
+    console_url: str | None
+    note: str | None
+
+
+def offers(c: Classification) -> tuple[Offer, ...]:
+    """The runbooks ``classify`` offers for this finding, those the email can label only."""
+    return tuple(offer for offer in c.links.respond if offer.key in RESPOND_LABELS)
+
+
+class _NoteArgs(dict[str, str]):
+    """A note's values; one the note names but the offer lacks shows as ``?`` (never a failed email)."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _note(offer: Offer, lang: str) -> str | None:
+    if offer.note is None:
+        return None
+    marker = message("l.truncated", lang)
+    # The values are validated by ``respond``; they still go through the one cleaning path.
+    args = _NoteArgs({name: shown(value, RESPOND_NOTE_LIMIT, marker=marker) for name, value in offer.note_args})
+    # A field that is not a runbook parameter (InstanceId stays as it is) is a word: translated.
+    if (field := f"r.field.{args.get('field')}") in EN:
+        args["field"] = message(field, lang)
+    text = message(offer.note if offer.note in EN else "r.note.unknown", lang)
+    return text.format_map(args)
+
+
+def respond_items(respond: tuple[Offer, ...], lang: str) -> tuple[RespondItem, ...]:
+    """The Respond section of ``respond`` in ``lang`` (empty: no section)."""
+    items = []
+    for offer in respond:
+        command = offer.command if offer.command and RESPOND_COMMAND.fullmatch(offer.command) else None
+        console = offer.console_url if offer.console_url and RESPOND_CONSOLE.fullmatch(offer.console_url) else None
+        note = _note(offer, lang)
+        if offer.command and command is None and note is None:
+            note = message("r.note.unknown", lang)  # a command left out is never left out silently
+        items.append(RespondItem(message(RESPOND_LABELS[offer.key], lang), command, console, note))
+    return tuple(items)
+
+
+def pointed_steps(steps: tuple[str, ...], intents: tuple[str, ...], respond: tuple[Offer, ...], lang: str) -> list[str]:
+    """The steps in ``lang``; a step whose intent an offer answers ends with a pointer to the
+    runbook below, so the step and the runbook that does it are read together."""
+    tr = translator(lang)
+    # Each runbook once per intent (three buckets are three offers of one runbook).
+    names: dict[str, list[str]] = {}
+    for offer in respond:
+        if offer.intent and (name := by_key(offer.key).name) not in names.setdefault(offer.intent, []):
+            names[offer.intent].append(name)
+    shown_steps = []
+    for index, step in enumerate(steps):
+        text = tr(step)
+        intent = intents[index] if index < len(intents) else None
+        if intent in names:
+            text += " " + message("r.see_respond", lang).format(name=", ".join(names[intent]))
+        shown_steps.append(text)
+    return shown_steps
+
+
 def _context(
-    c: Classification, locale: Locale, limit: int, desc_limit: int, update: UpdateDecision | None = None
+    c: Classification,
+    locale: Locale,
+    limit: int,
+    desc_limit: int,
+    update: UpdateDecision | None = None,
+    *,
+    respond: bool = True,
 ) -> dict[str, object]:
     t, shows, links = c.triage, c.presentation, c.links
     lang = locale.lang
     tr = translator(lang)
+    offered = offers(c) if respond else ()
     band_name = message(f"band.{t.band}", lang)
     how_bad = [
         (message("f.band", lang), band_name),
@@ -334,7 +428,11 @@ def _context(
         "severity": f"{t.severity:.1f}",
         "sections": [(message(key, lang), rows) for key, rows in sections if rows],
         "h_todo": message("h.todo", lang),
-        "steps": [tr(step) for step in shows.steps],
+        "steps": pointed_steps(shows.steps, shows.step_intents, offered, lang),
+        "h_respond": message("h.respond", lang),
+        "respond_intro": message("r.intro", lang),
+        "respond_console": message("r.console", lang),
+        "respond": respond_items(offered, lang),
         "h_aftercare": message("h.aftercare", lang),
         "archive_note": tr(ARCHIVE_NOTE if links.archive_command else NO_FINDING_NOTE),
         "archive_label": message("f.archive_cmd", lang),
@@ -371,6 +469,12 @@ def templates(name: str = "email") -> tuple[jinja2.Template, jinja2.Template]:
     return text, html
 
 
+def _attempts() -> list[tuple[int, int, bool]]:
+    """(field limit, description limit, Respond section shown) in the order ``render`` tries them."""
+    smallest, smallest_desc = FIELD_LIMITS[-1]
+    return [(limit, desc, True) for limit, desc in FIELD_LIMITS] + [(smallest, smallest_desc, False)]
+
+
 def render(c: Classification, locale: Locale = ENGLISH, update: UpdateDecision | None = None) -> Email:
     """Subject, text body (at most ``MAX_TEXT_BYTES``) and HTML body for a finding.
 
@@ -381,8 +485,10 @@ def render(c: Classification, locale: Locale = ENGLISH, update: UpdateDecision |
     subj = subject(c, update)
     local = local_subject(c, locale, update)
     heading = local or subj
-    for limit, desc_limit in FIELD_LIMITS:
-        context = _context(c, locale, limit, desc_limit, update)
+    # Values are shortened first; the Respond section goes only when even the shortest values do
+    # not fit (its commands are also one click away: the console link of the finding).
+    for limit, desc_limit, respond in _attempts():
+        context = _context(c, locale, limit, desc_limit, update, respond=respond)
         text = text_template.render(subject=heading, **context)
         if len(text.encode("utf-8")) <= MAX_TEXT_BYTES:
             break
