@@ -30,6 +30,7 @@ class Alerting:
         own_configuration_set = named(scope, "UsesOwnConfigurationSet", equals(configuration_set_name, ""))
         alarm_email = values.text("AlarmEmail")
         has_alarm_email = named(scope, "HasAlarmEmail", negate(equals(alarm_email, "")))
+        self.has_alarm_email = has_alarm_email  # the runbooks' approval topic is subscribed with it too
 
         self.key = _topic_key(scope)
         self.alarm_key = _alarm_topic_key(scope)

@@ -278,7 +278,7 @@ def _allow_ses(scope: Construct, role: iam.Role, sender: str, configuration_set:
     )
     Validations.of(ses_policy).acknowledge(
         Acknowledgment(
-            id=f"AwsSolutions-IAM5[Resource::{_as_nag_prints(stack, identities)}]",
+            id=f"AwsSolutions-IAM5[Resource::{nag_prints(stack, identities)}]",
             reason="In the SES sandbox every recipient's identity is authorised too; the statement is "
             "limited to the configured sender by the ses:FromAddress condition.",
         )
@@ -287,7 +287,7 @@ def _allow_ses(scope: Construct, role: iam.Role, sender: str, configuration_set:
     attach(cast(iam.CfnPolicy, ses_policy.node.default_child), flag)
 
 
-def _as_nag_prints(stack: Stack, value: str) -> str:
+def nag_prints(stack: Stack, value: str) -> str:
     """A resource as cdk-nag names it in a finding: the Region and account literal in a stack
     deployed to one (``-c regions=...``), ``<AWS::Region>`` where they are pseudo parameters.
     """

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Unpack
 
+from aws_cdk import Aws
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
@@ -31,6 +32,7 @@ from infra.flags import any_of, choose_text, equals, named
 from infra.functions import Functions
 from infra.props import ResponderProps, Values, environment, values_from
 from infra.queues import QueuesAndState
+from infra.runbooks.construct import Runbooks, administration_role
 from infra.triggers import Triggers
 
 
@@ -46,9 +48,15 @@ class GuardDutyResponder(Construct):
         ``NotifyThreshold``, ...; see ``ResponderProps`` and the README), each a plain value or a
         token. Plain values are checked now against the parameter's constraints (``ValueError``);
         decisions on plain values are made at synth time, on tokens by CloudFormation conditions.
+    runbooks
+        Deploy the response runbooks (SSM Automation documents and their roles, ``infra/runbooks``).
+        Their names are fixed, so one set per account and Region: give ``False`` to a second
+        responder there (its emails name the first one's runbooks).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, **props: Unpack[ResponderProps]) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, runbooks: bool = True, **props: Unpack[ResponderProps]
+    ) -> None:
         super().__init__(scope, construct_id)
         values = values_from(props)
         channels = values.text("Channels")
@@ -60,9 +68,25 @@ class GuardDutyResponder(Construct):
         alerting = Alerting(self, values=values, uses_sns=uses["sns"], dead_letter_queue=queues.dead_letter_queue)
         queues.allow_sns_redrive(alerting.topic, alerting.alarm_topic)
         chat = Chat(self, values=values, key=alerting.key)
+        self.runbooks: Runbooks | None = None
+        if runbooks:
+            self.runbooks = Runbooks(
+                self,
+                approvers=values.items("RunbookApprovers"),
+                alarm_email=values.text("AlarmEmail"),
+                has_alarm_email=alerting.has_alarm_email,
+                dead_letter_queue=queues.dead_letter_queue,
+            )
+        creates_administration_role = named(
+            self, "CreatesAdministrationRole", equals(values.text("AutomationAdministrationRole"), "yes")
+        )
+        if creates_administration_role is not False:
+            self.administration_role = administration_role(
+                self, values.text("MemberExecutionRoleName"), creates_administration_role
+            )
         functions = Functions(
             self,
-            environment=_environment(values, queues, alerting, chat),
+            environment=_environment(values, queues, alerting, chat, self.runbooks),
             queues=queues,
             alerting=alerting,
             chat_topic=chat.topic,
@@ -108,7 +132,9 @@ class GuardDutyResponder(Construct):
         self.digest_schedule: events.Rule = triggers.digest_schedule
 
 
-def _environment(values: Values, queues: QueuesAndState, alerting: Alerting, chat: Chat) -> dict[str, str]:
+def _environment(
+    values: Values, queues: QueuesAndState, alerting: Alerting, chat: Chat, runbooks: Runbooks | None
+) -> dict[str, str]:
     """Every variable of the functions' settings models (responder/app/settings.py): the parameters'
     variables (``Parameter.env``) and the names of what the responder built; ``Functions`` gives
     each function only those its model reads.
@@ -124,6 +150,10 @@ def _environment(values: Values, queues: QueuesAndState, alerting: Alerting, cha
         "STATE_TABLE": queues.state_table.table_name,
         "IMMEDIATE_QUEUE_URL": queues.immediate_queue.queue_url,
         "DIGEST_QUEUE_URL": queues.digest_queue.queue_url,
+        # Emails offer runbook runs across accounts only without an approval step (aws:approve does not
+        # support them); the runbooks of a responder built with runbooks=False are another one's.
+        "RUNBOOK_APPROVALS": choose_text(runbooks.has_approvers, "yes", "no") if runbooks else "no",
+        "RESPONDER_ACCOUNT": Aws.ACCOUNT_ID,  # a finding of another account needs that account's runbooks
         "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
         "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
         # No pydantic plugin is installed: skip pydantic's entry-point scan (importlib.metadata)

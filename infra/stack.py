@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnCondition, CfnOutput, Stack
 from constructs import Construct
 
 from infra.responder import GuardDutyResponder
@@ -51,5 +51,20 @@ class GuardDutyResponderStack(Stack):
                 "SSM parameter holding the routes to owners (JSON): edit it, not the stack",
             ),
         }
+        runbooks = responder.runbooks
+        if runbooks is not None:
+            outputs["RunbookNames"] = (
+                ",".join(runbooks.names),
+                "SSM Automation runbooks the emails offer (aws ssm start-automation-execution --document-name ...)",
+            )
         for name, (value, description) in outputs.items():
             CfnOutput(self, name, value=value, description=description)
+        if runbooks is not None and runbooks.approval_topic is not None:
+            approvals = CfnOutput(
+                self,
+                "ApprovalTopicArn",
+                value=runbooks.approval_topic.topic_arn,
+                description="SNS topic of the runbooks' approval requests (with RunbookApprovers)",
+            )
+            if isinstance(runbooks.has_approvers, CfnCondition):
+                approvals.condition = runbooks.has_approvers
