@@ -171,3 +171,17 @@ def test_the_minimal_form_drops_a_name_beside_an_unknown_id_or_one_that_is_not_v
     assert unvalidated.triage.account_name is None
     assert ("f.account", "123456789012") in [(f.label, f.value) for f in unvalidated.presentation.overview]
     assert "Bcc" not in render(unvalidated).text
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_minimal_form_keeps_the_respond_section(lang):
+    # Given a finding whose runbooks are offered (commands built from validated identifiers only)
+    c = classify(finding_from("events/Backdoor_EC2_DenialOfService.Tcp.json"), Settings())
+    assert any(offer.command for offer in c.links.respond)
+    # When its details cannot be shown and it is rendered in its minimal form
+    email = render(minimal(c, Locale(lang)), Locale(lang))
+    # Then the responder can still act on it: every command and runbook link is there
+    for offer in c.links.respond:
+        assert offer.command in email.text and offer.command in email.html
+        assert offer.console_url in email.text
+    assert "GuardDutyResponder-IsolateEc2Instance" in email.text.split(message("h.respond", lang).upper())[0]

@@ -6,9 +6,12 @@ import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
+import pytest
+
+from responder.domain.catalog import EN
 from responder.domain.classify import classify
 from responder.domain.digest import batches, digest_subject, group, render_digest
-from responder.domain.i18n import Locale
+from responder.domain.i18n import Locale, translator
 from responder.domain.models import GuardDutyEvent
 from responder.domain.render import MAX_TEXT_BYTES, render
 from responder.domain.routing import MAX_PER_EMAIL
@@ -205,3 +208,53 @@ def test_a_hostile_account_name_in_a_grouped_email_is_escaped_and_defanged():
         links.feed(email.html)
         assert "b" not in links.tags
         assert "evil" not in email.subject and "evil" not in (email.local_subject or "")
+
+
+# --- the Respond section of the most urgent finding (issue 14) ---------------------------
+
+
+def respond_lines(text):
+    """The lines of the (only) Respond block of a grouped email's text body."""
+    lines = text.splitlines()
+    start = lines.index(f"  -- {EN['h.respond']} --")
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("  ") or lines[i].startswith("- "))
+    return lines[start:end]
+
+
+@pytest.mark.parametrize("kind", ["ALERTS", "DIGEST"])
+def test_only_the_most_urgent_finding_of_a_grouped_email_has_its_respond_section(kind):
+    # Given a High finding with an isolate runbook, and lower ones of another type and of the same type
+    urgent = classify(finding_from("events/Backdoor_EC2_DenialOfService.Tcp.json"), Settings())
+    lower = [c("Recon:EC2/Portscan", 5.0, "low1"), c("Backdoor:EC2/DenialOfService.Tcp", 4.0, "low2")]
+    assert all(f.links.respond for f in lower)  # they offer runbooks too (archive at least)
+    # When they share one email
+    email = render_digest(items([*lower, urgent]), kind=kind)
+    # Then one Respond section, in the most urgent entry, with that finding's commands and links
+    assert email.text.count(f"-- {EN['h.respond']} --") == 1
+    assert email.html.count(EN["h.respond"]) == 1
+    block = respond_lines(email.text)
+    for offer in urgent.links.respond:
+        assert f"    {offer.command}" in block
+        assert f"    {EN['r.console']}: {offer.console_url}" in block
+        assert f"<code>{offer.command}</code>" in email.html
+    entry = email.text[email.text.index(urgent.triage.finding_id) :]
+    assert entry.index(f"-- {EN['h.respond']} --") < entry.index("\n- ")  # inside the urgent entry
+    # and none of the lower findings' commands
+    for other in lower:
+        assert all(offer.command not in email.text for offer in other.links.respond)
+    # the urgent entry's short steps point to the runbook when one of them is the isolate step
+    shown = [entry for g in group(items([*lower, urgent])) for entry in g.entries]
+    assert shown[0].finding_id == urgent.triage.finding_id and shown[0].respond
+    assert all(not entry.respond for entry in shown[1:])
+
+
+def test_the_grouped_respond_section_is_japanese_with_the_same_commands():
+    # Given the most urgent finding in a Japanese grouped email
+    ja = Settings(language="ja")
+    urgent = classify(finding_from("events/Backdoor_EC2_DenialOfService.Tcp.json"), ja)
+    # When rendered
+    email = render_digest([(urgent, None)], kind="ALERTS", locale=ja.locale)
+    # Then the heading and labels are Japanese and the commands unchanged
+    assert "-- 対応 (あなたが実行するまで何も実行されません) --" in email.text
+    assert translator("ja")(EN["r.isolate"]) in email.text
+    assert all(offer.command in email.text for offer in urgent.links.respond)

@@ -43,6 +43,7 @@ _URL = re.compile(r"https?://\S+")
 # API names in CamelCase (PutObject, CreateSnapshot), which Japanese documentation writes as they are.
 _IDENTIFIER = re.compile(r"[\w.:/@=-]*[\d:/._@=-][\w.:/@=-]*|\b[A-Z][A-Z0-9_]+\b|\b[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+\b")
 _WORD = re.compile(r"[A-Za-z]{2,}")
+RUNBOOK_KEYS = ("isolate", "credentials", "public_access", "archive")  # the offers an email labels
 
 
 def test_every_message_has_a_japanese_translation_and_the_mo_is_compiled():
@@ -203,3 +204,22 @@ def test_the_translated_subject_sanitiser_removes_every_line_break():
     from responder.domain.render import safe_local_subject
 
     assert safe_local_subject("[GuardDuty 高 8.0] a\r\nBcc: x\u2028y\tz") == "[GuardDuty 高 8.0] a Bcc: x y z"
+
+
+def test_every_respond_note_and_label_is_japanese_prose_free():
+    # Given a finding offering every runbook the email labels, each with every note it may carry
+    from responder.domain.runbooks import Offer
+
+    path = "events/Backdoor_EC2_DenialOfService.Tcp.json"
+    c = classify(finding_from(path), JA)
+    args = (("account", "111122223333"), ("role", "GuardDutyResponder-AutomationExecution"), ("field", "Region"))
+    notes = [key for key in EN if key.startswith("r.note.")]
+    offers = tuple(Offer(key, "isolate", None, None, note, args) for key in RUNBOOK_KEYS for note in notes)
+    forged = replace(c, links=replace(c.links, respond=offers))
+    # When it is rendered in Japanese, in a single email and a grouped one
+    single = render(forged, TOKYO).text
+    grouped = render_digest([(forged, None)], kind="ALERTS", locale=TOKYO).text
+    # Then no English prose is left: labels, notes, heading and pointer are all translated
+    for text in (single, grouped):
+        assert english_prose(text, _strings(load(path)["detail"])) == []
+        assert "111122223333" in text and "リージョン" in text

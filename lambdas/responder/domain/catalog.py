@@ -288,7 +288,10 @@ EN: Final[dict[str, str]] = {
     "reactivates a key)",
     "r.public_access": "Block public access to the bucket (bucket-level Block Public Access; the run "
     "records the previous setting)",
-    "r.archive": "Archive the finding once handled (the After-care command below does the same without a runbook)",
+    # Worded for a grouped email too, which has no After-care section (single emails keep its
+    # archive-findings command: both do the same; the note on when to archive stays there).
+    "r.archive": "Archive the finding once handled (as the archive-findings command does, but "
+    "recorded in the Automation execution history)",
     "r.console": "Open the runbook in the Systems Manager console",
     "r.see_respond": "(runbook: {name}, below)",
     # notes of an offer (responder.domain.respond): why it has no command, or where to run it

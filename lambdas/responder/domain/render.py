@@ -88,6 +88,8 @@ RESPOND_LABELS: Final = {
     "public_access": "r.public_access",
     "archive": "r.archive",
 }
+# Notes saying the runbook cannot act on this finding at all: its step gets no pointer to it.
+RESPOND_REFUSALS: Final = frozenset({"r.note.root", "r.note.identity_center", "r.note.service_linked"})
 RESPOND_NOTE_LIMIT: Final = 80  # characters of a value a note names (an account id, a Region, a field)
 
 _WHITESPACE = re.compile(r"\s+")
@@ -357,14 +359,16 @@ def pointed_steps(steps: tuple[str, ...], intents: tuple[str, ...], respond: tup
     # Each runbook once per intent (three buckets are three offers of one runbook).
     names: dict[str, list[str]] = {}
     for offer in respond:
-        if offer.intent and (name := by_key(offer.key).name) not in names.setdefault(offer.intent, []):
+        if offer.note in RESPOND_REFUSALS or not offer.intent:
+            continue
+        if (name := by_key(offer.key).name) not in names.setdefault(offer.intent, []):
             names[offer.intent].append(name)
     shown_steps = []
     for index, step in enumerate(steps):
         text = tr(step)
         intent = intents[index] if index < len(intents) else None
-        if intent in names:
-            text += " " + message("r.see_respond", lang).format(name=", ".join(names[intent]))
+        if intent in names:  # the first step of that intent only: one pointer per runbook
+            text += " " + message("r.see_respond", lang).format(name=", ".join(names.pop(intent)))
         shown_steps.append(text)
     return shown_steps
 
