@@ -680,3 +680,24 @@ def test_the_respond_section_goes_before_the_evidence_when_even_short_values_do_
     monkeypatch.setattr(render_module, "MAX_TEXT_BYTES", bare + 4_000)
     kept = render(c)
     assert EN["h.respond"].upper() in kept.text and len(kept.text.encode()) <= bare + 4_000
+
+
+@pytest.mark.parametrize("value", ["BucketName=login.evil.example", "UserName=a.b@evil.example"])
+def test_a_command_holding_a_value_like_a_web_or_email_address_is_left_out_with_a_note(value):
+    # Given an offer whose command is well-formed but holds a host- or address-like value
+    command = OTHER_ACCOUNT_COMMAND.replace("BucketName=my-bucket", value)
+    c = with_offers(
+        classify(finding_from(DOS), Settings()),
+        Offer("public_access", None, command, CONSOLE, "r.note.other_account", (("account", "111122223333"),)),
+    )
+    # When it is rendered
+    email = render(c)
+    respond = section(email.text, "h.respond")
+    # Then the value never shows as it is (a defanged command would not run: none is shown) ...
+    host = value.split("=")[1]
+    assert host not in email.text and host not in email.html
+    assert not any(line.startswith("  aws ") for line in respond)
+    # ... the note says why, the offer's own note and the runbook's console link stay
+    assert f"  {EN['r.note.link_like']}" in respond
+    assert f"  {EN['r.note.other_account'].format(account='111122223333')}" in respond
+    assert f"  {EN['r.console']}: {CONSOLE}" in respond

@@ -308,6 +308,8 @@ EN: Final[dict[str, str]] = {
     "r.note.root": "Root user credentials: no runbook can contain them. Sign in as the root user, "
     "delete its access keys and enable MFA.",
     "r.note.unknown": "See the Systems Manager console for what this runbook needs.",
+    "r.note.link_like": "No command: a value in it looks like a web or email address, which this email "
+    "never shows as it is. Copy the values from the GuardDuty console into the Systems Manager console.",
     # a note's {field} that is not a runbook parameter name (those stay as they are)
     "r.field.account": "account ID",
     "r.field.Region": "Region",

@@ -24,6 +24,7 @@ from responder.domain.catalog import EN, message
 from responder.domain.classify import SAFE_ACCOUNT, SAFE_REGION, Classification, Triage
 from responder.domain.cleaning import (
     INVISIBLE,
+    defang,
     shown,
     shown_prose,
 )
@@ -311,7 +312,7 @@ class RespondItem:
     label: str
     command: str | None  # the exact command, on a line of its own; never wrapped, never translated
     console_url: str | None
-    note: str | None
+    notes: tuple[str, ...]  # why there is no command, where to run it
 
 
 def offers(c: Classification) -> tuple[Offer, ...]:
@@ -340,15 +341,26 @@ def _note(offer: Offer, lang: str) -> str | None:
 
 
 def respond_items(respond: tuple[Offer, ...], lang: str) -> tuple[RespondItem, ...]:
-    """The Respond section of ``respond`` in ``lang`` (empty: no section)."""
+    """The Respond section of ``respond`` in ``lang`` (empty: no section).
+
+    A command is shown exactly or not at all: one not of the shape ``respond`` builds, or holding
+    a value a person or a mail client could take for a link (a bucket ``login.evil.example``, a
+    user ``a@b.example``), is left out with a note; defanging it would break it, and an email
+    shows no finding value as a link. The runbook's console link stays (it names no value).
+    """
     items = []
     for offer in respond:
+        notes = []
         command = offer.command if offer.command and RESPOND_COMMAND.fullmatch(offer.command) else None
+        if offer.command and command is None:
+            notes.append(message("r.note.unknown", lang))  # a command left out is never left out silently
+        elif command is not None and defang(command) != command:
+            command = None
+            notes.append(message("r.note.link_like", lang))
+        if (note := _note(offer, lang)) is not None:
+            notes.append(note)
         console = offer.console_url if offer.console_url and RESPOND_CONSOLE.fullmatch(offer.console_url) else None
-        note = _note(offer, lang)
-        if offer.command and command is None and note is None:
-            note = message("r.note.unknown", lang)  # a command left out is never left out silently
-        items.append(RespondItem(message(RESPOND_LABELS[offer.key], lang), command, console, note))
+        items.append(RespondItem(message(RESPOND_LABELS[offer.key], lang), command, console, tuple(notes)))
     return tuple(items)
 
 
