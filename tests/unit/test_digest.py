@@ -242,10 +242,13 @@ def test_only_the_most_urgent_finding_of_a_grouped_email_has_its_respond_section
     # and none of the lower findings' commands
     for other in lower:
         assert all(offer.command not in email.text for offer in other.links.respond)
-    # the urgent entry's short steps point to the runbook when one of them is the isolate step
+    # the urgent entry's short steps point to the runbook (its isolate step is among them); no other entry's
     shown = [entry for g in group(items([*lower, urgent])) for entry in g.entries]
     assert shown[0].finding_id == urgent.triage.finding_id and shown[0].respond
     assert all(not entry.respond for entry in shown[1:])
+    pointer = EN["r.see_respond"].format(name="GuardDutyResponder-IsolateEc2Instance")
+    assert "isolate" in urgent.presentation.step_intents[1:3] and any(pointer in step for step in shown[0].steps)
+    assert email.text.count(pointer) == 1
 
 
 def test_the_grouped_respond_section_is_japanese_with_the_same_commands():

@@ -9,13 +9,14 @@ from html.parser import HTMLParser
 import pytest
 
 from responder.domain import render as render_module
+from responder.domain import respond
 from responder.domain.catalog import EN, message
 from responder.domain.classify import classify
 from responder.domain.cleaning import clean, defang
 from responder.domain.i18n import Locale, translator
 from responder.domain.models import GuardDutyEvent
 from responder.domain.render import BAND_COLOURS, MAX_TEXT_BYTES, render, subject
-from responder.domain.runbooks import Offer
+from responder.domain.runbooks import SPECS, Offer
 from responder.domain.settings import Settings
 from tests.conftest import FINDING_EVENTS, finding_from, load, minimal_event
 
@@ -701,3 +702,16 @@ def test_a_command_holding_a_value_like_a_web_or_email_address_is_left_out_with_
     assert f"  {EN['r.note.link_like']}" in respond
     assert f"  {EN['r.note.other_account'].format(account='111122223333')}" in respond
     assert f"  {EN['r.console']}: {CONSOLE}" in respond
+
+
+def test_every_note_respond_can_give_is_in_the_catalogue_and_refusals_get_no_pointer():
+    # Given the notes respond.py attaches to offers (its NOTE_* constants and refused roles)
+    notes = {value for name, value in vars(respond).items() if name.startswith("NOTE_")}
+    notes |= {note for _prefix, note in respond.REFUSED_ROLES}
+    # Then each has English (and so Japanese: test_i18n) text; the refusals are the ones render knows
+    assert notes and all(note in EN for note in notes)
+    assert notes >= render_module.RESPOND_REFUSALS
+    # and every runbook offered for the shared samples has a label (an unlabelled one would not show)
+    offered = {o.key for path in FINDING_EVENTS for o in classify(finding_from(path), Settings()).links.respond}
+    assert offered >= {"isolate", "credentials", "public_access", "archive"}
+    assert offered <= set(render_module.RESPOND_LABELS) <= {spec.key for spec in SPECS}
