@@ -17,14 +17,14 @@ step); ``aws:executeScript`` runs the script's handler with ``InputPayload`` and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import boto3
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
-from jsonpath_ng.ext import parse
+from jsonpath_ng.ext.parser import parse
 
 ACTIONS = frozenset({"aws:executeAwsApi", "aws:executeScript", "aws:branch", "aws:approve"})
 OUTPUT_TYPES = frozenset({"String", "StringList", "Integer", "Boolean", "StringMap", "MapList"})
@@ -153,7 +153,7 @@ def _lookup(name: str, variables: Mapping[str, Any]) -> Any:
     return variables[name]
 
 
-def select(response: Any, outputs: list[Mapping[str, str]]) -> dict[str, Any]:
+def select(response: Any, outputs: Sequence[Mapping[str, str]]) -> dict[str, Any]:
     """The declared outputs read from ``response`` with their JSONPath selectors, types checked."""
     values: dict[str, Any] = {}
     for output in outputs:

@@ -191,6 +191,7 @@ def test_every_api_call_is_valid_for_botocore(runbook: Runbook, step: dict[str, 
     model = SESSION.get_service_model(service)
     assert api in model.operation_names
     shape = model.operation_model(api).input_shape
+    assert shape is not None
     # And the inputs are members of the operation, with every required member present
     assert set(inputs) <= set(shape.members), set(inputs) - set(shape.members)
     assert set(shape.required_members) <= set(inputs)
