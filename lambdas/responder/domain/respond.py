@@ -229,22 +229,24 @@ def _build(
     note: tuple[str, tuple[tuple[str, str], ...]] | None,
     region: str | None = None,
 ) -> Offer:
-    """The offer, or its invalid-value note naming the first parameter that failed (never the value)."""
+    """The offer, or its invalid-value note naming the first parameter that failed (never the value).
+
+    The console link stays with the note: the engineer can check the values by hand and run it there.
+    """
     partition = finding.partition or "aws"
+    run_in = region or finding.region
+    link = console_url(spec, partition, run_in)
     checked = {param: value for param, value in values.items() if value is not None}
     failed = next((param for param, value in values.items() if value is None), None) or invalid(spec, checked)
     if failed is None and not SAFE_REGION.fullmatch(finding.region):
         failed = "Region"
     if failed is None and partition not in PARTITIONS:
         failed = "Partition"
-    if failed is not None:
-        return Offer(spec.key, intent, None, None, NOTE_INVALID, (("field", failed),))
-    run_in = region or finding.region
-    line = command(spec, checked, region=run_in, target=target)
-    if line is None:  # the execution role name or a composed value failed
-        return Offer(spec.key, intent, None, None, NOTE_INVALID, (("field", "ExecutionRoleName"),))
+    line = None if failed else command(spec, checked, region=run_in, target=target)
+    if line is None:  # a value failed, else the execution role name (the only value not checked above)
+        return Offer(spec.key, intent, None, link, NOTE_INVALID, (("field", failed or "ExecutionRoleName"),))
     text, args = note if note else (None, ())
-    return Offer(spec.key, intent, line, console_url(spec, partition, run_in), text, args)
+    return Offer(spec.key, intent, line, link, text, args)
 
 
 def _valid_target(target: Target) -> bool:
