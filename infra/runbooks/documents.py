@@ -15,13 +15,15 @@ import copy
 from collections.abc import Callable
 from typing import Any, Final
 
+from infra import constants
 from infra.runbooks.model import ContentContext, Param, Runbook
 
-PREFIX: Final = "GuardDutyResponder-"
-# Tag keys the isolate/restore pair writes and reads (plan section 3; the IAM conditions name them too).
-QUARANTINE_TAG: Final = "GuardDutyResponder:Quarantine"
-PREVIOUS_GROUPS_TAG: Final = "GuardDutyResponder:PreviousGroups"
-FINDING_TAG: Final = "GuardDutyFindingId"
+# Names and tag keys live in infra.constants (the IAM conditions name the same tags); kept here by name
+# so the documents read as they deploy.
+PREFIX: Final = constants.RUNBOOK_PREFIX
+QUARANTINE_TAG: Final = constants.QUARANTINE_TAG
+PREVIOUS_GROUPS_TAG: Final = constants.PREVIOUS_GROUPS_TAG
+FINDING_TAG: Final = constants.FINDING_TAG
 REVOKE_POLICY_NAME: Final = "AWSRevokeOlderSessions"  # the name the IAM console's "Revoke active sessions" uses
 SCRIPT_RUNTIME: Final = "python3.11"
 
