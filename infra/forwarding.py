@@ -5,7 +5,9 @@ every other Region this stack: the responder's own findings rule and scan-result
 pattern, same severity floor, same logical IDs; ``infra/triggers.py``) whose target is the home
 Region's default event bus instead of the triage function. A forwarded event keeps its source,
 detail-type, ``region`` and ``detail``, so the home rule takes it like a local one and the emails
-name and link the Region the finding came from. No function, key or table here: one alarm.
+name and link the Region the finding came from. No function, key or table here: one alarm. The
+Region's findings are acted on in the Region, so the stack deploys the runbooks too
+(``infra/runbooks/construct.py``: documents, their roles, the approval topic with ``RunbookApprovers``).
 
 The stack keeps the name and construct paths the full stack had in its Region (the ``Default``
 construct, which CDK leaves out of logical IDs, then ``FindingsRule``, ``ObjectScanRule``,
@@ -18,9 +20,10 @@ for every Region").
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
-from aws_cdk import Acknowledgment, CfnOutput, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, CfnCondition, CfnOutput, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -32,16 +35,17 @@ from constructs import Construct
 from infra import constants
 from infra.alarms import alarm, allow_cloudwatch_to_publish
 from infra.alerting import ALARM_TOPIC_DISPLAY_NAME, subscribe
-from infra.flags import equals, named, negate
+from infra.flags import Named, equals, named, negate
 from infra.parameters import BY_NAME
 from infra.queues import allow_sns_redrive, dead_letter_queue
+from infra.runbooks.construct import Runbooks
 from infra.stack import RESPONDER_ID
 from infra.stack_parameters import cfn_parameter
 from infra.triggers import findings_rule, object_scan_rule
 
 # The responder's parameters a forwarder reads, declared once in infra/parameters.py: a converted
 # stack keeps their values (the CDK CLI's --previous-parameters default).
-FORWARDER_PARAMETERS: Final = ("NotifyThreshold", "ObjectScanAlerts", "AlarmEmail")
+FORWARDER_PARAMETERS: Final = ("NotifyThreshold", "ObjectScanAlerts", "AlarmEmail", "RunbookApprovers")
 HOME_BUS: Final = "default"  # GuardDuty publishes to the default bus; the home rule listens there
 
 
@@ -63,6 +67,7 @@ class ForwardingStack(Stack):
             notify_threshold=parameters["NotifyThreshold"].value_as_string,
             object_scan_alerts=parameters["ObjectScanAlerts"].value_as_string,
             alarm_email=parameters["AlarmEmail"].value_as_string,
+            runbook_approvers=parameters["RunbookApprovers"].value_as_list,
         )
         forwarder = self.forwarder
         outputs = {
@@ -71,8 +76,19 @@ class ForwardingStack(Stack):
             "DeadLetterQueueUrl": (forwarder.dead_letter_queue.queue_url, "Findings that could not be forwarded"),
             "RuleName": (forwarder.rule.rule_name, "EventBridge rule on GuardDuty findings"),
         }
+        outputs["RunbookNames"] = (",".join(forwarder.runbooks.names), "SSM Automation runbooks of this Region")
         for name, (value, description) in outputs.items():
             CfnOutput(self, name, value=value, description=description)
+        approval_topic = forwarder.runbooks.approval_topic
+        if approval_topic is not None:
+            approvals = CfnOutput(
+                self,
+                "ApprovalTopicArn",
+                value=approval_topic.topic_arn,
+                description="SNS topic of the runbooks' approval requests (with RunbookApprovers)",
+            )
+            if isinstance(forwarder.runbooks.has_approvers, CfnCondition):
+                approvals.condition = forwarder.runbooks.has_approvers
 
 
 class Forwarder(Construct):
@@ -82,7 +98,7 @@ class Forwarder(Construct):
     ----------
     home_region
         Where the full responder runs (its default event bus receives the findings).
-    notify_threshold, object_scan_alerts, alarm_email
+    notify_threshold, object_scan_alerts, alarm_email, runbook_approvers
         As the responder's parameters of those names: plain values or tokens.
     """
 
@@ -95,6 +111,7 @@ class Forwarder(Construct):
         notify_threshold: str,
         object_scan_alerts: str,
         alarm_email: str,
+        runbook_approvers: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.home_bus_arn = Stack.of(self).format_arn(
@@ -126,11 +143,19 @@ class Forwarder(Construct):
         )
         if self.object_scan_rule is not None:
             self.object_scan_rule.add_target(target)
-        self.alarm_topic = _alarm_topic(self, alarm_email, self.dead_letter_queue)
+        has_alarm_email = named(self, "HasAlarmEmail", negate(equals(alarm_email, "")))
+        self.alarm_topic = _alarm_topic(self, alarm_email, has_alarm_email, self.dead_letter_queue)
         self.alarm = _forwarding_failed(self, self.dead_letter_queue, self.alarm_topic, home_region)
+        self.runbooks = Runbooks(
+            self,
+            approvers=list(runbook_approvers),
+            alarm_email=alarm_email,
+            has_alarm_email=has_alarm_email,
+            dead_letter_queue=self.dead_letter_queue,
+        )
 
 
-def _alarm_topic(scope: Construct, alarm_email: str, dead_letter_queue: sqs.Queue) -> sns.Topic:
+def _alarm_topic(scope: Construct, alarm_email: str, has_alarm_email: Named, dead_letter_queue: sqs.Queue) -> sns.Topic:
     """The alarm topic and the AlarmEmail subscription, at the full stack's paths (a converted
     stack keeps the topic and its confirmed subscription).
     """
@@ -143,7 +168,6 @@ def _alarm_topic(scope: Construct, alarm_email: str, dead_letter_queue: sqs.Queu
             "forwarder itself (AWS-managed SNS keys cannot be granted to CloudWatch).",
         )
     )
-    has_alarm_email = named(scope, "HasAlarmEmail", negate(equals(alarm_email, "")))
     if has_alarm_email is not False:
         subscribe(
             scope,

@@ -45,6 +45,9 @@ NOTIFIER_ENV: Final = {
     "CHAT_TOPIC_ARN": "",  # chat off, the default
     "ROUTE_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:GuardDutyResponder-RouteTopic",
     "ROUTES_PARAMETER": "CFN-RoutesParameter60C9DC97-AbCdEfGhIjKl",
+    "RUNBOOK_APPROVALS": "no",  # RunbookApprovers empty, the default
+    "RUNBOOK_EXECUTION_ROLE": "",  # MemberExecutionRoleName empty, the default
+    "RESPONDER_ACCOUNT": "123456789012",
 }
 # What the Lambda runtime sets in every function's environment (tracing active, as deployed).
 RUNTIME_ENV: Final = {

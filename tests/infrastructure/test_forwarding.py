@@ -13,6 +13,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
+from infra import constants
 from infra.app import build_app
 from infra.resolve import resolve
 from tests.infrastructure.conftest import named, only, resources
@@ -42,18 +43,21 @@ def _arn(template: dict[str, Any], fragment: Any) -> Any:
 def test_a_forwarder_has_no_function_key_table_or_log_group(forwarder):
     # Given the forwarder's resources by type
     kinds = Counter(resource["Type"] for resource in forwarder["Resources"].values())
-    # Then exactly the rules, their role and dead-letter queue, one alarm and its topic
+    # Then exactly the rules, their role and dead-letter queue, one alarm and its topic, and the Region's
+    # runbooks (six documents, their six roles, the approval topic with its subscription and publish policy)
     assert kinds == {
         "AWS::Events::Rule": 2,  # findings, scan results
-        "AWS::IAM::Role": 1,
-        "AWS::IAM::Policy": 1,
+        "AWS::IAM::Role": 1 + 6,
+        "AWS::IAM::Policy": 1 + 1,
         "AWS::SQS::Queue": 1,
         "AWS::SQS::QueuePolicy": 1,
-        "AWS::SNS::Topic": 1,
-        "AWS::SNS::TopicPolicy": 1,
-        "AWS::SNS::Subscription": 1,
+        "AWS::SNS::Topic": 1 + 1,
+        "AWS::SNS::TopicPolicy": 1 + 1,
+        "AWS::SNS::Subscription": 1 + 1,
         "AWS::CloudWatch::Alarm": 1,
+        "AWS::SSM::Document": 6,
     }
+    assert not {"AWS::Lambda::Function", "AWS::KMS::Key", "AWS::DynamoDB::Table", "AWS::Logs::LogGroup"} & set(kinds)
 
 
 def test_the_rules_keep_the_full_stacks_logical_ids_patterns_and_states(forwarder, template):
@@ -86,7 +90,7 @@ def test_the_alarm_subscription_is_unchanged_so_it_stays_confirmed(forwarder, te
 
 
 def test_the_rules_target_the_home_default_bus_through_the_forward_role(forwarder):
-    role_id, _ = only(forwarder, "AWS::IAM::Role")
+    role_id, _ = named(forwarder, "AWS::IAM::Role", "ForwardRole")
     dlq_id, _ = only(forwarder, "AWS::SQS::Queue")
     for rule_id, rule in resources(forwarder, "AWS::Events::Rule").items():
         # Given each rule's one target
@@ -100,8 +104,8 @@ def test_the_rules_target_the_home_default_bus_through_the_forward_role(forwarde
 
 def test_the_forward_role_may_only_put_events_on_the_home_bus(forwarder):
     # Given the role and every policy in the stack
-    role_id, role = only(forwarder, "AWS::IAM::Role")
-    _, policy = only(forwarder, "AWS::IAM::Policy")
+    role_id, role = named(forwarder, "AWS::IAM::Role", "ForwardRole")
+    _, policy = named(forwarder, "AWS::IAM::Policy", "ForwardRole")
     # Then EventBridge alone assumes it, no managed policy is attached ...
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}}
@@ -121,8 +125,8 @@ def test_one_alarm_watches_the_dead_letter_queue_and_alone_may_publish(forwarder
     # Given the one alarm, the dead-letter queue and the alarm topic
     alarm_id, alarm = only(forwarder, "AWS::CloudWatch::Alarm")
     dlq_id, _ = only(forwarder, "AWS::SQS::Queue")
-    topic_id, topic = only(forwarder, "AWS::SNS::Topic")
-    _, topic_policy = only(forwarder, "AWS::SNS::TopicPolicy")
+    topic_id, topic = named(forwarder, "AWS::SNS::Topic", "AlarmTopic")
+    _, topic_policy = named(forwarder, "AWS::SNS::TopicPolicy", "AlarmTopic")
     # Then it is ForwardingFailed: a message visible in the DLQ, to the alarm topic
     properties = alarm["Properties"]
     assert alarm_id.startswith("ForwardingFailed")
@@ -147,18 +151,27 @@ def test_one_alarm_watches_the_dead_letter_queue_and_alone_may_publish(forwarder
 def test_the_dead_letter_queue_is_encrypted_kept_14_days_ssl_only_and_fed_by_the_stack_alone(forwarder):
     dlq_id, dlq = only(forwarder, "AWS::SQS::Queue")
     _, policy = only(forwarder, "AWS::SQS::QueuePolicy")
-    topic_id, _ = only(forwarder, "AWS::SNS::Topic")
+    topic_id, _ = named(forwarder, "AWS::SNS::Topic", "AlarmTopic")
     # Given the queue and its policy
     assert policy["Properties"]["Queues"] == [{"Ref": dlq_id}]
     assert dlq["Properties"] == {"MessageRetentionPeriod": 14 * 24 * 3600, "SqsManagedSseEnabled": True}
     deny, *allows = policy["Properties"]["PolicyDocument"]["Statement"]
-    # Then plain HTTP is refused, and only the two rules and the alarm topic may send to it
+    # Then plain HTTP is refused, and only the two rules, the alarm topic and the approval topic may send to it
     assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
-    senders = {(s["Principal"]["Service"], json.dumps(s["Condition"]["ArnEquals"]["aws:SourceArn"])) for s in allows}
+    sources = [(s["Principal"]["Service"], s["Condition"]["ArnEquals"]["aws:SourceArn"]) for s in allows]
+    senders = {
+        (
+            service,
+            json.dumps(arn if isinstance(arn, dict) and {"Fn::GetAtt", "Ref"} & set(arn) else _arn(forwarder, arn)),
+        )
+        for service, arn in sources
+    }
     rules = resources(forwarder, "AWS::Events::Rule")
+    approvals = f"arn:aws:sns:{ORIGIN}:{ACCOUNT}:{constants.APPROVAL_TOPIC_NAME}"
     assert senders == {
         *(("events.amazonaws.com", json.dumps({"Fn::GetAtt": [rule_id, "Arn"]})) for rule_id in rules),
         ("sns.amazonaws.com", json.dumps({"Ref": topic_id})),
+        ("sns.amazonaws.com", json.dumps(approvals)),
     }
     assert {s["Action"] for s in allows} == {"sqs:SendMessage"}
 
@@ -166,8 +179,9 @@ def test_the_dead_letter_queue_is_encrypted_kept_14_days_ssl_only_and_fed_by_the
 def test_it_takes_the_responders_parameters_it_needs_as_declared(forwarder, template):
     # Given the forwarder's parameters (a converted stack keeps their previous values)
     parameters = {name: p for name, p in forwarder["Parameters"].items() if name != "BootstrapVersion"}
-    # Then they are the threshold, the scan-result switch and the alarm address, declared as in the full stack
-    assert sorted(parameters) == ["AlarmEmail", "NotifyThreshold", "ObjectScanAlerts"]
+    # Then they are the threshold, the scan-result switch, the alarm address and the runbooks' approvers,
+    # declared as in the full stack
+    assert sorted(parameters) == ["AlarmEmail", "NotifyThreshold", "ObjectScanAlerts", "RunbookApprovers"]
     for name, parameter in parameters.items():
         assert parameter == template["Parameters"][name], name
 

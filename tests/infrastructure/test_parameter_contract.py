@@ -150,6 +150,7 @@ def _environments(template: dict[str, Any], overrides: dict[str, str]) -> list[d
         logical_id("AWS::SNS::Topic", "RouteTopic"): f"arn:aws:sns:us-east-1:{ACCOUNT}:GuardDutyResponder-RouteTopic",
         logical_id("AWS::SNS::Topic", "ChatTopic"): f"arn:aws:sns:us-east-1:{ACCOUNT}:GuardDutyResponder-ChatTopic",
         logical_id("AWS::SSM::Parameter", "RoutesParameter"): "CFN-RoutesParameter60C9DC97-AbCdEfGhIjKl",
+        "AWS::AccountId": ACCOUNT,
     }
     functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
     return [

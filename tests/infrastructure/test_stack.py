@@ -225,10 +225,11 @@ def _variables(template, prefix: str) -> dict:
 
 def test_each_function_gets_exactly_the_variables_its_settings_model_reads(template):
     from responder.app.settings import NotifierSettings, TriageSettings
-    from tests.deployed import NOTIFIER_ENV, TRIAGE_ENV
+    from tests.deployed import NOTIFIER_ENV, RUNTIME_ENV, TRIAGE_ENV
 
     def read_by(model) -> set[str]:
-        return {field.alias or name for name, field in model.model_fields.items()}
+        # What Lambda itself sets (AWS_REGION) is read but never set by the stack (Lambda reserves it)
+        return {field.alias or name for name, field in model.model_fields.items()} - set(RUNTIME_ENV)
 
     # Given each function's environment in the template
     triage, notifier = _variables(template, "Function"), _variables(template, "Notifier")
@@ -303,6 +304,7 @@ def test_the_function_environment_is_accepted_by_the_settings_validator(template
     }
     refs = {
         **params,
+        "AWS::AccountId": "123456789012",
         "ConfigurationSet": "own-set",
         table: "GuardDutyResponder-StateTable",
         **queue_urls,
@@ -333,6 +335,10 @@ def test_the_function_environment_is_accepted_by_the_settings_validator(template
     assert settings.routes_parameter == "CFN-RoutesParameter-AbCd"
     assert settings.chat_topic_arn is None
     assert settings.account_names == {}
+    # The runbooks: no approval step by default, runs in member accounts from their own account
+    assert settings.runbook_approvals is False
+    assert settings.runbook_execution_role is None
+    assert settings.responder_account == "123456789012"
 
 
 def test_asynchronous_invocation_retries_and_on_failure_destination(template):
@@ -350,9 +356,12 @@ def test_asynchronous_invocation_retries_and_on_failure_destination(template):
 
 
 def test_no_managed_policies_and_no_wildcards_except_xray_and_organizations(template):
-    # Given the two functions' roles and the chat channels' role (only with a channel configuration)
-    roles = resources(template, "AWS::IAM::Role")
-    assert len(roles) == 3
+    # Given the two functions' roles and the chat channels' role (only with a channel configuration);
+    # the runbooks' roles and the automation administration role: test_runbooks_template.py
+    roles = {n: r for n, r in resources(template, "AWS::IAM::Role").items() if "Runbook" not in n}
+    assert len(roles) == 4
+    assert [r.get("Condition") for r in roles.values()].count("CreatesAdministrationRole") == 1
+    roles = {n: r for n, r in roles.items() if r.get("Condition") != "CreatesAdministrationRole"}
     assert [r.get("Condition") for r in roles.values()].count("HasChatChannel") == 1
     assert not any("ManagedPolicyArns" in role["Properties"] for role in roles.values())
     # Then "*" is only for what takes no resource ARN: X-Ray, and reading the organisation (whose ARNs
@@ -514,7 +523,10 @@ def test_topics_are_encrypted_each_with_its_key_and_ssl_only(template):
         "ChatTopic": "TopicKey",
     }
     topics = resources(template, "AWS::SNS::Topic")
-    assert len(topics) == 4
+    assert len(topics) == 5
+    # The approval topic (with approvers only) carries a document name and an execution id: SNS's own key
+    _name, approvals = named(template, "AWS::SNS::Topic", "ApprovalTopic")
+    assert approvals["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
     for prefix, key_prefix in expected.items():
         _name, topic = named(template, "AWS::SNS::Topic", prefix)
         key, _ = named(template, "AWS::KMS::Key", key_prefix)
@@ -524,7 +536,7 @@ def test_topics_are_encrypted_each_with_its_key_and_ssl_only(template):
         s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]
         if s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     ]  # fmt: skip
-    assert len(denies) == 4
+    assert len(denies) == 5
 
 
 def test_every_released_resource_keeps_its_logical_id_and_type(template):
@@ -552,11 +564,15 @@ def test_dead_letter_queue(t, template):
     )
     principals = {json.dumps(s.get("Principal")) for s in statements if s["Effect"] == "Allow"}
     assert any("events.amazonaws.com" in p for p in principals)
-    # SNS redrives the failed email notifications of both topics: alerts and alarms are kept.
-    [redrive] = [s for s in statements if s.get("Principal") == {"Service": "sns.amazonaws.com"}]
+    # SNS redrives the failed email notifications of both topics: alerts and alarms are kept ...
+    redrive, approvals = [s for s in statements if s.get("Principal") == {"Service": "sns.amazonaws.com"}]
     assert redrive["Action"] == "sqs:SendMessage"
     topics = [{"Ref": named(template, "AWS::SNS::Topic", prefix)[0]} for prefix in ("AlertTopic", "AlarmTopic")]
     assert redrive["Condition"] == {"ArnEquals": {"aws:SourceArn": topics}}
+    # ... and the approval notices, by the approval topic's fixed ARN (the topic exists only with approvers)
+    assert approvals["Action"] == "sqs:SendMessage"
+    arn = resolve(template, approvals["Condition"]["ArnEquals"]["aws:SourceArn"], SES_PARAMS)
+    assert arn == f"arn:aws:sns:eu-west-1:111122223333:{constants.APPROVAL_TOPIC_NAME}"
 
 
 def test_recipient_subscriptions_are_conditional_and_redriven(template):
@@ -705,4 +721,6 @@ def test_outputs(template):
     assert {
         "AlertTopicArn", "AlarmTopicArn", "FunctionName", "NotifierName", "DeadLetterQueueUrl", "RuleName",
         "ImmediateQueueUrl", "DigestQueueUrl", "ChatTopicArn", "RouteTopicArn", "RoutesParameterName",
+        "RunbookNames", "ApprovalTopicArn",
     } <= set(template["Outputs"])  # fmt: skip
+    assert template["Outputs"]["ApprovalTopicArn"]["Condition"] == "HasRunbookApprovers"
