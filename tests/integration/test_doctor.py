@@ -26,7 +26,7 @@ import pytest
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from responder.app.doctor import probe_message
+from responder.app.doctor import RUNBOOK_NAMES, probe_message
 from responder.cli import main
 from tests.conftest import run_responder
 from tests.integration.conftest import REGION, SENDER, depth, mapping, sns_messages
@@ -72,8 +72,9 @@ def key_policy(*, cloudwatch: bool = True, account: str = DEFAULT_ACCOUNT_ID) ->
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def template(*, floor: float = 4) -> dict[str, Any]:
-    """The deployed stack's shape: its parameters, the resources moto can create, its outputs."""
+def template(*, floor: float = 4, runbooks: bool = False) -> dict[str, Any]:
+    """The deployed stack's shape: its parameters, the resources moto can create, its outputs
+    (``RunbookNames`` with ``runbooks``: the documents themselves are created by ``deploy_runbooks``)."""
     queue = {"Type": "AWS::SQS::Queue"}
     function_arn = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:{FUNCTION}"
     text = {"Type": "String", "Default": ""}
@@ -140,6 +141,7 @@ def template(*, floor: float = 4) -> dict[str, Any]:
             "DigestQueueUrl": {"Value": {"Ref": "DigestQueue"}},
             "DeadLetterQueueUrl": {"Value": {"Ref": "DeadLetterQueue"}},
             "RuleName": {"Value": {"Ref": "FindingsRule"}},
+            **({"RunbookNames": {"Value": ",".join(RUNBOOK_NAMES)}} if runbooks else {}),
         },
     }
 
@@ -201,11 +203,11 @@ def create_stack_alarms(body: dict[str, Any], alarm_topic: str) -> list[str]:
     return arns
 
 
-def deploy(parameters: dict[str, str] | None = None, *, floor: float = 4) -> dict[str, str]:
+def deploy(parameters: dict[str, str] | None = None, *, floor: float = 4, runbooks: bool = False) -> dict[str, str]:
     """Create the deployed-like stack; return its outputs."""
     cloudformation = boto3.client("cloudformation", region_name=REGION)
     values = {"Recipients": RECIPIENTS, "AlarmEmail": OPERATOR, **(parameters or {})}
-    body = template(floor=floor)
+    body = template(floor=floor, runbooks=runbooks)
     cloudformation.create_stack(
         StackName=STACK,
         TemplateBody=json.dumps(body),
@@ -739,6 +741,73 @@ def test_refused_permission_is_that_checks_fail(cloud, capsys, botocore_hooks):
         "the read-only permissions in README (After deploying: doctor)"
     )
     assert statuses(lines)["rule"] == "ok" and status == 1
+
+
+# --- runbooks ------------------------------------------------------------------------------------
+
+
+def deploy_runbooks(names: tuple[str, ...] = RUNBOOK_NAMES) -> None:
+    """The stack's SSM Automation documents (a one-step body: the doctor reads only names and versions)."""
+    ssm = boto3.client("ssm", region_name=REGION)
+    content = {
+        "schemaVersion": "0.3",
+        "mainSteps": [{"name": "Wait", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}}],
+    }
+    for name in names:
+        ssm.create_document(Name=name, Content=json.dumps(content), DocumentType="Automation", DocumentFormat="JSON")
+
+
+def test_runbooks_deployed_pass(cloud, capsys):
+    # Given a stack with runbooks (its RunbookNames output) and the six documents in its Region
+    deploy(runbooks=True)
+    deploy_runbooks()
+    # When the doctor checks it
+    status, lines = doctor(capsys)
+    # Then the runbooks check passes
+    assert lines["runbooks"] == f"ok   runbooks: 6 runbooks deployed in {REGION}, each at its latest version"
+    assert status == 0
+
+
+def test_a_runbook_missing_fails_and_one_not_at_its_latest_version_warns(cloud, capsys):
+    # Given the isolate runbook missing, and the archive runbook updated without its new version made the default
+    isolate, *others = RUNBOOK_NAMES
+    archive = next(name for name in others if name.endswith("ArchiveFinding"))
+    deploy(runbooks=True)
+    deploy_runbooks(tuple(others))
+    content = {
+        "schemaVersion": "0.3",
+        "mainSteps": [{"name": "Two", "action": "aws:sleep", "inputs": {"Duration": "PT2S"}}],
+    }
+    boto3.client("ssm", region_name=REGION).update_document(
+        Name=archive, Content=json.dumps(content), DocumentVersion="$LATEST", DocumentFormat="JSON"
+    )
+    # When the doctor checks it
+    status, lines = doctor(capsys)
+    # Then FAIL naming the missing runbook, and the exact command that promotes the archive runbook's version 2
+    line = lines["runbooks"]
+    assert line.startswith(f"FAIL runbooks: runbooks not deployed in {REGION}: {isolate} ")
+    assert f"{archive} runs version 1, not its latest (2)" in line
+    assert f"aws ssm update-document-default-version --name {archive} --document-version 2 --region {REGION}" in line
+    assert status == 1
+
+
+def test_a_stack_without_runbooks_is_not_checked_for_them(cloud, capsys):
+    # Given a stack without the RunbookNames output (deployed without runbooks, or before them)
+    deploy()
+    # Then no runbooks check
+    _, lines = doctor(capsys)
+    assert "runbooks" not in lines
+
+
+def test_refused_describe_document_fails_that_check_only(cloud, capsys, botocore_hooks):
+    # Given an operator without ssm:DescribeDocument
+    deploy(runbooks=True)
+    deploy_runbooks()
+    botocore_hooks.refuse("ssm", "DescribeDocument", "AccessDeniedException", status=400)
+    # Then only the runbooks check fails, with the permissions to grant
+    status, lines = doctor(capsys)
+    assert lines["runbooks"].startswith("FAIL runbooks: not permitted (AccessDeniedException on DescribeDocument)")
+    assert statuses(lines)["guardduty"] == "ok" and status == 1
 
 
 # --- --send-test: through the deployed notifier path ----------------------------------------------

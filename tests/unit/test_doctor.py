@@ -8,11 +8,13 @@ import pytest
 
 from responder.app.doctor import (
     OUTPUTS,
+    RUNBOOK_NAMES,
     check_alarm_policy,
     check_alarms,
     check_detector,
     check_keys,
     check_rule,
+    check_runbooks,
     check_sender,
     check_ses_account,
     check_stack,
@@ -392,3 +394,37 @@ def test_report_exit_status_and_lines():
     assert status == 0
     assert text == "ok   a: fine\nWARN b: hm -> fix: do x\n0 FAIL, 1 WARN, 1 ok"
     assert report([*results, Result("c", "FAIL", "no")])[1] == 1
+
+
+def test_runbooks_deployed_at_their_latest_version_pass():
+    # Given the six runbooks, each running its latest version
+    result = check_runbooks(dict.fromkeys(RUNBOOK_NAMES, ("3", "3")), "eu-west-1")
+    # Then ok, naming how many and where
+    assert (result.status, result.detail) == ("ok", "6 runbooks deployed in eu-west-1, each at its latest version")
+    assert len(RUNBOOK_NAMES) == 6 and all(name.startswith("GuardDutyResponder-") for name in RUNBOOK_NAMES)
+
+
+def test_a_missing_runbook_fails_and_an_old_default_version_warns_with_the_exact_fix():
+    # Given one runbook missing and one whose default version is not its latest (CloudFormation's NewVersion bug)
+    isolate, archive, *others = RUNBOOK_NAMES
+    versions = {isolate: None, archive: ("1", "2"), **dict.fromkeys(others, ("1", "1"))}
+    # When the doctor checks them
+    result = check_runbooks(versions, "us-east-1")
+    # Then FAIL naming the missing one, and the command that makes the latest version the default
+    assert result.status == "FAIL"
+    assert result.detail == (
+        f"runbooks not deployed in us-east-1: {isolate} (the emails' commands fail); "
+        f"{archive} runs version 1, not its latest (2)"
+    )
+    assert result.fix is not None
+    assert (
+        f"aws ssm update-document-default-version --name {archive} --document-version 2 --region us-east-1"
+        in result.fix
+    )
+
+
+def test_an_old_default_version_alone_warns():
+    # Given every runbook present, one on an older version
+    versions = dict.fromkeys(RUNBOOK_NAMES, ("4", "4")) | {RUNBOOK_NAMES[0]: ("3", "4")}
+    # Then a warning only (the old content still runs)
+    assert check_runbooks(versions, "us-east-1").status == "WARN"

@@ -225,6 +225,16 @@ class AwsDeployment:
             )
         return found
 
+    def document_versions(self, name: str) -> tuple[str, str] | None:
+        """An SSM document's (DefaultVersion, LatestVersion), or None when the Region has no such document."""
+        try:
+            document = self._client("ssm").describe_document(Name=name)["Document"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "InvalidDocument":  # SSM's "does not exist"
+                return None
+            raise
+        return str(document.get("DefaultVersion", "?")), str(document.get("LatestVersion", "?"))
+
     def send_message(self, queue_url: str, body: str) -> str:
         return str(self._client("sqs").send_message(QueueUrl=queue_url, MessageBody=body)["MessageId"])
 

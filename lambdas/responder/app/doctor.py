@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from uuid import uuid4
 
 from responder.domain.deployment import (
@@ -34,6 +34,7 @@ from responder.domain.deployment import (
     TopicInfo,
     Verdict,
 )
+from responder.domain.runbooks import SPECS
 
 if TYPE_CHECKING:
     from responder.app.service import Prepared
@@ -61,6 +62,18 @@ TEST_ALARM: Final = "DeadLetterQueueNotEmpty"  # preferred for the test alarm: i
 # A plain deploy of an unchanged template changes nothing: a drift-aware change set also puts back
 # what was changed or deleted outside CloudFormation (the CDK CLI pinned in package.json has it).
 REDEPLOY: Final = "npx cdk deploy --revert-drift (a plain deploy leaves changes made outside CloudFormation)"
+
+
+# The output the stack has when it deploys the runbooks (infra/stack.py): their names, comma-separated.
+RUNBOOKS_OUTPUT: Final = "RunbookNames"
+RUNBOOK_NAMES: Final = tuple(spec.name for spec in SPECS)  # the six documents every email's commands name
+VERSION: Final = re.compile(r"^[0-9]{1,10}$")  # an SSM document version (shown in a command only when one)
+
+
+class RunbookDeployment(Deployment, Protocol):
+    """A ``Deployment`` that also reads SSM documents (``responder.adapters.doctor_aws`` is the real one)."""
+
+    def document_versions(self, name: str) -> tuple[str, str] | None: ...
 
 
 # --- pure checks ---------------------------------------------------------------------------
@@ -615,6 +628,31 @@ def check_detector(detectors: Sequence[DetectorInfo], region: str) -> Verdict:
     return Verdict("ok", f"detector {detector.detector_id} is ENABLED and publishes updates every 15 minutes")
 
 
+def check_runbooks(versions: Mapping[str, tuple[str, str] | None], region: str) -> Verdict:
+    """Every runbook the emails name exists here, and runs its latest content.
+
+    ``versions``: each document's (DefaultVersion, LatestVersion), None when missing. The stack updates
+    a document as a new version made the default (UpdateMethod NewVersion); a reported CloudFormation
+    bug can leave the old version the default, so an email's command would run the old content.
+    """
+    problems: list[Problem] = []
+    if missing := [name for name, found in versions.items() if found is None]:
+        problems.append(
+            ("FAIL", f"runbooks not deployed in {region}: {', '.join(missing)} (the emails' commands fail)", REDEPLOY)
+        )
+    for name, found in versions.items():
+        if found is None or found[0] == found[1]:
+            continue
+        default, latest = found
+        fix = (
+            f"aws ssm update-document-default-version --name {name} --document-version {latest} --region {region}"
+            if VERSION.fullmatch(latest)
+            else f"aws ssm describe-document --name {name} --region {region}"
+        )
+        problems.append(("WARN", f"{name} runs version {default}, not its latest ({latest})", fix))
+    return _worst(problems, f"{_count(len(versions), 'runbook')} deployed in {region}, each at its latest version")
+
+
 # --- the test alert ----------------------------------------------------------------------------
 
 
@@ -695,7 +733,7 @@ Guard = Callable[[str, Callable[[], Verdict]], Result]  # runs one named check (
 
 
 def diagnose(
-    aws: Deployment,
+    aws: RunbookDeployment,
     stack_name: str,
     *,
     send_test: bool = False,
@@ -771,6 +809,10 @@ def diagnose(
         ),
         ("guardduty", lambda: check_detector(aws.detectors(), aws.region)),
     ]
+    if out.get(RUNBOOKS_OUTPUT):  # a stack deployed without runbooks (or before them) has none to check
+        checks.append(
+            ("runbooks", lambda: check_runbooks({n: aws.document_versions(n) for n in RUNBOOK_NAMES}, aws.region))
+        )
     if send_test:
         checks += [
             ("test alert", lambda: send_test_alert(aws, stack, now=now())),
