@@ -554,3 +554,30 @@ def test_the_mapping_names_the_account_fact_when_the_organisation_does_not():
     c = classify_event(minimal_event(), Settings(account_names={"123456789012": "Security Tooling"}))
     # Then the fact shows the mapping's name
     assert facts(c, "overview")["f.account"] == "Security Tooling (123456789012)"
+
+
+# --- the Respond section's offers ---------------------------------------------------------
+
+
+def test_classify_offers_the_runbooks_under_the_notifiers_runbook_settings():
+    from responder.app.settings import NotifierSettings
+
+    # Given a member account's compromised instance and a notifier whose members have no execution role
+    event = minimal_event("Backdoor:EC2/C&CActivity.B", 8.0, accountId="111122223333")
+    env = {
+        "CHANNELS": "sns",
+        "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
+        "DIGEST_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/digest",
+        "RESPONDER_ACCOUNT": "123456789012",
+        "AWS_REGION": "us-east-1",
+    }
+    c = classify_event(event, NotifierSettings.from_env(env))
+    # Then the email offers isolate (run in the member account: the note names it) and archive (local)
+    assert [(o.key, o.note, o.note_args) for o in c.links.respond] == [
+        ("isolate", "r.note.other_account", (("account", "111122223333"),)),
+        ("archive", None, ()),
+    ]
+    # And each step's intent is known, in step order, for the Respond section to point at
+    assert len(c.presentation.step_intents) == len(c.presentation.steps)
+    assert c.presentation.step_intents[0] == guidance.Intent.URGENCY
+    assert c.links.respond[0].intent in c.presentation.step_intents

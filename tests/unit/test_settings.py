@@ -8,7 +8,7 @@ import pytest
 
 from responder.app.settings import NotifierSettings, SesTarget, SnsTarget, TriageSettings
 from responder.domain.i18n import Locale
-from responder.domain.settings import Bands, Settings, SettingsError
+from responder.domain.settings import Bands, RunbookSettings, Settings, SettingsError
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:guardduty-alerts"
 QUEUES = {
@@ -116,6 +116,12 @@ def test_triage_reads_its_queues_and_table_and_needs_no_channel():
         (NotifierSettings, {**SNS, "CHAT_TOPIC_ARN": "https://hooks.example.com/x"}, "CHAT_TOPIC_ARN"),
         (NotifierSettings, {**SNS, "ROUTE_TOPIC_ARN": "arn:aws:sqs:us-east-1:123456789012:q"}, "ROUTE_TOPIC_ARN"),
         (NotifierSettings, {**SNS, "ROUTES_PARAMETER": "routes file"}, "ROUTES_PARAMETER"),
+        (NotifierSettings, {**SNS, "RUNBOOK_APPROVALS": "true"}, "RUNBOOK_APPROVALS"),
+        (NotifierSettings, {**SNS, "RUNBOOK_EXECUTION_ROLE": "a b"}, "RUNBOOK_EXECUTION_ROLE"),
+        (NotifierSettings, {**SNS, "RUNBOOK_EXECUTION_ROLE": "x" * 65}, "RUNBOOK_EXECUTION_ROLE"),
+        (NotifierSettings, {**SNS, "RUNBOOK_EXECUTION_ROLE": "a$b"}, "RUNBOOK_EXECUTION_ROLE"),
+        (NotifierSettings, {**SNS, "RESPONDER_ACCOUNT": "12345678901"}, "RESPONDER_ACCOUNT"),
+        (NotifierSettings, {**SNS, "AWS_REGION": "us-east-1;id"}, "AWS_REGION"),
     ],
 )
 def test_bad_values_name_the_variable(model, env, variable):
@@ -160,6 +166,37 @@ def test_the_organisation_settings_as_the_stack_sets_them():
     assert NotifierSettings.from_env({**SNS, "ROUTES_PARAMETER": "/guardduty/routes"}).routes_parameter == (
         "/guardduty/routes"
     )
+
+
+def test_the_runbook_settings_are_defaults_unless_given():
+    # Given the preview's settings and a notifier of an earlier release (no RUNBOOK_* variables)
+    preview, notifier = Settings(), NotifierSettings.from_env(SNS)
+    # Then no approvals, no execution role, the responder's account and Region unknown, runbooks on
+    assert preview.runbooks == notifier.runbooks == RunbookSettings()
+    assert RunbookSettings() == RunbookSettings(False, None, None, None, True)
+
+
+def test_the_runbook_settings_as_the_stack_and_lambda_set_them():
+    # Given the variables the stack sets for the notifier, and the Region Lambda sets
+    env = {
+        **SNS,
+        "RUNBOOK_APPROVALS": "yes",
+        "RUNBOOK_EXECUTION_ROLE": "GuardDutyResponder-AutomationExecution",
+        "RESPONDER_ACCOUNT": "123456789012",
+        "AWS_REGION": "eu-west-1",
+    }
+    # Then the notifier's runbook settings carry them
+    assert NotifierSettings.from_env(env).runbooks == RunbookSettings(
+        approvals=True,
+        execution_role="GuardDutyResponder-AutomationExecution",
+        responder_account="123456789012",
+        responder_region="eu-west-1",
+    )
+    # And "no" and the stack's empty role name (MemberExecutionRoleName unset) are no approvals, no role
+    quiet = NotifierSettings.from_env({**env, "RUNBOOK_APPROVALS": "no", "RUNBOOK_EXECUTION_ROLE": ""}).runbooks
+    assert (quiet.approvals, quiet.execution_role) == (False, None)
+    # And the triage reads none of them
+    assert TriageSettings.from_env({**QUEUES, **env}).runbooks == RunbookSettings()
 
 
 def test_an_error_does_not_echo_the_value():
