@@ -93,13 +93,17 @@ screenshots: $(STAMP) browser
 	$(PY) -m demo.screenshots
 
 # The app as deployed to one Region (cdk.out/, .cfnlintrc's templates), then to two Regions with
-# a home Region (cdk.out/regions/): the full stack there and the forwarding stack, each linted.
+# a home Region (cdk.out/regions/): the full stack there and the forwarding stack, then the member
+# accounts' stack (-c member=1, a StackSet template: cdk.out/member/), each linted.
 REGIONS_OUT := cdk.out/regions
+MEMBER_OUT := cdk.out/member
 synth: $(STAMP) $(NODE_STAMP)
 	$(NO_AWS) npx cdk synth --quiet --no-notices
 	$(VENV)/bin/cfn-lint
 	$(NO_AWS) npx cdk synth --quiet --no-notices -o $(REGIONS_OUT) -c regions=us-east-1,eu-west-1 -c home_region=us-east-1
 	$(VENV)/bin/cfn-lint $(REGIONS_OUT)/*.template.json
+	$(NO_AWS) npx cdk synth --quiet --no-notices -o $(MEMBER_OUT) -c member=1
+	$(VENV)/bin/cfn-lint $(MEMBER_OUT)/*.template.json
 
 test: lint typecheck unit runtime-tests synth
 

@@ -1,4 +1,6 @@
-"""Build the CDK app: one stack per Region, cdk-nag's AwsSolutions and Serverless packs attached."""
+"""Build the CDK app: one stack per Region (or the member accounts' stack), cdk-nag's AwsSolutions and
+Serverless packs attached.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from infra import constants
 from infra.forwarding import ForwardingStack
+from infra.member import MemberStack
 from infra.stack import GuardDutyResponderStack
 
 
@@ -34,8 +37,14 @@ def build_app(context: Mapping[str, Any] | None = None) -> App:
     """The app with its stacks. GuardDuty findings are regional: deploy one stack per Region,
     each a full responder, or with ``home_region`` one full responder there and a forwarding
     stack in every other Region (under the name the full stack had there, so it converts in place).
+    With ``member=1``, only the member accounts' stack (runbooks and their execution role).
     """
     app = App(context=dict(context or {}))
+    if str(app.node.try_get_context("member") or "").strip() not in ("", "0"):
+        # `-c member=1`: the member accounts' stack alone (environment-agnostic: a StackSet template).
+        MemberStack(app, constants.MEMBER_STACK_NAME)
+        Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+        return app
     regions = regions_from(app.node.try_get_context("regions"))
     home = home_region_from(app.node.try_get_context("home_region"), regions)
     if not regions:

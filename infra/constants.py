@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 STACK_NAME: Final = "GuardDutyResponder"
+MEMBER_STACK_NAME: Final = "GuardDutyResponderMember"  # member accounts' runbooks (cdk synth -c member=1)
 SERVICE: Final = "guardduty-responder"
 METRICS_NAMESPACE: Final = "GuardDutyResponder"  # CloudWatch namespace of the functions' own metrics
 

@@ -154,34 +154,42 @@ def automation_principal(stack: Stack) -> iam.ServicePrincipal:
     )
 
 
-def statements(stack: Stack, grants: Sequence[Grant]) -> list[iam.PolicyStatement]:
-    """One statement per grant, its ARN templates filled in for ``stack``."""
+def statements(stack: Stack, grants: Sequence[Grant], *, region: str | None = None) -> list[iam.PolicyStatement]:
+    """One statement per grant, its ARN templates filled in for ``stack`` (``region``: another Region
+    than the stack's, ``*`` for a role that acts in every Region).
+    """
     return [
         iam.PolicyStatement(
             actions=list(grant.actions),
-            resources=[_arn(stack, resource) for resource in grant.resources],
+            resources=[_arn(stack, resource, region) for resource in grant.resources],
             conditions={key: dict(value) for key, value in grant.conditions.items()} if grant.conditions else None,
         )
         for grant in grants
     ]
 
 
-def acknowledge_wildcards(stack: Stack, scope: Construct, grants: Sequence[Grant], reason: str) -> None:
-    """One cdk-nag IAM5 acknowledgment per wildcard resource or action of ``grants``, as cdk-nag names it."""
+def acknowledge_wildcards(
+    stack: Stack, scope: Construct, grants: Sequence[Grant], reason: str, *, region: str | None = None
+) -> None:
+    """One cdk-nag IAM5 acknowledgment per wildcard resource or action of ``grants`` (as ``statements``
+    builds them), as cdk-nag names it.
+    """
     found: dict[str, None] = {}
     for grant in grants:
         found.update({f"Action::{action}": None for action in grant.actions if "*" in action})
-        found.update({f"Resource::{nag_prints(stack, _arn(stack, r))}": None for r in grant.resources if "*" in r})
+        found.update(
+            {f"Resource::{nag_prints(stack, _arn(stack, r, region))}": None for r in grant.resources if "*" in r}
+        )
     acknowledgments = [Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason) for finding in found]
     if acknowledgments:
         Validations.of(scope).acknowledge(*acknowledgments)
 
 
-def _arn(stack: Stack, template: str) -> str:
+def _arn(stack: Stack, template: str, region: str | None = None) -> str:
     """An ARN template of ``permissions`` (``${AWS::Region}``, ...) with this stack's values or tokens."""
     return (
         template.replace("${AWS::Partition}", stack.partition)
-        .replace("${AWS::Region}", stack.region)
+        .replace("${AWS::Region}", stack.region if region is None else region)
         .replace("${AWS::AccountId}", stack.account)
     )
 
