@@ -219,7 +219,7 @@ def test_runbooks_not_deployed_offer_nothing():
             "UserName=root",
         ),
         (
-            minimal_event(COMPROMISED_EC2, 8.0, detectorId=None, service={"detectorId": "d;curl evil"}),
+            minimal_event(COMPROMISED_EC2, 8.0, service={"detectorId": "d;curl evil"}),
             "archive",
             "DetectorId",
             "curl",
@@ -247,6 +247,11 @@ def test_a_hostile_region_or_partition_gives_no_command():
     assert {(o.command, o.console_url, o.note_args) for offers in bad_partition.values() for o in offers} == {
         (None, None, (("field", "Partition"),))
     }
+
+    # And a redacted account (as some public samples have) leaves out the commands that act in it, not archiving
+    bad_account = offers_of(minimal_event(COMPROMISED_EC2, 8.0, accountId="xxxxxxxxxxxx"))
+    assert (bad_account["isolate"][0].command, bad_account["isolate"][0].note_args) == (None, (("field", "Account"),))
+    assert bad_account["archive"][0].command == ARCHIVE
 
 
 # --- where it runs -----------------------------------------------------------------------

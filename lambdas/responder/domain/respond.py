@@ -38,19 +38,18 @@ ROLE_ARN: Final = re.compile(runbooks.ASSUME_ROLE_PATTERN)
 ISOLATE_INTENTS: Final = (guidance.Intent.ISOLATE, guidance.Intent.PRESERVE)  # preferred first
 INSTANCE: Final = "Instance"  # resourceType of a finding about an EC2 instance
 BUCKET: Final = "S3Bucket"
-# Roles whose sessions the runbook cannot revoke (IAM refuses to edit them): the note says where instead.
-REFUSED_ROLES: Final = (
-    ("AWSReservedSSO_", "r.note.identity_center"),  # IAM Identity Center permission sets
-    ("AWSServiceRoleFor", "r.note.service_linked"),  # service-linked roles
-)
-ROLE_USER_TYPES: Final = frozenset({"AssumedRole", "Role"})
-
 NOTE_INVALID: Final = "r.note.invalid"  # {field}: a value failed its rule
 NOTE_OTHER_ACCOUNT: Final = "r.note.other_account"  # {account}: sign in there and run it
 NOTE_MEMBER: Final = "r.note.member"  # {account} {role}: run it from the responder's account
 NOTE_ROOT: Final = "r.note.root"
 NOTE_IDENTITY_CENTER: Final = "r.note.identity_center"
 NOTE_SERVICE_LINKED: Final = "r.note.service_linked"
+# Roles whose sessions the runbook cannot revoke (IAM refuses to edit them): the note says where instead.
+REFUSED_ROLES: Final = (
+    ("AWSReservedSSO_", NOTE_IDENTITY_CENTER),  # IAM Identity Center permission sets
+    ("AWSServiceRoleFor", NOTE_SERVICE_LINKED),  # service-linked roles
+)
+ROLE_USER_TYPES: Final = frozenset({"AssumedRole", "Role"})
 
 
 @dataclass(frozen=True)
@@ -207,7 +206,7 @@ def _offer(
     spec = runbooks.by_key(key)
     account = finding.account_id
     if not SAFE_ACCOUNT.fullmatch(account):
-        return Offer(key, intent, None, None, NOTE_INVALID, (("field", "account"),))
+        return Offer(key, intent, None, None, NOTE_INVALID, (("field", "Account"),))
     if settings.responder_account in (None, account):
         return _build(spec, intent, finding, values, target=None, note=None)
     region = settings.responder_region
