@@ -173,6 +173,49 @@ def test_runbooks_not_deployed_offer_nothing():
     assert offers == {}
 
 
+# Per fixture: each offer's runbook and whether it has its command, or its note. Public samples with
+# a redacted account or GuardDuty's placeholder key ids get the invalid-value note instead of a command.
+PER_FIXTURE = [
+    ("families/AttackSequence_EC2_CompromisedInstanceGroup.json", [("archive", "command")]),
+    (
+        "families/DefenseImpairment_Organizations_DisableOrModifyTools.json",
+        [("credentials", "r.note.identity_center"), ("archive", "command")],
+    ),
+    (
+        "families/DefenseImpairment_Route53Resolver_DisableOrModifyTools.json",
+        [("credentials", "command"), ("archive", "command")],
+    ),
+    ("families/Execution_EC2_MaliciousFile_Snapshot.json", [("archive", "command")]),
+    (
+        "families/Execution_SageMaker_CommandAndScriptingInterpreter.json",
+        [("credentials", "command"), ("archive", "command")],
+    ),
+    ("families/Impact_IAMUser_CostHarvesting.json", [("credentials", "command"), ("archive", "command")]),
+    ("families/Object_S3_MaliciousFile_same_object.json", [("archive", "command")]),
+    ("events/Backdoor_EC2_DenialOfService.Tcp.json", [("isolate", "command"), ("archive", "command")]),
+    ("events/CryptoCurrency_EC2_BitcoinTool.B_DNS.json", [("isolate", "r.note.invalid"), ("archive", "command")]),
+    (
+        "events/Impact_S3_MaliciousIPCaller.json",
+        [("credentials", "r.note.invalid"), ("public_access", "r.note.invalid"), ("archive", "command")],
+    ),
+    ("events/Policy_IAMUser_RootCredentialUsage.json", [("credentials", "r.note.root"), ("archive", "command")]),
+    ("events/Recon_EC2_PortProbeUnprotectedPort.json", [("archive", "command")]),
+    ("events/UnauthorizedAccess_EC2_SSHBruteForce.json", [("archive", "command")]),
+    ("crafted/Execution_EC2_MaliciousFile.json", [("isolate", "command"), ("archive", "command")]),
+    ("corpus/events/Recon_IAMUser_UserPermissions__awscli.json", [("credentials", "command"), ("archive", "command")]),
+    ("hostile/resource_bucket.json", [("public_access", "command"), ("archive", "command")]),
+]
+
+
+@pytest.mark.parametrize(("fixture", "expected"), PER_FIXTURE, ids=[name for name, _ in PER_FIXTURE])
+def test_which_runbooks_each_fixture_family_gets(fixture, expected):
+    # Given a fixture of each family (own account: the preview's settings)
+    offered = classified(load(fixture)).links.respond
+    # Then exactly these runbooks are offered, each with its command or its note
+    assert [(o.key, o.note or "command") for o in offered] == expected
+    assert all((o.command is None) == (o.note is not None and o.note != "r.note.other_account") for o in offered)
+
+
 # --- hostile values ----------------------------------------------------------------------
 
 
