@@ -293,7 +293,7 @@ def test_a_hostile_region_or_partition_gives_no_command():
 
     # And a redacted account (as some public samples have) leaves out the commands that act in it, not archiving
     bad_account = offers_of(minimal_event(COMPROMISED_EC2, 8.0, accountId="xxxxxxxxxxxx"))
-    assert (bad_account["isolate"][0].command, bad_account["isolate"][0].note_args) == (None, (("field", "Account"),))
+    assert (bad_account["isolate"][0].command, bad_account["isolate"][0].note_args) == (None, (("field", "account"),))
     assert bad_account["archive"][0].command == ARCHIVE
 
 
