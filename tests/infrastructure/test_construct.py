@@ -14,7 +14,10 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from infra import GuardDutyResponder
 from infra.resolve import resolve
+from infra.runbooks.documents import RUNBOOKS
 from responder.app.settings import NotifierSettings, TriageSettings
+
+APPROVERS = ["arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:role/SecOps"]
 
 
 def _app() -> App:
@@ -28,10 +31,13 @@ def foreign() -> dict[str, Any]:
     # Given a team's own stack holding two responders built from plain values, cdk-nag attached
     app = _app()
     stack = Stack(app, "SecurityTooling")
-    GuardDutyResponder(stack, "Responder", recipients=["secops@example.com", "oncall@example.com"])
+    GuardDutyResponder(
+        stack, "Responder", recipients=["secops@example.com", "oncall@example.com"], runbook_approvers=APPROVERS
+    )
     GuardDutyResponder(
         stack,
         "JapanResponder",
+        runbooks=False,  # the runbooks' names are fixed: one set per account and Region, the first responder's
         recipients=["soc@example.jp"],
         channels="sns,ses",
         sender_address="guardduty@example.jp",
@@ -62,7 +68,8 @@ def _function(template: dict[str, Any], prefix: str) -> dict[str, Any]:
 
 def test_both_responders_are_complete_and_apart(foreign):
     # Then each responder has its own copy of every key resource, logical IDs prefixed by its id
-    for prefix in ("Responder", "JapanResponder"):
+    # (the first one's approval topic apart: only it has runbooks, with approvers)
+    for prefix, topics in (("Responder", 5), ("JapanResponder", 4)):
         counts = {
             kind: len(_of(foreign, kind, prefix))
             for kind in (
@@ -71,7 +78,7 @@ def test_both_responders_are_complete_and_apart(foreign):
             )
         }  # fmt: skip
         assert counts == {
-            "AWS::Lambda::Function": 2, "AWS::DynamoDB::Table": 1, "AWS::SNS::Topic": 4, "AWS::KMS::Key": 2,
+            "AWS::Lambda::Function": 2, "AWS::DynamoDB::Table": 1, "AWS::SNS::Topic": topics, "AWS::KMS::Key": 2,
             "AWS::SQS::Queue": 3, "AWS::Events::Rule": 2, "AWS::Logs::LogGroup": 2,
             "AWS::Lambda::EventSourceMapping": 1,
         }, prefix  # fmt: skip
@@ -135,6 +142,7 @@ def test_the_functions_accept_the_environment_built_from_plain_values(foreign):
     refs[table] = "responder-state"
     [config_set] = _of(foreign, "AWS::SES::ConfigurationSet", "JapanResponder")
     refs[config_set] = "responder-mail"
+    refs["AWS::AccountId"] = "123456789012"
     resolved = {key: str(resolve(foreign, value, refs)) for key, value in env.items()}
     # Then the real settings read the plain values
     settings = NotifierSettings.from_env(resolved)
@@ -149,6 +157,9 @@ def test_the_functions_accept_the_environment_built_from_plain_values(foreign):
     assert settings.chat_topic_arn == "arn:aws:sns:us-east-1:123456789012:Chat"  # the Slack ids turn chat on
     assert settings.route_topic_arn == "arn:aws:sns:us-east-1:123456789012:Route"
     assert settings.routes_parameter == "CFN-JapanResponderRoutesParameter-AbCd"
+    # (no runbooks of its own, so no approval step of its own either)
+    assert settings.runbook_approvals is False
+    assert settings.responder_account == "123456789012"
     # And the triage function reads the role it assumes for the organisation
     triage_env = _function(foreign, "JapanResponderFunction")["Properties"]["Environment"]["Variables"]
     triage = TriageSettings.from_env({key: str(resolve(foreign, value, refs)) for key, value in triage_env.items()})
@@ -216,3 +227,32 @@ def test_tokens_become_conditions_named_under_the_construct():
     }
     env = _function(template, "ResponderNotifier")["Properties"]["Environment"]["Variables"]
     assert env["NOTIFY_THRESHOLD"] == {"Ref": "MyThreshold"}
+
+
+def test_plain_approvers_bake_the_approval_step_in_and_a_second_responder_leaves_the_runbooks_to_the_first(foreign):
+    # Given the first responder, built with two approver ARNs, and the second, built with runbooks=False
+    documents = _of(foreign, "AWS::SSM::Document", "")
+    by_key = {runbook.name: runbook for runbook in RUNBOOKS}
+    # Then only the first has the six documents ...
+    assert all(name.startswith("Responder") for name in documents) and len(documents) == 6
+    assert not [name for name in _of(foreign, "AWS::IAM::Role", "JapanResponder") if "Runbook" in name]
+    # ... each containment document starting with the approval step naming exactly those ARNs, decided at
+    # synth time (no Fn::If), the others without one
+    for name, document in documents.items():
+        content = document["Properties"]["Content"]
+        assert "Fn::If" not in json.dumps(content), name
+        actions = [step["action"] for step in content["mainSteps"]]
+        approvable = by_key[document["Properties"]["Name"]].approvable
+        assert (actions[0] == "aws:approve") is approvable, name
+        assert actions.count("aws:approve") == (1 if approvable else 0), name
+        if approvable:
+            [topic] = _of(foreign, "AWS::SNS::Topic", "ResponderApprovalTopic")
+            assert content["mainSteps"][0]["inputs"]["Approvers"] == APPROVERS
+            assert content["mainSteps"][0]["inputs"]["NotificationArn"] == {"Ref": topic}
+    # And the notifier is told that runs wait for an approval
+    env = _function(foreign, "ResponderNotifier")["Properties"]["Environment"]["Variables"]
+    assert env["RUNBOOK_APPROVALS"] == "yes"
+    assert (
+        _function(foreign, "JapanResponderNotifier")["Properties"]["Environment"]["Variables"]["RUNBOOK_APPROVALS"]
+        == "no"
+    )
