@@ -49,3 +49,30 @@ def named(template: dict[str, Any], kind: str, prefix: str) -> tuple[str, Any]:
     """The one resource of this kind whose logical id starts with ``prefix``."""
     [(name, resource)] = [(n, r) for n, r in resources(template, kind).items() if n.startswith(prefix)]
     return name, resource
+
+
+@pytest.fixture(scope="session")
+def forwarder_template() -> dict[str, Any]:
+    """eu-west-1's forwarding stack of a two-Region app (home us-east-1) in account 111122223333."""
+    from aws_cdk.assertions import Template
+
+    from infra.app import build_app
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CDK_DEFAULT_ACCOUNT", "111122223333")
+        app = build_app({"regions": "us-east-1,eu-west-1", "home_region": "us-east-1"})
+        return Template.from_stack(app.node.find_child("GuardDutyResponder-eu-west-1")).to_json()
+
+
+@pytest.fixture(scope="session")
+def member_assembly() -> Any:
+    from infra.app import build_app
+
+    # `cdk synth -c member=1`, cdk-nag attached (a finding raises ValidationFailed)
+    return build_app({"member": "1"}).synth()
+
+
+@pytest.fixture(scope="session")
+def member_template(member_assembly) -> dict[str, Any]:
+    stack = member_assembly.get_stack_by_name("GuardDutyResponderMember")
+    return json.loads(Path(stack.template_full_path).read_text())
