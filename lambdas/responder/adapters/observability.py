@@ -20,7 +20,7 @@ from responder.domain.accounts import ACCOUNT_ID, label, valid_name
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-    from responder.domain.classify import Triage
+    from responder.domain.assessment import Triage
 
 SERVICE: Final = "guardduty-responder"
 NAMESPACE: Final = "GuardDutyResponder"

@@ -46,7 +46,7 @@ from responder.adapters.state import NO_STATE, StateStore, state_store
 from responder.app.settings import TriageSettings
 from responder.domain import scan_alert, scan_result
 from responder.domain.accounts import Account
-from responder.domain.classify import Decision, Reason, Triage, assess, decide
+from responder.domain.assessment import Decision, Reason, Triage, assess, decide
 from responder.domain.limits import MAX_DEPTH, too_deep
 from responder.domain.models import Finding, GuardDutyEvent
 from responder.domain.routing import Route, encode, incident_delivery_key, route

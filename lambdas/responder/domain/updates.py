@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
-from responder.domain.classify import Triage, parse_type
+from responder.domain.assessment import Triage, parse_type
 from responder.domain.settings import Band
 
 if TYPE_CHECKING:
