@@ -17,6 +17,7 @@ from aws_cdk.assertions import Template
 from infra import constants
 from infra.app import build_app, home_region_from, regions_from
 from infra.forwarding import ForwardingStack
+from infra.member import MemberStack
 from infra.stack import GuardDutyResponderStack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,6 +119,29 @@ def test_a_home_region_outside_the_regions_is_refused_at_synth_in_one_line(conte
 )
 def test_home_region_from(raw, home):
     assert home_region_from(raw, ["us-east-1", "eu-west-1"]) == home
+
+
+@pytest.mark.parametrize(
+    ("context", "kinds"),
+    [({"member": "1"}, [MemberStack]), ({"member": "1", "regions": "us-east-1,eu-west-1"}, [MemberStack]),
+     ({"member": "0"}, [GuardDutyResponderStack]), ({"member": ""}, [GuardDutyResponderStack])],
+)  # fmt: skip
+def test_member_context_builds_the_member_accounts_stack_instead_of_the_responder(context, kinds):
+    # Given `cdk synth -c member=1` (or 0, or empty)
+    app = build_app(context)
+    # Then the member accounts' stack alone, environment-agnostic (one template for every member and Region)
+    stacks = [c for c in app.node.children if isinstance(c, Stack)]
+    assert [type(stack) for stack in stacks] == kinds
+    if kinds == [MemberStack]:
+        assert stacks[0].stack_name == "GuardDutyResponderMember"
+        assert stacks[0].region.startswith("${Token") and stacks[0].account.startswith("${Token")
+
+
+def test_infra_never_imports_the_tests():
+    # Given every module of infra/ (the runbook step runner lives in tests/runbooks, test-only)
+    for path in (ROOT / "infra").rglob("*.py"):
+        # Then none imports the tests package
+        assert "tests" not in _imports(path), path
 
 
 def test_without_a_home_region_every_region_gets_the_full_stack():
