@@ -44,6 +44,14 @@ EVENT_RULES = ("FindingsRule", "ObjectScanRule")
 FUNCTIONS = {"triage": "Function", "notifier": "Notifier"}
 ROUTES_PARAMETER = f"/{STACK_NAME}/routes"  # the SSM parameter holding the routes file
 ROUTE_ATTRIBUTE = "route"  # the RouteTopic's message attribute owners filter on
+# CloudFormation's pseudo parameters for the stack in the emulator (RESPONDER_ACCOUNT is Ref AWS::AccountId):
+# the account moto's server answers for, so a member account's finding is told from the stack's own.
+PSEUDO: Mapping[str, str] = {
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Region": REGION,
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+}
 
 
 @contextlib.contextmanager
@@ -228,7 +236,7 @@ def function_environment(
     exactly as the template defines it, resolved."""
     function = resource_named(template, "AWS::Lambda::Function", prefix)
     variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
-    return {name: str(resolve(template, value, {**params, **refs})) for name, value in variables.items()}
+    return {name: str(resolve(template, value, {**PSEUDO, **params, **refs})) for name, value in variables.items()}
 
 
 def forwarding_template(regions: Sequence[str]) -> dict[str, Any] | None:

@@ -1,7 +1,8 @@
 """What the demo shows: each event and each email of a run, as a table, a summary line and
 ``out/demo/`` (``index.html``, each email as ``.eml``, its HTML part as ``.html``, the
 findings' JSON files the SES copy carries, each chat message as the JSON published, and
-``summary.json``: one object per message sent, who it went to and which findings it holds).
+``summary.json``: one object per message sent, who it went to and which findings it holds; and
+``runbook.json``: the isolate and restore runbooks run on an emailed finding's instance, demo/runbook.py).
 
 Everything here is read from what the emulator really sent; nothing is predicted.
 """
@@ -139,6 +140,7 @@ class Result:
     other_regions: str = ""  # how findings of other Regions reached the home Region, when there were any
     events: list[dict[str, Any]] = field(default_factory=list)  # each row's event as put (in the organisation)
     organisation: Organisation | None = None
+    runbook: dict[str, Any] | None = None  # the isolate and restore runs (demo/runbook.py): runbook.json
 
 
 def mails_sent(
@@ -247,6 +249,8 @@ def write(result: Result, out: Path = OUT) -> None:
         (out / chat.file).write_text(chat.message.body, encoding="utf-8")
         files[id(chat.message)] = chat.file
     (out / "summary.json").write_text(json.dumps(messages(result, files), indent=2), encoding="utf-8")
+    if result.runbook is not None:  # summary.json stays one object per message: the runbook runs apart
+        (out / "runbook.json").write_text(json.dumps(result.runbook, indent=2), encoding="utf-8")
     _write_index(result, out)
 
 

@@ -16,13 +16,17 @@
    would (demo/poller.py): with --arrival trickle (the default) after each finding, as
    findings minutes apart arrive; with --arrival burst once, as a storm arrives within the
    batching window. Then run the digest, as its schedule would.
-6. Read back what was really sent, write each email to out/demo/ and print a summary;
-   exit non-zero if any step failed unexpectedly.
+6. Read back what was really sent; then act on the first emailed finding about an EC2 instance as its
+   Respond section says: that instance created in the emulator, the isolate runbook run, then the
+   restore runbook (demo/runbook.py; the test-only step runner plays SSM Automation).
+7. Write each email to out/demo/ (and runbook.json) and print a summary; exit non-zero if any step
+   failed unexpectedly.
 
 Where each part lives: demo/emulator.py (the embedded AWS and what the stack creates in it),
 demo/lambdas.py (the Lambda service's part: invoking the real handlers), demo/poller.py (the
-SQS event source), demo/sandbox.py (SES's sandbox rate), demo/report.py (the table, the
-summary and out/demo/); this module runs the steps in order and is the command line.
+SQS event source), demo/sandbox.py (SES's sandbox rate), demo/runbook.py (the runbooks on the
+emulated EC2), demo/report.py (the table, the summary and out/demo/); this module runs the steps
+in order and is the command line.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from typing import Any
 
 from demo import organisation as org
 from demo import report
+from demo import runbook as runbooks
 from demo.emulator import (
     ACCOUNT,
     FUNCTIONS,
@@ -108,7 +113,7 @@ def run(
     events = load_events(folders)
     if not events:
         raise ValueError(f"no events found in {', '.join(map(str, folders))}")
-    log("[1/6] synthesizing the CDK app (the template the stack would deploy)")
+    log("[1/7] synthesizing the CDK app (the template the stack would deploy)")
     template = synthesized_template()
     wanted = {**(ORGANISATION_PARAMETERS if organisation else {}), **overrides}
     params = parameter_values(template, {"Recipients": RECIPIENTS, "SenderAddress": SENDER, **wanted})
@@ -116,7 +121,7 @@ def run(
     regions = sorted({str(e.get("region")) for _n, e in events if REGION_NAME.fullmatch(str(e.get("region")))})
     forwarder = forwarding_template(regions) if organisation else None
     with embedded_aws(), contextlib.ExitStack() as scope:
-        log(f"[2/6] embedded AWS on {os.environ['AWS_ENDPOINT_URL']}: topic, SES, state table, queues, DLQ, rule")
+        log(f"[2/7] embedded AWS on {os.environ['AWS_ENDPOINT_URL']}: topic, SES, state table, queues, DLQ, rule")
         organised, events = _organise(organisation, events)
         deployed = create_stack_resources(
             template,
@@ -140,10 +145,10 @@ def run(
         for row, (_name, event) in zip(rows, events, strict=True):
             row.describe(event, handlers.SETTINGS)
             row.account_name = organised.name_of(row.account_id) if organised else None
-        log(f"[3/6] PutEvents: {len(events)} events in batches of {PUT_EVENTS_BATCH}")
+        log(f"[3/7] PutEvents: {len(events)} events in batches of {PUT_EVENTS_BATCH}")
         put_events([(row.number, event) for row, (_n, event) in zip(rows, events, strict=True)], forwarded_from)
         delivered = drain(deployed.target_url)
-        log(f"[4/6] the rule delivered {len(delivered)} of {len(events)}; triage of each ({arrival} arrival)")
+        log(f"[4/7] the rule delivered {len(delivered)} of {len(events)}; triage of each ({arrival} arrival)")
         notifier = Notifier(handlers, deployed)
         failures = 0
         for event in delivered:
@@ -153,10 +158,11 @@ def run(
             if arrival == "trickle":  # findings minutes apart: each batch holds one finding
                 notifier.alerts()
         notifier.alerts()  # a burst: everything arrived within one batching window
-        log("[5/6] the digest schedule fires; reading back what the emulator really sent")
+        log("[5/7] the digest schedule fires; reading back what the emulator really sent")
         notifier.digest()
         sent, mails, chats = _read_back(rows, deployed, params, organised)
         dead = drain(deployed.dlq_url)
+        acted = _respond(template, rows, events)
         result = Result(
             rows=rows,
             sns_messages=[(m.subject, m.body) for m in sent if m.channel == "sns" and m.route is None],
@@ -172,11 +178,24 @@ def run(
             unexpected_failures=failures + notifier.failures + notifier.mapping.stats.dead_lettered,
             notifier_invocations=notifier.mapping.stats.invocations,
             throttled=sandbox.throttled if sandbox else 0,
+            runbook=acted,
         )
     if write:
-        log("[6/6] writing out/demo/")
+        log("[7/7] writing out/demo/")
         report.write(result)
     return result
+
+
+def _respond(
+    template: dict[str, Any], rows: list[Row], events: list[tuple[str, dict[str, Any]]]
+) -> dict[str, Any] | None:
+    """The isolate then restore runbooks on the first emailed EC2 finding's instance (None: no such finding)."""
+    picked = runbooks.pick(rows, [event for _name, event in events])
+    if picked is None:
+        log("[6/7] no emailed finding about an EC2 instance: no runbook run")
+        return None
+    log(f"[6/7] the isolate runbook on email #{picked.row.emails[0]}'s instance, then the restore runbook")
+    return runbooks.act(template, picked)
 
 
 def _as_delivered(event: dict[str, Any], put: dict[str, Any], *, keep_region: bool) -> None:
@@ -310,5 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{report.summary(result)}")
     if result.other_regions:
         print(f"Findings of other Regions than {REGION}: {result.other_regions}.")
+    if result.runbook:
+        print("\n".join(["", *runbooks.lines(result.runbook)]))
     print(f"Open {OUT / 'index.html'}; every message sent: {OUT / 'summary.json'}")
     return 1 if result.unexpected_failures else 0
