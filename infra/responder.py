@@ -1,6 +1,7 @@
 """``GuardDutyResponder``: the whole responder as one construct, for this app's stack or your own.
 
-Its parts (``infra/queues.py``, ``alerting.py``, ``chat.py``, ``functions.py``, ``triggers.py``, ``alarms.py``)
+Its parts (``infra/queues.py``, ``alerting.py``, ``chat.py``, ``runbooks/construct.py``, ``functions.py``,
+``triggers.py``, ``alarms.py``)
 each own one concern, and each builds its resources directly into the responder's scope rather
 than into a construct of its own: a nested construct would add its id to every logical ID, so
 ``cdk deploy`` of this version would replace the state table, the topics (subscriptions to
