@@ -530,3 +530,14 @@ def test_isolate_is_offered_exactly_when_a_step_to_isolate_or_preserve_the_insta
         assert offer.intent in ISOLATE_STEP & set(c.presentation.step_intents)
     # And every offer answering a step names a step the email shows
     assert {o.intent for o in c.links.respond if o.intent} <= set(c.presentation.step_intents)
+
+
+def test_an_invalid_account_keeps_the_console_link_its_note_points_to():
+    # Given a public sample whose account id is redacted (XXXXXXXXXXXX)
+    event = load("events/CryptoCurrency_EC2_BitcoinTool.B_DNS.json")
+    # When its offers are built
+    [isolate] = offers_of(event)["isolate"]
+    # Then no command, the invalid-value note, and the console page the note sends the engineer to
+    assert isolate.command is None and isolate.note == "r.note.invalid"
+    assert isolate.console_url is not None
+    assert isolate.console_url.endswith("/automation/execute/GuardDutyResponder-IsolateEc2Instance?region=us-east-1")

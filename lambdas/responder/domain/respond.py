@@ -206,7 +206,15 @@ def _offer(
     spec = runbooks.by_key(key)
     account = finding.account_id
     if not SAFE_ACCOUNT.fullmatch(account):
-        return Offer(key, intent, None, None, NOTE_INVALID, (("field", "account"),))
+        # The note sends the engineer to the console: its link stays (built from validated values only).
+        return Offer(
+            key,
+            intent,
+            None,
+            console_url(spec, finding.partition or "aws", finding.region),
+            NOTE_INVALID,
+            (("field", "account"),),
+        )
     if settings.responder_account in (None, account):
         return _build(spec, intent, finding, values, target=None, note=None)
     region = settings.responder_region
