@@ -49,8 +49,9 @@ TEAMS_CHANNEL: Final = r"[A-Za-z0-9_=+/.,-]{0,200}%3[aA][A-Za-z0-9_=+/.,-]{0,200
 # An IAM user or role ARN, as aws:approve's Approvers take them (groups and assumed-role sessions refused).
 APPROVER_ARN: Final = r"arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/[A-Za-z0-9+=,.@_/-]{1,512}"
 # An execution role name as Automation's TargetLocation.ExecutionRoleName takes it ([\w+=,.@/-], 1 to 64),
-# with [A-Za-z0-9_] for \w (Java's and Python's \w differ beyond ASCII).
-EXECUTION_ROLE: Final = r"[A-Za-z0-9+=,.@_/-]{1,64}"
+# with [A-Za-z0-9_] for \w (Java's and Python's \w differ beyond ASCII), and without "," and "=": the
+# CLI's shorthand syntax of the email's --target-locations command splits on them.
+EXECUTION_ROLE: Final = r"[A-Za-z0-9+.@_/-]{1,64}"
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ CANDIDATES: dict[str, list[str]] = {
                          "arn:aws:iam::111122223333:group/Admins", "arn:aws:sts::111122223333:assumed-role/R/s",
                          "arn:aws:iam::1111:user/a", "arn:aws:iam::111122223333:user/a b"],
     "MemberExecutionRoleName": ["", "GuardDutyResponder-AutomationExecution", "path/Role", "r" * 64, "r" * 65,
-                                "a b", "a$b", "Rôle"],
+                                "a b", "a$b", "Rôle", "a=b", "a,b"],
     "AutomationAdministrationRole": ["YES", "true", ""],
 }  # fmt: skip
 SLACK = {"ChatSlackWorkspaceId": "T012ABCDEFG", "ChatSlackChannelId": "C0123ABCDEF"}

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Final, Literal, Self
 from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
 
 from responder.adapters.observability import emit, logger
+from responder.domain.runbooks import EXECUTION_ROLE_NAME
 from responder.domain.settings import (
     ROLE_ARN,
     SSM_PARAMETER,
@@ -31,8 +32,7 @@ from responder.domain.settings import (
     pattern,
 )
 
-# MemberExecutionRoleName's pattern (TargetLocation.ExecutionRoleName without ``\w``'s other letters).
-EXECUTION_ROLE: Final = r"^[A-Za-z0-9+=,.@_/-]{1,64}$"
+EXECUTION_ROLE: Final = EXECUTION_ROLE_NAME  # MemberExecutionRoleName's (domain.runbooks says why)
 REGION: Final = r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"
 
 

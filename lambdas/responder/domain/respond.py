@@ -29,8 +29,7 @@ from responder.domain.settings import RunbookSettings
 # What a command value may hold: no shell metacharacter, no space, and no ``,`` or ``=`` (the
 # shorthand syntax of ``--parameters`` splits on them).
 COMMAND_VALUE: Final = re.compile(r"^[A-Za-z0-9_.:/+@-]{1,2048}$")
-# TargetLocation.ExecutionRoleName (``[\w+=,.@/-]+``, 1-64) without ``,`` and ``=`` (see above).
-EXECUTION_ROLE: Final = re.compile(r"^[A-Za-z0-9_.+@/-]{1,64}$")
+EXECUTION_ROLE: Final = re.compile(runbooks.EXECUTION_ROLE_NAME)
 PARTITIONS: Final = frozenset({"aws", "aws-us-gov", "aws-cn"})
 MAX_BUCKETS: Final = 3  # public-access offers per finding: the first buckets named
 ROLE_PARAM: Final = runbooks.ASSUME_ROLE_PARAM  # every document's; locally its default, the runbook's role

@@ -14,6 +14,10 @@ from typing import Final
 
 PREFIX: Final = "GuardDutyResponder-"
 APPROVERS_MAX: Final = 10
+# A member account's execution role name: TargetLocation.ExecutionRoleName ([\w+=,.@/-], 1-64) without
+# ``,`` and ``=``, which the CLI's shorthand syntax splits on (a name holding them could never be put in
+# a command). The stack's MemberExecutionRoleName refuses them too (a contract test ties the two).
+EXECUTION_ROLE_NAME: Final = r"^[A-Za-z0-9_.+@/-]{1,64}$"
 
 
 @dataclass(frozen=True)
