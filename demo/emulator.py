@@ -239,6 +239,16 @@ def function_environment(
     return {name: str(resolve(template, value, {**PSEUDO, **params, **refs})) for name, value in variables.items()}
 
 
+def lambda_environment(
+    template: Mapping[str, Any], params: Mapping[str, Any], refs: Mapping[str, str], prefix: str = "Function"
+) -> dict[str, str]:
+    """What the function's code sees, as Lambda starts it: the runtime's reserved variables for its
+    Region (the notifier reads AWS_REGION: the Region a --target-locations command runs from), then
+    the variables the template sets (``function_environment``)."""
+    reserved = {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
+    return {**reserved, **function_environment(template, params, refs, prefix)}
+
+
 def forwarding_template(regions: Sequence[str]) -> dict[str, Any] | None:
     """The forwarding stack every Region other than the home one gets (``-c home_region``),
     synthesized in-process; None when ``regions`` holds the home Region alone."""

@@ -57,7 +57,7 @@ from demo.emulator import (
     drain,
     embedded_aws,
     forwarding_template,
-    function_environment,
+    lambda_environment,
     put_events,
     sent_messages,
     synthesized_template,
@@ -134,7 +134,7 @@ def run(
             create_forwarders(forwarder, wanted, regions)
             forwarded_from = [region for region in regions if region != REGION]
         environments = {
-            name: function_environment(template, params, deployed.refs, prefix) for name, prefix in FUNCTIONS.items()
+            name: lambda_environment(template, params, deployed.refs, prefix) for name, prefix in FUNCTIONS.items()
         }
         sandbox = SesSandbox(ses_rate) if ses_rate else None
         if sandbox:
