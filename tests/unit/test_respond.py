@@ -541,3 +541,24 @@ def test_an_invalid_account_keeps_the_console_link_its_note_points_to():
     assert isolate.command is None and isolate.note == "r.note.invalid"
     assert isolate.console_url is not None
     assert isolate.console_url.endswith("/automation/execute/GuardDutyResponder-IsolateEc2Instance?region=us-east-1")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("region", "us-east-\u0661"), ("region", "eu-west-\uff11"), ("accountId", "\u0661" * 12)],
+    ids=["arabic-indic digit", "fullwidth digit", "arabic-indic account"],
+)
+def test_a_region_or_account_with_non_ascii_digits_gives_no_command_and_no_link(field, value):
+    # Given a finding whose Region or account uses digits of another script (Python's \d matches them)
+    event = minimal_event(COMPROMISED_EC2, 8.0, **{field: value})
+    # When the offers are built, for the responder's own account and as a member finding through target locations
+    member = RunbookSettings(execution_role="X", responder_account=MEMBER, responder_region="us-east-1")
+    for settings in (None, member):
+        for offer in (o for offers in offers_of(event, settings).values() for o in offers):
+            # Then the value appears in no command, console link or note argument
+            assert value not in repr(offer), (settings, offer)
+    # And the shared patterns themselves refuse it
+    from responder.domain.identifiers import SAFE_ACCOUNT, SAFE_REGION
+
+    assert not (SAFE_REGION if field == "region" else SAFE_ACCOUNT).fullmatch(value)
+    assert SAFE_REGION.fullmatch("us-east-1") and SAFE_ACCOUNT.fullmatch(ACCOUNT)

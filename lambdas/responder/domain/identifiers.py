@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from typing import Final
 
-SAFE_ACCOUNT: Final = re.compile(r"^\d{12}$")
-SAFE_REGION: Final = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+# [0-9], never \d: \d matches the digits of every script ("us-east-\u0661" would pass).
+SAFE_ACCOUNT: Final = re.compile(r"^[0-9]{12}$")
+SAFE_REGION: Final = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
 SAFE_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,300}$")
 CONSOLE_HOSTS: Final[dict[str, str]] = {
     "aws": "console.aws.amazon.com",
