@@ -715,3 +715,43 @@ def test_every_note_respond_can_give_is_in_the_catalogue_and_refusals_get_no_poi
     offered = {o.key for path in FINDING_EVENTS for o in classify(finding_from(path), Settings()).links.respond}
     assert offered >= {"isolate", "credentials", "public_access", "archive"}
     assert offered <= set(render_module.RESPOND_LABELS) <= {spec.key for spec in SPECS}
+
+
+@pytest.mark.parametrize("role", ["ops.exec", "team.io", "ops@security", "path/ops.exec"])
+def test_a_member_command_keeps_an_execution_role_name_with_a_dot_or_an_at_sign(role):
+    # Given a member account's finding and the responder's execution role setting, a valid name with a dot
+    # (or an @) a linkifier might take for a host: the operator's setting, not a finding value
+    from responder.domain.classify import assess, response_steps
+    from responder.domain.settings import RunbookSettings
+
+    event = load(DOS)
+    event["detail"]["accountId"] = "111122223333"
+    finding = GuardDutyEvent.model_validate(event).detail
+    settings = RunbookSettings(execution_role=role, responder_account="123456789012", responder_region="us-east-1")
+    offered = respond.offers(finding, response_steps(finding, assess(finding, Settings())), settings)
+    isolate = next(o for o in offered if o.key == "isolate")
+    assert isolate.command is not None and f"ExecutionRoleName={role}," in isolate.command
+    # When it is rendered
+    [item] = render_module.respond_items((isolate,), "en")
+    # Then the command is shown exactly, not dropped as link-like
+    assert item.command == isolate.command
+    assert EN["r.note.link_like"] not in item.notes
+
+
+@pytest.mark.parametrize(
+    ("value", "role"),
+    [("BucketName=login.evil.example", "ops.exec"), ("BucketName=login.evil.example", "GuardDutyResponder-X")],
+)
+def test_a_link_like_finding_value_is_still_left_out_beside_an_exempt_role_name(value, role):
+    # Given a member command through target locations whose bucket value looks like a host
+    command = (
+        OTHER_ACCOUNT_COMMAND.replace("BucketName=my-bucket", value).replace("eu-west-1", "us-east-1")
+        + f",AutomationAssumeRole=arn:aws:iam::111122223333:role/{role} --target-locations Accounts=111122223333,"
+        f"Regions=eu-west-1,ExecutionRoleName={role},TargetLocationMaxConcurrency=1"
+    )
+    offer = Offer("public_access", None, command, CONSOLE, None)
+    # When it is rendered
+    [item] = render_module.respond_items((offer,), "en")
+    # Then the command is still left out with the link-like note: only the role name is exempt
+    assert item.command is None
+    assert EN["r.note.link_like"] in item.notes

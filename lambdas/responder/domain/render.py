@@ -31,7 +31,7 @@ from responder.domain.cleaning import (
 from responder.domain.facts import Fact
 from responder.domain.guidance import ARCHIVE_NOTE, EXPORT_NOTE, NO_FINDING_NOTE
 from responder.domain.i18n import Locale, translator
-from responder.domain.runbooks import Offer, by_key
+from responder.domain.runbooks import EXECUTION_ROLE_NAME, Offer, by_key
 from responder.domain.settings import Band
 from responder.domain.updates import AGAIN, UpdateDecision
 
@@ -78,6 +78,15 @@ SUBJECT_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()+,-]{0,49}")
 # that need no quoting in any shell, and a console link goes to a console host's Systems Manager
 # pages. Anything else is not shown (never escaped into shape: escaping is shell-specific).
 RESPOND_COMMAND: Final = re.compile(r"aws ssm start-automation-execution [A-Za-z0-9_.:/=+,@ -]{1,2000}")
+# A member command's tail (``respond.command`` with a target): the execution role name, the operator's
+# setting (never a finding value), twice. It passed EXECUTION_ROLE_NAME already; a dot or an ``@`` in it
+# (``ops.exec``) is no link, so the link-like check skips it there, and only there.
+_ROLE: Final = EXECUTION_ROLE_NAME.removeprefix("^").removesuffix("$")
+_TARGET_TAIL: Final = re.compile(
+    rf",AutomationAssumeRole=arn:aws(?:-[a-z]+)*:iam::[0-9]{{12}}:role/(?P<role>{_ROLE})"
+    rf" --target-locations Accounts=[0-9]{{12}},Regions=[a-z0-9-]{{1,30}},ExecutionRoleName=(?P=role)"
+    r",TargetLocationMaxConcurrency=1$"
+)
 RESPOND_CONSOLE: Final = re.compile(
     r"https://(?:[a-z0-9-]{1,30}\.)?(?:console\.aws\.amazon\.com|console\.amazonaws-us-gov\.com"
     r"|console\.amazonaws\.cn)/systems-manager/[A-Za-z0-9_./?=&-]{1,300}"
@@ -340,6 +349,13 @@ def _note(offer: Offer, lang: str) -> str | None:
     return text.format_map(args)
 
 
+def _link_like(command: str) -> bool:
+    """Whether defanging would change ``command``, a member command's target tail aside (its strict
+    pattern leaves nothing link-like in it but the role name, which is exempt)."""
+    checked = _TARGET_TAIL.sub("", command)
+    return defang(checked) != checked
+
+
 def respond_items(respond: tuple[Offer, ...], lang: str) -> tuple[RespondItem, ...]:
     """The Respond section of ``respond`` in ``lang`` (empty: no section).
 
@@ -354,7 +370,7 @@ def respond_items(respond: tuple[Offer, ...], lang: str) -> tuple[RespondItem, .
         command = offer.command if offer.command and RESPOND_COMMAND.fullmatch(offer.command) else None
         if offer.command and command is None:
             notes.append(message("r.note.unknown", lang))  # a command left out is never left out silently
-        elif command is not None and defang(command) != command:
+        elif command is not None and _link_like(command):
             command = None
             notes.append(message("r.note.link_like", lang))
         if (note := _note(offer, lang)) is not None:
