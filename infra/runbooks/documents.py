@@ -30,9 +30,12 @@ SCRIPT_RUNTIME: Final = "python3.11"
 ASSUME_ROLE_PARAM: Final = "AutomationAssumeRole"
 ASSUME_ROLE_PATTERN: Final = r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
 INSTANCE_ID: Final = r"^i-([0-9a-f]{8}|[0-9a-f]{17})$"
-FINDING_ID: Final = r"^[A-Za-z0-9_-]{1,300}$"
+# 200: the id goes into tag values (256) and descriptions (255 with their text); GuardDuty ids are 32.
+FINDING_ID: Final = r"^[A-Za-z0-9_-]{1,200}$"
 DETECTOR_ID: Final = r"^[A-Za-z0-9_-]{1,300}$"
-CIDR_OR_EMPTY: Final = r"^$|^([0-9]{1,3}\.){3}[0-9]{1,3}/(3[0-2]|[12]?[0-9])$"
+# A prefix of /16 or longer only (never 0.0.0.0/0); the Check script also refuses what the pattern cannot
+# (999.1.1.1/32, host bits set). No look-arounds: SSM (Java) and Python must agree on the pattern.
+CIDR_OR_EMPTY: Final = r"^$|^([0-9]{1,3}\.){3}[0-9]{1,3}/(1[6-9]|2[0-9]|3[0-2])$"
 ACCESS_KEY_ID: Final = r"^(AKIA|ASIA)[A-Z0-9]{12,124}$"
 LONG_TERM_KEY_ID: Final = r"^AKIA[A-Z0-9]{12,124}$"
 IAM_NAME: Final = r"^[A-Za-z0-9+=,.@_-]{1,64}$"
@@ -45,14 +48,31 @@ _FINDING = Param(
 
 # Pure scripts (Python 3.11, handler(events, context)): data shaping only, no AWS call.
 _ISOLATE_CHECK = """
+import ipaddress
+
+
 def handler(events, context):
+    marks = sorted(tag["Key"] for tag in events["Tags"])
+    if marks:
+        raise ValueError(
+            "the instance already carries %s: it was isolated before (run the restore runbook first, or "
+            "check it by hand); nothing was changed" % ", ".join(marks)
+        )
     enis = events["NetworkInterfaceIds"]
     if len(enis) != 1:
         raise ValueError("the instance has %d network interfaces: isolate each interface by hand" % len(enis))
     groups = " ".join(events["GroupIds"])
     if not groups or len(groups) > 256:
         raise ValueError("the security groups do not fit one tag value: record them by hand")
-    return {"Groups": groups, "ForensicsAccess": events["ForensicsCidr"] != ""}
+    cidr = events["ForensicsCidr"]
+    if cidr:
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError as error:
+            raise ValueError("ForensicsCidr %s is not an IPv4 network: %s" % (cidr, error)) from None
+        if network.version != 4 or network.prefixlen < 16:
+            raise ValueError("ForensicsCidr %s is wider than /16: name the forensics hosts' network" % cidr)
+    return {"Groups": groups, "ForensicsAccess": cidr != ""}
 """
 
 _RESTORE_SPLIT = """
@@ -204,14 +224,32 @@ def _runbook(
 
 
 _ISOLATE_DESCRIPTION = f"""# Isolate an EC2 instance (GuardDuty Responder)
-Changes: records the instance's security groups in the tag `{PREVIOUS_GROUPS_TAG}` (and the finding id in
-`{FINDING_TAG}`), snapshots every EBS volume for forensics (snapshots tagged `{FINDING_TAG}`), turns on
-termination and stop protection, creates a quarantine security group with no egress and no ingress (or SSH
-from `ForensicsCidr` only, tagged `{QUARANTINE_TAG}`) and makes it the instance's only group.
-Connections already tracked may survive the group change. An instance with more than one network interface
-is refused before any change (isolate each interface by hand).
+Changes, in this order (containment first, so a later failure never leaves the instance reachable):
+creates a quarantine security group (tagged `{QUARANTINE_TAG}`) with no egress and no ingress, or SSH from
+`ForensicsCidr` only (an IPv4 network of /16 or longer: wider ones, 0.0.0.0/0 included, are refused), and
+makes it the instance's only group; records the previous groups in the tag `{PREVIOUS_GROUPS_TAG}`, the
+quarantine group in `{QUARANTINE_TAG}` and the finding id in `{FINDING_TAG}`; snapshots every EBS volume for
+forensics (snapshots tagged `{FINDING_TAG}`); then tries termination and stop protection (not critical: they
+may not apply to Spot or instance-store-backed instances, see those steps' errors).
+Refused before any change: an instance already carrying `{QUARANTINE_TAG}` or `{PREVIOUS_GROUPS_TAG}`
+(isolated before: restore it first), one with more than one network interface (isolate each interface by
+hand), and an invalid `ForensicsCidr`. Connections already tracked may survive the group change. Should
+tagging fail after the move, the previous groups are in the `DescribeInstance` step's outputs.
 Reverse: run `{PREFIX}RestoreEc2Instance` (restores the recorded groups, deletes the quarantine group);
 turn protection off by hand after forensics; the snapshots stay until you delete them."""
+
+
+def _protect(name: str, attribute: str) -> dict[str, Any]:
+    # Best effort after containment: Spot and instance-store-backed instances refuse these attributes.
+    return _api(
+        name,
+        "ec2",
+        "ModifyInstanceAttribute",
+        {"InstanceId": "{{ InstanceId }}", attribute: {"Value": True}},
+        onFailure="Continue",
+        isCritical=False,
+    )
+
 
 ISOLATE = _runbook(
     "isolate",
@@ -221,7 +259,11 @@ ISOLATE = _runbook(
         Param("InstanceId", "String", "The instance to isolate.", INSTANCE_ID),
         _FINDING,
         Param(
-            "ForensicsCidr", "String", "Optional IPv4 CIDR allowed to reach the instance on TCP 22.", CIDR_OR_EMPTY, ""
+            "ForensicsCidr",
+            "String",
+            "Optional IPv4 network (/16 or longer) allowed to reach the instance on TCP 22.",
+            CIDR_OR_EMPTY,
+            "",
         ),
     ),
     steps=[
@@ -240,57 +282,33 @@ ISOLATE = _runbook(
                 ),
             ],
         ),
+        # The instance's own marks of an earlier isolation. DescribeTags, not DescribeInstances: an untagged
+        # instance has no Tags member there (a selector matching nothing), while here Tags is always a list.
+        _api(
+            "ReadMarks",
+            "ec2",
+            "DescribeTags",
+            {
+                "Filters": [
+                    {"Name": "resource-id", "Values": ["{{ InstanceId }}"]},
+                    {"Name": "key", "Values": [QUARANTINE_TAG, PREVIOUS_GROUPS_TAG]},
+                ]
+            },
+            outputs=[_out("Tags", "$.Tags", "MapList")],
+        ),
         _script(
             "Check",
             _ISOLATE_CHECK,
             {
                 "GroupIds": "{{ DescribeInstance.GroupIds }}",
                 "NetworkInterfaceIds": "{{ DescribeInstance.NetworkInterfaceIds }}",
+                "Tags": "{{ ReadMarks.Tags }}",
                 "ForensicsCidr": "{{ ForensicsCidr }}",
             },
             [
                 _out("Groups", "$.Payload.Groups", "String"),
                 _out("ForensicsAccess", "$.Payload.ForensicsAccess", "Boolean"),
             ],
-        ),
-        _api(
-            "RecordGroups",
-            "ec2",
-            "CreateTags",
-            {
-                "Resources": ["{{ InstanceId }}"],
-                "Tags": [
-                    {"Key": PREVIOUS_GROUPS_TAG, "Value": "{{ Check.Groups }}"},
-                    {"Key": FINDING_TAG, "Value": "{{ FindingId }}"},
-                ],
-            },
-        ),
-        _api(
-            "Snapshot",
-            "ec2",
-            "CreateSnapshots",
-            {
-                "InstanceSpecification": {"InstanceId": "{{ InstanceId }}"},
-                "Description": "Forensics snapshot, GuardDuty finding {{ FindingId }}",
-                "TagSpecifications": [
-                    {"ResourceType": "snapshot", "Tags": [{"Key": FINDING_TAG, "Value": "{{ FindingId }}"}]}
-                ],
-                "CopyTagsFromSource": "volume",
-            },
-            outputs=[_out("SnapshotIds", "$.Snapshots..SnapshotId", "StringList")],
-        ),
-        # The API takes one attribute per ModifyInstanceAttribute call: one step each.
-        _api(
-            "ProtectTermination",
-            "ec2",
-            "ModifyInstanceAttribute",
-            {"InstanceId": "{{ InstanceId }}", "DisableApiTermination": {"Value": True}},
-        ),
-        _api(
-            "ProtectStop",
-            "ec2",
-            "ModifyInstanceAttribute",
-            {"InstanceId": "{{ InstanceId }}", "DisableApiStop": {"Value": True}},
         ),
         _api(
             "CreateQuarantineGroup",
@@ -346,6 +364,7 @@ ISOLATE = _runbook(
                 ],
             },
         ),
+        # The containment itself.
         _api(
             "Quarantine",
             "ec2",
@@ -353,15 +372,35 @@ ISOLATE = _runbook(
             {"InstanceId": "{{ InstanceId }}", "Groups": ["{{ CreateQuarantineGroup.GroupId }}"]},
         ),
         _api(
-            "TagQuarantine",
+            "RecordGroups",
             "ec2",
             "CreateTags",
             {
                 "Resources": ["{{ InstanceId }}"],
-                "Tags": [{"Key": QUARANTINE_TAG, "Value": "{{ CreateQuarantineGroup.GroupId }}"}],
+                "Tags": [
+                    {"Key": PREVIOUS_GROUPS_TAG, "Value": "{{ Check.Groups }}"},
+                    {"Key": QUARANTINE_TAG, "Value": "{{ CreateQuarantineGroup.GroupId }}"},
+                    {"Key": FINDING_TAG, "Value": "{{ FindingId }}"},
+                ],
             },
-            isEnd=True,
         ),
+        _api(
+            "Snapshot",
+            "ec2",
+            "CreateSnapshots",
+            {
+                "InstanceSpecification": {"InstanceId": "{{ InstanceId }}"},
+                "Description": "Forensics snapshot, GuardDuty finding {{ FindingId }}",
+                "TagSpecifications": [
+                    {"ResourceType": "snapshot", "Tags": [{"Key": FINDING_TAG, "Value": "{{ FindingId }}"}]}
+                ],
+                "CopyTagsFromSource": "volume",
+            },
+            outputs=[_out("SnapshotIds", "$.Snapshots..SnapshotId", "StringList")],
+        ),
+        # The API takes one attribute per ModifyInstanceAttribute call: one step each.
+        _protect("ProtectTermination", "DisableApiTermination"),
+        {**_protect("ProtectStop", "DisableApiStop"), "isEnd": True},
     ],
     outputs=["DescribeInstance.GroupIds", "Snapshot.SnapshotIds", "CreateQuarantineGroup.GroupId"],
     approvable=True,
@@ -506,7 +545,8 @@ REACTIVATE = _runbook(
     "ReactivateAccessKey",
     f"""# Reactivate an access key (GuardDuty Responder)
 Changes: makes a long-term access key Active again (the reversal of `{PREFIX}ContainIamCredentials` for an
-`AKIA...` key). Run it only once the key is known to be safe, or rotate it instead.
+`AKIA...` key). Run it only once the key is known to be safe, or rotate it instead. With approvers
+configured, a second person approves first (re-enabling a possibly stolen key is a two-person decision).
 Reverse: run the containment runbook again.""",
     (
         Param("AccessKeyId", "String", "The access key id to reactivate.", LONG_TERM_KEY_ID),
@@ -522,17 +562,22 @@ Reverse: run the containment runbook again.""",
         )
     ],
     outputs=[],
+    approvable=True,
 )
 
 _BPA_FLAGS: Final = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+# Automation's global variable: the account the execution runs in (a same-named bucket elsewhere is refused).
+_ACCOUNT: Final = "{{ global:ACCOUNT_ID }}"
 
 PUBLIC_ACCESS = _runbook(
     "public_access",
     "BlockS3PublicAccess",
     """# Block public access on an S3 bucket (GuardDuty Responder)
 Changes: turns on all four settings of the bucket's S3 Block Public Access. The previous setting is
-recorded first as the outputs of step `ReadPrevious` (a failed `ReadPrevious` with
-`NoSuchPublicAccessBlockConfiguration` means the bucket had none). The bucket's tags are not touched.
+recorded first as the outputs of step `ReadPrevious`; when `ReadPrevious` failed, see the step's error:
+`NoSuchPublicAccessBlockConfiguration` means the bucket had none, any other error (AccessDenied,
+NoSuchBucket, ...) means nothing was read. Both calls name this account as the expected bucket owner, so a
+bucket of another account is refused. The bucket's tags are not touched.
 Reverse: `aws s3api put-public-access-block` with the recorded values, or `aws s3api
 delete-public-access-block` when there were none. Account-level settings are not changed.""",
     (
@@ -545,7 +590,7 @@ delete-public-access-block` when there were none. Account-level settings are not
             "ReadPrevious",
             "s3",
             "GetPublicAccessBlock",
-            {"Bucket": "{{ BucketName }}"},
+            {"Bucket": "{{ BucketName }}", "ExpectedBucketOwner": _ACCOUNT},
             onFailure="Continue",
             isCritical=False,
             outputs=[_out(flag, f"$.PublicAccessBlockConfiguration.{flag}", "Boolean") for flag in _BPA_FLAGS],
@@ -554,7 +599,11 @@ delete-public-access-block` when there were none. Account-level settings are not
             "Block",
             "s3",
             "PutPublicAccessBlock",
-            {"Bucket": "{{ BucketName }}", "PublicAccessBlockConfiguration": dict.fromkeys(_BPA_FLAGS, True)},
+            {
+                "Bucket": "{{ BucketName }}",
+                "ExpectedBucketOwner": _ACCOUNT,
+                "PublicAccessBlockConfiguration": dict.fromkeys(_BPA_FLAGS, True),
+            },
             isEnd=True,
         ),
     ],

@@ -3,7 +3,8 @@ the documents' steps against the embedded AWS (or any client given) with the sem
 
 Its semantics are ours, not AWS's (a stand-in, kept small and strict): parameters checked against the
 document (type, allowedPattern, required, defaults, unknown names refused); ``{{ Name }}``,
-``{{ Step.Output }}``, ``{{ automation:EXECUTION_ID }}`` and ``{{ global:REGION }}`` substituted (a string
+``{{ Step.Output }}``, ``{{ automation:EXECUTION_ID }}``, ``{{ global:REGION }}`` and
+``{{ global:ACCOUNT_ID }}`` (the session's account, from STS, asked only when the document names it) substituted (a string
 that is only a placeholder keeps the value's type; inside a string the value is interpolated; an unknown
 variable fails the step); ``aws:executeAwsApi`` calls ``clients[Service]`` or ``session.client(Service)``;
 outputs read with ``jsonpath_ng.ext`` and their ``Type`` checked (a selector matching nothing fails the
@@ -16,6 +17,7 @@ step); ``aws:executeScript`` runs the script's handler with ``InputPayload`` and
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -313,6 +315,8 @@ def run(
     steps: list[Mapping[str, Any]] = document["mainSteps"]
     index = {step["name"]: position for position, step in enumerate(steps)}
     state = _Run(document, variables, session, approve, clients or {})
+    if "global:ACCOUNT_ID" in json.dumps(steps):  # asked only when used: no STS call for other documents
+        variables["global:ACCOUNT_ID"] = state.client("sts").get_caller_identity()["Account"]
     results: list[StepResult] = []
     status: Status = "Success"
     position: int | None = 0

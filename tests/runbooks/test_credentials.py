@@ -135,6 +135,33 @@ def test_rejected_approval_leaves_the_key_active(session: boto3.Session) -> None
     assert _status(session, "build-bot", key) == "Active"
 
 
+def test_reactivation_waits_for_a_second_person(session: boto3.Session) -> None:
+    # Given approvers and a deactivated key
+    key = _user_with_key(session)
+    run(
+        document("credentials"),
+        {"AccessKeyId": key, "UserName": "build-bot", "FindingId": FINDING_ID},
+        session=session,
+    )
+    reactivate = document("reactivate", approval=APPROVAL)
+    parameters = {"AccessKeyId": key, "UserName": "build-bot"}
+    # When the approver rejects / Then no call was made and the key stays Inactive
+    rejected = run(reactivate, parameters, session=session, approve=lambda inputs: False)
+    assert rejected.status == "Failed"
+    assert rejected.calls == []
+    assert _status(session, "build-bot", key) == "Inactive"
+    # When nobody has decided yet / Then the execution waits, still without a call
+    waiting = run(reactivate, parameters, session=session, approve=lambda inputs: None)
+    assert waiting.status == "Waiting"
+    assert waiting.calls == []
+    # When the approver approves / Then the key is Active, after the approval step
+    approved = run(reactivate, parameters, session=session)
+    assert approved.status == "Success"
+    assert [step.name for step in approved.steps] == ["Approve", "ReactivateKey"]
+    assert approved.steps[0].inputs["Approvers"] == APPROVAL["approvers"]
+    assert _status(session, "build-bot", key) == "Active"
+
+
 @pytest.mark.parametrize(
     ("key", "parameters"),
     [

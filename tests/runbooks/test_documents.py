@@ -50,10 +50,46 @@ OUTPUT_SAMPLES: dict[str, Any] = {
     "StringMap": {},
     "MapList": [{}],
 }
-# Where IAM names the permission differently from the API.
-IAM_ACTION_NAMES = {
-    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
-    ("s3", "PutPublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
+# Written by hand from the IAM Service Authorization Reference, not derived from permissions.CALLS: the
+# complete IAM actions each API call needs (S3 names its actions after the bucket sub-resource; creating
+# with TagSpecifications also needs ec2:CreateTags on the new resource).
+CALL_ACTIONS: dict[tuple[str, str], set[str]] = {
+    ("ec2", "DescribeInstances"): {"ec2:DescribeInstances"},
+    ("ec2", "DescribeTags"): {"ec2:DescribeTags"},
+    ("ec2", "CreateTags"): {"ec2:CreateTags"},
+    ("ec2", "DeleteTags"): {"ec2:DeleteTags"},
+    ("ec2", "CreateSnapshots"): {"ec2:CreateSnapshots", "ec2:CreateTags"},
+    ("ec2", "ModifyInstanceAttribute"): {"ec2:ModifyInstanceAttribute"},
+    ("ec2", "CreateSecurityGroup"): {"ec2:CreateSecurityGroup", "ec2:CreateTags"},
+    ("ec2", "RevokeSecurityGroupEgress"): {"ec2:RevokeSecurityGroupEgress"},
+    ("ec2", "AuthorizeSecurityGroupIngress"): {"ec2:AuthorizeSecurityGroupIngress"},
+    ("ec2", "DeleteSecurityGroup"): {"ec2:DeleteSecurityGroup"},
+    ("iam", "UpdateAccessKey"): {"iam:UpdateAccessKey"},
+    ("iam", "GetRole"): {"iam:GetRole"},
+    ("iam", "PutRolePolicy"): {"iam:PutRolePolicy"},
+    ("iam", "PutUserPolicy"): {"iam:PutUserPolicy"},
+    ("s3", "GetPublicAccessBlock"): {"s3:GetBucketPublicAccessBlock"},
+    ("s3", "PutPublicAccessBlock"): {"s3:PutBucketPublicAccessBlock"},
+    ("guardduty", "ArchiveFindings"): {"guardduty:ArchiveFindings"},
+}
+# Written from each document's executeAwsApi steps (read the documents, not the grants table): the whole
+# action set each runbook's role may use, no more, no less.
+RUNBOOK_ACTIONS: dict[str, set[str]] = {
+    "isolate": {
+        "ec2:DescribeInstances",
+        "ec2:DescribeTags",
+        "ec2:CreateSecurityGroup",
+        "ec2:CreateTags",
+        "ec2:RevokeSecurityGroupEgress",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:ModifyInstanceAttribute",
+        "ec2:CreateSnapshots",
+    },
+    "restore": {"ec2:DescribeTags", "ec2:ModifyInstanceAttribute", "ec2:DeleteSecurityGroup", "ec2:DeleteTags"},
+    "credentials": {"iam:UpdateAccessKey", "iam:GetRole", "iam:PutRolePolicy", "iam:PutUserPolicy"},
+    "reactivate": {"iam:UpdateAccessKey"},
+    "public_access": {"s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"},
+    "archive": {"guardduty:ArchiveFindings"},
 }
 SESSION = botocore.session.get_session()
 
@@ -171,7 +207,13 @@ def test_approval_comes_first_only_in_containment_runbooks_with_approvers(
         assert steps[0]["inputs"]["MinRequiredApprovals"] == 1
     else:
         assert approvals == []
-    assert {r.key for r in documents.RUNBOOKS if r.approvable} == {"isolate", "credentials", "public_access"}
+    # (reactivate too: re-enabling a possibly stolen key is a two-person decision under a two-person rule)
+    assert {r.key for r in documents.RUNBOOKS if r.approvable} == {
+        "isolate",
+        "credentials",
+        "public_access",
+        "reactivate",
+    }
 
 
 def _api_steps() -> Iterator[Any]:
@@ -226,12 +268,12 @@ def test_scripts_are_pure(step: dict[str, Any]) -> None:
     # Given a script step
     inputs = step["inputs"]
     tree = ast.parse(inputs["Script"])
-    # Then it runs on Python 3.11, defines its handler, and imports nothing but datetime and json
+    # Then it runs on Python 3.11, defines its handler, and imports nothing but datetime, json and ipaddress
     assert inputs["Runtime"] == "python3.11"
     assert inputs["Handler"] in {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {str(node.module) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported <= {"datetime", "json"}
+    assert imported <= {"datetime", "json", "ipaddress"}
     assert "boto3" not in inputs["Script"]
     assert "__import__" not in inputs["Script"]
 
@@ -251,11 +293,16 @@ def test_the_grants_table_has_every_call_and_nothing_else() -> None:
     assert set(permissions.CALLS) == used
 
 
+def test_the_literal_call_map_names_every_call_of_the_table() -> None:
+    # Given the hand-written map / Then it covers exactly the table's calls (so the check below sees each)
+    assert set(CALL_ACTIONS) == set(permissions.CALLS)
+
+
 @pytest.mark.parametrize("call", sorted(permissions.CALLS), ids=".".join)
-def test_each_call_grants_its_own_action_first(call: tuple[str, str]) -> None:
-    # Given a call / Then its first grant allows the IAM action of that API (S3 names some differently)
-    service, api = call
-    assert permissions.CALLS[call][0].actions == (IAM_ACTION_NAMES.get(call, f"{service}:{api}"),)
+def test_each_call_grants_exactly_the_actions_of_its_api(call: tuple[str, str]) -> None:
+    # Given a call / Then its grants together allow exactly that API's IAM actions (an extra grant fails)
+    grants = permissions.CALLS[call]
+    assert {action for grant in grants for action in grant.actions} == CALL_ACTIONS[call]
     # And every resource is "*" or an ARN template CloudFormation's Fn::Sub resolves with pseudo parameters
     for grant in permissions.CALLS[call]:
         for resource in grant.resources:
@@ -272,6 +319,14 @@ def test_grants_for_is_exactly_the_runbooks_calls(runbook: Runbook) -> None:
     derived = permissions.grants_for(runbook)
     assert len(derived) == len(set(map(repr, derived)))
     assert sorted(map(repr, derived)) == sorted(set(map(repr, expected)))
+
+
+@pytest.mark.parametrize("runbook", documents.RUNBOOKS, ids=lambda r: r.key)
+def test_each_role_holds_exactly_its_pinned_actions(runbook: Runbook) -> None:
+    # Given a runbook / When its grants are derived / Then their actions are the pinned set, no more, no less
+    derived = {action for grant in permissions.grants_for(runbook) for action in grant.actions}
+    assert derived == RUNBOOK_ACTIONS[runbook.key]
+    assert set(RUNBOOK_ACTIONS) == {r.key for r in documents.RUNBOOKS}
 
 
 def test_the_reversals_cannot_touch_what_they_do_not_reverse() -> None:

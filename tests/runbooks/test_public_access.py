@@ -6,7 +6,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.runbooks.conftest import APPROVAL, FINDING_ID, document
+from tests.runbooks.conftest import ACCOUNT, APPROVAL, FINDING_ID, document
 from tests.runbooks.runner import ParameterError, run
 
 BUCKET = "exposed-reports"
@@ -54,6 +54,26 @@ def test_a_partial_setting_is_recorded_then_completed(session: boto3.Session, bu
     assert execution.status == "Success"
     assert execution.outputs == {f"ReadPrevious.{flag}": value for flag, value in partial.items()}
     assert _block(session) == dict.fromkeys(FLAGS, True)
+
+
+def test_both_calls_expect_the_bucket_in_this_account(session: boto3.Session, bucket: str) -> None:
+    # Given a bucket / When the runbook runs
+    execution = run(document("public_access"), {"BucketName": bucket, "FindingId": FINDING_ID}, session=session)
+    # Then the read and the write both name this account (global:ACCOUNT_ID) as the expected owner, so a
+    # same-named bucket of another account is refused by S3 instead of changed
+    assert execution.status == "Success"
+    assert [(api, params.get("ExpectedBucketOwner")) for _, api, params in execution.calls] == [
+        ("GetPublicAccessBlock", ACCOUNT),
+        ("PutPublicAccessBlock", ACCOUNT),
+    ]
+
+
+def test_the_description_does_not_read_every_failed_read_as_no_setting() -> None:
+    # Given the description / Then it sends the reader to the step's error, naming errors that read nothing
+    description = document("public_access")["description"]
+    assert "see the step's error" in description
+    assert "AccessDenied" in description
+    assert "NoSuchBucket" in description
 
 
 def test_rejected_approval_leaves_the_bucket_as_it_was(session: boto3.Session, bucket: str) -> None:

@@ -48,7 +48,8 @@ ASSUME_ROLE_PARAM: Final = "AutomationAssumeRole"
 ASSUME_ROLE_PATTERN: Final = r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
 
 _INSTANCE_ID: Final = r"^i-([0-9a-f]{8}|[0-9a-f]{17})$"
-_FINDING_ID: Final = r"^[A-Za-z0-9_-]{1,300}$"
+# 200, not more: the documents put the id into tag values (256) and descriptions (255 with text).
+_FINDING_ID: Final = r"^[A-Za-z0-9_-]{1,200}$"
 _IAM_NAME_OR_EMPTY: Final = r"^$|^[A-Za-z0-9+=,.@_-]{1,64}$"
 
 # The six documents (infra/runbooks/documents.py), in email order then the reversals; parameters in
@@ -60,7 +61,7 @@ SPECS: Final[tuple[Spec, ...]] = (
         (
             ("InstanceId", _INSTANCE_ID),
             ("FindingId", _FINDING_ID),
-            ("ForensicsCidr", r"^$|^([0-9]{1,3}\.){3}[0-9]{1,3}/(3[0-2]|[12]?[0-9])$"),
+            ("ForensicsCidr", r"^$|^([0-9]{1,3}\.){3}[0-9]{1,3}/(1[6-9]|2[0-9]|3[0-2])$"),
         ),
         frozenset({"ForensicsCidr"}),
     ),
