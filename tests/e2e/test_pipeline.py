@@ -10,13 +10,13 @@ from email.policy import default
 
 import pytest
 
-from demo.emulator import ACCOUNT, function_environment, optional_resource, synthesized_template
+from demo.emulator import ACCOUNT, lambda_environment, optional_resource, synthesized_template
 from demo.run import DEFAULT_EVENTS, FIXTURES, RECIPIENTS, run
 from infra.triggers import OBJECT_SCAN_RESULT
 from responder.app.service import prepare
+from responder.app.settings import NotifierSettings
 from responder.app.triage import parse_event
 from responder.domain.cleaning import defang
-from responder.domain.settings import Settings
 from tests.conftest import load
 
 pytestmark = pytest.mark.slow
@@ -62,8 +62,9 @@ def test_findings_below_the_threshold_never_reach_the_handler(result):
 
 
 def _settings(result):
-    """The settings the emails were rendered with, the organisation's account names given as the
-    AccountNames mapping (an email names an account the same whichever of the two named it)."""
+    """The settings the emails were rendered with: the notifier's (its runbook settings shape the
+    Respond section), the organisation's account names given as the AccountNames mapping (an email
+    names an account the same whichever of the two named it)."""
     template = synthesized_template()
     names = {
         prefix: next(n for n in template["Resources"] if n.startswith(prefix))
@@ -83,11 +84,11 @@ def _settings(result):
     ):
         if name := optional_resource(template, kind, prefix):
             refs[name] = ref
-    environment = function_environment(template, result.parameters, refs)
+    environment = lambda_environment(template, result.parameters, refs, "Notifier")
     if result.organisation:
         accounts = [*result.organisation.accounts, ACCOUNT]
         environment["ACCOUNT_NAMES"] = ",".join(f"{a}={result.organisation.name_of(a)}" for a in accounts)
-    return Settings.from_env(environment)
+    return NotifierSettings.from_env(environment)
 
 
 def _put(result, row):
