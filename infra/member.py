@@ -34,7 +34,7 @@ _EXECUTION_REASON: Final = (
     "statement names the resource type of this account, in any Region the runs reach (EC2 describe calls "
     "take no resource at all), with "
     "the runbooks' own tag and create-action conditions. Only the responder account's administration role "
-    "and Systems Manager may assume it."
+    "and Systems Manager, for Automation executions of this account or the responder's, may assume it."
 )
 
 
@@ -128,10 +128,25 @@ def _execution_role(stack: Stack, administrator: str, condition: CfnCondition) -
         assumed_by=iam.CompositePrincipal(
             iam.ArnPrincipal(administration),
             # Which account Systems Manager names as the source of a child execution (this one, or the
-            # responder's) is not documented: either, and no other.
+            # responder's) is not documented: either, and no other; and only for Automation executions
+            # (confused-deputy protection, as the runbook roles' trust), in any Region a run reaches.
             iam.ServicePrincipal(
                 "ssm.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": [stack.account, administrator]}},
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": [stack.account, administrator]},
+                    "ArnLike": {
+                        "aws:SourceArn": [
+                            stack.format_arn(
+                                service="ssm",
+                                region="*",
+                                account=account,
+                                resource="automation-execution",
+                                resource_name="*",
+                            )
+                            for account in (stack.account, administrator)
+                        ]
+                    },
+                },
             ),
         ),
         description="GuardDuty Responder: runs the runbooks here for runs started in the responder's account",

@@ -38,8 +38,9 @@ _WILDCARD_REASON: Final = (
     "A runbook acts on the resource named when someone starts it (instance, access key, role, user, bucket, "
     "detector), unknown at deploy time, so the statement names the resource type of this account and Region "
     "(EC2 describe calls take no resource at all); tag and create-action conditions narrow it where the API "
-    "allows. Only Systems Manager Automation of this account can assume the role, and only for a person "
-    "allowed to start the runbook and pass this role."
+    "allows. Only Systems Manager Automation executions of this account can assume the role; whoever may pass "
+    "it to Systems Manager (iam:PassRole) can have any Automation document run with it, not only this runbook, "
+    "so iam:PassRole on these roles belongs to the responders alone."
 )
 
 
@@ -280,7 +281,9 @@ def _allow_approval_notices(scope: Construct, topic: sns.Topic, flag: Named, rol
 
 def administration_role(scope: Construct, execution_role_name: str, flag: Named) -> iam.Role:
     """``AWS-SystemsManager-AutomationAdministrationRole``: what Automation assumes in this account to run a
-    runbook in member accounts (``--target-locations``); it may assume only their execution role.
+    runbook in member accounts (``--target-locations``); it may assume only their execution role, and only
+    in an account of this account's own organization (``aws:ResourceOrgID`` equal to
+    ``${aws:PrincipalOrgID}``: a responder account outside any organization assumes none).
     """
     stack = Stack.of(scope)
     targets = stack.format_arn(
@@ -296,7 +299,15 @@ def administration_role(scope: Construct, execution_role_name: str, flag: Named)
         description="GuardDuty Responder: Automation runs runbooks in member accounts with their execution role",
         inline_policies={
             "AssumeExecutionRole": iam.PolicyDocument(
-                statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[targets])]
+                statements=[
+                    iam.PolicyStatement(
+                        actions=["sts:AssumeRole"],
+                        resources=[targets],
+                        # Only a role of an account in this account's own organization (a global
+                        # condition key pair: the target role's organization equals the caller's).
+                        conditions={"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}},
+                    )
+                ]
             )
         },
     )
@@ -304,9 +315,10 @@ def administration_role(scope: Construct, execution_role_name: str, flag: Named)
     Validations.of(role).acknowledge(
         Acknowledgment(
             id=f"AwsSolutions-IAM5[Resource::{nag_prints(stack, targets)}]",
-            reason="Any member account's execution role of that one name: the member accounts are those the "
-            "findings come from, not known at deploy time; the role itself trusts only this account's "
-            "administration role (the member stack).",
+            reason="The execution role of that one name in any account of this account's organization "
+            "(aws:ResourceOrgID): the member accounts are those the findings come from, not known at deploy "
+            "time. That role (the member stack) trusts this account's administration role, and Systems Manager "
+            "for Automation executions of its own account and of this one.",
         )
     )
     return role

@@ -25,6 +25,18 @@ from tests.infrastructure.conftest import named, resources
 
 MEMBER, ADMINISTRATOR = "444455556666", "111122223333"
 
+# Every action the execution role may take, written out from the six documents' steps (derived from
+# nothing): the runbooks' calls and passing itself; no sns:Publish (aws:approve refuses multi-account runs).
+EXECUTION_ACTIONS = {
+    "ec2:DescribeInstances", "ec2:DescribeTags", "ec2:CreateTags", "ec2:DeleteTags", "ec2:CreateSnapshots",
+    "ec2:ModifyInstanceAttribute", "ec2:CreateSecurityGroup", "ec2:RevokeSecurityGroupEgress",
+    "ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup",
+    "iam:UpdateAccessKey", "iam:GetRole", "iam:PutRolePolicy", "iam:PutUserPolicy",
+    "s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock",
+    "guardduty:ArchiveFindings",
+    "iam:PassRole",
+}  # fmt: skip
+
 
 def _refs(template: dict[str, Any], region: str, overrides: dict[str, str] | None = None) -> dict[str, Any]:
     values = parameter_values(template, {"AdministratorAccountId": ADMINISTRATOR, **(overrides or {})})
@@ -123,7 +135,16 @@ def test_the_execution_role_is_assumed_by_the_responders_administration_role_and
                 "Action": "sts:AssumeRole",
                 "Effect": "Allow",
                 "Principal": {"Service": "ssm.amazonaws.com"},
-                "Condition": {"StringEquals": {"aws:SourceAccount": [MEMBER, ADMINISTRATOR]}},
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": [MEMBER, ADMINISTRATOR]},
+                    # Automation executions of either account only, as the runbook roles' trust
+                    "ArnLike": {
+                        "aws:SourceArn": [
+                            f"arn:aws:ssm:*:{MEMBER}:automation-execution/*",
+                            f"arn:aws:ssm:*:{ADMINISTRATOR}:automation-execution/*",
+                        ]
+                    },
+                },
             },
         ],
         key=_canonical,
@@ -153,6 +174,8 @@ def test_the_execution_role_runs_every_runbook_in_every_region_and_passes_only_i
     every_call = {action for runbook in documents.RUNBOOKS for g in grants_for(runbook) for action in g.actions}
     allowed = {a for s in runbook_statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
     assert allowed == every_call
+    # ... exactly the actions written out above, no more, no less ...
+    assert allowed | {pass_role["Action"]} == EXECUTION_ACTIONS
     # ... and passes itself, to Systems Manager only (a run's AutomationAssumeRole)
     assert pass_role == {
         "Action": "iam:PassRole",
