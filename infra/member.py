@@ -3,9 +3,15 @@ responder's account runs them with.
 
 A finding of a member account is acted on in that account. ``GuardDutyResponderMember`` (``cdk synth
 -c member=1``) deploys there, best as a StackSet to every member account and Region: the same six runbooks
-as the responder (so the email's local command works when signed in to the member account, with its own
-``RunbookApprovers``), and ``GuardDutyResponder-AutomationExecution``, which Automation assumes for a run
-started in the responder's account with ``--target-locations`` (``MemberExecutionRoleName`` there).
+as the responder (so the email's local command works when signed in to the member account), and
+``GuardDutyResponder-AutomationExecution``, which Automation assumes for a run started in the responder's
+account with ``--target-locations`` (``MemberExecutionRoleName`` there).
+
+The member's own ``RunbookApprovers`` apply only to runs started in the member account: a
+``--target-locations`` run started in the responder's account runs the responder's document, under the
+responder's approvers (none: with approvers the emails offer no such run), so it bypasses the member's.
+A member with a two-person rule needs ``MemberExecutionRoleName`` left empty in the responder's stack, so
+that its emails say to run the command in the member account.
 IAM is global and a StackSet deploys one instance per Region: the role is created only in
 ``ExecutionRoleRegion``. No asset and no bootstrap-version rule: the template is StackSet-ready.
 """
