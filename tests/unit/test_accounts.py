@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from responder.domain.accounts import Account, label, name_of
+from responder.domain.accounts import ACCOUNT_ID, Account, label, name_of
 from responder.domain.settings import Settings, SettingsError
 
 
@@ -64,3 +64,12 @@ def test_an_account_named_twice_keeps_its_last_name():
     settings = Settings.from_env({"ACCOUNT_NAMES": "111122223333=payments,111122223333=payments-prod"})
     # Then the functions still start, and the last name wins as in a mapping literal
     assert settings.account_names == {"111122223333": "payments-prod"}
+
+
+@pytest.mark.parametrize("digits", ["\u0661" * 12, "\uff11" * 12])
+def test_digits_of_other_scripts_are_no_account_id(digits):
+    # Given an "account id" of Arabic-Indic or fullwidth digits (Python's \d would match them)
+    # Then the mapping refuses it and the queue message's account block is not read
+    with pytest.raises(SettingsError):
+        Settings.from_env({"ACCOUNT_NAMES": f"{digits}=payments"})
+    assert not ACCOUNT_ID.fullmatch(digits)

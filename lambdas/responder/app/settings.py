@@ -33,7 +33,7 @@ from responder.domain.settings import (
 )
 
 EXECUTION_ROLE: Final = EXECUTION_ROLE_NAME  # MemberExecutionRoleName's (domain.runbooks says why)
-REGION: Final = r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"
+REGION: Final = r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$"
 
 
 def _yes_no(value: Any) -> Any:

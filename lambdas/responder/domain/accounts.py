@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 
 SAFE_NAME: Final = re.compile(r"[ -~]{1,50}")  # Organizations: [\u0020-\u007E]+, at most 50 characters
-ACCOUNT_ID: Final = re.compile(r"\d{12}")
+ACCOUNT_ID: Final = re.compile(r"[0-9]{12}")
 MAX_OUS: Final = 5  # Organizations nests OUs at most five levels below the root
 MAX_TAGS: Final = 50  # an account has at most 50 tags
 MAX_TAG_KEY: Final = 128

@@ -69,7 +69,7 @@ _LINE_BREAKS: Final = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
 _UNIT: Final = re.compile(r"\\.|&(?:amp|lt|gt);|.", re.DOTALL)  # one shown character: escaped or not
 # An ARN as AWS writes them: no spaces, brackets, quotes or @ (nothing a chat client could
 # turn into a link or mention), and no "//" (no URL hidden in the resource part).
-_ARN: Final = re.compile(r"arn:aws(?:-[a-z]+)*:[a-z0-9-]{1,63}:[a-z0-9-]{0,30}:(?:\d{12})?:[A-Za-z0-9_+=,.:/-]+")
+_ARN: Final = re.compile(r"arn:aws(?:-[a-z]+)*:[a-z0-9-]{1,63}:[a-z0-9-]{0,30}:(?:[0-9]{12})?:[A-Za-z0-9_+=,.:/-]+")
 
 
 def escape_markdown(text: str) -> str:

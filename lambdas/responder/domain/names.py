@@ -16,7 +16,7 @@ from typing import Final
 # suffixes -s3alias, --ol-s3, .mrap, --x-s3, --table-s3. (Legacy us-east-1 names with capitals
 # or underscores no longer exist for new buckets: such a name stays in the body only.)
 _BUCKET: Final = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_IPV4: Final = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_IPV4: Final = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
 _BUCKET_PREFIXES: Final = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_SUFFIXES: Final = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 

@@ -76,7 +76,7 @@ def _checked(regex: str, problem: str, *, fold: bool = False) -> AfterValidator:
 
 
 RouteName = Annotated[StrictStr, _checked(r"[a-z0-9][a-z0-9-]{0,39}", "lower-case letters, digits and -, 1-40")]
-AccountId = Annotated[StrictStr, _checked(r"\d{12}", "not a 12-digit account id")]
+AccountId = Annotated[StrictStr, _checked(r"[0-9]{12}", "not a 12-digit account id")]
 OuId = Annotated[
     StrictStr,
     _checked(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}", "not an OU id (ou-...) or root id (r-...)"),

@@ -43,9 +43,9 @@ MAX_SES_RECIPIENTS: Final = 50  # SES limit per message (To+Cc+Bcc)
 MIN_DIGEST_MINUTES: Final = 5
 DEFAULT_ZONES: Final = {"ja": "Asia/Tokyo"}  # the time zone each language's readers expect
 
-TOPIC_ARN: Final = r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
+TOPIC_ARN: Final = r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 # Deliberately narrow: no display names, no quotes, no whitespace, no header tricks.
-ROLE_ARN: Final = r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
+ROLE_ARN: Final = r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
 SSM_PARAMETER: Final = r"^/?[A-Za-z0-9_.-]{1,1011}(/[A-Za-z0-9_.-]{1,1011})*$"  # a parameter's name
 _EMAIL: Final = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$"
 _ZONE: Final = r"^[A-Za-z][A-Za-z0-9_+-]{0,30}(/[A-Za-z0-9_+-]{1,30}){0,2}$"
@@ -163,10 +163,10 @@ def pattern(pattern: str) -> StringConstraints:
 
 Score = Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)]
 Email = Annotated[str, pattern(_EMAIL)]
-QueueUrl = Annotated[str, pattern(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?/\d{12}/[A-Za-z0-9_-]{1,80}$")]
+QueueUrl = Annotated[str, pattern(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[0-9]{12}/[A-Za-z0-9_-]{1,80}$")]
 TableName = Annotated[str, pattern(r"^[A-Za-z0-9_.-]{3,255}$")]
 TypeGlob = Annotated[str, pattern(r"^[A-Za-z0-9:/._!&*?-]{1,120}$")]
-Account = Annotated[str, pattern(r"^\d{12}$")]
+Account = Annotated[str, pattern(r"^[0-9]{12}$")]
 
 
 class Settings(BaseModel):
