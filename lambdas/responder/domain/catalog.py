@@ -280,8 +280,8 @@ EN: Final[dict[str, str]] = {
     "r.intro": "Each command starts one of this stack's Systems Manager Automation runbooks with your own "
     "AWS credentials: AWS checks your permissions, asks for any approval and records the run "
     "(CloudTrail, the execution history). Nothing in this email acts by itself.",
-    "r.isolate": "Isolate the instance: snapshot its EBS volumes, turn on termination and stop "
-    "protection, and move it into a quarantine security group that allows nothing "
+    "r.isolate": "Isolate the instance: move it into a quarantine security group that allows nothing, "
+    "then snapshot its EBS volumes and turn on termination and stop protection "
     "(GuardDutyResponder-RestoreEc2Instance puts its security groups back)",
     "r.credentials": "Contain the credentials: deactivate the access key (AKIA...), or revoke the "
     "active sessions of the role or user (ASIA...) (GuardDutyResponder-ReactivateAccessKey "
