@@ -490,8 +490,9 @@ def test_the_respond_section_follows_the_steps_with_each_command_on_its_own_line
     assert len(pointed) == 1
     index = c.presentation.step_intents.index(isolate.intent)
     assert pointed[0] == f"{index + 1}. {c.presentation.steps[index]} {pointer}"
-    # and the HTML shows the command in a pre/code block that never wraps, and the link
-    assert f'white-space:pre;overflow-x:auto;"><code>{isolate.command}</code></pre>' in email.html
+    # and the HTML shows the command whole in a pre/code block (wrapped on screen only, so the email
+    # keeps its 600 px width: copying it gives the one line), and the link
+    assert f'white-space:pre-wrap;word-break:break-all;"><code>{isolate.command}</code></pre>' in email.html
     assert f'<a href="{isolate.console_url.replace("&", "&amp;")}"' in email.html
     assert pointer in email.html
 
