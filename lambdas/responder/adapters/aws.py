@@ -15,14 +15,17 @@ CONNECT_TIMEOUT: Final = 5  # seconds
 READ_TIMEOUT: Final = 10  # seconds
 
 
-def client_config() -> Config:
-    """Standard retries and short timeouts (botocore is imported here, not at cold start)."""
+def client_config(
+    *, max_attempts: int = MAX_ATTEMPTS, connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT
+) -> Config:
+    """Standard retries and short timeouts (botocore is imported here, not at cold start); an
+    adapter with a tighter time budget (the Organizations directory) passes its own limits."""
     from botocore.config import Config  # noqa: PLC0415 (botocore stays off the import path)
 
     return Config(
-        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
     )
 
 

@@ -39,6 +39,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from responder.adapters import aws
 from responder.adapters.observability import emit, logger
 from responder.adapters.state import NO_STATE, StateStore
 from responder.domain.accounts import ACCOUNT_ID, MAX_OUS, Account, bounded, valid_name
@@ -78,14 +79,8 @@ class LookupTooSlowError(Exception):
 
 
 def client_config() -> Config:
-    """Standard retries, three attempts, short timeouts (botocore imported here, on first use)."""
-    from botocore.config import Config  # noqa: PLC0415 (botocore stays off the cold-start path)
-
-    return Config(
-        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
-    )
+    """The adapters' client configuration with the directory's tighter limits (triage time budget)."""
+    return aws.client_config(max_attempts=MAX_ATTEMPTS, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
 
 
 def account_item(account_id: str) -> str:
